@@ -1,0 +1,18 @@
+{
+  "targets": [
+    {
+      "target_name": "nettracer",
+      "sources": ["native/addon.cc", "native/tracer.cc"],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "bpf",
+        "bpf/.output"
+      ],
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-Wall", "-Wextra", "-Wno-missing-field-initializers", "-Wno-unused-parameter"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "libraries": ["<!@(pkg-config --libs libbpf)"],
+      "cflags": ["<!@(pkg-config --cflags libbpf)"]
+    }
+  ]
+}

@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: GPL-2.0
+/* nettracer's kernel side: tracepoints only (kprobes and fentry are not
+ * available on every kernel we run on).
+ *
+ *   inet_sock_set_state  connection life cycle: connect, established, close
+ *   sys_exit             accept()/accept4() return: the PID of incoming connections
+ *   sock_send_length     bytes the application wrote (one run per send call)
+ *   sock_recv_length     bytes the application read  (one run per recv call)
+ *   tcp_destroy_sock     safety net: nothing stays in the table after a socket dies
+ *   iter/task_file       periodic metrics, run on demand from user space
+ *
+ * Nothing runs per packet: segment, retransmission and RTT counters are read
+ * from struct tcp_sock when a record is made.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
+#include "nettracer.h"
+
+#define AF_INET 2
+#define AF_INET6 10
+#define IPPROTO_TCP 6
+#define MSG_PEEK 2
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+
+/* tcp_states.h */
+#define TCP_ESTABLISHED 1
+#define TCP_SYN_SENT 2
+#define TCP_SYN_RECV 3
+#define TCP_CLOSE 7
+
+#if defined(__TARGET_ARCH_x86)
+#define NR_ACCEPT 43
+#define NR_ACCEPT4 288
+#elif defined(__TARGET_ARCH_arm64)
+#define NR_ACCEPT 202
+#define NR_ACCEPT4 242
+#else
+#error "set the accept syscall numbers for this architecture"
+#endif
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Chosen by the user, written before load so the verifier prunes. */
+const volatile bool filter_loopback = true;
+const volatile __u32 filter_pid = 0;   /* 0: any */
+const volatile __u32 filter_port = 0;  /* 0: any; else local or remote port + 1 */
+const volatile bool io_hooks = true;   /* sock_{send,recv}_length attached */
+
+/* Written by user space before each metrics walk, to report each socket once. */
+__u64 iter_gen = 0;
+
+struct nt_counters counters = {};
+
+struct conn {
+	struct nt_record rec;
+	__u64 gen; /* last metrics walk that reported this connection */
+};
+
+/* Tracked connections, keyed by the struct sock address (never shown to users:
+ * records carry the socket cookie). Sized by user space (--map-size). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 262144);
+	__type(key, __u64);
+	__type(value, struct conn);
+} conns SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20);
+} events SEC(".maps");
+
+/* Scratch for building a new entry: struct conn is too big for the stack budget
+ * once records are copied around. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct conn);
+} scratch SEC(".maps");
+
+static __always_inline bool is_tcp(const struct sock *sk)
+{
+	return BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP;
+}
+
+static __always_inline bool loopback_addr(const struct nt_record *r)
+{
+	if (r->family == 4)
+		return r->daddr[0] == 127;
+	/* ::1 */
+	__u64 hi, lo;
+	__builtin_memcpy(&hi, r->daddr, 8);
+	__builtin_memcpy(&lo, r->daddr + 8, 8);
+	if (hi == 0 && lo == bpf_cpu_to_be64(1))
+		return true;
+	/* ::ffff:127.0.0.0/8 */
+	return hi == 0 && r->daddr[8] == 0 && r->daddr[9] == 0 && r->daddr[10] == 0xff &&
+	       r->daddr[11] == 0xff && r->daddr[12] == 127;
+}
+
+/* Fill the tuple and namespace: only valid while the socket is established
+ * (skc_num reads 0 once it is closing). */
+static __always_inline void read_tuple(const struct sock *sk, struct nt_record *r)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	if (family == AF_INET6) {
+		r->family = 6;
+		BPF_CORE_READ_INTO(&r->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(&r->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	} else {
+		r->family = 4;
+		BPF_CORE_READ_INTO((__u32 *)r->saddr, sk, __sk_common.skc_rcv_saddr);
+		BPF_CORE_READ_INTO((__u32 *)r->daddr, sk, __sk_common.skc_daddr);
+	}
+	r->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	r->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	r->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+}
+
+static __always_inline bool port_filtered(const struct nt_record *r)
+{
+	return filter_port && r->sport != filter_port - 1 && r->dport != filter_port - 1;
+}
+
+/* Counters as TCP_INFO reports them. */
+static __always_inline void read_counters(const struct sock *sk, struct nt_record *r)
+{
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+
+	r->segs_out = BPF_CORE_READ(tp, segs_out);
+	r->segs_in = BPF_CORE_READ(tp, segs_in);
+	r->total_retrans = BPF_CORE_READ(tp, total_retrans);
+	r->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
+	r->rttvar_us = BPF_CORE_READ(tp, mdev_us) >> 2;
+	if (!io_hooks) {
+		/* Without the per-call hooks: acknowledged payload (the SYN counts
+		 * as one acknowledged byte) and in-order received bytes. */
+		__u64 acked = BPF_CORE_READ(tp, bytes_acked);
+		r->bytes_sent = acked ? acked - 1 : 0;
+		r->bytes_received = BPF_CORE_READ(tp, bytes_received);
+	}
+}
+
+static __always_inline void emit(struct conn *c, __u8 kind)
+{
+	struct nt_record *out = bpf_ringbuf_reserve(&events, sizeof(*out), 0);
+
+	if (!out) {
+		__sync_fetch_and_add(&counters.records_lost, 1);
+		return;
+	}
+	__builtin_memcpy(out, &c->rec, sizeof(*out));
+	out->kind = kind;
+	out->ts_ns = bpf_ktime_get_boot_ns();
+	bpf_ringbuf_submit(out, 0);
+	__sync_fetch_and_add(&counters.records_sent, 1);
+}
+
+static __always_inline void set_owner(struct nt_record *r)
+{
+	r->pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(&r->comm, sizeof(r->comm));
+}
+
+static __always_inline struct conn *new_conn(void)
+{
+	__u32 zero = 0;
+	struct conn *c = bpf_map_lookup_elem(&scratch, &zero);
+
+	if (c)
+		__builtin_memset(c, 0, sizeof(*c));
+	return c;
+}
+
+static __always_inline void insert(__u64 key, struct conn *c)
+{
+	if (bpf_map_update_elem(&conns, &key, c, BPF_NOEXIST))
+		__sync_fetch_and_add(&counters.insert_failed, 1);
+}
+
+/* The process calling connect() is current when the socket leaves CLOSE for
+ * SYN_SENT: remember it; the tuple is complete only at ESTABLISHED. */
+static __always_inline void on_syn_sent(const struct sock *sk)
+{
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+
+	if (filter_pid && pid != filter_pid)
+		return;
+	struct conn *c = new_conn();
+	if (!c)
+		return;
+	c->rec.direction = NT_DIR_OUT;
+	set_owner(&c->rec);
+	insert((__u64)sk, c);
+}
+
+static __always_inline void on_established(struct sock *sk, int oldstate)
+{
+	__u64 key = (__u64)sk;
+
+	if (oldstate == TCP_SYN_SENT) {
+		struct conn *c = bpf_map_lookup_elem(&conns, &key);
+		if (!c)
+			return;
+		read_tuple(sk, &c->rec);
+		if ((filter_loopback && loopback_addr(&c->rec)) || port_filtered(&c->rec)) {
+			bpf_map_delete_elem(&conns, &key);
+			return;
+		}
+		c->rec.id = bpf_get_socket_cookie(sk);
+		c->rec.start_ns = bpf_ktime_get_boot_ns();
+		c->rec.flags |= NT_F_ANNOUNCED;
+		read_counters(sk, &c->rec);
+		emit(c, NT_CONNECT);
+		return;
+	}
+	if (oldstate != TCP_SYN_RECV)
+		return;
+	/* Passive open, in softirq: current is not the owner. The accept record
+	 * waits for accept() to return (sys_exit) or the first send/recv. */
+	struct conn *c = new_conn();
+	if (!c)
+		return;
+	read_tuple(sk, &c->rec);
+	if ((filter_loopback && loopback_addr(&c->rec)) || port_filtered(&c->rec))
+		return;
+	c->rec.direction = NT_DIR_IN;
+	c->rec.id = bpf_get_socket_cookie(sk);
+	c->rec.start_ns = bpf_ktime_get_boot_ns();
+	insert(key, c);
+}
+
+/* The final record of a connection end: counters are still intact at CLOSE
+ * (and at destruction, for sockets that never passed through CLOSE). */
+static __always_inline void finish(struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+	struct conn *c = bpf_map_lookup_elem(&conns, &key);
+
+	if (!c)
+		return;
+	if (c->rec.id) { /* established at some point */
+		read_counters(sk, &c->rec);
+		if (!(c->rec.flags & NT_F_ANNOUNCED)) {
+			/* Closed before any process accepted it: say so rather than
+			 * invent an owner. */
+			__sync_fetch_and_add(&counters.unaccepted_closes, 1);
+			if (!filter_pid) {
+				c->rec.flags |= NT_F_ANNOUNCED | NT_F_PID_UNKNOWN;
+				emit(c, NT_ACCEPT);
+				emit(c, NT_CLOSE);
+			}
+		} else {
+			emit(c, NT_CLOSE);
+		}
+	}
+	bpf_map_delete_elem(&conns, &key);
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(set_state, struct sock *sk, int oldstate, int newstate)
+{
+	if (!is_tcp(sk))
+		return 0;
+	if (newstate == TCP_SYN_SENT)
+		on_syn_sent(sk);
+	else if (newstate == TCP_ESTABLISHED)
+		on_established(sk, oldstate);
+	else if (newstate == TCP_CLOSE)
+		finish(sk);
+	return 0;
+}
+
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(destroy_sock, struct sock *sk)
+{
+	finish(sk);
+	return 0;
+}
+
+/* An incoming connection gets its owner the first time a process touches it. */
+static __always_inline void claim(struct conn *c)
+{
+	if (c->rec.flags & NT_F_ANNOUNCED)
+		return;
+	set_owner(&c->rec);
+	if (filter_pid && c->rec.pid != filter_pid) {
+		/* Not the process asked for: stop following it. */
+		c->rec.flags |= NT_F_ANNOUNCED | NT_F_PID_UNKNOWN;
+		c->rec.id = 0;
+		return;
+	}
+	c->rec.flags |= NT_F_ANNOUNCED;
+	emit(c, NT_ACCEPT);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+{
+	if (ret < 0)
+		return 0;
+	long nr = BPF_CORE_READ(regs, orig_ax);
+	if (nr != NR_ACCEPT && nr != NR_ACCEPT4)
+		return 0;
+
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || ret >= BPF_CORE_READ(fdt, max_fds))
+		return 0;
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *file = NULL;
+	bpf_probe_read_kernel(&file, sizeof(file), &fds[ret]);
+	if (!file)
+		return 0;
+	umode_t mode = BPF_CORE_READ(file, f_inode, i_mode);
+	if ((mode & S_IFMT) != S_IFSOCK)
+		return 0;
+	struct socket *sock = BPF_CORE_READ(file, private_data);
+	__u64 key = (__u64)BPF_CORE_READ(sock, sk);
+	struct conn *c = bpf_map_lookup_elem(&conns, &key);
+	if (c)
+		claim(c);
+	return 0;
+}
+
+static __always_inline void count_io(struct sock *sk, int ret, bool sent)
+{
+	if (ret <= 0 || !is_tcp(sk))
+		return;
+	__u64 key = (__u64)sk;
+	struct conn *c = bpf_map_lookup_elem(&conns, &key);
+	if (!c)
+		return;
+	if (sent)
+		__sync_fetch_and_add(&c->rec.bytes_sent, ret);
+	else
+		__sync_fetch_and_add(&c->rec.bytes_received, ret);
+	if (!(c->rec.flags & NT_F_ANNOUNCED))
+		claim(c); /* accepted by a path sys_exit does not see (io_uring) */
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(send_length, struct sock *sk, int ret, int flags)
+{
+	count_io(sk, ret, true);
+	return 0;
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(recv_length, struct sock *sk, int ret, int flags)
+{
+	if (flags & MSG_PEEK)
+		return 0;
+	count_io(sk, ret, false);
+	return 0;
+}
+
+/* Metrics walk: every open file of every process; each tracked socket once
+ * per walk. Writes whole nt_records to the iterator's output. */
+SEC("iter/task_file")
+int metrics(struct bpf_iter__task_file *ctx)
+{
+	struct file *file = ctx->file;
+
+	if (!file)
+		return 0;
+	struct socket *sock = bpf_sock_from_file(file);
+	if (!sock)
+		return 0;
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	__u64 key = (__u64)sk;
+	struct conn *c = bpf_map_lookup_elem(&conns, &key);
+	if (!c || !(c->rec.flags & NT_F_ANNOUNCED) || !c->rec.id || c->gen == iter_gen)
+		return 0;
+	c->gen = iter_gen;
+	struct nt_record r;
+	__builtin_memcpy(&r, &c->rec, sizeof(r));
+	read_counters(sk, &r);
+	r.kind = NT_METRICS;
+	r.ts_ns = bpf_ktime_get_boot_ns();
+	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
+	return 0;
+}

@@ -1,0 +1,64 @@
+/* Records shared by the BPF program (bpf/nettracer.bpf.c) and the loader
+ * (native/). Fixed-width fields, explicit padding: both sides assert the
+ * size, and src/tracer/decode.ts reads the same offsets (test/unit/layout).
+ */
+#ifndef NETTRACER_H
+#define NETTRACER_H
+
+#define NT_COMM_LEN 16
+#define NT_ADDR_LEN 16
+
+/* What a record says happened. */
+enum nt_kind {
+	NT_CONNECT = 1, /* outgoing connection reached ESTABLISHED */
+	NT_ACCEPT = 2,  /* incoming connection established and its owner known */
+	NT_CLOSE = 3,   /* connection reached CLOSE; counters are final */
+	NT_METRICS = 4, /* periodic snapshot of an open connection */
+};
+
+enum nt_direction {
+	NT_DIR_UNKNOWN = 0,
+	NT_DIR_OUT = 1,
+	NT_DIR_IN = 2,
+};
+
+/* nt_record.flags */
+#define NT_F_ANNOUNCED 0x01    /* connect/accept record already sent */
+#define NT_F_PID_UNKNOWN 0x02  /* incoming connection closed before any process accepted it */
+
+struct nt_record {
+	__u64 id;             /* socket cookie: stable per connection end */
+	__u64 ts_ns;          /* CLOCK_BOOTTIME when the record was made */
+	__u64 start_ns;       /* CLOCK_BOOTTIME when the connection was established */
+	__u64 bytes_sent;     /* payload bytes the application wrote */
+	__u64 bytes_received; /* payload bytes the application read */
+	__u8 saddr[NT_ADDR_LEN]; /* local address; IPv4 in the first 4 bytes */
+	__u8 daddr[NT_ADDR_LEN]; /* remote address */
+	char comm[NT_COMM_LEN];
+	__u32 pid;            /* thread-group id of the owner */
+	__u32 netns;          /* network namespace inode number */
+	__u32 segs_out;       /* tcp_sock.segs_out */
+	__u32 segs_in;        /* tcp_sock.segs_in */
+	__u32 total_retrans;  /* tcp_sock.total_retrans */
+	__u32 srtt_us;        /* tcp_sock.srtt_us >> 3 */
+	__u32 rttvar_us;      /* tcp_sock.mdev_us >> 2, as TCP_INFO's tcpi_rttvar */
+	__u16 sport;          /* local port, host order */
+	__u16 dport;          /* remote port, host order */
+	__u8 kind;            /* enum nt_kind */
+	__u8 family;          /* 4 or 6 */
+	__u8 direction;       /* enum nt_direction */
+	__u8 flags;           /* NT_F_* */
+	__u32 _pad;
+};
+
+#define NT_RECORD_SIZE 128
+
+/* Health counters, in the program's .bss; user space reads them mapped. */
+struct nt_counters {
+	__u64 records_lost;      /* ring buffer full: a record could not be reserved */
+	__u64 insert_failed;     /* connection table full: a connection is not tracked */
+	__u64 records_sent;      /* records submitted to the ring buffer */
+	__u64 unaccepted_closes; /* incoming connections closed before accept() */
+};
+
+#endif

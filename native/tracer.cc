@@ -1,0 +1,311 @@
+// Loads bpf/nettracer.bpf.c (embedded as a skeleton), attaches what this
+// kernel offers, and moves records to JavaScript: the ring buffer's epoll fd
+// is watched on Node's own loop (no extra thread), and every wake-up hands
+// one Buffer holding all pending records to a single JS call.
+#include "tracer.h"
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <linux/types.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cstdint>
+
+extern "C" {
+#include "nettracer.h"
+}
+#include "nettracer.skel.h"
+
+static_assert(sizeof(struct nt_record) == NT_RECORD_SIZE, "nt_record layout");
+
+namespace {
+
+bool g_verbose = false;
+
+int PrintLibbpf(enum libbpf_print_level level, const char* fmt, va_list args) {
+  (void)level;
+  if (!g_verbose) return 0;  // failures surface through our own error messages
+  return vfprintf(stderr, fmt, args);
+}
+
+Napi::Error Fail(Napi::Env env, const char* code, const std::string& message) {
+  Napi::Error e = Napi::Error::New(env, message);
+  e.Set("code", Napi::String::New(env, code));
+  return e;
+}
+
+std::string Errno(int err) {
+  if (err < 0) err = -err;
+  return std::string(strerror(err)) + " (errno " + std::to_string(err) + ")";
+}
+
+// A hook the running kernel offers: its BTF has the tracepoint's typedef.
+bool HasTracepoint(const struct btf* vmlinux, const char* name) {
+  std::string type = std::string("btf_trace_") + name;
+  return btf__find_by_name_kind(vmlinux, type.c_str(), BTF_KIND_TYPEDEF) > 0;
+}
+
+uint32_t U32(const Napi::Object& o, const char* key, uint32_t dflt) {
+  Napi::Value v = o.Get(key);
+  return v.IsNumber() ? v.As<Napi::Number>().Uint32Value() : dflt;
+}
+
+bool Bool(const Napi::Object& o, const char* key, bool dflt) {
+  Napi::Value v = o.Get(key);
+  return v.IsBoolean() ? v.As<Napi::Boolean>().Value() : dflt;
+}
+
+}  // namespace
+
+Napi::Function Tracer::Define(Napi::Env env) {
+  return DefineClass(env, "Tracer",
+                     {
+                         InstanceMethod("collect", &Tracer::Collect),
+                         InstanceMethod("counters", &Tracer::Counters),
+                         InstanceMethod("hooks", &Tracer::Hooks),
+                         InstanceMethod("pause", &Tracer::Pause),
+                         InstanceMethod("resume", &Tracer::Resume),
+                         InstanceMethod("flush", &Tracer::Flush),
+                         InstanceMethod("close", &Tracer::Close),
+                     });
+}
+
+// new Tracer({mapSize, withLoopback, pid, port, ringBytes, verbose}, onRecords)
+Tracer::Tracer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tracer>(info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction()) {
+    throw Napi::TypeError::New(env, "Tracer(options, onRecords)");
+  }
+  Napi::Object opts = info[0].As<Napi::Object>();
+  on_records_ = Napi::Persistent(info[1].As<Napi::Function>());
+  async_ = new Napi::AsyncContext(env, "nettracer:records");
+  g_verbose = Bool(opts, "verbose", false);
+  libbpf_set_print(PrintLibbpf);
+
+  if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
+    throw Fail(env, "ENOBTF",
+               "this kernel exposes no BTF (/sys/kernel/btf/vmlinux is missing); "
+               "nettracer needs a kernel built with CONFIG_DEBUG_INFO_BTF=y");
+  }
+  struct btf* vmlinux = btf__load_vmlinux_btf();
+  if (!vmlinux) {
+    throw Fail(env, "ENOBTF", "cannot read the kernel's BTF: " + Errno(errno));
+  }
+  bool has_state = HasTracepoint(vmlinux, "inet_sock_set_state");
+  bool has_io = HasTracepoint(vmlinux, "sock_send_length") &&
+                HasTracepoint(vmlinux, "sock_recv_length");
+  bool has_sys_exit = HasTracepoint(vmlinux, "sys_exit");
+  bool has_destroy = HasTracepoint(vmlinux, "tcp_destroy_sock");
+  btf__free(vmlinux);
+  if (!has_state) {
+    throw Fail(env, "ENOHOOK",
+               "this kernel has no sock:inet_sock_set_state tracepoint (Linux 4.16 or later "
+               "is needed)");
+  }
+
+  skel_ = nettracer_bpf__open();
+  if (!skel_) throw Fail(env, "ELOAD", "cannot open the BPF object: " + Errno(errno));
+
+  skel_->rodata->filter_loopback = !Bool(opts, "withLoopback", false);
+  skel_->rodata->filter_pid = U32(opts, "pid", 0);
+  int32_t port = opts.Get("port").IsNumber() ? opts.Get("port").As<Napi::Number>().Int32Value() : -1;
+  skel_->rodata->filter_port = port >= 0 ? static_cast<uint32_t>(port) + 1 : 0;
+  skel_->rodata->io_hooks = has_io;
+  bpf_map__set_max_entries(skel_->maps.conns, U32(opts, "mapSize", 262144));
+  bpf_map__set_max_entries(skel_->maps.events, U32(opts, "ringBytes", 4u << 20));
+  bpf_program__set_autoload(skel_->progs.send_length, has_io);
+  bpf_program__set_autoload(skel_->progs.recv_length, has_io);
+  bpf_program__set_autoload(skel_->progs.sys_exit, has_sys_exit);
+  bpf_program__set_autoload(skel_->progs.destroy_sock, has_destroy);
+
+  int err = nettracer_bpf__load(skel_);
+  if (err) {
+    Teardown();
+    if (err == -EPERM || err == -EACCES) {
+      throw Fail(env, "EPERM",
+                 "not allowed to load BPF programs: run as root (sudo), or with the "
+                 "capabilities CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE");
+    }
+    throw Fail(env, "ELOAD",
+               "the kernel refused the BPF program: " + Errno(err) +
+                   " (run with --verbose for the verifier's log)");
+  }
+
+  struct {
+    bpf_program* prog;
+    bpf_link** link;
+    const char* name;
+    bool wanted;
+  } hooks[] = {
+      {skel_->progs.set_state, &skel_->links.set_state, "tp_btf/inet_sock_set_state", true},
+      {skel_->progs.destroy_sock, &skel_->links.destroy_sock, "tp_btf/tcp_destroy_sock",
+       has_destroy},
+      {skel_->progs.sys_exit, &skel_->links.sys_exit, "tp_btf/sys_exit", has_sys_exit},
+      {skel_->progs.send_length, &skel_->links.send_length, "tp_btf/sock_send_length", has_io},
+      {skel_->progs.recv_length, &skel_->links.recv_length, "tp_btf/sock_recv_length", has_io},
+  };
+  for (auto& h : hooks) {
+    if (!h.wanted) continue;
+    *h.link = bpf_program__attach(h.prog);
+    if (!*h.link) {
+      int e = errno;
+      Teardown();
+      throw Fail(env, "EATTACH", std::string("cannot attach ") + h.name + ": " + Errno(e));
+    }
+    hooks_.push_back(h.name);
+  }
+  iter_link_ = bpf_program__attach_iter(skel_->progs.metrics, nullptr);
+  if (!iter_link_) {
+    int e = errno;
+    Teardown();
+    throw Fail(env, "EATTACH", "cannot attach iter/task_file: " + Errno(e));
+  }
+  hooks_.push_back("iter/task_file");
+
+  rb_ = ring_buffer__new(bpf_map__fd(skel_->maps.events), OnSample, this, nullptr);
+  if (!rb_) {
+    int e = errno;
+    Teardown();
+    throw Fail(env, "EATTACH", "cannot map the ring buffer: " + Errno(e));
+  }
+  uv_loop_t* loop = nullptr;
+  napi_get_uv_event_loop(env, &loop);
+  poll_ = new uv_poll_t;
+  uv_poll_init(loop, poll_, ring_buffer__epoll_fd(rb_));
+  poll_->data = this;
+  uv_poll_start(poll_, UV_READABLE, OnReadable);
+  polling_ = true;
+  batch_.reserve(64 * NT_RECORD_SIZE);
+}
+
+Tracer::~Tracer() { Teardown(); }
+
+int Tracer::OnSample(void* ctx, void* data, size_t len) {
+  auto* self = static_cast<Tracer*>(ctx);
+  if (len < NT_RECORD_SIZE) return 0;
+  const auto* p = static_cast<const uint8_t*>(data);
+  self->batch_.insert(self->batch_.end(), p, p + NT_RECORD_SIZE);
+  return 0;
+}
+
+void Tracer::OnReadable(uv_poll_t* handle, int status, int) {
+  auto* self = static_cast<Tracer*>(handle->data);
+  if (status < 0 || !self || !self->rb_) return;
+  self->Deliver();
+}
+
+// Drain the ring buffer and make one JS call with everything that was there.
+void Tracer::Deliver() {
+  ring_buffer__consume(rb_);
+  if (batch_.empty()) return;
+  Napi::Env env = Env();
+  Napi::HandleScope scope(env);
+  Napi::Buffer<uint8_t> buf = Napi::Buffer<uint8_t>::Copy(env, batch_.data(), batch_.size());
+  batch_.clear();
+  on_records_.MakeCallback(env.Global(), {buf}, *async_);
+}
+
+// collect(): walk every process's open sockets once; returns the metrics
+// records of all tracked connections (one Buffer).
+Napi::Value Tracer::Collect(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!iter_link_) throw Fail(env, "ECLOSED", "tracer is closed");
+  skel_->bss->iter_gen++;
+  int fd = bpf_iter_create(bpf_link__fd(iter_link_));
+  if (fd < 0) throw Fail(env, "EITER", "metrics walk failed: " + Errno(errno));
+  std::vector<uint8_t> out;
+  uint8_t chunk[64 * 1024];
+  for (;;) {
+    ssize_t n = read(fd, chunk, sizeof(chunk));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int e = errno;
+      close(fd);
+      throw Fail(env, "EITER", "metrics walk failed: " + Errno(e));
+    }
+    if (n == 0) break;
+    out.insert(out.end(), chunk, chunk + n);
+  }
+  close(fd);
+  return Napi::Buffer<uint8_t>::Copy(env, out.data(), out.size());
+}
+
+Napi::Value Tracer::Counters(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  if (!skel_) return o;
+  const volatile nt_counters& c = skel_->bss->counters;
+  o.Set("recordsLost", Napi::Number::New(env, static_cast<double>(c.records_lost)));
+  o.Set("insertFailed", Napi::Number::New(env, static_cast<double>(c.insert_failed)));
+  o.Set("recordsSent", Napi::Number::New(env, static_cast<double>(c.records_sent)));
+  o.Set("unacceptedCloses", Napi::Number::New(env, static_cast<double>(c.unaccepted_closes)));
+  return o;
+}
+
+Napi::Value Tracer::Hooks(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array a = Napi::Array::New(env, hooks_.size());
+  for (size_t i = 0; i < hooks_.size(); i++) a.Set(i, hooks_[i]);
+  return a;
+}
+
+// Back-pressure: while paused the kernel keeps filling the ring buffer and
+// counts what does not fit (records_lost).
+Napi::Value Tracer::Pause(const Napi::CallbackInfo& info) {
+  if (poll_ && polling_) {
+    uv_poll_stop(poll_);
+    polling_ = false;
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value Tracer::Resume(const Napi::CallbackInfo& info) {
+  if (poll_ && !polling_) {
+    uv_poll_start(poll_, UV_READABLE, OnReadable);
+    polling_ = true;
+    Deliver();  // what arrived meanwhile will not wake us again
+  }
+  return info.Env().Undefined();
+}
+
+// flush(): deliver whatever is pending now (used before exit).
+Napi::Value Tracer::Flush(const Napi::CallbackInfo& info) {
+  if (rb_) Deliver();
+  return info.Env().Undefined();
+}
+
+Napi::Value Tracer::Close(const Napi::CallbackInfo& info) {
+  Teardown();
+  return info.Env().Undefined();
+}
+
+void Tracer::Teardown() {
+  if (poll_) {
+    uv_poll_stop(poll_);
+    uv_close(reinterpret_cast<uv_handle_t*>(poll_),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+    poll_ = nullptr;
+    polling_ = false;
+  }
+  if (rb_) {
+    ring_buffer__free(rb_);
+    rb_ = nullptr;
+  }
+  if (iter_link_) {
+    bpf_link__destroy(iter_link_);
+    iter_link_ = nullptr;
+  }
+  if (skel_) {
+    nettracer_bpf__destroy(skel_);
+    skel_ = nullptr;
+  }
+  if (async_) {
+    delete async_;
+    async_ = nullptr;
+  }
+}

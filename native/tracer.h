@@ -1,0 +1,44 @@
+// The addon's one class: owns the loaded BPF object, its links and the ring
+// buffer, and hands records to JavaScript in whole batches.
+#pragma once
+
+#include <napi.h>
+#include <uv.h>
+
+#include <string>
+#include <vector>
+
+struct nettracer_bpf;
+struct ring_buffer;
+struct bpf_link;
+
+class Tracer : public Napi::ObjectWrap<Tracer> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  explicit Tracer(const Napi::CallbackInfo& info);
+  ~Tracer() override;
+
+ private:
+  Napi::Value Collect(const Napi::CallbackInfo& info);
+  Napi::Value Counters(const Napi::CallbackInfo& info);
+  Napi::Value Hooks(const Napi::CallbackInfo& info);
+  Napi::Value Pause(const Napi::CallbackInfo& info);
+  Napi::Value Resume(const Napi::CallbackInfo& info);
+  Napi::Value Flush(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+
+  static int OnSample(void* ctx, void* data, size_t len);
+  static void OnReadable(uv_poll_t* handle, int status, int events);
+  void Deliver();
+  void Teardown();
+
+  nettracer_bpf* skel_ = nullptr;
+  ring_buffer* rb_ = nullptr;
+  bpf_link* iter_link_ = nullptr;
+  uv_poll_t* poll_ = nullptr;
+  bool polling_ = false;
+  std::vector<uint8_t> batch_;
+  std::vector<std::string> hooks_;
+  Napi::FunctionReference on_records_;
+  Napi::AsyncContext* async_ = nullptr;
+};
