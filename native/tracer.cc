@@ -11,6 +11,7 @@
 #include <linux/types.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -28,8 +29,11 @@ namespace {
 bool g_verbose = false;
 
 int PrintLibbpf(enum libbpf_print_level level, const char* fmt, va_list args) {
-  (void)level;
-  if (!g_verbose) return 0;  // failures surface through our own error messages
+  // Failures surface through our own messages; --verbose adds libbpf's
+  // warnings and notes (its debug level is for developers: NETTRACER_DEBUG=1).
+  static const bool debug = getenv("NETTRACER_DEBUG") != nullptr;
+  if (!g_verbose && !debug) return 0;
+  if (level == LIBBPF_DEBUG && !debug) return 0;
   return vfprintf(stderr, fmt, args);
 }
 

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# One command from a fresh machine (Node 20, npm, g++, make, python3) to a
+# working nettracer: system packages, npm dependencies, the BPF object and
+# the native addon, the compiled CLI. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Build: clang/llvm + bpftool for the BPF object, libbpf for the addon.
+# Tests: iproute2 (ss, ip netns), python3 for the traffic generator.
+packages=(clang llvm libbpf-dev libbpf1 libelf-dev zlib1g-dev bpftool pkg-config make g++ iproute2)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+npm ci --no-audit --no-fund
+npm run build
+echo "setup: done. Try: sudo ./bin/run.js trace --with-loopback"

@@ -1,0 +1,45 @@
+// Every command's error path: one plain line on stderr and a documented exit
+// status, never a stack trace.
+import { Command } from '@oclif/core';
+import { EXIT, TracerError } from '../tracer/errors.js';
+
+export abstract class BaseCommand extends Command {
+  /** Flag parsing where every failure is a usage error (exit 2). */
+  protected async parseFlags<T extends Parameters<Command['parse']>[0]>(cmd: T) {
+    try {
+      return await this.parse(cmd);
+    } catch (err) {
+      if (isExit(err)) throw err;
+      return this.fail(`${firstLine((err as Error).message)} (see --help)`, EXIT.usage);
+    }
+  }
+
+  protected fail(message: string, exitCode: number): never {
+    process.stderr.write(`nettracer: ${message}\n`);
+    return this.exit(exitCode);
+  }
+
+  protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
+    if (err instanceof TracerError) return this.fail(err.message, err.exitCode);
+    // oclif's own exit (this.exit) and help/version requests pass through.
+    if (isExit(err)) throw err;
+    if (err.oclif?.exit === 2 || err.constructor?.name?.endsWith('ParseError') || err.name === 'CLIParseError') {
+      return this.fail(`${firstLine(err.message)} (see --help)`, EXIT.usage);
+    }
+    return this.fail(firstLine(err.message ?? String(err)), err.oclif?.exit ?? EXIT.failure);
+  }
+}
+
+function firstLine(message: string): string {
+  const lines = message
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('See more help'));
+  // oclif: "Parsing --interval \n\t--interval must be..." -> keep the specific line.
+  return lines.length > 1 && lines[0].startsWith('Parsing --') ? lines[1] : lines[0] ?? message;
+}
+
+function isExit(err: unknown): boolean {
+  const e = err as Error & { code?: string };
+  return e?.constructor?.name === 'ExitError' || e?.code === 'EEXIT' || /^EEXIT/.test(e?.message ?? '');
+}

@@ -1,0 +1,99 @@
+// Flag definitions shared by commands. Every value is validated here, before
+// anything is loaded into the kernel; a bad value is a usage error (exit 2).
+import { Flags } from '@oclif/core';
+import { accessSync, constants, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+
+export const MAP_SIZE_DEFAULT = 262144;
+export const MAP_SIZE_MAX = 1048576;
+
+function number(name: string, text: string, opts: { min: number; max?: number; integer?: boolean }): number {
+  const v = Number(text);
+  const kind = opts.integer ? 'an integer' : 'a number';
+  if (text.trim() === '' || !Number.isFinite(v) || (opts.integer && !Number.isInteger(v))) {
+    throw new Error(`--${name} must be ${kind}, got "${text}"`);
+  }
+  if (v < opts.min || (opts.max !== undefined && v > opts.max)) {
+    const range = opts.max === undefined ? `at least ${opts.min}` : `between ${opts.min} and ${opts.max}`;
+    throw new Error(`--${name} must be ${range}, got ${text}`);
+  }
+  return v;
+}
+
+function numberFlag(name: string, opts: { min: number; max?: number; integer?: boolean }) {
+  return Flags.custom<number>({ parse: async (text) => number(name, text, opts) });
+}
+
+/** A file we will be able to create: its directory exists and is writable. Nothing is created now. */
+export function writableFile(text: string): string {
+  const path = resolve(text);
+  const dir = dirname(path);
+  let st;
+  try {
+    st = statSync(dir);
+  } catch {
+    throw new Error(`--output: directory ${dir} does not exist`);
+  }
+  if (!st.isDirectory()) throw new Error(`--output: ${dir} is not a directory`);
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new Error(`--output: cannot write in ${dir}`);
+  }
+  try {
+    if (statSync(path).isDirectory()) throw new Error(`--output: ${path} is a directory`);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  return path;
+}
+
+export const traceFlags = {
+  interval: numberFlag('interval', { min: 0.1, max: 86400 })({
+    char: 't',
+    default: 30,
+    summary: 'Seconds between metrics records for each open connection.',
+    helpValue: 'SECONDS',
+  }),
+  incremental: Flags.boolean({
+    char: 'i',
+    default: false,
+    summary: 'Metrics records carry deltas since the previous report instead of totals.',
+  }),
+  'with-loopback': Flags.boolean({
+    char: 'f',
+    default: false,
+    summary: 'Include loopback connections (127.0.0.0/8, ::1), hidden by default.',
+  }),
+  duration: numberFlag('duration', { min: 0.001 })({
+    summary: 'Stop after this many seconds and exit 0.',
+    helpValue: 'SECONDS',
+  }),
+  count: numberFlag('count', { min: 1, integer: true })({
+    summary: 'Stop after writing this many records and exit 0.',
+    helpValue: 'N',
+  }),
+  output: Flags.custom<string>({ parse: async (text) => writableFile(text) })({
+    char: 'w',
+    summary: 'Write the stream to FILE (created or truncated) instead of standard output.',
+    helpValue: 'FILE',
+  }),
+  pid: numberFlag('pid', { min: 1, max: 4194304, integer: true })({
+    summary: 'Only connections owned by this process id.',
+    helpValue: 'PID',
+  }),
+  port: numberFlag('port', { min: 0, max: 65535, integer: true })({
+    summary: 'Only connections with this local or remote port.',
+    helpValue: 'PORT',
+  }),
+  'map-size': numberFlag('map-size', { min: 1, max: MAP_SIZE_MAX, integer: true })({
+    char: 'm',
+    default: MAP_SIZE_DEFAULT,
+    summary: `Most connections tracked at once (1 to ${MAP_SIZE_MAX}); more are counted in "lost" records.`,
+    helpValue: 'N',
+  }),
+  verbose: Flags.boolean({
+    default: false,
+    summary: 'Say on standard error which hooks are used and when tracing starts; show libbpf messages.',
+  }),
+};

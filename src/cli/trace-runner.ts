@@ -1,0 +1,79 @@
+// Runs `nettracer trace`: a session, an output, and the reasons to stop
+// (--duration, --count, a signal, the reader going away, an output error).
+import { createWriteStream } from 'node:fs';
+import type { Writable } from 'node:stream';
+import type { NettracerRecord } from '../generated/records.js';
+import { toNdjson } from '../output/ndjson.js';
+import { LineWriter } from '../output/writer.js';
+import { EXIT, TracerError } from '../tracer/errors.js';
+import { TraceSession, type SessionOptions } from '../tracer/session.js';
+
+export interface TraceRunOptions {
+  session: SessionOptions;
+  durationS?: number;
+  count?: number;
+  outputPath?: string;
+  /** Diagnostics for --verbose, on stderr. */
+  note?: (line: string) => void;
+}
+
+/** Resolves with the exit status once tracing has stopped and the output is flushed. */
+export async function runTrace(opts: TraceRunOptions): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  let remaining = opts.count ?? Infinity;
+  let writer: LineWriter | undefined;
+  let stopped = false;
+  let exitCode: number = EXIT.ok;
+  let failure: TracerError | undefined;
+  let finish: () => void = () => {};
+  const done = new Promise<void>((resolve) => (finish = resolve));
+
+  const session = new TraceSession(opts.session, (records: NettracerRecord[]) => {
+    if (!writer || remaining <= 0) return;
+    if (records.length > remaining) records = records.slice(0, remaining);
+    remaining -= records.length;
+    writer.write(toNdjson(records));
+    if (remaining <= 0) stop(false);
+  });
+
+  const stop = (finalMetrics: boolean): void => {
+    if (stopped) return;
+    stopped = true;
+    try {
+      session.stop(finalMetrics);
+    } catch (err) {
+      failure ??= new TracerError(`while stopping: ${(err as Error).message}`, EXIT.failure);
+    }
+    finish();
+  };
+
+  const hooks = session.start(); // throws TracerError before anything is written
+  const stream: Writable = opts.outputPath ? createWriteStream(opts.outputPath) : process.stdout;
+  writer = new LineWriter(stream, {
+    pause: () => session.pause(),
+    resume: () => session.resume(),
+    gone: (err) => {
+      if (err) {
+        failure ??= new TracerError(`cannot write the output: ${err.message}`, EXIT.failure);
+      }
+      remaining = 0; // nothing more can be written
+      stop(false);
+    },
+  });
+
+  opts.note?.(`hooks: ${hooks.join(', ')}`);
+  opts.note?.(`attached in ${Number(process.hrtime.bigint() - t0) / 1e6} ms; tracing`);
+
+  const onSignal = (): void => stop(true);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const timer = opts.durationS ? setTimeout(() => stop(true), opts.durationS * 1000) : undefined;
+
+  await done;
+  if (timer) clearTimeout(timer);
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  await writer.end();
+  if (failure) throw failure;
+  return exitCode;
+}

@@ -1,0 +1,39 @@
+import { traceFlags } from '../cli/flags.js';
+import { BaseCommand } from '../cli/base.js';
+import { runTrace } from '../cli/trace-runner.js';
+
+export default class Trace extends BaseCommand {
+  static override summary = 'Trace TCP connections and stream connect, accept, metrics and close records as NDJSON.';
+  static override description = `Streams one JSON object per line (schemas/v1, also printed by the man page) for every TCP
+connection on the host: a connect or accept record when it is established, a metrics record
+every --interval seconds while it is open, and a close record with its final counters.
+Loss is never silent: a "lost" record says how many records or connections were dropped.
+Needs root (or CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE).`;
+  static override examples = [
+    '<%= config.bin %> trace',
+    '<%= config.bin %> trace --with-loopback --interval 5 | jq \'select(.type == "close")\'',
+    '<%= config.bin %> trace --duration 60 --output capture.ndjson',
+    '<%= config.bin %> trace --port 443 --incremental -t 10',
+  ];
+  static override flags = traceFlags;
+
+  async run(): Promise<void> {
+    const { flags } = await this.parseFlags(Trace);
+    const code = await runTrace({
+      session: {
+        intervalS: flags.interval,
+        incremental: flags.incremental,
+        withLoopback: flags['with-loopback'],
+        pid: flags.pid,
+        port: flags.port,
+        mapSize: flags['map-size'],
+        verbose: flags.verbose,
+      },
+      durationS: flags.duration,
+      count: flags.count,
+      outputPath: flags.output,
+      note: flags.verbose ? (line) => process.stderr.write(`nettracer: ${line}\n`) : undefined,
+    });
+    if (code !== 0) this.exit(code);
+  }
+}

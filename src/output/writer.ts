@@ -1,0 +1,58 @@
+// Writes text to a stream, honouring back-pressure and noticing when the
+// reader has gone (EPIPE) or the output fails (ENOSPC, EIO...).
+import type { Writable } from 'node:stream';
+
+export interface WriterEvents {
+  /** The stream's buffer is full: stop producing until resume. */
+  pause(): void;
+  resume(): void;
+  /** The stream cannot take more: `err` is undefined when the reader went away (EPIPE). */
+  gone(err?: NodeJS.ErrnoException): void;
+}
+
+export class LineWriter {
+  private waiting = false;
+  private failed = false;
+
+  constructor(
+    private readonly stream: Writable,
+    private readonly events: WriterEvents,
+  ) {
+    stream.on('error', (err: NodeJS.ErrnoException) => this.fail(err));
+    stream.on('drain', () => {
+      if (!this.waiting) return;
+      this.waiting = false;
+      this.events.resume();
+    });
+  }
+
+  write(text: string): void {
+    if (this.failed || text.length === 0) return;
+    if (!this.stream.write(text) && !this.waiting) {
+      this.waiting = true;
+      this.events.pause();
+    }
+  }
+
+  /** Resolves once everything written has reached the stream's target. */
+  end(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.failed || this.stream.writableFinished) return resolve();
+      const done = (): void => resolve();
+      this.stream.once('error', done);
+      if (this.stream === process.stdout || this.stream === process.stderr) {
+        // Never end() stdout; wait for it to flush instead.
+        if (this.stream.writableLength === 0) return resolve();
+        this.stream.once('drain', done);
+        return;
+      }
+      this.stream.end(done);
+    });
+  }
+
+  private fail(err: NodeJS.ErrnoException): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.events.gone(err.code === 'EPIPE' ? undefined : err);
+  }
+}

@@ -1,0 +1,84 @@
+// Binary nt_record -> plain objects. One pass over a batch Buffer; fields are
+// read in place (no per-field copies).
+import { formatPair, type Family } from './address.js';
+import { decodeComm } from './comm.js';
+import { COMM_LEN, DIRECTION, FLAG, KIND, OFF, RECORD_SIZE } from './layout.js';
+
+export type Kind = 'connect' | 'accept' | 'close' | 'metrics';
+
+export interface KernelRecord {
+  kind: Kind;
+  id: number;
+  tsNs: number;
+  startNs: number;
+  pid: number;
+  pidUnknown: boolean;
+  comm: string;
+  family: Family;
+  saddr: string;
+  sport: number;
+  daddr: string;
+  dport: number;
+  netns: number;
+  direction: 'outgoing' | 'incoming';
+  bytesSent: number;
+  bytesReceived: number;
+  segsOut: number;
+  segsIn: number;
+  totalRetrans: number;
+  srttUs: number;
+  rttvarUs: number;
+}
+
+const KINDS: Record<number, Kind> = {
+  [KIND.connect]: 'connect',
+  [KIND.accept]: 'accept',
+  [KIND.close]: 'close',
+  [KIND.metrics]: 'metrics',
+};
+
+/** u64 as a JS number: exact below 2^53 (cookies, byte counts, boot-time ns for ~104 days). */
+function u64(v: DataView, at: number): number {
+  return v.getUint32(at + 4, true) * 4294967296 + v.getUint32(at, true);
+}
+
+export class DecodeError extends Error {}
+
+export function decodeRecords(buf: Uint8Array): KernelRecord[] {
+  if (buf.length % RECORD_SIZE !== 0) {
+    throw new DecodeError(`record batch of ${buf.length} bytes is not a multiple of ${RECORD_SIZE}`);
+  }
+  const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const out: KernelRecord[] = new Array(buf.length / RECORD_SIZE);
+  for (let i = 0, at = 0; at < buf.length; i++, at += RECORD_SIZE) {
+    const kind = KINDS[buf[at + OFF.kind]];
+    if (!kind) throw new DecodeError(`unknown record kind ${buf[at + OFF.kind]}`);
+    const pair = formatPair(buf[at + OFF.family], buf, at + OFF.saddr, at + OFF.daddr);
+    const flags = buf[at + OFF.flags];
+    out[i] = {
+      kind,
+      id: u64(v, at + OFF.id),
+      tsNs: u64(v, at + OFF.ts_ns),
+      startNs: u64(v, at + OFF.start_ns),
+      pid: v.getUint32(at + OFF.pid, true),
+      pidUnknown: (flags & FLAG.pidUnknown) !== 0,
+      comm: decodeComm(buf, at + OFF.comm, COMM_LEN),
+      family: pair.family,
+      saddr: pair.saddr,
+      sport: v.getUint16(at + OFF.sport, true),
+      daddr: pair.daddr,
+      dport: v.getUint16(at + OFF.dport, true),
+      netns: v.getUint32(at + OFF.netns, true),
+      direction: buf[at + OFF.direction] === DIRECTION.incoming ? 'incoming' : 'outgoing',
+      bytesSent: u64(v, at + OFF.bytes_sent),
+      bytesReceived: u64(v, at + OFF.bytes_received),
+      segsOut: v.getUint32(at + OFF.segs_out, true),
+      segsIn: v.getUint32(at + OFF.segs_in, true),
+      totalRetrans: v.getUint32(at + OFF.total_retrans, true),
+      srttUs: v.getUint32(at + OFF.srtt_us, true),
+      rttvarUs: v.getUint32(at + OFF.rttvar_us, true),
+    };
+  }
+  return out;
+}
+

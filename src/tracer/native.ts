@@ -1,0 +1,46 @@
+// The native addon (native/), loaded on first use so `--help` never pays for it.
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface NativeOptions {
+  mapSize: number;
+  withLoopback: boolean;
+  pid?: number;
+  port?: number;
+  ringBytes?: number;
+  verbose: boolean;
+}
+
+export interface NativeCounters {
+  recordsLost: number;
+  insertFailed: number;
+  recordsSent: number;
+  unacceptedCloses: number;
+}
+
+export interface NativeTracer {
+  collect(): Buffer;
+  counters(): NativeCounters;
+  hooks(): string[];
+  pause(): void;
+  resume(): void;
+  flush(): void;
+  close(): void;
+}
+
+interface NativeModule {
+  Tracer: new (options: NativeOptions, onRecords: (batch: Buffer) => void) => NativeTracer;
+  bootToRealtimeMs(): number;
+}
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+let cached: NativeModule | undefined;
+
+export function loadNative(): NativeModule {
+  if (!cached) {
+    const require = createRequire(import.meta.url);
+    cached = require(join(root, 'build', 'Release', 'nettracer.node')) as NativeModule;
+  }
+  return cached;
+}

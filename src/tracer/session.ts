@@ -1,0 +1,112 @@
+// A tracing session: the native tracer, the metrics timer, loss accounting,
+// and the conversion of kernel records to published records. Output is not
+// its concern: records go, a batch at a time, to the function it is given.
+import type { LostRecord, NettracerRecord } from '../generated/records.js';
+import { decodeRecords } from './decode.js';
+import { fromNative } from './errors.js';
+import { loadNative, type NativeCounters, type NativeOptions, type NativeTracer } from './native.js';
+import { bootClock, RecordBuilder, type Clock } from './records.js';
+
+export interface SessionOptions extends NativeOptions {
+  /** Seconds between metrics walks. */
+  intervalS: number;
+  incremental: boolean;
+}
+
+export type RecordsHandler = (records: NettracerRecord[]) => void;
+
+const LOSS_CHECK_MS = 1000;
+
+export class TraceSession {
+  private native?: NativeTracer;
+  private builder?: RecordBuilder;
+  private clock?: Clock;
+  private timers: NodeJS.Timeout[] = [];
+  private reportedLoss = { recordsLost: 0, insertFailed: 0 };
+
+  constructor(
+    private readonly opts: SessionOptions,
+    private readonly onRecords: RecordsHandler,
+  ) {}
+
+  /** Loads and attaches; returns the hooks in use. Throws TracerError. */
+  start(): string[] {
+    try {
+      const native = loadNative();
+      this.clock = bootClock(native.bootToRealtimeMs());
+      this.builder = new RecordBuilder(this.clock, this.opts.incremental);
+      this.native = new native.Tracer(this.opts, (batch) => this.deliver(batch));
+    } catch (err) {
+      throw fromNative(err);
+    }
+    this.timers.push(setInterval(() => this.collectMetrics(), this.opts.intervalS * 1000));
+    this.timers.push(setInterval(() => this.reportLoss(), LOSS_CHECK_MS));
+    return this.native.hooks();
+  }
+
+  get running(): boolean {
+    return this.native !== undefined;
+  }
+
+  counters(): NativeCounters | undefined {
+    return this.native?.counters();
+  }
+
+  pause(): void {
+    this.native?.pause();
+  }
+
+  resume(): void {
+    this.native?.resume();
+  }
+
+  /** One metrics record per open connection, after everything already in the ring. */
+  collectMetrics(): void {
+    if (!this.native) return;
+    this.native.flush();
+    this.deliver(this.native.collect());
+  }
+
+  /**
+   * Stops tracing: delivers what is pending in the kernel, optionally a last
+   * metrics walk, any loss not yet reported, then detaches everything.
+   */
+  stop(finalMetrics: boolean): void {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    const native = this.native;
+    if (!native) return;
+    try {
+      native.flush();
+      if (finalMetrics) this.deliver(native.collect());
+      this.reportLoss();
+    } finally {
+      this.native = undefined;
+      native.close();
+    }
+  }
+
+  private deliver(batch: Buffer): void {
+    if (batch.length === 0 || !this.builder) return;
+    const kernel = decodeRecords(batch);
+    const records: NettracerRecord[] = new Array(kernel.length);
+    for (let i = 0; i < kernel.length; i++) records[i] = this.builder.build(kernel[i]);
+    this.onRecords(records);
+  }
+
+  private reportLoss(): void {
+    const c = this.native?.counters();
+    if (!c || !this.clock) return;
+    const lost = c.recordsLost - this.reportedLoss.recordsLost;
+    const untracked = c.insertFailed - this.reportedLoss.insertFailed;
+    if (lost === 0 && untracked === 0) return;
+    this.reportedLoss = { recordsLost: c.recordsLost, insertFailed: c.insertFailed };
+    const record: LostRecord = {
+      type: 'lost',
+      timestamp: new Date().toISOString(),
+      records_lost: lost,
+      connections_untracked: untracked,
+    };
+    this.onRecords([record]);
+  }
+}
