@@ -1,0 +1,137 @@
+// The command line as a user meets it: bad input, missing privileges, the
+// reader going away, one-shot captures. Real processes, real kernel.
+import assert from 'node:assert/strict';
+import { execa } from 'execa';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { assertValidLine } from '../helpers/schemas.js';
+import { killAll, ROOT, RUN } from '../helpers/processes.js';
+
+after(killAll);
+
+const tmp = mkdtempSync(join(tmpdir(), 'nettracer-cli-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+function nettracer(args: string[], opts: Parameters<typeof execa>[2] = {}) {
+  return execa(process.execPath, [RUN, ...args], { reject: false, cwd: ROOT, timeout: 30_000, ...opts });
+}
+
+/** Keeps making short loopback connections until stopped; resolves with how many it made. */
+function churn(): { stop: () => Promise<number> } {
+  let running = true;
+  let made = 0;
+  const server = net.createServer((s) => s.end('x'));
+  const loop = (async () => {
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    while (running) {
+      await new Promise<void>((resolve) => {
+        const c = net.connect(port, '127.0.0.1');
+        c.on('data', () => {});
+        c.on('close', () => resolve());
+        c.on('error', () => resolve());
+      });
+      made++;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    server.close();
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return made;
+    },
+  };
+}
+
+describe('bad input: one line on stderr, exit 2, nothing loaded or written', () => {
+  const cases: [string[], RegExp][] = [
+    [['--interval', '-1'], /--interval must be between/],
+    [['--interval', 'abc'], /--interval must be a number/],
+    [['-t', '0'], /--interval must be between/],
+    [['--count', '0'], /--count must be at least 1/],
+    [['--count', '2.5'], /--count must be an integer/],
+    [['--duration', '-3'], /--duration must be at least/],
+    [['--port', '65536'], /--port must be between 0 and 65535/],
+    [['--port', '-1'], /--port must be between 0 and 65535/],
+    [['--pid', 'abc'], /--pid must be an integer/],
+    [['--map-size', '0'], /--map-size must be between 1 and 1048576/],
+    [['--map-size', '2000000'], /--map-size must be between 1 and 1048576/],
+    [['--no-such-flag'], /Nonexistent flag: --no-such-flag/],
+    [['--output', '/nonexistent-dir/capture.ndjson'], /directory \/nonexistent-dir does not exist/],
+  ];
+  for (const [args, message] of cases) {
+    it(`trace ${args.join(' ')}`, async () => {
+      const r = await nettracer(['trace', ...args]);
+      assert.equal(r.exitCode, 2, r.stderr);
+      assert.equal(r.stdout, '');
+      const lines = String(r.stderr).trim().split('\n');
+      assert.equal(lines.length, 1, `one line: ${r.stderr}`);
+      assert.match(lines[0], /^nettracer: /);
+      assert.match(lines[0], message);
+      assert.doesNotMatch(String(r.stderr), /\bat .*\.(js|ts):\d+/, 'no stack trace');
+    });
+  }
+});
+
+describe('privileges', () => {
+  it('without root: a plain message naming what is missing, exit 3, no output file', async () => {
+    const home = join(tmp, 'nobody');
+    mkdirSync(home, { mode: 0o777 });
+    chmodSync(tmp, 0o755);
+    chmodSync(home, 0o777);
+    const out = join(home, 'unprivileged.ndjson');
+    const r = await execa(
+      'setpriv',
+      ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all',
+        process.execPath, RUN, 'trace', '--output', out],
+      { reject: false, cwd: ROOT, timeout: 30_000, env: { HOME: home } },
+    );
+    assert.equal(r.exitCode, 3, String(r.stderr));
+    assert.match(String(r.stderr), /^nettracer: not allowed to load BPF programs: run as root \(sudo\), or with the capabilities CAP_BPF, CAP_PERFMON/);
+    assert.equal(String(r.stderr).trim().split('\n').length, 1);
+    assert.equal(existsSync(out), false, 'nothing written');
+  });
+});
+
+describe('one-shot captures', () => {
+  it('--count N writes exactly N valid records and exits 0', async () => {
+    const traffic = churn();
+    const r = await nettracer(['trace', '-f', '--count', '5']);
+    await traffic.stop();
+    assert.equal(r.exitCode, 0, String(r.stderr));
+    const lines = String(r.stdout).trim().split('\n');
+    assert.equal(lines.length, 5);
+    lines.forEach((l) => assertValidLine(l));
+  });
+
+  it('--duration stops by itself with exit 0, and --output writes the stream to the file only', async () => {
+    const out = join(tmp, 'capture.ndjson');
+    const traffic = churn();
+    const r = await nettracer(['trace', '-f', '--duration', '2', '--output', out]);
+    const made = await traffic.stop();
+    assert.equal(r.exitCode, 0, String(r.stderr));
+    assert.equal(r.stdout, '');
+    const lines = readFileSync(out, 'utf8').trim().split('\n');
+    const recs = lines.map((l) => assertValidLine(l));
+    assert.ok(made > 0);
+    assert.ok(recs.filter((x) => x.type === 'close').length > 0, 'closes were captured');
+  });
+
+  it('the reader going away (| head -n 1) stops the tracer with exit 0 and no stack trace', async () => {
+    const traffic = churn();
+    const r = await execa('bash', ['-c', `set -o pipefail; "${process.execPath}" "${RUN}" trace -f | head -n 1`], {
+      reject: false,
+      timeout: 30_000,
+    });
+    await traffic.stop();
+    assert.equal(r.exitCode, 0, String(r.stderr));
+    assert.equal(String(r.stdout).trim().split('\n').length, 1);
+    assertValidLine(String(r.stdout).trim());
+    assert.equal(String(r.stderr), '');
+  });
+});

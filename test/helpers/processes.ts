@@ -1,0 +1,140 @@
+// Spawning the real tracer and the traffic generator for end-to-end tests.
+// Every child is killed when the test file ends, also when a test fails.
+import { execa, type ResultPromise } from 'execa';
+import { once } from 'node:events';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const RUN = join(ROOT, 'bin', 'run.js');
+const TRAFFIC = join(ROOT, 'test', 'helpers', 'traffic.py');
+
+const children = new Set<ResultPromise>();
+
+export function killAll(): void {
+  for (const c of children) c.kill('SIGKILL');
+  children.clear();
+}
+
+function track<T extends ResultPromise>(p: T): T {
+  children.add(p);
+  p.finally(() => children.delete(p)).catch(() => {});
+  return p;
+}
+
+export interface TracerProcess {
+  pid: number;
+  lines: string[];
+  stderr: () => string;
+  /** SIGINT, then the exit status once it has flushed and exited. */
+  stop(): Promise<number | undefined>;
+  exited: Promise<{ exitCode?: number; signal?: string }>;
+}
+
+/** Starts `nettracer trace ARGS --verbose` and resolves once it says it is tracing. */
+export async function startTracer(args: string[], opts: { uid?: number } = {}): Promise<TracerProcess> {
+  const proc = track(
+    execa(process.execPath, [RUN, 'trace', ...args, '--verbose'], {
+      reject: false,
+      stdin: 'ignore',
+      buffer: false,
+      cwd: ROOT,
+    }),
+  );
+  const lines: string[] = [];
+  let stderr = '';
+  createInterface({ input: proc.stdout! }).on('line', (l) => lines.push(l));
+  const attached = new Promise<void>((resolve, reject) => {
+    proc.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (/nettracer: attached in .* tracing/.test(stderr)) resolve();
+    });
+    proc.once('exit', (code) => reject(new Error(`tracer exited (${code}) before attaching: ${stderr}`)));
+  });
+  await attached;
+  const exited = proc.then((r) => ({ exitCode: r.exitCode, signal: r.signal }));
+  return {
+    pid: proc.pid!,
+    lines,
+    stderr: () => stderr,
+    exited,
+    async stop() {
+      proc.kill('SIGINT');
+      const r = await exited;
+      return r.exitCode;
+    },
+  };
+}
+
+export interface Endpoint {
+  addr: string;
+  port: number;
+}
+export interface TcpInfo {
+  rtt_us: number;
+  rttvar_us: number;
+  total_retrans: number;
+  bytes_acked: number;
+  bytes_received: number;
+  segs_out: number;
+  segs_in: number;
+}
+export interface GeneratedConnection {
+  family: 4 | 6;
+  client: Endpoint;
+  server: Endpoint;
+  client_sent: number;
+  client_received: number;
+  server_sent: number;
+  server_received: number;
+  client_tcp_info: TcpInfo;
+  server_tcp_info: TcpInfo;
+}
+export interface TrafficSpec {
+  connections: { family: 4 | 6; client_bytes: number; server_bytes: number }[];
+  hold: number;
+}
+
+export interface Generator {
+  pid: number;
+  ports: Record<string, number>;
+  /** Starts the traffic; resolves with what the generator measured, after every connection closed. */
+  run(): Promise<GeneratedConnection[]>;
+}
+
+/** Starts test/helpers/traffic.py; it binds its listeners and waits for run(). */
+export async function startGenerator(spec: TrafficSpec): Promise<Generator> {
+  const proc = track(
+    execa('python3', [TRAFFIC, JSON.stringify(spec)], { reject: false, buffer: false, stdin: 'pipe' }),
+  );
+  const rl = createInterface({ input: proc.stdout! });
+  const messages: Record<string, unknown>[] = [];
+  const waiters: ((m: Record<string, unknown>) => void)[] = [];
+  rl.on('line', (l) => {
+    const m = JSON.parse(l);
+    const w = waiters.shift();
+    if (w) w(m);
+    else messages.push(m);
+  });
+  const next = () =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const m = messages.shift();
+      if (m) return resolve(m);
+      waiters.push(resolve);
+      proc.once('exit', (code) => reject(new Error(`traffic generator exited (${code})`)));
+    });
+  const ready = (await next()) as { pid: number; ports: Record<string, number> };
+  return {
+    pid: ready.pid,
+    ports: ready.ports,
+    async run() {
+      proc.stdin!.write('go\n');
+      const open = await next();
+      if (open.phase !== 'open') throw new Error(`unexpected ${JSON.stringify(open)}`);
+      const closed = (await next()) as { connections: GeneratedConnection[] };
+      await once(proc, 'exit');
+      return closed.connections;
+    },
+  };
+}

@@ -1,0 +1,38 @@
+// ajv validators compiled from the published schemas (schemas/v1).
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from './processes.js';
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
+
+export const SCHEMA_DIR = join(ROOT, 'schemas', 'v1');
+
+export function loadSchemas(): Record<string, { $id: string; title?: string }> {
+  const out: Record<string, { $id: string }> = {};
+  for (const f of readdirSync(SCHEMA_DIR)) {
+    if (f.endsWith('.schema.json')) out[f.replace('.schema.json', '')] = JSON.parse(readFileSync(join(SCHEMA_DIR, f), 'utf8'));
+  }
+  return out;
+}
+
+const ajv = new Ajv2020({ strict: true, allErrors: true });
+addFormats(ajv);
+const schemas = loadSchemas();
+for (const s of Object.values(schemas)) ajv.addSchema(s);
+const anyRecord = ajv.getSchema(schemas.record.$id)!;
+
+/** Throws, naming the line and the errors, unless `line` is a valid record of its type. */
+export function assertValidLine(line: string): Record<string, any> {
+  let rec: Record<string, any>;
+  try {
+    rec = JSON.parse(line);
+  } catch {
+    throw new Error(`not JSON: ${line}`);
+  }
+  const byType = schemas[rec.type] ? ajv.getSchema(schemas[rec.type].$id)! : anyRecord;
+  if (!byType(rec)) throw new Error(`invalid ${rec.type} record ${line}: ${ajv.errorsText(byType.errors)}`);
+  if (!anyRecord(rec)) throw new Error(`not a record: ${line}: ${ajv.errorsText(anyRecord.errors)}`);
+  return rec;
+}
