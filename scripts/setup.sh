@@ -20,6 +20,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# npm ci runs the package's install script: the BPF object and the addon.
 npm ci --no-audit --no-fund
-npm run build
+npm run build:ts
 echo "setup: done. Try: sudo ./bin/run.js trace --with-loopback"
