@@ -183,6 +183,14 @@ static __always_inline void insert(__u64 key, struct conn *c)
 {
 	if (bpf_map_update_elem(&conns, &key, c, BPF_NOEXIST))
 		__sync_fetch_and_add(&counters.insert_failed, 1);
+	else
+		__sync_fetch_and_add(&counters.tracked, 1);
+}
+
+static __always_inline void forget(__u64 key)
+{
+	if (bpf_map_delete_elem(&conns, &key) == 0)
+		__sync_fetch_and_add(&counters.tracked, -1);
 }
 
 /* The process calling connect() is current when the socket leaves CLOSE for
@@ -211,7 +219,7 @@ static __always_inline void on_established(struct sock *sk, int oldstate)
 			return;
 		read_tuple(sk, &c->rec);
 		if ((filter_loopback && loopback_addr(&c->rec)) || port_filtered(&c->rec)) {
-			bpf_map_delete_elem(&conns, &key);
+			forget(key);
 			return;
 		}
 		c->rec.id = bpf_get_socket_cookie(sk);
@@ -261,7 +269,7 @@ static __always_inline void finish(struct sock *sk)
 			emit(c, NT_CLOSE);
 		}
 	}
-	bpf_map_delete_elem(&conns, &key);
+	forget(key);
 }
 
 SEC("tp_btf/inet_sock_set_state")

@@ -59,6 +59,7 @@ struct nt_counters {
 	__u64 insert_failed;     /* connection table full: a connection is not tracked */
 	__u64 records_sent;      /* records submitted to the ring buffer */
 	__u64 unaccepted_closes; /* incoming connections closed before accept() */
+	__s64 tracked;           /* entries in the connection table now */
 };
 
 #endif

@@ -133,7 +133,7 @@ Tracer::Tracer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tracer>(info) 
     if (err == -EPERM || err == -EACCES) {
       throw Fail(env, "EPERM",
                  "not allowed to load BPF programs: run as root (sudo), or with the "
-                 "capabilities CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE");
+                 "capabilities CAP_BPF and CAP_PERFMON");
     }
     throw Fail(env, "ELOAD",
                "the kernel refused the BPF program: " + Errno(err) +
@@ -200,7 +200,15 @@ int Tracer::OnSample(void* ctx, void* data, size_t len) {
 void Tracer::OnReadable(uv_poll_t* handle, int status, int) {
   auto* self = static_cast<Tracer*>(handle->data);
   if (status < 0 || !self || !self->rb_) return;
-  self->Deliver();
+  // Not inside a JS call: a JS exception from the handler becomes the
+  // process's uncaughtException (the CLI detaches and exits) instead of
+  // escaping into libuv.
+  Napi::HandleScope scope(self->Env());
+  try {
+    self->Deliver();
+  } catch (const Napi::Error& e) {
+    napi_fatal_exception(self->Env(), e.Value());
+  }
 }
 
 // Drain the ring buffer and make one JS call with everything that was there.
@@ -248,6 +256,7 @@ Napi::Value Tracer::Counters(const Napi::CallbackInfo& info) {
   o.Set("insertFailed", Napi::Number::New(env, static_cast<double>(c.insert_failed)));
   o.Set("recordsSent", Napi::Number::New(env, static_cast<double>(c.records_sent)));
   o.Set("unacceptedCloses", Napi::Number::New(env, static_cast<double>(c.unaccepted_closes)));
+  o.Set("tracked", Napi::Number::New(env, static_cast<double>(c.tracked)));
   return o;
 }
 

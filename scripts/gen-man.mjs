@@ -11,7 +11,10 @@ const manifest = JSON.parse(readFileSync(join(root, 'oclif.manifest.json'), 'utf
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const schemaDir = join(root, 'schemas', 'v1');
 const out = join(root, 'man', 'nettracer.1');
-const RECORD_TYPES = ['connect', 'accept', 'metrics', 'close', 'lost'];
+// The record types are the ones record.schema.json names.
+const RECORD_TYPES = JSON.parse(readFileSync(join(schemaDir, 'record.schema.json'), 'utf8')).oneOf.map((r) =>
+  r.$ref.replace('.schema.json', ''),
+);
 
 /** Text for roff: backslashes, leading dots/quotes, and hyphens in option names. */
 function esc(text) {
@@ -99,7 +102,7 @@ SIGINT and SIGTERM stop tracing: records still in the kernel's ring buffer are w
 last \\fBmetrics\\fR record for every open connection, then any loss not yet reported; then
 everything is detached and nettracer exits 0. Connections still open get no \\fBclose\\fR record.
 .SH PRIVILEGES
-Loading the programs needs root, or the capabilities CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE.
+Loading the programs needs root, or the capabilities CAP_BPF and CAP_PERFMON (nothing else: tested with setpriv).
 Everything nettracer loads is tied to its own file descriptors: nothing is pinned, and the kernel
 removes it all when the process exits, however it exits.
 .SH EXAMPLES

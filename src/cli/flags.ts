@@ -92,6 +92,16 @@ export const traceFlags = {
     summary: `Most connections tracked at once (1 to ${MAP_SIZE_MAX}); more are counted in "lost" records.`,
     helpValue: 'N',
   }),
+  'ring-size': numberFlag('ring-size', { min: 16, max: 1048576, integer: true })({
+    default: 4096,
+    summary: 'KiB of kernel ring buffer between the kernel and nettracer (rounded up to a power of two); what overflows is counted in "lost" records.',
+    helpValue: 'KIB',
+  }),
+  'stats-interval': numberFlag('stats-interval', { min: 0, max: 86400 })({
+    default: 300,
+    summary: 'Seconds between "stats" records (the tracer\'s own health counters); 0: only the final one at exit.',
+    helpValue: 'SECONDS',
+  }),
   verbose: Flags.boolean({
     default: false,
     summary: 'Say on standard error which hooks are used and when tracing starts; show libbpf messages.',

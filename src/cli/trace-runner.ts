@@ -67,12 +67,20 @@ export async function runTrace(opts: TraceRunOptions): Promise<number> {
   const onSignal = (): void => stop(true);
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  // A bug of ours while tracing: detach, say what happened, exit 1.
+  const onCrash = (err: unknown): void => {
+    failure ??= new TracerError(`internal error: ${(err as Error)?.message ?? String(err)}`, EXIT.failure);
+    remaining = 0;
+    stop(false);
+  };
+  process.on('uncaughtException', onCrash);
   const timer = opts.durationS ? setTimeout(() => stop(true), opts.durationS * 1000) : undefined;
 
   await done;
   if (timer) clearTimeout(timer);
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
+  process.off('uncaughtException', onCrash);
   await writer.end();
   if (failure) throw failure;
   return exitCode;

@@ -2,13 +2,18 @@ import { traceFlags } from '../cli/flags.js';
 import { BaseCommand } from '../cli/base.js';
 import { runTrace } from '../cli/trace-runner.js';
 
+/** The kernel wants a power-of-two number of pages. */
+function ringBytes(kib: number): number {
+  return 2 ** Math.ceil(Math.log2(Math.max(4096, kib * 1024)));
+}
+
 export default class Trace extends BaseCommand {
   static override summary = 'Trace TCP connections and stream connect, accept, metrics and close records as NDJSON.';
   static override description = `Streams one JSON object per line (schemas/v1, also printed by the man page) for every TCP
 connection on the host: a connect or accept record when it is established, a metrics record
 every --interval seconds while it is open, and a close record with its final counters.
 Loss is never silent: a "lost" record says how many records or connections were dropped.
-Needs root (or CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE).`;
+Needs root (or CAP_BPF and CAP_PERFMON).`;
   static override examples = [
     '<%= config.bin %> trace',
     '<%= config.bin %> trace --with-loopback --interval 5 | jq \'select(.type == "close")\'',
@@ -23,10 +28,12 @@ Needs root (or CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE).`;
       session: {
         intervalS: flags.interval,
         incremental: flags.incremental,
+        statsIntervalS: flags['stats-interval'],
         withLoopback: flags['with-loopback'],
         pid: flags.pid,
         port: flags.port,
         mapSize: flags['map-size'],
+        ringBytes: ringBytes(flags['ring-size']),
         verbose: flags.verbose,
       },
       durationS: flags.duration,

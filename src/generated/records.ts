@@ -302,4 +302,46 @@ export interface LostRecord {
   connections_untracked: number;
 }
 
-export type NettracerRecord = ConnectRecord | AcceptRecord | MetricsRecord | CloseRecord | LostRecord;
+/**
+ * The tracer's own health, every --stats-interval seconds and once when tracing stops. Counts are totals since tracing started.
+ */
+export interface StatsRecord {
+  /**
+   * Record type.
+   */
+  type: 'stats';
+  /**
+   * When the counters were read, RFC 3339 UTC.
+   */
+  timestamp: string;
+  /**
+   * Connect, accept and close records the kernel side handed to nettracer.
+   */
+  records_sent: number;
+  /**
+   * Connect, accept and close records dropped because the ring buffer between kernel and nettracer was full.
+   */
+  records_lost: number;
+  /**
+   * Connection ends in the connection table now (including incoming ones not yet accepted).
+   */
+  connections_tracked: number;
+  /**
+   * Connections not followed because the connection table (--map-size) was full.
+   */
+  connections_untracked: number;
+  /**
+   * Incoming connections that closed before any process accepted them (reported with pid 0).
+   */
+  unaccepted_closes: number;
+  /**
+   * The kernel hooks in use, as program-type/attach-point (for example tp_btf/inet_sock_set_state).
+   */
+  hooks: string[];
+  /**
+   * true for the record written when tracing stops.
+   */
+  final: boolean;
+}
+
+export type NettracerRecord = ConnectRecord | AcceptRecord | MetricsRecord | CloseRecord | LostRecord | StatsRecord;

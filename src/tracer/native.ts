@@ -17,6 +17,7 @@ export interface NativeCounters {
   insertFailed: number;
   recordsSent: number;
   unacceptedCloses: number;
+  tracked: number;
 }
 
 export interface NativeTracer {

@@ -1,7 +1,7 @@
 // A tracing session: the native tracer, the metrics timer, loss accounting,
 // and the conversion of kernel records to published records. Output is not
 // its concern: records go, a batch at a time, to the function it is given.
-import type { LostRecord, NettracerRecord } from '../generated/records.js';
+import type { LostRecord, NettracerRecord, StatsRecord } from '../generated/records.js';
 import { decodeRecords } from './decode.js';
 import { fromNative } from './errors.js';
 import { loadNative, type NativeCounters, type NativeOptions, type NativeTracer } from './native.js';
@@ -11,6 +11,8 @@ export interface SessionOptions extends NativeOptions {
   /** Seconds between metrics walks. */
   intervalS: number;
   incremental: boolean;
+  /** Seconds between stats records; 0: only the final one. */
+  statsIntervalS: number;
 }
 
 export type RecordsHandler = (records: NettracerRecord[]) => void;
@@ -23,6 +25,7 @@ export class TraceSession {
   private clock?: Clock;
   private timers: NodeJS.Timeout[] = [];
   private reportedLoss = { recordsLost: 0, insertFailed: 0 };
+  private hooks: string[] = [];
 
   constructor(
     private readonly opts: SessionOptions,
@@ -41,7 +44,11 @@ export class TraceSession {
     }
     this.timers.push(setInterval(() => this.collectMetrics(), this.opts.intervalS * 1000));
     this.timers.push(setInterval(() => this.reportLoss(), LOSS_CHECK_MS));
-    return this.native.hooks();
+    if (this.opts.statsIntervalS > 0) {
+      this.timers.push(setInterval(() => this.reportStats(false), this.opts.statsIntervalS * 1000));
+    }
+    this.hooks = this.native.hooks();
+    return this.hooks;
   }
 
   get running(): boolean {
@@ -69,9 +76,10 @@ export class TraceSession {
 
   /**
    * Stops tracing: delivers what is pending in the kernel, optionally a last
-   * metrics walk, any loss not yet reported, then detaches everything.
+   * metrics walk and the final stats, any loss not yet reported, then
+   * detaches everything.
    */
-  stop(finalMetrics: boolean): void {
+  stop(finalMetrics: boolean, finalStats = finalMetrics): void {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     const native = this.native;
@@ -80,6 +88,7 @@ export class TraceSession {
       native.flush();
       if (finalMetrics) this.deliver(native.collect());
       this.reportLoss();
+      if (finalStats) this.reportStats(true);
     } finally {
       this.native = undefined;
       native.close();
@@ -88,10 +97,29 @@ export class TraceSession {
 
   private deliver(batch: Buffer): void {
     if (batch.length === 0 || !this.builder) return;
+    // Failpoint for the tests of the error path (test/e2e/reliability.test.ts).
+    if (process.env.NETTRACER_FAILPOINT === 'deliver') throw new Error('failpoint: deliver');
     const kernel = decodeRecords(batch);
     const records: NettracerRecord[] = new Array(kernel.length);
     for (let i = 0; i < kernel.length; i++) records[i] = this.builder.build(kernel[i]);
     this.onRecords(records);
+  }
+
+  private reportStats(final: boolean): void {
+    const c = this.native?.counters();
+    if (!c) return;
+    const record: StatsRecord = {
+      type: 'stats',
+      timestamp: new Date().toISOString(),
+      records_sent: c.recordsSent,
+      records_lost: c.recordsLost,
+      connections_tracked: Math.max(0, c.tracked),
+      connections_untracked: c.insertFailed,
+      unaccepted_closes: c.unacceptedCloses,
+      hooks: this.hooks,
+      final,
+    };
+    this.onRecords([record]);
   }
 
   private reportLoss(): void {

@@ -12,7 +12,8 @@ as JSON lines on stdout:
 
 usage: traffic.py SPEC_JSON
   SPEC: {"connections": [{"family": 4|6, "client_bytes": N, "server_bytes": M}],
-         "hold": SECONDS, "netns_addr4": optional address to listen on}
+         "hold": SECONDS, "addr4"/"addr6": optional addresses to listen on,
+         "comm_hex": optional process name to take first (hex bytes: anything goes)}
 """
 import json
 import os
@@ -67,8 +68,18 @@ def endpoint(sock):
     return {"addr": addr[0], "port": addr[1]}
 
 
+def set_comm(name):
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    PR_SET_NAME = 15
+    if libc.prctl(PR_SET_NAME, ctypes.c_char_p(name), 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_NAME)")
+
+
 def main():
     spec = json.loads(sys.argv[1])
+    if "comm_hex" in spec:
+        set_comm(bytes.fromhex(spec["comm_hex"]))
     listeners = {}
     for fam, addr in ((4, spec.get("addr4", "127.0.0.1")), (6, spec.get("addr6", "::1"))):
         if not any(c["family"] == fam for c in spec["connections"]):

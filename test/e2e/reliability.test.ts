@@ -1,0 +1,215 @@
+// Reliability, as root against the real kernel: signals, crashes, slow
+// readers, full tables, hostile process names, full disks.
+import assert from 'node:assert/strict';
+import { execa } from 'execa';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { after, describe, it } from 'node:test';
+import { bpfObjectsOf, pinned, rssKiB, waitUnloaded } from '../helpers/kernel.js';
+import { killAll, ROOT, RUN, startGenerator, startTracer } from '../helpers/processes.js';
+import { assertValidLine } from '../helpers/schemas.js';
+
+after(killAll);
+const tmp = mkdtempSync(join(tmpdir(), 'nettracer-rel-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+const CHURN = join(ROOT, 'test', 'helpers', 'churn.py');
+
+/** Runs test/helpers/churn.py: COUNT sequential loopback connections; resolves once they are all closed. */
+async function churn(count: number): Promise<{ pid: number; port: number; made: number }> {
+  const p = execa('python3', [CHURN, String(count)], { stdin: 'pipe', buffer: false, reject: false });
+  const rl = createInterface({ input: p.stdout! })[Symbol.asyncIterator]();
+  const ready = JSON.parse((await rl.next()).value) as { pid: number; port: number };
+  p.stdin!.write('go\n');
+  const done = JSON.parse((await rl.next()).value) as { made: number };
+  await p;
+  return { ...ready, made: done.made };
+}
+
+const emptyObjects = { progs: [], maps: [], links: [] };
+
+describe('signals and crashes leave nothing in the kernel', () => {
+  it('SIGTERM: pending records and a final stats record are written, everything detached, exit 0', async () => {
+    const t = await startTracer(['-f']);
+    const held = bpfObjectsOf(t.pid);
+    assert.ok(held.progs.length >= 5 && held.maps.length >= 3 && held.links.length >= 5, JSON.stringify(held));
+    const c = await churn(20);
+    process.kill(t.pid, 'SIGTERM');
+    const { exitCode } = await t.exited;
+    assert.equal(exitCode, 0);
+    const recs = t.lines.map(assertValidLine);
+    const closes = recs.filter((r) => r.type === 'close' && (r.sport === c.port || r.dport === c.port));
+    assert.equal(closes.length, 40, 'every close of the churn reached the output before exit');
+    const last = recs[recs.length - 1];
+    assert.equal(last.type, 'stats');
+    assert.equal(last.final, true);
+    assert.deepEqual(await waitUnloaded(held), emptyObjects);
+  });
+
+  it('SIGKILL: the kernel drops every program, map and link; nothing is pinned', async () => {
+    const before = pinned();
+    const t = await startTracer(['-f']);
+    const held = bpfObjectsOf(t.pid);
+    process.kill(t.pid, 'SIGKILL');
+    await t.exited;
+    assert.deepEqual(await waitUnloaded(held), emptyObjects);
+    assert.deepEqual(pinned(), before);
+  });
+
+  it('an internal error while tracing: one clear message, exit 1, everything detached', async () => {
+    const p = execa(process.execPath, [RUN, 'trace', '-f', '--verbose'], {
+      reject: false,
+      env: { NETTRACER_FAILPOINT: 'deliver' },
+      buffer: { stdout: true, stderr: true },
+    });
+    let stderr = '';
+    await new Promise<void>((resolve) => {
+      p.stderr!.on('data', (d) => {
+        stderr += d;
+        if (stderr.includes('tracing')) resolve();
+      });
+    });
+    const held = bpfObjectsOf(p.pid!);
+    await churn(1);
+    const r = await p;
+    assert.equal(r.exitCode, 1);
+    assert.match(String(r.stderr), /^nettracer: internal error: failpoint: deliver$/m);
+    assert.doesNotMatch(String(r.stderr), /\bat .*\.(js|ts):\d+/, 'no stack trace');
+    assert.deepEqual(await waitUnloaded(held), emptyObjects);
+  });
+});
+
+describe('a slow reader', () => {
+  it('back-pressure holds memory; the ring overflows into counted loss, and every record sent arrives', async () => {
+    const p = execa(process.execPath, [RUN, 'trace', '-f', '--ring-size', '16', '--verbose'], {
+      reject: false,
+      buffer: false,
+    });
+    let stderr = '';
+    await new Promise<void>((resolve) => {
+      p.stderr!.on('data', (d) => {
+        stderr += d;
+        if (stderr.includes('tracing')) resolve();
+      });
+    });
+    // Nobody reads stdout while 1500 connections churn: the pipe fills, then the 16 KiB ring.
+    p.stdout!.pause();
+    const c = await churn(1500);
+    const rss = rssKiB(p.pid!);
+    const lines: string[] = [];
+    createInterface({ input: p.stdout! }).on('line', (l) => lines.push(l));
+    p.stdout!.resume();
+    await new Promise((r) => setTimeout(r, 1500)); // a loss check runs every second
+    p.kill('SIGINT');
+    await p;
+    const recs = lines.map(assertValidLine);
+    const stats = recs.filter((r) => r.type === 'stats').pop()!;
+    const lost = recs.filter((r) => r.type === 'lost').reduce((a, r) => a + r.records_lost, 0);
+    const events = recs.filter((r) => ['connect', 'accept', 'close'].includes(r.type));
+    const churned = events.filter((r) => r.sport === c.port || r.dport === c.port);
+    assert.ok(stats.records_lost > 0, 'the small ring overflowed');
+    assert.equal(lost, stats.records_lost, 'every loss was reported in lost records');
+    assert.equal(events.length, stats.records_sent, 'every record the kernel sent was written');
+    assert.equal(churned.length + stats.records_lost >= 1500 * 4, true, 'records seen + lost cover the churn');
+    assert.ok(rss < 300 * 1024, `RSS stayed bounded while blocked: ${rss} KiB`);
+  });
+});
+
+describe('a full connection table', () => {
+  it('--map-size 8 with 20 open loopback connections: 32 ends counted as untracked, the 8 tracked ones exact', async () => {
+    const spec = { connections: Array.from({ length: 20 }, (_, i) => ({ family: 4 as const, client_bytes: 100 + i, server_bytes: 7 * i })), hold: 0.5 };
+    const gen = await startGenerator(spec);
+    const t = await startTracer(['-f', '--map-size', '8', '--pid', String(gen.pid)]);
+    const truth = await gen.run();
+    await new Promise((r) => setTimeout(r, 1300));
+    assert.equal(await t.stop(), 0);
+    const recs = t.lines.map(assertValidLine);
+    const stats = recs.filter((r) => r.type === 'stats').pop()!;
+    assert.equal(stats.connections_untracked, 32);
+    assert.equal(recs.filter((r) => r.type === 'lost').reduce((a, r) => a + r.connections_untracked, 0), 32);
+    const closes = recs.filter((r) => r.type === 'close');
+    assert.equal(closes.length, 8);
+    for (const cl of closes) {
+      const client = cl.direction === 'outgoing';
+      const c = truth.find((x) => x.client.port === (client ? cl.sport : cl.dport))!;
+      assert.equal(cl.bytes_sent, client ? c.client_sent : c.server_sent);
+      assert.equal(cl.bytes_received, client ? c.client_received : c.server_received);
+    }
+    assert.ok(stats.connections_tracked <= 8, 'the table never holds more than --map-size');
+  });
+});
+
+describe('hostile process names', () => {
+  it('a comm with a newline, an escape sequence and invalid UTF-8 stays one valid, escaped JSON line', async () => {
+    const name = Buffer.from([0x65, 0x76, 0x0a, 0x69, 0x6c, 0x1b, 0x5b, 0x32, 0x4a, 0xff, 0x22]); // ev\nil ESC[2J \xff "
+    const gen = await startGenerator({ connections: [{ family: 4, client_bytes: 10, server_bytes: 10 }], hold: 0, comm_hex: name.toString('hex') } as never);
+    const t = await startTracer(['-f', '--pid', String(gen.pid)]);
+    await gen.run();
+    await new Promise((r) => setTimeout(r, 300));
+    await t.stop();
+    const recs = t.lines.map(assertValidLine).filter((r) => 'comm' in r);
+    assert.ok(recs.length >= 4);
+    for (const r of recs) assert.equal(r.comm, 'ev\\x0ail\\x1b[2J\\xff"');
+    assert.ok(t.lines.every((l) => !/[\u0000-\u001f]/.test(l)), 'no raw control characters on the wire');
+  });
+});
+
+describe('output errors', () => {
+  it('a full disk: a clear message, exit 1, everything detached', async () => {
+    const mnt = join(tmp, 'tiny');
+    mkdirSync(mnt);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt]);
+    try {
+      const p = execa(process.execPath, [RUN, 'trace', '-f', '--verbose', '--output', join(mnt, 'capture.ndjson')], { reject: false });
+      let stderr = '';
+      await new Promise<void>((resolve) => {
+        p.stderr!.on('data', (d) => {
+          stderr += d;
+          if (stderr.includes('tracing')) resolve();
+        });
+      });
+      const held = bpfObjectsOf(p.pid!);
+      let r;
+      for (let i = 0; i < 20 && p.exitCode === null; i++) await churn(200);
+      r = await p;
+      assert.equal(r.exitCode, 1);
+      assert.match(String(r.stderr), /^nettracer: cannot write the output: ENOSPC: no space left on device/m);
+      assert.deepEqual(await waitUnloaded(held), emptyObjects);
+    } finally {
+      execFileSync('umount', [mnt]);
+    }
+  });
+});
+
+describe('owners', () => {
+  it('a connection outliving the process that opened it keeps that owner\'s PID', async () => {
+    // The parent connects, forks a child that keeps the socket, and exits; the child closes later.
+    const script = `
+import os, socket, sys, time, json
+l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen()
+print(json.dumps({"pid": os.getpid(), "port": l.getsockname()[1]}), flush=True)
+sys.stdin.readline()
+c = socket.create_connection(l.getsockname()); s, _ = l.accept()
+if os.fork() == 0:
+    time.sleep(0.5); c.sendall(b"late"); c.close(); s.close(); os._exit(0)
+os._exit(0)
+`;
+    const p = execa('python3', ['-c', script], { stdin: 'pipe', buffer: false, reject: false });
+    const rl = createInterface({ input: p.stdout! })[Symbol.asyncIterator]();
+    const ready = JSON.parse((await rl.next()).value) as { pid: number; port: number };
+    const t = await startTracer(['-f', '--port', String(ready.port)]);
+    p.stdin!.write('go\n');
+    await p;
+    await new Promise((r) => setTimeout(r, 1200));
+    await t.stop();
+    const recs = t.lines.map(assertValidLine).filter((r) => r.type !== 'stats');
+    const connect = recs.find((r) => r.type === 'connect')!;
+    const close = recs.find((r) => r.type === 'close' && r.direction === 'outgoing')!;
+    assert.equal(connect.pid, ready.pid);
+    assert.equal(close.pid, ready.pid, 'the owner is the process that connected, not the child that closed');
+    assert.equal(close.bytes_sent, 4, 'bytes written by the child are counted on the same connection');
+  });
+});
