@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -76,6 +78,7 @@ Napi::Function Tracer::Define(Napi::Env env) {
                          InstanceMethod("resume", &Tracer::Resume),
                          InstanceMethod("flush", &Tracer::Flush),
                          InstanceMethod("close", &Tracer::Close),
+                         InstanceMethod("dropPrivileges", &Tracer::DropPrivileges),
                      });
 }
 
@@ -290,6 +293,23 @@ Napi::Value Tracer::Resume(const Napi::CallbackInfo& info) {
 Napi::Value Tracer::Flush(const Napi::CallbackInfo& info) {
   if (rb_) Deliver();
   return info.Env().Undefined();
+}
+
+// dropPrivileges(): once attached, nothing nettracer still does (reading the
+// ring buffer and counters, running the metrics iterator from its link,
+// writing to descriptors already open) needs root. Started as root, switch
+// every thread to `nobody` (glibc applies set*id to all threads), which also
+// clears the capabilities. Returns the user now in effect.
+Napi::Value Tracer::DropPrivileges(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (geteuid() != 0) return Napi::String::New(env, "unchanged (not root)");
+  struct passwd* pw = getpwnam("nobody");
+  uid_t uid = pw ? pw->pw_uid : 65534;
+  gid_t gid = pw ? pw->pw_gid : 65534;
+  if (setgroups(0, nullptr) != 0 || setresgid(gid, gid, gid) != 0 || setresuid(uid, uid, uid) != 0) {
+    throw Fail(env, "EPRIV", "cannot drop privileges: " + Errno(errno));
+  }
+  return Napi::String::New(env, "nobody (uid " + std::to_string(uid) + ")");
 }
 
 Napi::Value Tracer::Close(const Napi::CallbackInfo& info) {

@@ -102,6 +102,10 @@ export const traceFlags = {
     summary: 'Seconds between "stats" records (the tracer\'s own health counters); 0: only the final one at exit.',
     helpValue: 'SECONDS',
   }),
+  'keep-privileges': Flags.boolean({
+    default: false,
+    summary: 'Stay root after attaching. By default nettracer started as root continues as the user nobody once its programs are attached and its output is open.',
+  }),
   verbose: Flags.boolean({
     default: false,
     summary: 'Say on standard error which hooks are used and when tracing starts; show libbpf messages.',

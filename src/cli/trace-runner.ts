@@ -1,6 +1,6 @@
 // Runs `nettracer trace`: a session, an output, and the reasons to stop
 // (--duration, --count, a signal, the reader going away, an output error).
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, openSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { NettracerRecord } from '../generated/records.js';
 import { toNdjson } from '../output/ndjson.js';
@@ -13,6 +13,8 @@ export interface TraceRunOptions {
   durationS?: number;
   count?: number;
   outputPath?: string;
+  /** Keep root after attaching (default: drop to nobody). */
+  keepPrivileges?: boolean;
   /** Diagnostics for --verbose, on stderr. */
   note?: (line: string) => void;
 }
@@ -48,7 +50,10 @@ export async function runTrace(opts: TraceRunOptions): Promise<number> {
   };
 
   const hooks = session.start(); // throws TracerError before anything is written
-  const stream: Writable = opts.outputPath ? createWriteStream(opts.outputPath) : process.stdout;
+  // Opened now, synchronously: privileges are dropped right after.
+  const stream: Writable = opts.outputPath
+    ? createWriteStream('', { fd: openOutput(opts.outputPath, () => session.stop(false)) })
+    : process.stdout;
   writer = new LineWriter(stream, {
     pause: () => session.pause(),
     resume: () => session.resume(),
@@ -62,6 +67,10 @@ export async function runTrace(opts: TraceRunOptions): Promise<number> {
   });
 
   opts.note?.(`hooks: ${hooks.join(', ')}`);
+  if (opts.keepPrivileges !== true) {
+    const now = session.dropPrivileges();
+    opts.note?.(`running as ${now}`);
+  }
   opts.note?.(`attached in ${Number(process.hrtime.bigint() - t0) / 1e6} ms; tracing`);
 
   const onSignal = (): void => stop(true);
@@ -84,4 +93,13 @@ export async function runTrace(opts: TraceRunOptions): Promise<number> {
   await writer.end();
   if (failure) throw failure;
   return exitCode;
+}
+
+function openOutput(path: string, undo: () => void): number {
+  try {
+    return openSync(path, 'w');
+  } catch (err) {
+    undo();
+    throw new TracerError(`cannot open the output file: ${(err as Error).message}`, EXIT.usage);
+  }
 }

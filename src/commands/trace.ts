@@ -39,6 +39,7 @@ Needs root (or CAP_BPF and CAP_PERFMON).`;
       durationS: flags.duration,
       count: flags.count,
       outputPath: flags.output,
+      keepPrivileges: flags['keep-privileges'],
       note: flags.verbose ? (line) => process.stderr.write(`nettracer: ${line}\n`) : undefined,
     });
     if (code !== 0) this.exit(code);

@@ -28,6 +28,8 @@ export interface NativeTracer {
   resume(): void;
   flush(): void;
   close(): void;
+  /** Gives up root once attached; returns who we are now. */
+  dropPrivileges(): string;
 }
 
 interface NativeModule {

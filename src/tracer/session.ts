@@ -59,6 +59,11 @@ export class TraceSession {
     return this.native?.counters();
   }
 
+  /** Call once everything that needs root (the output file) is open. */
+  dropPrivileges(): string | undefined {
+    return this.native?.dropPrivileges();
+  }
+
   pause(): void {
     this.native?.pause();
   }

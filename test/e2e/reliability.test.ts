@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { execa } from 'execa';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -79,6 +79,23 @@ describe('signals and crashes leave nothing in the kernel', () => {
     assert.match(String(r.stderr), /^nettracer: internal error: failpoint: deliver$/m);
     assert.doesNotMatch(String(r.stderr), /\bat .*\.(js|ts):\d+/, 'no stack trace');
     assert.deepEqual(await waitUnloaded(held), emptyObjects);
+  });
+});
+
+describe('privileges after attaching', () => {
+  it('started as root, the tracer goes on as nobody with no capabilities, and still reports metrics', async () => {
+    const gen = await startGenerator({ connections: [{ family: 4, client_bytes: 5, server_bytes: 6 }], hold: 1.5 });
+    const t = await startTracer(['-f', '-t', '0.5', '--pid', String(gen.pid)]);
+    const status = readFileSync(`/proc/${t.pid}/status`, 'utf8');
+    assert.match(status, /^Uid:\s+65534\s+65534\s+65534\s+65534$/m);
+    assert.match(status, /^CapEff:\s+0+$/m);
+    assert.match(status, /^CapPrm:\s+0+$/m);
+    await gen.run();
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(await t.stop(), 0);
+    const recs = t.lines.map(assertValidLine);
+    assert.ok(recs.filter((r) => r.type === 'metrics').length >= 2, 'metrics walks work without privileges');
+    assert.equal(recs.filter((r) => r.type === 'close').length, 2);
   });
 });
 
