@@ -22,6 +22,11 @@ const CHURN = path.join(BUILD, 'churn');
 const HOLD = path.join(BUILD, 'holdconns');
 const NETTRACER_PROGS = ['set_state', 'destroy_sock', 'sys_exit', 'send_length', 'recv_length', 'metrics'];
 
+// nettracer prints "attached ... tracing" just before it installs its SIGINT
+// handler: a SIGINT sent at once sometimes kills it (default action) instead
+// of stopping it cleanly. Give it this long after the line.
+const SIGINT_GRACE_MS = 300;
+
 const ALL = ['churn', 'throughput', 'bpfstats', 'ceiling', 'startup', 'memory'];
 
 // ---------------------------------------------------------------- options
@@ -488,12 +493,14 @@ async function startNettracer(outFile, extra = [], { nodeArgs = [] } = {}) {
     });
   });
   const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const attachedAt = Date.now();
   return {
     pid: child.pid,
     child,
     wallMs,
     stderr: () => stderr,
     async stop() {
+      await sleep(SIGINT_GRACE_MS - (Date.now() - attachedAt));
       child.kill('SIGINT');
       const r = await waitExit(child, 60000);
       if (r.killed) throw new Error('nettracer did not stop within 60 s of SIGINT (killed)');
@@ -1013,6 +1020,7 @@ async function benchStartup() {
       });
       attach.push(Number(process.hrtime.bigint() - t0) / 1e6);
       self.push(Number((stderr.match(/attached in ([\d.]+) ms/) || [])[1]));
+      await sleep(SIGINT_GRACE_MS);
       const s0 = process.hrtime.bigint();
       child.kill('SIGINT');
       const r = await waitExit(child, 30000);

@@ -2,6 +2,7 @@
 #include <napi.h>
 #include <time.h>
 
+#include "probe.h"
 #include "tracer.h"
 
 // Realtime minus boottime, in ms: BPF stamps records with CLOCK_BOOTTIME
@@ -17,6 +18,7 @@ static Napi::Value BootToRealtimeMs(const Napi::CallbackInfo& info) {
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Tracer", Tracer::Define(env));
   exports.Set("bootToRealtimeMs", Napi::Function::New(env, BootToRealtimeMs));
+  exports.Set("probe", Napi::Function::New(env, Probe));
   return exports;
 }
 

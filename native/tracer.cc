@@ -4,6 +4,8 @@
 // one Buffer holding all pending records to a single JS call.
 #include "tracer.h"
 
+#include "probe.h"
+
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -50,12 +52,6 @@ std::string Errno(int err) {
   return std::string(strerror(err)) + " (errno " + std::to_string(err) + ")";
 }
 
-// A hook the running kernel offers: its BTF has the tracepoint's typedef.
-bool HasTracepoint(const struct btf* vmlinux, const char* name) {
-  std::string type = std::string("btf_trace_") + name;
-  return btf__find_by_name_kind(vmlinux, type.c_str(), BTF_KIND_TYPEDEF) > 0;
-}
-
 uint32_t U32(const Napi::Object& o, const char* key, uint32_t dflt) {
   Napi::Value v = o.Get(key);
   return v.IsNumber() ? v.As<Napi::Number>().Uint32Value() : dflt;
@@ -94,26 +90,21 @@ Tracer::Tracer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tracer>(info) 
   g_verbose = Bool(opts, "verbose", false);
   libbpf_set_print(PrintLibbpf);
 
-  if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
-    throw Fail(env, "ENOBTF",
-               "this kernel exposes no BTF (/sys/kernel/btf/vmlinux is missing); "
-               "nettracer needs a kernel built with CONFIG_DEBUG_INFO_BTF=y");
+  KernelOffer k = ProbeKernel();
+  if (!k.btf) {
+    throw Fail(env, "ENOBTF", "this kernel exposes no BTF (" + k.btf_error + "); nettracer needs it");
   }
-  struct btf* vmlinux = btf__load_vmlinux_btf();
-  if (!vmlinux) {
-    throw Fail(env, "ENOBTF", "cannot read the kernel's BTF: " + Errno(errno));
-  }
-  bool has_state = HasTracepoint(vmlinux, "inet_sock_set_state");
-  bool has_io = HasTracepoint(vmlinux, "sock_send_length") &&
-                HasTracepoint(vmlinux, "sock_recv_length");
-  bool has_sys_exit = HasTracepoint(vmlinux, "sys_exit");
-  bool has_destroy = HasTracepoint(vmlinux, "tcp_destroy_sock");
-  btf__free(vmlinux);
-  if (!has_state) {
+  if (!k.set_state) {
     throw Fail(env, "ENOHOOK",
                "this kernel has no sock:inet_sock_set_state tracepoint (Linux 4.16 or later "
                "is needed)");
   }
+  if (!k.iter_task_file) {
+    throw Fail(env, "ENOHOOK", "this kernel has no task_file BPF iterator (Linux 5.8 or later is needed)");
+  }
+  bool has_io = k.send_length && k.recv_length;
+  bool has_sys_exit = k.sys_exit;
+  bool has_destroy = k.destroy_sock;
 
   skel_ = nettracer_bpf__open();
   if (!skel_) throw Fail(env, "ELOAD", "cannot open the BPF object: " + Errno(errno));

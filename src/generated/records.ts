@@ -344,4 +344,55 @@ export interface StatsRecord {
   final: boolean;
 }
 
+/**
+ * What `nettracer check --json` prints: whether tracing would work on this host, and why not.
+ */
+export interface CheckReport {
+  /**
+   * Report type.
+   */
+  type: 'check';
+  /**
+   * true when every required item passed: `nettracer trace` would start.
+   */
+  ok: boolean;
+  /**
+   * Kernel release (uname -r).
+   */
+  kernel: string;
+  /**
+   * The hook strategy nettracer would use (tp_btf: BTF-typed tracepoints), null when none is possible.
+   */
+  hook_strategy: string | null;
+  /**
+   * The hooks that would be attached, as program-type/attach-point.
+   */
+  hooks: string[];
+  /**
+   * Each thing checked, in order.
+   */
+  items: {
+    /**
+     * What was checked (kernel, btf, privileges, tracepoint names, iterator, load, capacity).
+     */
+    name: string;
+    /**
+     * Whether it passed.
+     */
+    ok: boolean;
+    /**
+     * true: tracing cannot work without it; false: tracing works with less (the detail says what is lost).
+     */
+    required: boolean;
+    /**
+     * What was found.
+     */
+    detail: string;
+    /**
+     * What to do about a failed item.
+     */
+    fix?: string;
+  }[];
+}
+
 export type NettracerRecord = ConnectRecord | AcceptRecord | MetricsRecord | CloseRecord | LostRecord | StatsRecord;

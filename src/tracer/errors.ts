@@ -26,7 +26,7 @@ export function fromNative(err: unknown): TracerError {
       return new TracerError(msg, EXIT.privileges);
     case 'ENOBTF':
     case 'ENOHOOK':
-      return new TracerError(msg, EXIT.unsupported);
+      return new TracerError(`${msg}; \`nettracer check\` lists what this kernel offers`, EXIT.unsupported);
     case 'MODULE_NOT_FOUND':
     case 'ERR_DLOPEN_FAILED':
       return new TracerError(

@@ -35,6 +35,7 @@ export interface NativeTracer {
 interface NativeModule {
   Tracer: new (options: NativeOptions, onRecords: (batch: Buffer) => void) => NativeTracer;
   bootToRealtimeMs(): number;
+  probe(): unknown;
 }
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

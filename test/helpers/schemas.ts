@@ -36,3 +36,11 @@ export function assertValidLine(line: string): Record<string, any> {
   if (!anyRecord(rec)) throw new Error(`not a record: ${line}: ${ajv.errorsText(anyRecord.errors)}`);
   return rec;
 }
+
+/** A validator for one schema by name (e.g. "check"); throws with ajv's errors. */
+export function validatorFor(name: string): (value: unknown) => void {
+  const v = ajv.getSchema(schemas[name].$id)!;
+  return (value) => {
+    if (!v(value)) throw new Error(`invalid ${name}: ${ajv.errorsText(v.errors)}`);
+  };
+}

@@ -1,0 +1,63 @@
+// `nettracer check` on this machine (root, BTF): the verdict, the schema,
+// and the failure without privileges.
+import assert from 'node:assert/strict';
+import { execa } from 'execa';
+import { after, describe, it } from 'node:test';
+import { effectiveCaps, privilegeItem } from '../../src/check/check.js';
+import { killAll, ROOT, RUN } from '../helpers/processes.js';
+import { validatorFor } from '../helpers/schemas.js';
+
+after(killAll);
+const validCheck = validatorFor('check');
+
+describe('nettracer check', () => {
+  it('as root: ok, exit 0, valid against check.schema.json, names the hooks it would use', async () => {
+    const r = await execa(process.execPath, [RUN, 'check', '--json'], { reject: false, cwd: ROOT });
+    assert.equal(r.exitCode, 0, String(r.stdout));
+    const report = JSON.parse(String(r.stdout));
+    validCheck(report);
+    assert.equal(report.ok, true);
+    assert.equal(report.hook_strategy, 'tp_btf');
+    assert.ok(report.hooks.includes('tp_btf/inet_sock_set_state'));
+    assert.ok(report.hooks.includes('iter/task_file'));
+    assert.ok(report.items.find((i: { name: string; ok: boolean }) => i.name === 'load')!.ok);
+  });
+
+  it('as root, the table says it can trace', async () => {
+    const r = await execa(process.execPath, [RUN, 'check'], { reject: false, cwd: ROOT });
+    assert.equal(r.exitCode, 0);
+    assert.match(String(r.stdout), /nettracer can trace here/);
+    assert.doesNotMatch(String(r.stdout), /\u001b\[/, 'no colour codes when not a terminal');
+  });
+
+  it('without privileges: not ok, exit 3, the failing item says how to fix it', async () => {
+    const r = await execa(
+      'setpriv',
+      ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', process.execPath, RUN, 'check', '--json'],
+      { reject: false, cwd: ROOT, env: { HOME: '/tmp' } },
+    );
+    assert.equal(r.exitCode, 3);
+    const report = JSON.parse(String(r.stdout));
+    validCheck(report);
+    assert.equal(report.ok, false);
+    const priv = report.items.find((i: { name: string }) => i.name === 'privileges');
+    assert.equal(priv.ok, false);
+    assert.match(priv.fix, /root|CAP_BPF/);
+  });
+});
+
+describe('privilege arithmetic', () => {
+  it('CAP_BPF with CAP_PERFMON, or CAP_SYS_ADMIN, is enough; either alone is not', () => {
+    const bit = (n: number) => 1n << BigInt(n);
+    assert.equal(privilegeItem(1000, bit(39) | bit(38)).ok, true);
+    assert.equal(privilegeItem(1000, bit(21)).ok, true);
+    assert.equal(privilegeItem(1000, bit(39)).ok, false);
+    assert.equal(privilegeItem(1000, bit(38)).ok, false);
+    assert.equal(privilegeItem(0, 0n).ok, false, 'root without capabilities cannot');
+  });
+
+  it('reads CapEff from /proc/PID/status', () => {
+    assert.equal(effectiveCaps('Name:\tx\nCapEff:\t000001ffffffffff\n'), 0x1ffffffffffn);
+    assert.equal(effectiveCaps('CapEff:\t0000000000000000\n'), 0n);
+  });
+});
