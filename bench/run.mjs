@@ -1135,6 +1135,7 @@ async function benchMemory(o) {
       const walked = await tail.settle(() => tail.counts.metrics - m0 >= 2 * size, { stallMs: o.interval * 1000 + 5000, timeoutMs: o.interval * 3000 + 60000 });
       await tail.settle(() => false, { stallMs: 1000 });
       const walk = memStatus(t.pid);
+      const metrics = tail.counts.metrics - m0;
       // Close them all at once: a burst of 2 close records per connection.
       for (const x of held) await x.close();
       held.length = 0;
@@ -1152,7 +1153,7 @@ async function benchMemory(o) {
         hwm: walk.hwmMiB,
         seen,
         seenS,
-        metrics: tail.counts.metrics - m0,
+        metrics,
         walked,
         closes: tail.counts.close,
         lost: tail.lost,

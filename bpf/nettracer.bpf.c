@@ -31,6 +31,8 @@
 #define TCP_SYN_SENT 2
 #define TCP_SYN_RECV 3
 #define TCP_CLOSE 7
+#define TCP_CLOSE_WAIT 8
+#define TCP_LISTEN 10
 
 #if defined(__TARGET_ARCH_x86)
 #define NR_ACCEPT 43
@@ -52,6 +54,8 @@ const volatile bool io_hooks = true;   /* sock_{send,recv}_length attached */
 
 /* Written by user space before each metrics walk, to report each socket once. */
 __u64 iter_gen = 0;
+/* Set by user space for the first walk: adopt connections already open. */
+__u32 iter_discover = 0;
 
 struct nt_counters counters = {};
 
@@ -140,10 +144,11 @@ static __always_inline void read_counters(const struct sock *sk, struct nt_recor
 	r->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
 	r->rttvar_us = BPF_CORE_READ(tp, mdev_us) >> 2;
 	if (!io_hooks) {
-		/* Without the per-call hooks: acknowledged payload (the SYN counts
-		 * as one acknowledged byte) and in-order received bytes. */
+		/* Without the per-call hooks: acknowledged payload (an active
+		 * open's SYN counts as one acknowledged byte) and in-order
+		 * received bytes. */
 		__u64 acked = BPF_CORE_READ(tp, bytes_acked);
-		r->bytes_sent = acked ? acked - 1 : 0;
+		r->bytes_sent = acked && r->direction == NT_DIR_OUT ? acked - 1 : acked;
 		r->bytes_received = BPF_CORE_READ(tp, bytes_received);
 	}
 }
@@ -370,6 +375,51 @@ int BPF_PROG(recv_length, struct sock *sk, int ret, int flags)
 	return 0;
 }
 
+/* Discovery (first walk only): a TCP socket that is not tracked is either a
+ * listener (reported so user space can tell incoming from outgoing) or a
+ * connection that was open before we started: adopt it, with the process
+ * that holds it as owner. */
+static __always_inline void discover(struct bpf_iter__task_file *ctx, struct sock *sk)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if ((family != AF_INET && family != AF_INET6) || !is_tcp(sk))
+		return;
+	__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	struct task_struct *task = ctx->task;
+	struct conn *c = new_conn();
+	if (!c || !task)
+		return;
+	read_tuple(sk, &c->rec);
+	if (state == TCP_LISTEN) {
+		c->rec.kind = NT_LISTEN;
+		bpf_seq_write(ctx->meta->seq, &c->rec, sizeof(c->rec));
+		return;
+	}
+	if (state != TCP_ESTABLISHED && state != TCP_CLOSE_WAIT)
+		return;
+	__u32 pid = BPF_CORE_READ(task, tgid);
+	if ((filter_loopback && loopback_addr(&c->rec)) || port_filtered(&c->rec) ||
+	    (filter_pid && pid != filter_pid))
+		return;
+	c->rec.pid = pid;
+	BPF_CORE_READ_STR_INTO(&c->rec.comm, task, comm);
+	c->rec.id = bpf_get_socket_cookie(sk);
+	c->rec.start_ns = bpf_ktime_get_boot_ns();
+	c->rec.flags = NT_F_ANNOUNCED | NT_F_PREEXISTING;
+	c->gen = iter_gen;
+	read_counters(sk, &c->rec);
+	/* Bytes before we started, from TCP's own counters; the hooks add every
+	 * call from now on. bytes_acked counts the SYN of an active open as one
+	 * byte: the direction is not known here, user space corrects it. */
+	c->rec.bytes_sent = BPF_CORE_READ((struct tcp_sock *)sk, bytes_acked);
+	c->rec.bytes_received = BPF_CORE_READ((struct tcp_sock *)sk, bytes_received);
+	__u64 key = (__u64)sk;
+	insert(key, c);
+	c->rec.kind = NT_EXISTING;
+	c->rec.ts_ns = c->rec.start_ns;
+	bpf_seq_write(ctx->meta->seq, &c->rec, sizeof(c->rec));
+}
+
 /* Metrics walk: every open file of every process; each tracked socket once
  * per walk. Writes whole nt_records to the iterator's output. */
 SEC("iter/task_file")
@@ -382,10 +432,17 @@ int metrics(struct bpf_iter__task_file *ctx)
 	struct socket *sock = bpf_sock_from_file(file);
 	if (!sock)
 		return 0;
-	struct sock *sk = BPF_CORE_READ(sock, sk);
+	struct sock *sk = sock->sk; /* a BTF pointer: bpf_get_socket_cookie() takes it */
+	if (!sk)
+		return 0;
 	__u64 key = (__u64)sk;
 	struct conn *c = bpf_map_lookup_elem(&conns, &key);
-	if (!c || !(c->rec.flags & NT_F_ANNOUNCED) || !c->rec.id || c->gen == iter_gen)
+	if (!c) {
+		if (iter_discover)
+			discover(ctx, sk);
+		return 0;
+	}
+	if (!(c->rec.flags & NT_F_ANNOUNCED) || !c->rec.id || c->gen == iter_gen)
 		return 0;
 	c->gen = iter_gen;
 	struct nt_record r;

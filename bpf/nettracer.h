@@ -14,6 +14,8 @@ enum nt_kind {
 	NT_ACCEPT = 2,  /* incoming connection established and its owner known */
 	NT_CLOSE = 3,   /* connection reached CLOSE; counters are final */
 	NT_METRICS = 4, /* periodic snapshot of an open connection */
+	NT_EXISTING = 5, /* found already open when tracing started (discovery walk) */
+	NT_LISTEN = 6,  /* a listening socket seen by the discovery walk (sport, netns) */
 };
 
 enum nt_direction {
@@ -25,6 +27,7 @@ enum nt_direction {
 /* nt_record.flags */
 #define NT_F_ANNOUNCED 0x01    /* connect/accept record already sent */
 #define NT_F_PID_UNKNOWN 0x02  /* incoming connection closed before any process accepted it */
+#define NT_F_PREEXISTING 0x04  /* open before tracing started: start_ns is when it was found */
 
 struct nt_record {
 	__u64 id;             /* socket cookie: stable per connection end */

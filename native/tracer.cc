@@ -124,7 +124,7 @@ Tracer::Tracer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tracer>(info) 
   int err = nettracer_bpf__load(skel_);
   if (err) {
     Teardown();
-    if (err == -EPERM || err == -EACCES) {
+    if (err == -EPERM) {
       throw Fail(env, "EPERM",
                  "not allowed to load BPF programs: run as root (sudo), or with the "
                  "capabilities CAP_BPF and CAP_PERFMON");
@@ -216,12 +216,15 @@ void Tracer::Deliver() {
   on_records_.MakeCallback(env.Global(), {buf}, *async_);
 }
 
-// collect(): walk every process's open sockets once; returns the metrics
-// records of all tracked connections (one Buffer).
+// collect(discover = false): walk every process's open sockets once; returns
+// the metrics records of all tracked connections (one Buffer). With discover,
+// also adopts connections open before tracing started (NT_EXISTING) and
+// reports listeners (NT_LISTEN).
 Napi::Value Tracer::Collect(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!iter_link_) throw Fail(env, "ECLOSED", "tracer is closed");
   skel_->bss->iter_gen++;
+  skel_->bss->iter_discover = info.Length() > 0 && info[0].ToBoolean().Value() ? 1 : 0;
   int fd = bpf_iter_create(bpf_link__fd(iter_link_));
   if (fd < 0) throw Fail(env, "EITER", "metrics walk failed: " + Errno(errno));
   std::vector<uint8_t> out;
@@ -238,6 +241,7 @@ Napi::Value Tracer::Collect(const Napi::CallbackInfo& info) {
     out.insert(out.end(), chunk, chunk + n);
   }
   close(fd);
+  skel_->bss->iter_discover = 0;
   return Napi::Buffer<uint8_t>::Copy(env, out.data(), out.size());
 }
 

@@ -66,6 +66,7 @@ export async function runTrace(opts: TraceRunOptions): Promise<number> {
     },
   });
 
+  session.announceExisting();
   opts.note?.(`hooks: ${hooks.join(', ')}`);
   if (opts.keepPrivileges !== true) {
     const now = session.dropPrivileges();

@@ -109,6 +109,88 @@ export interface AcceptRecord {
 }
 
 /**
+ * A connection that was already established when tracing started, found by the start-up walk over every process's open files (all network namespaces). It is not a new connection: no connect or accept record precedes it. Its later metrics and close records are like any other's. pid/comm are the process holding the socket at start-up. direction is incoming when a listening socket on the same local port and namespace was found, otherwise outgoing. Counters are totals since the connection was established, except that bytes_sent counts acknowledged payload and bytes_received in-order received payload up to the start (TCP's own counters; the application's calls are counted from then on).
+ */
+export interface ExistingRecord {
+  /**
+   * Record type.
+   */
+  type: 'existing';
+  /**
+   * When the kernel made the record, RFC 3339 in UTC with millisecond precision.
+   */
+  timestamp: string;
+  /**
+   * Stable identifier of one end of a connection: the kernel's socket cookie (the value `ss -e` prints as sk:...; decimal here). Equal in every record about that end; the two ends of a loopback connection have different ids.
+   */
+  id: number;
+  /**
+   * Process id (thread-group id) of the owner: for outgoing connections the process that called connect(), for incoming ones the process that accepted it. 0 only for an incoming connection that closed before any process accepted it.
+   */
+  pid: number;
+  /**
+   * Name of the owning process (the kernel's comm, at most 15 bytes; bytes that are not printable UTF-8 are escaped as \xNN). Empty when pid is 0.
+   */
+  comm: string;
+  /**
+   * Address family of the connection as seen on the wire. An IPv6 socket talking to an IPv4-mapped address (::ffff:a.b.c.d) is reported as ipv4.
+   */
+  family: 'ipv4' | 'ipv6';
+  /**
+   * Local address of this end.
+   */
+  saddr: string;
+  /**
+   * Local port of this end.
+   */
+  sport: number;
+  /**
+   * Remote address.
+   */
+  daddr: string;
+  /**
+   * Remote port.
+   */
+  dport: number;
+  /**
+   * Inode number of the connection's network namespace, as `stat -L -c %i /proc/PID/ns/net` prints it.
+   */
+  netns: number;
+  /**
+   * outgoing: this end called connect() (active open); incoming: this end was accepted from a listening socket (passive open).
+   */
+  direction: 'outgoing' | 'incoming';
+  /**
+   * Payload bytes the application wrote to the socket (sum of successful send/write calls). In bytes; retransmissions and headers excluded.
+   */
+  bytes_sent: number;
+  /**
+   * Payload bytes the application read from the socket (sum of successful recv/read calls, MSG_PEEK excluded). In bytes.
+   */
+  bytes_received: number;
+  /**
+   * TCP segments sent, including SYN, FIN, pure ACKs and retransmissions (TCP_INFO tcpi_segs_out).
+   */
+  packets_sent: number;
+  /**
+   * TCP segments received, including SYN, FIN and pure ACKs (TCP_INFO tcpi_segs_in).
+   */
+  packets_received: number;
+  /**
+   * Segments retransmitted over the connection's life (TCP_INFO tcpi_total_retrans): segments, not retransmission events.
+   */
+  packets_retransmitted: number;
+  /**
+   * Smoothed round-trip time in microseconds (TCP_INFO tcpi_rtt). Not a delta, also in incremental mode.
+   */
+  rtt_us: number;
+  /**
+   * Round-trip time variance (mean deviation) in microseconds (TCP_INFO tcpi_rttvar). Not a delta, also in incremental mode.
+   */
+  rtt_var_us: number;
+}
+
+/**
  * Periodic report for an open connection, every --interval seconds.
  */
 export interface MetricsRecord {
@@ -275,7 +357,7 @@ export interface CloseRecord {
    */
   rtt_var_us: number;
   /**
-   * Time from established to closed, in milliseconds (microsecond precision).
+   * Time from established to closed, in milliseconds (microsecond precision). For a connection open before tracing started (see the existing record), from when it was found.
    */
   duration_ms: number;
 }
@@ -395,4 +477,4 @@ export interface CheckReport {
   }[];
 }
 
-export type NettracerRecord = ConnectRecord | AcceptRecord | MetricsRecord | CloseRecord | LostRecord | StatsRecord;
+export type NettracerRecord = ConnectRecord | AcceptRecord | ExistingRecord | MetricsRecord | CloseRecord | LostRecord | StatsRecord;

@@ -4,7 +4,10 @@ import { formatPair, type Family } from './address.js';
 import { decodeComm } from './comm.js';
 import { COMM_LEN, DIRECTION, FLAG, KIND, OFF, RECORD_SIZE } from './layout.js';
 
-export type Kind = 'connect' | 'accept' | 'close' | 'metrics';
+export type Kind = 'connect' | 'accept' | 'close' | 'metrics' | 'existing' | 'listen';
+
+/** 'unknown' only for connections found open at start (resolved by the session). */
+export type Direction = 'outgoing' | 'incoming' | 'unknown';
 
 export interface KernelRecord {
   kind: Kind;
@@ -13,6 +16,8 @@ export interface KernelRecord {
   startNs: number;
   pid: number;
   pidUnknown: boolean;
+  /** Open before tracing started; startNs is when it was found. */
+  preexisting: boolean;
   comm: string;
   family: Family;
   saddr: string;
@@ -20,7 +25,7 @@ export interface KernelRecord {
   daddr: string;
   dport: number;
   netns: number;
-  direction: 'outgoing' | 'incoming';
+  direction: Direction;
   bytesSent: number;
   bytesReceived: number;
   segsOut: number;
@@ -35,6 +40,13 @@ const KINDS: Record<number, Kind> = {
   [KIND.accept]: 'accept',
   [KIND.close]: 'close',
   [KIND.metrics]: 'metrics',
+  [KIND.existing]: 'existing',
+  [KIND.listen]: 'listen',
+};
+
+const DIRECTIONS: Record<number, Direction> = {
+  [DIRECTION.outgoing]: 'outgoing',
+  [DIRECTION.incoming]: 'incoming',
 };
 
 /** u64 as a JS number: exact below 2^53 (cookies, byte counts, boot-time ns for ~104 days). */
@@ -62,6 +74,7 @@ export function decodeRecords(buf: Uint8Array): KernelRecord[] {
       startNs: u64(v, at + OFF.start_ns),
       pid: v.getUint32(at + OFF.pid, true),
       pidUnknown: (flags & FLAG.pidUnknown) !== 0,
+      preexisting: (flags & FLAG.preexisting) !== 0,
       comm: decodeComm(buf, at + OFF.comm, COMM_LEN),
       family: pair.family,
       saddr: pair.saddr,
@@ -69,7 +82,7 @@ export function decodeRecords(buf: Uint8Array): KernelRecord[] {
       daddr: pair.daddr,
       dport: v.getUint16(at + OFF.dport, true),
       netns: v.getUint32(at + OFF.netns, true),
-      direction: buf[at + OFF.direction] === DIRECTION.incoming ? 'incoming' : 'outgoing',
+      direction: DIRECTIONS[buf[at + OFF.direction]] ?? 'unknown',
       bytesSent: u64(v, at + OFF.bytes_sent),
       bytesReceived: u64(v, at + OFF.bytes_received),
       segsOut: v.getUint32(at + OFF.segs_out, true),

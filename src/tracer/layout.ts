@@ -30,8 +30,8 @@ export const ADDR_LEN = 16;
 export const COMM_LEN = 16;
 
 /** enum nt_kind */
-export const KIND = { connect: 1, accept: 2, close: 3, metrics: 4 } as const;
+export const KIND = { connect: 1, accept: 2, close: 3, metrics: 4, existing: 5, listen: 6 } as const;
 /** enum nt_direction */
 export const DIRECTION = { unknown: 0, outgoing: 1, incoming: 2 } as const;
 /** NT_F_* */
-export const FLAG = { announced: 0x01, pidUnknown: 0x02 } as const;
+export const FLAG = { announced: 0x01, pidUnknown: 0x02, preexisting: 0x04 } as const;

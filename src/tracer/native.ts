@@ -21,7 +21,8 @@ export interface NativeCounters {
 }
 
 export interface NativeTracer {
-  collect(): Buffer;
+  /** Metrics walk; with discover, also connections open before tracing and listeners. */
+  collect(discover?: boolean): Buffer;
   counters(): NativeCounters;
   hooks(): string[];
   pause(): void;

@@ -26,6 +26,7 @@ export class TraceSession {
   private timers: NodeJS.Timeout[] = [];
   private reportedLoss = { recordsLost: 0, insertFailed: 0 };
   private hooks: string[] = [];
+  private found: NettracerRecord[] = [];
 
   constructor(
     private readonly opts: SessionOptions,
@@ -39,7 +40,11 @@ export class TraceSession {
       this.clock = bootClock(native.bootToRealtimeMs());
       this.builder = new RecordBuilder(this.clock, this.opts.incremental);
       this.native = new native.Tracer(this.opts, (batch) => this.deliver(batch));
+      // Connections open before we attached, in every namespace.
+      this.found = this.builder.discover(decodeRecords(this.native.collect(true)));
     } catch (err) {
+      this.native?.close();
+      this.native = undefined;
       throw fromNative(err);
     }
     this.timers.push(setInterval(() => this.collectMetrics(), this.opts.intervalS * 1000));
@@ -49,6 +54,12 @@ export class TraceSession {
     }
     this.hooks = this.native.hooks();
     return this.hooks;
+  }
+
+  /** Emits the existing records found at start; call once the output is ready. */
+  announceExisting(): void {
+    if (this.found.length) this.onRecords(this.found);
+    this.found = [];
   }
 
   get running(): boolean {

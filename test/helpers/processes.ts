@@ -44,7 +44,9 @@ export async function startTracer(args: string[], opts: { uid?: number } = {}): 
   );
   const lines: string[] = [];
   let stderr = '';
-  createInterface({ input: proc.stdout! }).on('line', (l) => lines.push(l));
+  const rl = createInterface({ input: proc.stdout! });
+  rl.on('line', (l) => lines.push(l));
+  const drained = once(rl, 'close'); // every line read, not only the process gone
   const attached = new Promise<void>((resolve, reject) => {
     proc.stderr!.on('data', (d: Buffer) => {
       stderr += d.toString();
@@ -53,7 +55,10 @@ export async function startTracer(args: string[], opts: { uid?: number } = {}): 
     proc.once('exit', (code) => reject(new Error(`tracer exited (${code}) before attaching: ${stderr}`)));
   });
   await attached;
-  const exited = proc.then((r) => ({ exitCode: r.exitCode, signal: r.signal }));
+  const exited = proc.then(async (r) => {
+    await drained;
+    return { exitCode: r.exitCode, signal: r.signal };
+  });
   return {
     pid: proc.pid!,
     lines,

@@ -13,7 +13,8 @@ as JSON lines on stdout:
 usage: traffic.py SPEC_JSON
   SPEC: {"connections": [{"family": 4|6, "client_bytes": N, "server_bytes": M}],
          "hold": SECONDS, "addr4"/"addr6": optional addresses to listen on,
-         "comm_hex": optional process name to take first (hex bytes: anything goes)}
+         "comm_hex": optional process name to take first (hex bytes: anything goes),
+         "preopen": true to open and exchange before "ready" (connections older than the tracer)}
 """
 import json
 import os
@@ -88,8 +89,10 @@ def main():
         l.bind((addr, 0))
         l.listen(64)
         listeners[fam] = l
-    emit({"phase": "ready", "pid": os.getpid(), "ports": {str(f): l.getsockname()[1] for f, l in listeners.items()}})
-    sys.stdin.readline()  # the tracers are attached
+    ready = {"phase": "ready", "pid": os.getpid(), "ports": {str(f): l.getsockname()[1] for f, l in listeners.items()}}
+    if not spec.get("preopen"):
+        emit(ready)
+        sys.stdin.readline()  # the tracers are attached
 
     conns = []
     for c in spec["connections"]:
@@ -117,6 +120,10 @@ def main():
             "_socks": (client, server),
         })
     public = lambda: [{k: v for k, v in c.items() if not k.startswith("_")} for c in conns]
+    if spec.get("preopen"):
+        # Connections exist before the tracers start: they must be found, not seen opening.
+        emit(ready)
+        sys.stdin.readline()
     emit({"phase": "open", "connections": public()})
 
     time.sleep(spec.get("hold", 0))

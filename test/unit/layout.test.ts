@@ -73,6 +73,7 @@ describe('struct nt_record layout', () => {
       startNs: 4_000_000_000,
       pid: 4242,
       pidUnknown: false,
+      preexisting: false,
       comm: 'curl',
       family: 'ipv4',
       saddr: '10.0.0.1',

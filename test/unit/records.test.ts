@@ -16,6 +16,7 @@ const base: KernelRecord = {
   startNs: 1_000_000_000,
   pid: 10,
   pidUnknown: false,
+  preexisting: false,
   comm: 'svc',
   family: 'ipv6',
   saddr: '::1',
@@ -70,6 +71,27 @@ describe('record building', () => {
     for (const kind of ['connect', 'accept', 'metrics', 'close'] as const) {
       assertValidLine(JSON.stringify(b.build({ ...base, kind })));
     }
+  });
+});
+
+describe('connections found open at start', () => {
+  it('incoming when a listener has the local port in the same namespace; the SYN leaves outgoing byte counts', () => {
+    const b = new RecordBuilder(clock, false);
+    const found = (over: Partial<KernelRecord>): KernelRecord => ({ ...base, kind: 'existing', preexisting: true, direction: 'unknown', ...over });
+    const recs = b.discover([
+      { ...base, kind: 'listen', sport: 8080, netns: 1 },
+      found({ id: 1, sport: 8080, netns: 1, bytesSent: 10 }), // accepted from the listener
+      found({ id: 2, sport: 8080, netns: 2, bytesSent: 10 }), // same port, other namespace: outgoing
+      found({ id: 3, sport: 40000, netns: 1, bytesSent: 10 }), // outgoing
+    ]) as any[];
+    assert.deepEqual(recs.map((r) => [r.type, r.id, r.direction, r.bytes_sent]), [
+      ['existing', 1, 'incoming', 10],
+      ['existing', 2, 'outgoing', 9],
+      ['existing', 3, 'outgoing', 9],
+    ]);
+    const close = b.build({ ...base, kind: 'close', id: 3, preexisting: true, direction: 'unknown', bytesSent: 110 }) as any;
+    assert.equal(close.direction, 'outgoing', 'later records keep the direction');
+    assert.equal(close.bytes_sent, 109);
   });
 });
 
