@@ -14,7 +14,9 @@ usage: traffic.py SPEC_JSON
   SPEC: {"connections": [{"family": 4|6, "client_bytes": N, "server_bytes": M}],
          "hold": SECONDS, "addr4"/"addr6": optional addresses to listen on,
          "comm_hex": optional process name to take first (hex bytes: anything goes),
-         "preopen": true to open and exchange before "ready" (connections older than the tracer)}
+         "preopen": true to open and exchange before "ready" (connections older than the tracer),
+         "server_port": fixed listening port, and per connection "client_port": fixed source port,
+         "server_netns" / "client_netns": ip netns names where the listeners / the clients live}
 """
 import json
 import os
@@ -69,6 +71,21 @@ def endpoint(sock):
     return {"addr": addr[0], "port": addr[1]}
 
 
+def enter_netns(name):
+    """Switch this thread to network namespace NAME (ip netns): sockets made
+    afterwards live there, those made before stay where they were."""
+    import ctypes
+    CLONE_NEWNET = 0x40000000
+    libc = ctypes.CDLL(None, use_errno=True)
+    path = "/proc/1/ns/net" if name is None else f"/var/run/netns/{name}"
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        if libc.setns(fd, CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), f"setns({path})")
+    finally:
+        os.close(fd)
+
+
 def set_comm(name):
     import ctypes
     libc = ctypes.CDLL(None, use_errno=True)
@@ -82,13 +99,18 @@ def main():
     if "comm_hex" in spec:
         set_comm(bytes.fromhex(spec["comm_hex"]))
     listeners = {}
+    if spec.get("server_netns"):
+        enter_netns(spec["server_netns"])
     for fam, addr in ((4, spec.get("addr4", "127.0.0.1")), (6, spec.get("addr6", "::1"))):
         if not any(c["family"] == fam for c in spec["connections"]):
             continue
         l = socket.socket(socket.AF_INET if fam == 4 else socket.AF_INET6, socket.SOCK_STREAM)
-        l.bind((addr, 0))
+        l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        l.bind((addr, spec.get("server_port", 0)))
         l.listen(64)
         listeners[fam] = l
+    if spec.get("client_netns"):
+        enter_netns(spec["client_netns"])
     ready = {"phase": "ready", "pid": os.getpid(), "ports": {str(f): l.getsockname()[1] for f, l in listeners.items()}}
     if not spec.get("preopen"):
         emit(ready)
@@ -97,7 +119,11 @@ def main():
     conns = []
     for c in spec["connections"]:
         l = listeners[c["family"]]
-        client = socket.create_connection(l.getsockname()[:2])
+        client = socket.socket(l.family, socket.SOCK_STREAM)
+        if c.get("client_port"):
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            client.bind((c.get("client_addr", l.getsockname()[0]), c["client_port"]))
+        client.connect(l.getsockname()[:2])
         server, _ = l.accept()
         # Both directions at once: large transfers must not deadlock on full buffers.
         got_server, got_client = [], []
