@@ -51,6 +51,14 @@ const volatile bool filter_loopback = true;
 const volatile __u32 filter_pid = 0;   /* 0: any */
 const volatile __u32 filter_port = 0;  /* 0: any; else local or remote port + 1 */
 const volatile bool io_hooks = true;   /* sock_{send,recv}_length attached */
+const volatile __u8 filter_family = 0; /* 0: any; 4 or 6 (IPv4-mapped IPv6 counts as 4) */
+const volatile __u32 filter_netns = 0; /* 0: any; else a namespace inode */
+const volatile bool filter_comm_on = false;
+const volatile char filter_comm[NT_COMM_LEN] = {};
+const volatile bool filter_addr_on = false; /* local or remote address in a CIDR */
+const volatile __u8 filter_addr_family = 4;
+const volatile __u8 filter_addr_prefix = 0;
+const volatile __u8 filter_addr[NT_ADDR_LEN] = {};
 
 /* Written by user space before each metrics walk, to report each socket once. */
 __u64 iter_gen = 0;
@@ -78,6 +86,22 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 4 << 20);
 } events SEC(".maps");
+
+/* Owners of connections in progress (connect() called, not yet established),
+ * kept apart so the connection table only ever holds connections that passed
+ * every filter: its insert failures are exact. LRU: never full. */
+struct owner {
+	__u32 pid;
+	char comm[NT_COMM_LEN];
+	__u64 cgroup_id;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct owner);
+} connecting SEC(".maps");
 
 /* Scratch for building a new entry: struct conn is too big for the stack budget
  * once records are copied around. */
@@ -128,9 +152,71 @@ static __always_inline void read_tuple(const struct sock *sk, struct nt_record *
 	r->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 }
 
-static __always_inline bool port_filtered(const struct nt_record *r)
+static __always_inline bool v4_mapped(const __u8 *a)
 {
-	return filter_port && r->sport != filter_port - 1 && r->dport != filter_port - 1;
+	__u64 hi;
+	__builtin_memcpy(&hi, a, 8);
+	return hi == 0 && a[8] == 0 && a[9] == 0 && a[10] == 0xff && a[11] == 0xff;
+}
+
+/* Is address `a` of a socket of `family` inside the --addr CIDR? */
+static __always_inline bool in_cidr(const __u8 *a, __u8 family)
+{
+	int off = 0;
+	if (filter_addr_family == 4) {
+		if (family == 6) {
+			if (!v4_mapped(a))
+				return false;
+			off = 12;
+		}
+	} else if (family != 6) {
+		return false;
+	}
+	for (int i = 0; i < NT_ADDR_LEN; i++) {
+		int bits = filter_addr_prefix - i * 8;
+		if (bits <= 0)
+			break;
+		__u8 mask = bits >= 8 ? 0xff : (__u8)(0xff << (8 - bits));
+		if (((a[(off + i) & 15] ^ filter_addr[i]) & mask) != 0)
+			return false;
+	}
+	return true;
+}
+
+/* Filters on the connection itself (tuple, namespace), applied as soon as the
+ * tuple is known: what is filtered out is never tracked. */
+static __always_inline bool conn_filtered(const struct nt_record *r)
+{
+	if (filter_loopback && loopback_addr(r))
+		return true;
+	if (filter_port && r->sport != filter_port - 1 && r->dport != filter_port - 1)
+		return true;
+	if (filter_netns && r->netns != filter_netns)
+		return true;
+	if (filter_family) {
+		__u8 fam = r->family == 6 && v4_mapped(r->daddr) ? 4 : r->family;
+		if (fam != filter_family)
+			return true;
+	}
+	if (filter_addr_on && !in_cidr(r->saddr, r->family) && !in_cidr(r->daddr, r->family))
+		return true;
+	return false;
+}
+
+/* Filters on the owner, applied when the owner is known. */
+static __always_inline bool owner_filtered(__u32 pid, const char *comm)
+{
+	if (filter_pid && pid != filter_pid)
+		return true;
+	if (filter_comm_on) {
+		for (int i = 0; i < NT_COMM_LEN; i++) {
+			if (comm[i] != filter_comm[i])
+				return true;
+			if (comm[i] == 0)
+				break;
+		}
+	}
+	return false;
 }
 
 /* Counters as TCP_INFO reports them. */
@@ -172,6 +258,7 @@ static __always_inline void set_owner(struct nt_record *r)
 {
 	r->pid = bpf_get_current_pid_tgid() >> 32;
 	bpf_get_current_comm(&r->comm, sizeof(r->comm));
+	r->cgroup_id = bpf_get_current_cgroup_id();
 }
 
 static __always_inline struct conn *new_conn(void)
@@ -184,12 +271,14 @@ static __always_inline struct conn *new_conn(void)
 	return c;
 }
 
-static __always_inline void insert(__u64 key, struct conn *c)
+static __always_inline bool insert(__u64 key, struct conn *c)
 {
-	if (bpf_map_update_elem(&conns, &key, c, BPF_NOEXIST))
+	if (bpf_map_update_elem(&conns, &key, c, BPF_NOEXIST)) {
 		__sync_fetch_and_add(&counters.insert_failed, 1);
-	else
-		__sync_fetch_and_add(&counters.tracked, 1);
+		return false;
+	}
+	__sync_fetch_and_add(&counters.tracked, 1);
+	return true;
 }
 
 static __always_inline void forget(__u64 key)
@@ -202,52 +291,62 @@ static __always_inline void forget(__u64 key)
  * SYN_SENT: remember it; the tuple is complete only at ESTABLISHED. */
 static __always_inline void on_syn_sent(const struct sock *sk)
 {
-	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	struct owner o = {};
 
-	if (filter_pid && pid != filter_pid)
+	o.pid = bpf_get_current_pid_tgid() >> 32;
+	if (filter_pid && o.pid != filter_pid)
 		return;
-	struct conn *c = new_conn();
-	if (!c)
+	bpf_get_current_comm(&o.comm, sizeof(o.comm));
+	if (owner_filtered(o.pid, o.comm))
 		return;
-	c->rec.direction = NT_DIR_OUT;
-	set_owner(&c->rec);
-	insert((__u64)sk, c);
+	o.cgroup_id = bpf_get_current_cgroup_id();
+	__u64 key = (__u64)sk;
+	bpf_map_update_elem(&connecting, &key, &o, BPF_ANY);
 }
 
 static __always_inline void on_established(struct sock *sk, int oldstate)
 {
 	__u64 key = (__u64)sk;
+	struct owner *o = NULL;
 
 	if (oldstate == TCP_SYN_SENT) {
-		struct conn *c = bpf_map_lookup_elem(&conns, &key);
-		if (!c)
-			return;
-		read_tuple(sk, &c->rec);
-		if ((filter_loopback && loopback_addr(&c->rec)) || port_filtered(&c->rec)) {
-			forget(key);
-			return;
-		}
-		c->rec.id = bpf_get_socket_cookie(sk);
-		c->rec.start_ns = bpf_ktime_get_boot_ns();
-		c->rec.flags |= NT_F_ANNOUNCED;
-		read_counters(sk, &c->rec);
-		emit(c, NT_CONNECT);
+		o = bpf_map_lookup_elem(&connecting, &key);
+		if (!o && (filter_pid || filter_comm_on))
+			return; /* filtered at connect(), or unknown and cannot be matched */
+	} else if (oldstate != TCP_SYN_RECV) {
 		return;
 	}
-	if (oldstate != TCP_SYN_RECV)
-		return;
-	/* Passive open, in softirq: current is not the owner. The accept record
-	 * waits for accept() to return (sys_exit) or the first send/recv. */
 	struct conn *c = new_conn();
 	if (!c)
 		return;
 	read_tuple(sk, &c->rec);
-	if ((filter_loopback && loopback_addr(&c->rec)) || port_filtered(&c->rec))
+	if (conn_filtered(&c->rec)) {
+		bpf_map_delete_elem(&connecting, &key);
 		return;
-	c->rec.direction = NT_DIR_IN;
+	}
 	c->rec.id = bpf_get_socket_cookie(sk);
 	c->rec.start_ns = bpf_ktime_get_boot_ns();
-	insert(key, c);
+	if (oldstate == TCP_SYN_RECV) {
+		/* Passive open, in softirq: current is not the owner. The accept
+		 * record waits for accept() to return (sys_exit) or the first
+		 * send/recv. */
+		c->rec.direction = NT_DIR_IN;
+		insert(key, c);
+		return;
+	}
+	c->rec.direction = NT_DIR_OUT;
+	if (o) {
+		c->rec.pid = o->pid;
+		__builtin_memcpy(c->rec.comm, o->comm, sizeof(c->rec.comm));
+		c->rec.cgroup_id = o->cgroup_id;
+		c->rec.flags = NT_F_ANNOUNCED;
+		bpf_map_delete_elem(&connecting, &key);
+	}
+	/* Without an owner (connect() began before tracing started), the owner
+	 * is whoever first sends or receives on it. */
+	read_counters(sk, &c->rec);
+	if (insert(key, c) && (c->rec.flags & NT_F_ANNOUNCED))
+		emit(c, NT_CONNECT);
 }
 
 /* The final record of a connection end: counters are still intact at CLOSE
@@ -257,17 +356,18 @@ static __always_inline void finish(struct sock *sk)
 	__u64 key = (__u64)sk;
 	struct conn *c = bpf_map_lookup_elem(&conns, &key);
 
+	bpf_map_delete_elem(&connecting, &key); /* a connect() that failed */
 	if (!c)
 		return;
 	if (c->rec.id) { /* established at some point */
 		read_counters(sk, &c->rec);
 		if (!(c->rec.flags & NT_F_ANNOUNCED)) {
-			/* Closed before any process accepted it: say so rather than
-			 * invent an owner. */
+			/* Closed before any process accepted (or used) it: say so
+			 * rather than invent an owner. */
 			__sync_fetch_and_add(&counters.unaccepted_closes, 1);
-			if (!filter_pid) {
+			if (!filter_pid && !filter_comm_on) {
 				c->rec.flags |= NT_F_ANNOUNCED | NT_F_PID_UNKNOWN;
-				emit(c, NT_ACCEPT);
+				emit(c, c->rec.direction == NT_DIR_OUT ? NT_CONNECT : NT_ACCEPT);
 				emit(c, NT_CLOSE);
 			}
 		} else {
@@ -298,20 +398,21 @@ int BPF_PROG(destroy_sock, struct sock *sk)
 	return 0;
 }
 
-/* An incoming connection gets its owner the first time a process touches it. */
+/* A connection without an owner (incoming, or outgoing from before we
+ * started) gets one the first time a process touches it. */
 static __always_inline void claim(struct conn *c)
 {
 	if (c->rec.flags & NT_F_ANNOUNCED)
 		return;
 	set_owner(&c->rec);
-	if (filter_pid && c->rec.pid != filter_pid) {
+	if (owner_filtered(c->rec.pid, c->rec.comm)) {
 		/* Not the process asked for: stop following it. */
 		c->rec.flags |= NT_F_ANNOUNCED | NT_F_PID_UNKNOWN;
 		c->rec.id = 0;
 		return;
 	}
 	c->rec.flags |= NT_F_ANNOUNCED;
-	emit(c, NT_ACCEPT);
+	emit(c, c->rec.direction == NT_DIR_OUT ? NT_CONNECT : NT_ACCEPT);
 }
 
 SEC("tp_btf/sys_exit")
@@ -397,12 +498,11 @@ static __always_inline void discover(struct bpf_iter__task_file *ctx, struct soc
 	}
 	if (state != TCP_ESTABLISHED && state != TCP_CLOSE_WAIT)
 		return;
-	__u32 pid = BPF_CORE_READ(task, tgid);
-	if ((filter_loopback && loopback_addr(&c->rec)) || port_filtered(&c->rec) ||
-	    (filter_pid && pid != filter_pid))
-		return;
-	c->rec.pid = pid;
+	c->rec.pid = BPF_CORE_READ(task, tgid);
 	BPF_CORE_READ_STR_INTO(&c->rec.comm, task, comm);
+	if (conn_filtered(&c->rec) || owner_filtered(c->rec.pid, c->rec.comm))
+		return;
+	c->rec.cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
 	c->rec.id = bpf_get_socket_cookie(sk);
 	c->rec.start_ns = bpf_ktime_get_boot_ns();
 	c->rec.flags = NT_F_ANNOUNCED | NT_F_PREEXISTING;

@@ -52,9 +52,10 @@ struct nt_record {
 	__u8 direction;       /* enum nt_direction */
 	__u8 flags;           /* NT_F_* */
 	__u32 _pad;
+	__u64 cgroup_id;      /* owner's cgroup (v2 hierarchy) id: the cgroupfs inode */
 };
 
-#define NT_RECORD_SIZE 128
+#define NT_RECORD_SIZE 136
 
 /* Health counters, in the program's .bss; user space reads them mapped. */
 struct nt_counters {

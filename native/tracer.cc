@@ -75,6 +75,7 @@ Napi::Function Tracer::Define(Napi::Env env) {
                          InstanceMethod("flush", &Tracer::Flush),
                          InstanceMethod("close", &Tracer::Close),
                          InstanceMethod("dropPrivileges", &Tracer::DropPrivileges),
+                         InstanceMethod("detach", &Tracer::Detach),
                      });
 }
 
@@ -114,6 +115,27 @@ Tracer::Tracer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tracer>(info) 
   int32_t port = opts.Get("port").IsNumber() ? opts.Get("port").As<Napi::Number>().Int32Value() : -1;
   skel_->rodata->filter_port = port >= 0 ? static_cast<uint32_t>(port) + 1 : 0;
   skel_->rodata->io_hooks = has_io;
+  skel_->rodata->filter_family = static_cast<uint8_t>(U32(opts, "family", 0));
+  skel_->rodata->filter_netns = U32(opts, "netns", 0);
+  Napi::Value comm = opts.Get("comm");
+  if (comm.IsString()) {
+    std::string c = comm.As<Napi::String>().Utf8Value();
+    skel_->rodata->filter_comm_on = true;
+    strncpy(const_cast<char*>(skel_->rodata->filter_comm), c.c_str(), NT_COMM_LEN - 1);
+  }
+  // addr: {family: 4|6, prefix: bits, bytes: [16 numbers]}
+  Napi::Value addr = opts.Get("addr");
+  if (addr.IsObject()) {
+    Napi::Object a = addr.As<Napi::Object>();
+    Napi::Array bytes = a.Get("bytes").As<Napi::Array>();
+    skel_->rodata->filter_addr_on = true;
+    skel_->rodata->filter_addr_family = static_cast<uint8_t>(U32(a, "family", 4));
+    skel_->rodata->filter_addr_prefix = static_cast<uint8_t>(U32(a, "prefix", 0));
+    for (uint32_t i = 0; i < NT_ADDR_LEN && i < bytes.Length(); i++) {
+      const_cast<uint8_t*>(skel_->rodata->filter_addr)[i] =
+          static_cast<uint8_t>(bytes.Get(i).As<Napi::Number>().Uint32Value());
+    }
+  }
   bpf_map__set_max_entries(skel_->maps.conns, U32(opts, "mapSize", 262144));
   bpf_map__set_max_entries(skel_->maps.events, U32(opts, "ringBytes", 4u << 20));
   bpf_program__set_autoload(skel_->progs.send_length, has_io);
@@ -305,6 +327,14 @@ Napi::Value Tracer::DropPrivileges(const Napi::CallbackInfo& info) {
     throw Fail(env, "EPRIV", "cannot drop privileges: " + Errno(errno));
   }
   return Napi::String::New(env, "nobody (uid " + std::to_string(uid) + ")");
+}
+
+// detach(): stop the kernel producing records (tracepoint links gone) while
+// the ring buffer, the counters and the metrics iterator stay usable: what
+// is drained afterwards is final.
+Napi::Value Tracer::Detach(const Napi::CallbackInfo& info) {
+  if (skel_) nettracer_bpf__detach(skel_);
+  return info.Env().Undefined();
 }
 
 Napi::Value Tracer::Close(const Napi::CallbackInfo& info) {

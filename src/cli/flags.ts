@@ -3,6 +3,7 @@
 import { Flags } from '@oclif/core';
 import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { parseCidr } from './cidr.js';
 
 export const MAP_SIZE_DEFAULT = 262144;
 export const MAP_SIZE_MAX = 1048576;
@@ -86,6 +87,32 @@ export const traceFlags = {
     summary: 'Only connections with this local or remote port.',
     helpValue: 'PORT',
   }),
+  comm: Flags.custom<string>({
+    parse: async (text) => {
+      if (text.length === 0 || Buffer.byteLength(text) > 15) throw new Error(`--comm must be a process name of 1 to 15 bytes (the kernel's comm), got "${text}"`);
+      return text;
+    },
+  })({ summary: 'Only connections owned by processes with this name (exact, as ps -o comm shows it).', helpValue: 'NAME' }),
+  addr: Flags.custom({ parse: async (text: string) => parseCidr(text) })({
+    summary: 'Only connections whose local or remote address is in this CIDR (10.0.0.0/8, fd00::/8, or one address).',
+    helpValue: 'CIDR',
+  }),
+  netns: numberFlag('netns', { min: 1, max: 4294967295, integer: true })({
+    summary: 'Only connections in this network namespace (its inode: stat -L -c %i /proc/PID/ns/net).',
+    helpValue: 'INODE',
+  }),
+  family: Flags.custom<4 | 6>({
+    parse: async (text) => {
+      if (text !== '4' && text !== '6') throw new Error(`--family must be 4 or 6, got "${text}"`);
+      return Number(text) as 4 | 6;
+    },
+  })({ summary: 'Only IPv4 (4) or IPv6 (6) connections; IPv4-mapped IPv6 counts as IPv4.', helpValue: '4|6' }),
+  container: Flags.custom<string>({
+    parse: async (text) => {
+      if (!/^[0-9a-f]{6,64}$/.test(text)) throw new Error(`--container must be a container id or its prefix (6 to 64 hex digits), got "${text}"`);
+      return text;
+    },
+  })({ summary: 'Only connections of processes in this container (id or id prefix).', helpValue: 'ID' }),
   'map-size': numberFlag('map-size', { min: 1, max: MAP_SIZE_MAX, integer: true })({
     char: 'm',
     default: MAP_SIZE_DEFAULT,

@@ -17,7 +17,7 @@ export interface ConnectRecord {
    */
   id: number;
   /**
-   * Process id (thread-group id) of the owner: for outgoing connections the process that called connect(), for incoming ones the process that accepted it. 0 only for an incoming connection that closed before any process accepted it.
+   * Process id (thread-group id) of the owner: for outgoing connections the process that called connect(), for incoming ones the process that accepted it (for one that was open before tracing started and connecting when it did, the first process that sent or received on it). 0 only when a connection closed before any process accepted or used it.
    */
   pid: number;
   /**
@@ -52,6 +52,22 @@ export interface ConnectRecord {
    * outgoing: this end called connect() (active open); incoming: this end was accepted from a listening socket (passive open).
    */
   direction: 'outgoing' | 'incoming';
+  /**
+   * Id of the container the owning process runs in, from its cgroup path (docker, containerd, cri-o and podman conventions; cgroup v1 and v2). Absent when the process is not in a recognisable container or had exited before it could be looked up.
+   */
+  container_id?: string;
+  /**
+   * The container runtime named by the cgroup path. Absent when the path does not say (Kubernetes' cgroupfs driver).
+   */
+  container_runtime?: 'docker' | 'containerd' | 'cri-o' | 'podman';
+  /**
+   * Kubernetes pod UID, from the kubepods cgroup path. Absent outside Kubernetes.
+   */
+  pod_uid?: string;
+  /**
+   * Kubernetes QoS class of the pod, from the kubepods cgroup path. Absent outside Kubernetes.
+   */
+  qos_class?: 'guaranteed' | 'burstable' | 'besteffort';
 }
 
 /**
@@ -71,7 +87,7 @@ export interface AcceptRecord {
    */
   id: number;
   /**
-   * Process id (thread-group id) of the owner: for outgoing connections the process that called connect(), for incoming ones the process that accepted it. 0 only for an incoming connection that closed before any process accepted it.
+   * Process id (thread-group id) of the owner: for outgoing connections the process that called connect(), for incoming ones the process that accepted it (for one that was open before tracing started and connecting when it did, the first process that sent or received on it). 0 only when a connection closed before any process accepted or used it.
    */
   pid: number;
   /**
@@ -106,6 +122,22 @@ export interface AcceptRecord {
    * outgoing: this end called connect() (active open); incoming: this end was accepted from a listening socket (passive open).
    */
   direction: 'outgoing' | 'incoming';
+  /**
+   * Id of the container the owning process runs in, from its cgroup path (docker, containerd, cri-o and podman conventions; cgroup v1 and v2). Absent when the process is not in a recognisable container or had exited before it could be looked up.
+   */
+  container_id?: string;
+  /**
+   * The container runtime named by the cgroup path. Absent when the path does not say (Kubernetes' cgroupfs driver).
+   */
+  container_runtime?: 'docker' | 'containerd' | 'cri-o' | 'podman';
+  /**
+   * Kubernetes pod UID, from the kubepods cgroup path. Absent outside Kubernetes.
+   */
+  pod_uid?: string;
+  /**
+   * Kubernetes QoS class of the pod, from the kubepods cgroup path. Absent outside Kubernetes.
+   */
+  qos_class?: 'guaranteed' | 'burstable' | 'besteffort';
 }
 
 /**
@@ -125,7 +157,7 @@ export interface ExistingRecord {
    */
   id: number;
   /**
-   * Process id (thread-group id) of the owner: for outgoing connections the process that called connect(), for incoming ones the process that accepted it. 0 only for an incoming connection that closed before any process accepted it.
+   * Process id (thread-group id) of the owner: for outgoing connections the process that called connect(), for incoming ones the process that accepted it (for one that was open before tracing started and connecting when it did, the first process that sent or received on it). 0 only when a connection closed before any process accepted or used it.
    */
   pid: number;
   /**
@@ -160,6 +192,22 @@ export interface ExistingRecord {
    * outgoing: this end called connect() (active open); incoming: this end was accepted from a listening socket (passive open).
    */
   direction: 'outgoing' | 'incoming';
+  /**
+   * Id of the container the owning process runs in, from its cgroup path (docker, containerd, cri-o and podman conventions; cgroup v1 and v2). Absent when the process is not in a recognisable container or had exited before it could be looked up.
+   */
+  container_id?: string;
+  /**
+   * The container runtime named by the cgroup path. Absent when the path does not say (Kubernetes' cgroupfs driver).
+   */
+  container_runtime?: 'docker' | 'containerd' | 'cri-o' | 'podman';
+  /**
+   * Kubernetes pod UID, from the kubepods cgroup path. Absent outside Kubernetes.
+   */
+  pod_uid?: string;
+  /**
+   * Kubernetes QoS class of the pod, from the kubepods cgroup path. Absent outside Kubernetes.
+   */
+  qos_class?: 'guaranteed' | 'burstable' | 'besteffort';
   /**
    * Payload bytes the application wrote to the socket (sum of successful send/write calls). In bytes; retransmissions and headers excluded.
    */
@@ -207,7 +255,7 @@ export interface MetricsRecord {
    */
   id: number;
   /**
-   * Process id (thread-group id) of the owner: for outgoing connections the process that called connect(), for incoming ones the process that accepted it. 0 only for an incoming connection that closed before any process accepted it.
+   * Process id (thread-group id) of the owner: for outgoing connections the process that called connect(), for incoming ones the process that accepted it (for one that was open before tracing started and connecting when it did, the first process that sent or received on it). 0 only when a connection closed before any process accepted or used it.
    */
   pid: number;
   /**
@@ -242,6 +290,22 @@ export interface MetricsRecord {
    * outgoing: this end called connect() (active open); incoming: this end was accepted from a listening socket (passive open).
    */
   direction: 'outgoing' | 'incoming';
+  /**
+   * Id of the container the owning process runs in, from its cgroup path (docker, containerd, cri-o and podman conventions; cgroup v1 and v2). Absent when the process is not in a recognisable container or had exited before it could be looked up.
+   */
+  container_id?: string;
+  /**
+   * The container runtime named by the cgroup path. Absent when the path does not say (Kubernetes' cgroupfs driver).
+   */
+  container_runtime?: 'docker' | 'containerd' | 'cri-o' | 'podman';
+  /**
+   * Kubernetes pod UID, from the kubepods cgroup path. Absent outside Kubernetes.
+   */
+  pod_uid?: string;
+  /**
+   * Kubernetes QoS class of the pod, from the kubepods cgroup path. Absent outside Kubernetes.
+   */
+  qos_class?: 'guaranteed' | 'burstable' | 'besteffort';
   /**
    * Payload bytes the application wrote to the socket (sum of successful send/write calls). In bytes; retransmissions and headers excluded.
    */
@@ -293,7 +357,7 @@ export interface CloseRecord {
    */
   id: number;
   /**
-   * Process id (thread-group id) of the owner: for outgoing connections the process that called connect(), for incoming ones the process that accepted it. 0 only for an incoming connection that closed before any process accepted it.
+   * Process id (thread-group id) of the owner: for outgoing connections the process that called connect(), for incoming ones the process that accepted it (for one that was open before tracing started and connecting when it did, the first process that sent or received on it). 0 only when a connection closed before any process accepted or used it.
    */
   pid: number;
   /**
@@ -328,6 +392,22 @@ export interface CloseRecord {
    * outgoing: this end called connect() (active open); incoming: this end was accepted from a listening socket (passive open).
    */
   direction: 'outgoing' | 'incoming';
+  /**
+   * Id of the container the owning process runs in, from its cgroup path (docker, containerd, cri-o and podman conventions; cgroup v1 and v2). Absent when the process is not in a recognisable container or had exited before it could be looked up.
+   */
+  container_id?: string;
+  /**
+   * The container runtime named by the cgroup path. Absent when the path does not say (Kubernetes' cgroupfs driver).
+   */
+  container_runtime?: 'docker' | 'containerd' | 'cri-o' | 'podman';
+  /**
+   * Kubernetes pod UID, from the kubepods cgroup path. Absent outside Kubernetes.
+   */
+  pod_uid?: string;
+  /**
+   * Kubernetes QoS class of the pod, from the kubepods cgroup path. Absent outside Kubernetes.
+   */
+  qos_class?: 'guaranteed' | 'burstable' | 'besteffort';
   /**
    * Payload bytes the application wrote to the socket (sum of successful send/write calls). In bytes; retransmissions and headers excluded.
    */

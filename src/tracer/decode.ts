@@ -33,6 +33,8 @@ export interface KernelRecord {
   totalRetrans: number;
   srttUs: number;
   rttvarUs: number;
+  /** The owner's cgroup v2 id (cgroupfs inode); 1 on hosts without cgroup v2. */
+  cgroupId: number;
 }
 
 const KINDS: Record<number, Kind> = {
@@ -90,6 +92,7 @@ export function decodeRecords(buf: Uint8Array): KernelRecord[] {
       totalRetrans: v.getUint32(at + OFF.total_retrans, true),
       srttUs: v.getUint32(at + OFF.srtt_us, true),
       rttvarUs: v.getUint32(at + OFF.rttvar_us, true),
+      cgroupId: u64(v, at + OFF.cgroup_id),
     };
   }
   return out;

@@ -1,6 +1,6 @@
 // Byte offsets of struct nt_record (bpf/nettracer.h). test/unit/layout.test.ts
 // compiles the C header and checks every offset here against offsetof().
-export const RECORD_SIZE = 128;
+export const RECORD_SIZE = 136;
 
 export const OFF = {
   id: 0,
@@ -24,6 +24,7 @@ export const OFF = {
   family: 121,
   direction: 122,
   flags: 123,
+  cgroup_id: 128,
 } as const;
 
 export const ADDR_LEN = 16;

@@ -10,6 +10,11 @@ export interface NativeOptions {
   port?: number;
   ringBytes?: number;
   verbose: boolean;
+  /** 4 or 6. */
+  family?: number;
+  netns?: number;
+  comm?: string;
+  addr?: { family: 4 | 6; prefix: number; bytes: number[] };
 }
 
 export interface NativeCounters {
@@ -28,6 +33,8 @@ export interface NativeTracer {
   pause(): void;
   resume(): void;
   flush(): void;
+  /** Stops new records; the ring, counters and metrics walk stay usable. */
+  detach(): void;
   close(): void;
   /** Gives up root once attached; returns who we are now. */
   dropPrivileges(): string;

@@ -1,6 +1,7 @@
 // Kernel records -> the published record types (schemas/v1). Counter
 // arithmetic for --incremental lives here too.
 import type { AcceptRecord, CloseRecord, ConnectRecord, ExistingRecord, MetricsRecord } from '../generated/records.js';
+import type { ContainerResolver } from './containers.js';
 import type { KernelRecord } from './decode.js';
 
 export type ConnectionRecord = ConnectRecord | AcceptRecord | ExistingRecord | MetricsRecord | CloseRecord;
@@ -55,6 +56,7 @@ export class RecordBuilder {
   constructor(
     private readonly clock: Clock,
     private readonly incremental: boolean,
+    private readonly containers?: ContainerResolver,
   ) {}
 
   /**
@@ -98,6 +100,7 @@ export class RecordBuilder {
       dport: k.dport,
       netns: k.netns,
       direction: this.direction(k),
+      ...this.containers?.lookup(k.cgroupId, k.pid),
     };
     switch (k.kind) {
       case 'connect':

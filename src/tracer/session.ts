@@ -2,6 +2,7 @@
 // and the conversion of kernel records to published records. Output is not
 // its concern: records go, a batch at a time, to the function it is given.
 import type { LostRecord, NettracerRecord, StatsRecord } from '../generated/records.js';
+import { ContainerResolver } from './containers.js';
 import { decodeRecords } from './decode.js';
 import { fromNative } from './errors.js';
 import { loadNative, type NativeCounters, type NativeOptions, type NativeTracer } from './native.js';
@@ -13,6 +14,8 @@ export interface SessionOptions extends NativeOptions {
   incremental: boolean;
   /** Seconds between stats records; 0: only the final one. */
   statsIntervalS: number;
+  /** Only connections whose container id starts with this (decided in user space). */
+  containerPrefix?: string;
 }
 
 export type RecordsHandler = (records: NettracerRecord[]) => void;
@@ -38,10 +41,10 @@ export class TraceSession {
     try {
       const native = loadNative();
       this.clock = bootClock(native.bootToRealtimeMs());
-      this.builder = new RecordBuilder(this.clock, this.opts.incremental);
+      this.builder = new RecordBuilder(this.clock, this.opts.incremental, new ContainerResolver());
       this.native = new native.Tracer(this.opts, (batch) => this.deliver(batch));
       // Connections open before we attached, in every namespace.
-      this.found = this.builder.discover(decodeRecords(this.native.collect(true)));
+      this.found = this.inContainer(this.builder.discover(decodeRecords(this.native.collect(true))));
     } catch (err) {
       this.native?.close();
       this.native = undefined;
@@ -101,6 +104,7 @@ export class TraceSession {
     const native = this.native;
     if (!native) return;
     try {
+      native.detach(); // nothing new after this: the drain and the counters are final
       native.flush();
       if (finalMetrics) this.deliver(native.collect());
       this.reportLoss();
@@ -116,9 +120,16 @@ export class TraceSession {
     // Failpoint for the tests of the error path (test/e2e/reliability.test.ts).
     if (process.env.NETTRACER_FAILPOINT === 'deliver') throw new Error('failpoint: deliver');
     const kernel = decodeRecords(batch);
-    const records: NettracerRecord[] = new Array(kernel.length);
+    let records: NettracerRecord[] = new Array(kernel.length);
     for (let i = 0; i < kernel.length; i++) records[i] = this.builder.build(kernel[i]);
-    this.onRecords(records);
+    records = this.inContainer(records);
+    if (records.length) this.onRecords(records);
+  }
+
+  private inContainer(records: NettracerRecord[]): NettracerRecord[] {
+    const prefix = this.opts.containerPrefix;
+    if (!prefix) return records;
+    return records.filter((r) => !('saddr' in r) || r.container_id?.startsWith(prefix));
   }
 
   private reportStats(final: boolean): void {

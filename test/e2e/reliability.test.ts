@@ -106,6 +106,10 @@ describe('a slow reader', () => {
       reject: false,
       buffer: false,
     });
+    const lines: string[] = [];
+    const rl = createInterface({ input: p.stdout! });
+    rl.on('line', (l) => lines.push(l));
+    const ended = once(rl, 'close');
     let stderr = '';
     await new Promise<void>((resolve) => {
       p.stderr!.on('data', (d) => {
@@ -117,10 +121,6 @@ describe('a slow reader', () => {
     p.stdout!.pause();
     const c = await churn(1500);
     const rss = rssKiB(p.pid!);
-    const lines: string[] = [];
-    const rl = createInterface({ input: p.stdout! });
-    rl.on('line', (l) => lines.push(l));
-    const ended = once(rl, 'close');
     p.stdout!.resume();
     await new Promise((r) => setTimeout(r, 1500)); // a loss check runs every second
     p.kill('SIGINT');

@@ -57,6 +57,7 @@ describe('struct nt_record layout', () => {
     b.writeUInt32LE(3, at + c.total_retrans);
     b.writeUInt32LE(250, at + c.srtt_us);
     b.writeUInt32LE(125, at + c.rttvar_us);
+    b.writeBigUInt64LE(77n, at + c.cgroup_id);
     b.writeUInt16LE(51234, at + c.sport);
     b.writeUInt16LE(443, at + c.dport);
     b.writeUInt8(3, at + c.kind); // NT_CLOSE
@@ -89,6 +90,7 @@ describe('struct nt_record layout', () => {
       totalRetrans: 3,
       srttUs: 250,
       rttvarUs: 125,
+      cgroupId: 77,
     });
   });
 
