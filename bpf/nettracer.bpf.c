@@ -51,6 +51,7 @@ const volatile bool filter_loopback = true;
 const volatile __u32 filter_pid = 0;   /* 0: any */
 const volatile __u32 filter_port = 0;  /* 0: any; else local or remote port + 1 */
 const volatile bool io_hooks = true;   /* sock_{send,recv}_length attached */
+const volatile __u64 wakeup_bytes = 0; /* 0: wake the reader for every record */
 const volatile __u8 filter_family = 0; /* 0: any; 4 or 6 (IPv4-mapped IPv6 counts as 4) */
 const volatile __u32 filter_netns = 0; /* 0: any; else a namespace inode */
 const volatile bool filter_comm_on = false;
@@ -62,7 +63,9 @@ const volatile __u8 filter_addr[NT_ADDR_LEN] = {};
 
 /* Written by user space before each metrics walk, to report each socket once. */
 __u64 iter_gen = 0;
-/* Set by user space for the first walk: adopt connections already open. */
+/* Set by user space for the start-up walks: 1 reports listeners, 2 adopts
+ * connections already open (listeners first, so user space knows every
+ * listener before the first adopted connection). */
 __u32 iter_discover = 0;
 
 struct nt_counters counters = {};
@@ -250,7 +253,13 @@ static __always_inline void emit(struct conn *c, __u8 kind)
 	__builtin_memcpy(out, &c->rec, sizeof(*out));
 	out->kind = kind;
 	out->ts_ns = bpf_ktime_get_boot_ns();
-	bpf_ringbuf_submit(out, 0);
+	/* Wake the reader only once a good share of the ring is waiting: it
+	 * also polls on a short timer, so records are late by at most that
+	 * long, and a burst costs one wake-up instead of one per record. */
+	__u64 flags = wakeup_bytes && bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < wakeup_bytes
+			      ? BPF_RB_NO_WAKEUP
+			      : BPF_RB_FORCE_WAKEUP;
+	bpf_ringbuf_submit(out, flags);
 	__sync_fetch_and_add(&counters.records_sent, 1);
 }
 
@@ -491,9 +500,11 @@ static __always_inline void discover(struct bpf_iter__task_file *ctx, struct soc
 	if (!c || !task)
 		return;
 	read_tuple(sk, &c->rec);
-	if (state == TCP_LISTEN) {
-		c->rec.kind = NT_LISTEN;
-		bpf_seq_write(ctx->meta->seq, &c->rec, sizeof(c->rec));
+	if (iter_discover == 1) {
+		if (state == TCP_LISTEN) {
+			c->rec.kind = NT_LISTEN;
+			bpf_seq_write(ctx->meta->seq, &c->rec, sizeof(c->rec));
+		}
 		return;
 	}
 	if (state != TCP_ESTABLISHED && state != TCP_CLOSE_WAIT)
@@ -514,10 +525,14 @@ static __always_inline void discover(struct bpf_iter__task_file *ctx, struct soc
 	c->rec.bytes_sent = BPF_CORE_READ((struct tcp_sock *)sk, bytes_acked);
 	c->rec.bytes_received = BPF_CORE_READ((struct tcp_sock *)sk, bytes_received);
 	__u64 key = (__u64)sk;
-	insert(key, c);
+	if (!insert(key, c))
+		return;
 	c->rec.kind = NT_EXISTING;
 	c->rec.ts_ns = c->rec.start_ns;
-	bpf_seq_write(ctx->meta->seq, &c->rec, sizeof(c->rec));
+	/* A full output page makes the kernel run us again for this file on
+	 * the next read: undo, so that run finds it anew. */
+	if (bpf_seq_write(ctx->meta->seq, &c->rec, sizeof(c->rec)))
+		forget(key);
 }
 
 /* Metrics walk: every open file of every process; each tracked socket once
@@ -544,12 +559,14 @@ int metrics(struct bpf_iter__task_file *ctx)
 	}
 	if (!(c->rec.flags & NT_F_ANNOUNCED) || !c->rec.id || c->gen == iter_gen)
 		return 0;
-	c->gen = iter_gen;
 	struct nt_record r;
 	__builtin_memcpy(&r, &c->rec, sizeof(r));
 	read_counters(sk, &r);
 	r.kind = NT_METRICS;
 	r.ts_ns = bpf_ktime_get_boot_ns();
-	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
+	/* Reported once per walk; a write that did not fit is retried by the
+	 * kernel on the next read, so only a written record counts. */
+	if (bpf_seq_write(ctx->meta->seq, &r, sizeof(r)) == 0)
+		c->gen = iter_gen;
 	return 0;
 }

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <grp.h>
+#include <pthread.h>
+#include <signal.h>
 #include <pwd.h>
 #include <unistd.h>
 
@@ -107,43 +109,60 @@ Tracer::Tracer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tracer>(info) 
   bool has_sys_exit = k.sys_exit;
   bool has_destroy = k.destroy_sock;
 
-  skel_ = nettracer_bpf__open();
-  if (!skel_) throw Fail(env, "ELOAD", "cannot open the BPF object: " + Errno(errno));
+  // The verifier gives up with EAGAIN when a signal arrives while it works
+  // (a profiler's SIGPROF, a terminal resize): open and load again.
+  int err = 0;
+  for (int attempt = 0; attempt < 5; attempt++) {
+    skel_ = nettracer_bpf__open();
+    if (!skel_) throw Fail(env, "ELOAD", "cannot open the BPF object: " + Errno(errno));
 
-  skel_->rodata->filter_loopback = !Bool(opts, "withLoopback", false);
-  skel_->rodata->filter_pid = U32(opts, "pid", 0);
-  int32_t port = opts.Get("port").IsNumber() ? opts.Get("port").As<Napi::Number>().Int32Value() : -1;
-  skel_->rodata->filter_port = port >= 0 ? static_cast<uint32_t>(port) + 1 : 0;
-  skel_->rodata->io_hooks = has_io;
-  skel_->rodata->filter_family = static_cast<uint8_t>(U32(opts, "family", 0));
-  skel_->rodata->filter_netns = U32(opts, "netns", 0);
-  Napi::Value comm = opts.Get("comm");
-  if (comm.IsString()) {
-    std::string c = comm.As<Napi::String>().Utf8Value();
-    skel_->rodata->filter_comm_on = true;
-    strncpy(const_cast<char*>(skel_->rodata->filter_comm), c.c_str(), NT_COMM_LEN - 1);
-  }
-  // addr: {family: 4|6, prefix: bits, bytes: [16 numbers]}
-  Napi::Value addr = opts.Get("addr");
-  if (addr.IsObject()) {
-    Napi::Object a = addr.As<Napi::Object>();
-    Napi::Array bytes = a.Get("bytes").As<Napi::Array>();
-    skel_->rodata->filter_addr_on = true;
-    skel_->rodata->filter_addr_family = static_cast<uint8_t>(U32(a, "family", 4));
-    skel_->rodata->filter_addr_prefix = static_cast<uint8_t>(U32(a, "prefix", 0));
-    for (uint32_t i = 0; i < NT_ADDR_LEN && i < bytes.Length(); i++) {
-      const_cast<uint8_t*>(skel_->rodata->filter_addr)[i] =
-          static_cast<uint8_t>(bytes.Get(i).As<Napi::Number>().Uint32Value());
+    skel_->rodata->filter_loopback = !Bool(opts, "withLoopback", false);
+    skel_->rodata->filter_pid = U32(opts, "pid", 0);
+    int32_t port = opts.Get("port").IsNumber() ? opts.Get("port").As<Napi::Number>().Int32Value() : -1;
+    skel_->rodata->filter_port = port >= 0 ? static_cast<uint32_t>(port) + 1 : 0;
+    skel_->rodata->io_hooks = has_io;
+    skel_->rodata->filter_family = static_cast<uint8_t>(U32(opts, "family", 0));
+    skel_->rodata->filter_netns = U32(opts, "netns", 0);
+    Napi::Value comm = opts.Get("comm");
+    if (comm.IsString()) {
+      std::string c = comm.As<Napi::String>().Utf8Value();
+      skel_->rodata->filter_comm_on = true;
+      strncpy(const_cast<char*>(skel_->rodata->filter_comm), c.c_str(), NT_COMM_LEN - 1);
     }
+    // addr: {family: 4|6, prefix: bits, bytes: [16 numbers]}
+    Napi::Value addr = opts.Get("addr");
+    if (addr.IsObject()) {
+      Napi::Object a = addr.As<Napi::Object>();
+      Napi::Array bytes = a.Get("bytes").As<Napi::Array>();
+      skel_->rodata->filter_addr_on = true;
+      skel_->rodata->filter_addr_family = static_cast<uint8_t>(U32(a, "family", 4));
+      skel_->rodata->filter_addr_prefix = static_cast<uint8_t>(U32(a, "prefix", 0));
+      for (uint32_t i = 0; i < NT_ADDR_LEN && i < bytes.Length(); i++) {
+        const_cast<uint8_t*>(skel_->rodata->filter_addr)[i] =
+            static_cast<uint8_t>(bytes.Get(i).As<Napi::Number>().Uint32Value());
+      }
+    }
+    bpf_map__set_max_entries(skel_->maps.conns, U32(opts, "mapSize", 262144));
+    uint32_t ring_bytes = U32(opts, "ringBytes", 4u << 20);
+    bpf_map__set_max_entries(skel_->maps.events, ring_bytes);
+    // Wake-ups only past an eighth of the ring; the rest is drained by a timer.
+    poll_ms_ = U32(opts, "pollMs", 50);
+    skel_->rodata->wakeup_bytes = poll_ms_ ? ring_bytes / 8 : 0;
+    bpf_program__set_autoload(skel_->progs.send_length, has_io);
+    bpf_program__set_autoload(skel_->progs.recv_length, has_io);
+    bpf_program__set_autoload(skel_->progs.sys_exit, has_sys_exit);
+    bpf_program__set_autoload(skel_->progs.destroy_sock, has_destroy);
+    // Signals wait while the verifier runs (delivered right after), so a
+    // profiler's SIGPROF cannot interrupt it; EAGAIN is retried regardless.
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    err = nettracer_bpf__load(skel_);
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    if (err != -EAGAIN) break;
+    nettracer_bpf__destroy(skel_);
+    skel_ = nullptr;
   }
-  bpf_map__set_max_entries(skel_->maps.conns, U32(opts, "mapSize", 262144));
-  bpf_map__set_max_entries(skel_->maps.events, U32(opts, "ringBytes", 4u << 20));
-  bpf_program__set_autoload(skel_->progs.send_length, has_io);
-  bpf_program__set_autoload(skel_->progs.recv_length, has_io);
-  bpf_program__set_autoload(skel_->progs.sys_exit, has_sys_exit);
-  bpf_program__set_autoload(skel_->progs.destroy_sock, has_destroy);
-
-  int err = nettracer_bpf__load(skel_);
   if (err) {
     Teardown();
     if (err == -EPERM) {
@@ -200,6 +219,12 @@ Tracer::Tracer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tracer>(info) 
   poll_->data = this;
   uv_poll_start(poll_, UV_READABLE, OnReadable);
   polling_ = true;
+  if (poll_ms_) {
+    timer_ = new uv_timer_t;
+    uv_timer_init(loop, timer_);
+    timer_->data = this;
+    uv_timer_start(timer_, OnTimer, poll_ms_, poll_ms_);
+  }
   batch_.reserve(64 * NT_RECORD_SIZE);
 }
 
@@ -227,6 +252,17 @@ void Tracer::OnReadable(uv_poll_t* handle, int status, int) {
   }
 }
 
+void Tracer::OnTimer(uv_timer_t* handle) {
+  auto* self = static_cast<Tracer*>(handle->data);
+  if (!self || !self->rb_ || !self->polling_) return;  // paused: back-pressure
+  Napi::HandleScope scope(self->Env());
+  try {
+    self->Deliver();
+  } catch (const Napi::Error& e) {
+    napi_fatal_exception(self->Env(), e.Value());
+  }
+}
+
 // Drain the ring buffer and make one JS call with everything that was there.
 void Tracer::Deliver() {
   ring_buffer__consume(rb_);
@@ -238,33 +274,46 @@ void Tracer::Deliver() {
   on_records_.MakeCallback(env.Global(), {buf}, *async_);
 }
 
-// collect(discover = false): walk every process's open sockets once; returns
-// the metrics records of all tracked connections (one Buffer). With discover,
-// also adopts connections open before tracing started (NT_EXISTING) and
-// reports listeners (NT_LISTEN).
+// collect(mode, onChunk): walk every process's open files once, handing the
+// records to onChunk a read at a time (a few hundred records), so a walk
+// over 100k connections never sits in memory whole. mode 0: metrics of
+// tracked connections; 1: also report listeners; 2: also adopt connections
+// open before tracing started. Returns how many records were handed over.
 Napi::Value Tracer::Collect(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!iter_link_) throw Fail(env, "ECLOSED", "tracer is closed");
+  if (info.Length() < 2 || !info[1].IsFunction()) throw Napi::TypeError::New(env, "collect(mode, onChunk)");
+  Napi::Function on_chunk = info[1].As<Napi::Function>();
   skel_->bss->iter_gen++;
-  skel_->bss->iter_discover = info.Length() > 0 && info[0].ToBoolean().Value() ? 1 : 0;
+  skel_->bss->iter_discover = info[0].ToNumber().Uint32Value();
   int fd = bpf_iter_create(bpf_link__fd(iter_link_));
   if (fd < 0) throw Fail(env, "EITER", "metrics walk failed: " + Errno(errno));
-  std::vector<uint8_t> out;
-  uint8_t chunk[64 * 1024];
+  std::vector<uint8_t> buf(64 * 1024);
+  size_t have = 0;  // bytes of an unfinished record carried to the next read
+  double records = 0;
   for (;;) {
-    ssize_t n = read(fd, chunk, sizeof(chunk));
+    ssize_t n = read(fd, buf.data() + have, buf.size() - have);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       int e = errno;
       close(fd);
+      skel_->bss->iter_discover = 0;
       throw Fail(env, "EITER", "metrics walk failed: " + Errno(e));
     }
     if (n == 0) break;
-    out.insert(out.end(), chunk, chunk + n);
+    have += static_cast<size_t>(n);
+    size_t whole = have - have % NT_RECORD_SIZE;
+    if (whole > 0) {
+      Napi::HandleScope scope(env);
+      records += whole / NT_RECORD_SIZE;
+      on_chunk.Call({Napi::Buffer<uint8_t>::Copy(env, buf.data(), whole)});
+      memmove(buf.data(), buf.data() + whole, have - whole);
+      have -= whole;
+    }
   }
   close(fd);
   skel_->bss->iter_discover = 0;
-  return Napi::Buffer<uint8_t>::Copy(env, out.data(), out.size());
+  return Napi::Number::New(env, records);
 }
 
 Napi::Value Tracer::Counters(const Napi::CallbackInfo& info) {
@@ -343,6 +392,12 @@ Napi::Value Tracer::Close(const Napi::CallbackInfo& info) {
 }
 
 void Tracer::Teardown() {
+  if (timer_) {
+    uv_timer_stop(timer_);
+    uv_close(reinterpret_cast<uv_handle_t*>(timer_),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+    timer_ = nullptr;
+  }
   if (poll_) {
     uv_poll_stop(poll_);
     uv_close(reinterpret_cast<uv_handle_t*>(poll_),

@@ -31,6 +31,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
 
   static int OnSample(void* ctx, void* data, size_t len);
   static void OnReadable(uv_poll_t* handle, int status, int events);
+  static void OnTimer(uv_timer_t* handle);
   void Deliver();
   void Teardown();
 
@@ -38,6 +39,8 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   ring_buffer* rb_ = nullptr;
   bpf_link* iter_link_ = nullptr;
   uv_poll_t* poll_ = nullptr;
+  uv_timer_t* timer_ = nullptr;  // drains the ring every pollMs (records below the wake-up mark)
+  uint64_t poll_ms_ = 50;
   bool polling_ = false;
   std::vector<uint8_t> batch_;
   std::vector<std::string> hooks_;

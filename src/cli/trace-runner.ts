@@ -1,10 +1,9 @@
 // Runs `nettracer trace`: a session, an output, and the reasons to stop
 // (--duration, --count, a signal, the reader going away, an output error).
-import { createWriteStream, openSync } from 'node:fs';
-import type { Writable } from 'node:stream';
+import { openSync } from 'node:fs';
 import type { NettracerRecord } from '../generated/records.js';
 import { toNdjson } from '../output/ndjson.js';
-import { LineWriter } from '../output/writer.js';
+import { FdWriter, LineWriter } from '../output/writer.js';
 import { EXIT, TracerError } from '../tracer/errors.js';
 import { TraceSession, type SessionOptions } from '../tracer/session.js';
 
@@ -23,7 +22,7 @@ export interface TraceRunOptions {
 export async function runTrace(opts: TraceRunOptions): Promise<number> {
   const t0 = process.hrtime.bigint();
   let remaining = opts.count ?? Infinity;
-  let writer: LineWriter | undefined;
+  let writer: LineWriter | FdWriter | undefined;
   let stopped = false;
   let exitCode: number = EXIT.ok;
   let failure: TracerError | undefined;
@@ -49,31 +48,6 @@ export async function runTrace(opts: TraceRunOptions): Promise<number> {
     finish();
   };
 
-  const hooks = session.start(); // throws TracerError before anything is written
-  // Opened now, synchronously: privileges are dropped right after.
-  const stream: Writable = opts.outputPath
-    ? createWriteStream('', { fd: openOutput(opts.outputPath, () => session.stop(false)) })
-    : process.stdout;
-  writer = new LineWriter(stream, {
-    pause: () => session.pause(),
-    resume: () => session.resume(),
-    gone: (err) => {
-      if (err) {
-        failure ??= new TracerError(`cannot write the output: ${err.message}`, EXIT.failure);
-      }
-      remaining = 0; // nothing more can be written
-      stop(false);
-    },
-  });
-
-  session.announceExisting();
-  opts.note?.(`hooks: ${hooks.join(', ')}`);
-  if (opts.keepPrivileges !== true) {
-    const now = session.dropPrivileges();
-    opts.note?.(`running as ${now}`);
-  }
-  opts.note?.(`attached in ${Number(process.hrtime.bigint() - t0) / 1e6} ms; tracing`);
-
   const onSignal = (): void => stop(true);
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -84,6 +58,41 @@ export async function runTrace(opts: TraceRunOptions): Promise<number> {
     stop(false);
   };
   process.on('uncaughtException', onCrash);
+
+  let hooks: string[];
+  try {
+    hooks = session.start(); // throws TracerError before anything is written
+  } catch (err) {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('uncaughtException', onCrash);
+    throw err;
+  }
+  const events = {
+    pause: () => session.pause(),
+    resume: () => session.resume(),
+    gone: (err?: NodeJS.ErrnoException) => {
+      if (err) {
+        failure ??= new TracerError(`cannot write the output: ${err.message}`, EXIT.failure);
+      }
+      remaining = 0; // nothing more can be written
+      stop(false);
+    },
+  };
+  // Opened now, synchronously: privileges are dropped right after.
+  writer = opts.outputPath
+    ? new FdWriter(openOutput(opts.outputPath, () => session.stop(false)), events)
+    : new LineWriter(process.stdout, events);
+
+  session.announceExisting();
+  opts.note?.(`hooks: ${hooks.join(', ')}`);
+  if (opts.keepPrivileges !== true) {
+    const now = session.dropPrivileges();
+    opts.note?.(`running as ${now}`);
+  }
+  opts.note?.(`attached in ${Number(process.hrtime.bigint() - t0) / 1e6} ms; tracing`);
+
+
   const timer = opts.durationS ? setTimeout(() => stop(true), opts.durationS * 1000) : undefined;
 
   await done;

@@ -1,5 +1,6 @@
 // Writes text to a stream, honouring back-pressure and noticing when the
 // reader has gone (EPIPE) or the output fails (ENOSPC, EIO...).
+import { closeSync, writeSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 
 export interface WriterEvents {
@@ -54,5 +55,38 @@ export class LineWriter {
     if (this.failed) return;
     this.failed = true;
     this.events.gone(err.code === 'EPIPE' ? undefined : err);
+  }
+}
+
+/**
+ * Writes to a file descriptor synchronously: the output is a regular file
+ * (--output), where a write completes at page-cache speed; nothing queues
+ * in memory, however large a burst, and a failure (ENOSPC) is seen at once.
+ */
+export class FdWriter {
+  private failed = false;
+
+  constructor(
+    private readonly fd: number,
+    private readonly events: Pick<WriterEvents, 'gone'>,
+  ) {}
+
+  write(text: string): void {
+    if (this.failed || text.length === 0) return;
+    const buf = Buffer.from(text);
+    try {
+      for (let off = 0; off < buf.length; ) off += writeSync(this.fd, buf, off);
+    } catch (err) {
+      this.failed = true;
+      this.events.gone(err as NodeJS.ErrnoException);
+    }
+  }
+
+  async end(): Promise<void> {
+    try {
+      closeSync(this.fd);
+    } catch (err) {
+      if (!this.failed) this.events.gone(err as NodeJS.ErrnoException);
+    }
   }
 }

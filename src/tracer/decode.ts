@@ -2,7 +2,7 @@
 // read in place (no per-field copies).
 import { formatPair, type Family } from './address.js';
 import { decodeComm } from './comm.js';
-import { COMM_LEN, DIRECTION, FLAG, KIND, OFF, RECORD_SIZE } from './layout.js';
+import { ADDR_LEN, COMM_LEN, DIRECTION, FLAG, KIND, OFF, RECORD_SIZE } from './layout.js';
 
 export type Kind = 'connect' | 'accept' | 'close' | 'metrics' | 'existing' | 'listen';
 
@@ -58,6 +58,31 @@ function u64(v: DataView, at: number): number {
 
 export class DecodeError extends Error {}
 
+/** Same bytes as last time? (Bursts repeat process names and address pairs.) */
+function same(buf: Uint8Array, at: number, prev: Uint8Array): boolean {
+  for (let i = 0; i < prev.length; i++) if (buf[at + i] !== prev[i]) return false;
+  return true;
+}
+
+const lastComm = { bytes: new Uint8Array(COMM_LEN + 1), text: '' };
+const lastPair = { bytes: new Uint8Array(2 * ADDR_LEN + 1), pair: formatPair(4, new Uint8Array(32), 0, 16) };
+
+function comm(buf: Uint8Array, at: number): string {
+  if (lastComm.bytes[COMM_LEN] === 1 && same(buf, at, lastComm.bytes.subarray(0, COMM_LEN))) return lastComm.text;
+  lastComm.bytes.set(buf.subarray(at, at + COMM_LEN));
+  lastComm.bytes[COMM_LEN] = 1;
+  return (lastComm.text = decodeComm(buf, at, COMM_LEN));
+}
+
+/** saddr and daddr are adjacent in the record: one 32-byte comparison. */
+function pair(buf: Uint8Array, at: number, family: number): ReturnType<typeof formatPair> {
+  const b = lastPair.bytes;
+  if (b[2 * ADDR_LEN] === family && same(buf, at + OFF.saddr, b.subarray(0, 2 * ADDR_LEN))) return lastPair.pair;
+  b.set(buf.subarray(at + OFF.saddr, at + OFF.saddr + 2 * ADDR_LEN));
+  b[2 * ADDR_LEN] = family;
+  return (lastPair.pair = formatPair(family, buf, at + OFF.saddr, at + OFF.daddr));
+}
+
 export function decodeRecords(buf: Uint8Array): KernelRecord[] {
   if (buf.length % RECORD_SIZE !== 0) {
     throw new DecodeError(`record batch of ${buf.length} bytes is not a multiple of ${RECORD_SIZE}`);
@@ -67,7 +92,7 @@ export function decodeRecords(buf: Uint8Array): KernelRecord[] {
   for (let i = 0, at = 0; at < buf.length; i++, at += RECORD_SIZE) {
     const kind = KINDS[buf[at + OFF.kind]];
     if (!kind) throw new DecodeError(`unknown record kind ${buf[at + OFF.kind]}`);
-    const pair = formatPair(buf[at + OFF.family], buf, at + OFF.saddr, at + OFF.daddr);
+    const addrs = pair(buf, at, buf[at + OFF.family]);
     const flags = buf[at + OFF.flags];
     out[i] = {
       kind,
@@ -77,11 +102,11 @@ export function decodeRecords(buf: Uint8Array): KernelRecord[] {
       pid: v.getUint32(at + OFF.pid, true),
       pidUnknown: (flags & FLAG.pidUnknown) !== 0,
       preexisting: (flags & FLAG.preexisting) !== 0,
-      comm: decodeComm(buf, at + OFF.comm, COMM_LEN),
-      family: pair.family,
-      saddr: pair.saddr,
+      comm: comm(buf, at + OFF.comm),
+      family: addrs.family,
+      saddr: addrs.saddr,
       sport: v.getUint16(at + OFF.sport, true),
-      daddr: pair.daddr,
+      daddr: addrs.daddr,
       dport: v.getUint16(at + OFF.dport, true),
       netns: v.getUint32(at + OFF.netns, true),
       direction: DIRECTIONS[buf[at + OFF.direction]] ?? 'unknown',

@@ -26,8 +26,12 @@ export interface NativeCounters {
 }
 
 export interface NativeTracer {
-  /** Metrics walk; with discover, also connections open before tracing and listeners. */
-  collect(discover?: boolean): Buffer;
+  /**
+   * Walks every process's open files, handing records over a chunk at a
+   * time. mode 0: metrics of tracked connections; 1: also listeners;
+   * 2: also adopts connections open before tracing started.
+   */
+  collect(mode: 0 | 1 | 2, onChunk: (records: Buffer) => void): number;
   counters(): NativeCounters;
   hooks(): string[];
   pause(): void;

@@ -1,7 +1,7 @@
 // Kernel records -> the published record types (schemas/v1). Counter
 // arithmetic for --incremental lives here too.
 import type { AcceptRecord, CloseRecord, ConnectRecord, ExistingRecord, MetricsRecord } from '../generated/records.js';
-import type { ContainerResolver } from './containers.js';
+import type { ContainerInfo, ContainerResolver } from './containers.js';
 import type { KernelRecord } from './decode.js';
 
 export type ConnectionRecord = ConnectRecord | AcceptRecord | ExistingRecord | MetricsRecord | CloseRecord;
@@ -18,17 +18,16 @@ export interface Counters {
 export type Clock = (bootNs: number) => string;
 
 export function bootClock(bootToRealtimeMs: number): Clock {
-  return (ns) => new Date(ns / 1e6 + bootToRealtimeMs).toISOString();
-}
-
-/** `synByte`: 1 when bytes_sent still counts an active open's SYN (connections found open at start). */
-function counters(k: KernelRecord, synByte = 0): Counters {
-  return {
-    bytes_sent: Math.max(0, k.bytesSent - synByte),
-    bytes_received: k.bytesReceived,
-    packets_sent: k.segsOut,
-    packets_received: k.segsIn,
-    packets_retransmitted: k.totalRetrans,
+  // Records come in bursts with equal milliseconds: format each once.
+  let lastMs = NaN;
+  let last = '';
+  return (ns) => {
+    const ms = Math.floor(ns / 1e6 + bootToRealtimeMs);
+    if (ms !== lastMs) {
+      lastMs = ms;
+      last = new Date(ms).toISOString();
+    }
+    return last;
   };
 }
 
@@ -59,21 +58,22 @@ export class RecordBuilder {
     private readonly containers?: ContainerResolver,
   ) {}
 
+  /** Listening sockets found at start: they tell incoming from outgoing. */
+  private readonly listening = new Set<string>();
+
+  /** Listeners from the first start-up walk (kind 'listen'). */
+  noteListeners(found: readonly KernelRecord[]): void {
+    for (const k of found) if (k.kind === 'listen') this.listening.add(`${k.netns}/${k.sport}`);
+  }
+
   /**
-   * The start-up walk's records: listeners and connections already open.
-   * A connection is incoming when a listener had its local port in its
-   * namespace, else outgoing.
+   * The start-up walks' records in one go: listeners, then connections
+   * already open. A connection is incoming when a listener had its local
+   * port in its namespace, else outgoing.
    */
   discover(found: readonly KernelRecord[]): ConnectionRecord[] {
-    const listening = new Set<string>();
-    for (const k of found) if (k.kind === 'listen') listening.add(`${k.netns}/${k.sport}`);
-    const out: ConnectionRecord[] = [];
-    for (const k of found) {
-      if (k.kind !== 'existing') continue;
-      this.foundDirection.set(k.id, listening.has(`${k.netns}/${k.sport}`) ? 'incoming' : 'outgoing');
-      out.push(this.build(k));
-    }
-    return out;
+    this.noteListeners(found);
+    return found.filter((k) => k.kind === 'existing').map((k) => this.build(k));
   }
 
   private direction(k: KernelRecord): 'outgoing' | 'incoming' {
@@ -87,63 +87,116 @@ export class RecordBuilder {
   }
 
   build(k: KernelRecord): ConnectionRecord {
+    if (k.kind === 'existing') {
+      this.foundDirection.set(k.id, this.listening.has(`${k.netns}/${k.sport}`) ? 'incoming' : 'outgoing');
+    }
+    // Object literals in one fixed key order (no spreads): every record of a
+    // type has one hidden class, which keeps JSON.stringify on its fast path.
     const syn = this.synByte(k);
-    const base = {
-      timestamp: this.clock(k.tsNs),
-      id: k.id,
-      pid: k.pid,
-      comm: k.comm,
-      family: k.family,
-      saddr: k.saddr,
-      sport: k.sport,
-      daddr: k.daddr,
-      dport: k.dport,
-      netns: k.netns,
-      direction: this.direction(k),
-      ...this.containers?.lookup(k.cgroupId, k.pid),
-    };
+    const timestamp = this.clock(k.tsNs);
+    const direction = this.direction(k);
+    let r: ConnectionRecord;
     switch (k.kind) {
       case 'connect':
-        return { type: 'connect', ...base };
       case 'accept':
-        return { type: 'accept', ...base };
+        r = {
+          type: k.kind,
+          timestamp,
+          id: k.id,
+          pid: k.pid,
+          comm: k.comm,
+          family: k.family,
+          saddr: k.saddr,
+          sport: k.sport,
+          daddr: k.daddr,
+          dport: k.dport,
+          netns: k.netns,
+          direction,
+        };
+        break;
       case 'metrics': {
-        const total = counters(k, syn);
-        let reported = total;
+        let sent = Math.max(0, k.bytesSent - syn);
+        let received = k.bytesReceived;
+        let segsOut = k.segsOut;
+        let segsIn = k.segsIn;
+        let retrans = k.totalRetrans;
         if (this.incremental) {
-          reported = delta(total, this.lastReported.get(k.id));
-          this.lastReported.set(k.id, total);
+          const now = { bytes_sent: sent, bytes_received: received, packets_sent: segsOut, packets_received: segsIn, packets_retransmitted: retrans };
+          const d = delta(now, this.lastReported.get(k.id));
+          this.lastReported.set(k.id, now);
+          sent = d.bytes_sent;
+          received = d.bytes_received;
+          segsOut = d.packets_sent;
+          segsIn = d.packets_received;
+          retrans = d.packets_retransmitted;
         }
-        return {
+        r = {
           type: 'metrics',
-          ...base,
-          ...reported,
+          timestamp,
+          id: k.id,
+          pid: k.pid,
+          comm: k.comm,
+          family: k.family,
+          saddr: k.saddr,
+          sport: k.sport,
+          daddr: k.daddr,
+          dport: k.dport,
+          netns: k.netns,
+          direction,
+          bytes_sent: sent,
+          bytes_received: received,
+          packets_sent: segsOut,
+          packets_received: segsIn,
+          packets_retransmitted: retrans,
           rtt_us: k.srttUs,
           rtt_var_us: k.rttvarUs,
           incremental: this.incremental,
         };
+        break;
       }
+      case 'existing':
+      case 'close':
+        r = {
+          type: k.kind,
+          timestamp,
+          id: k.id,
+          pid: k.pid,
+          comm: k.comm,
+          family: k.family,
+          saddr: k.saddr,
+          sport: k.sport,
+          daddr: k.daddr,
+          dport: k.dport,
+          netns: k.netns,
+          direction,
+          bytes_sent: Math.max(0, k.bytesSent - syn),
+          bytes_received: k.bytesReceived,
+          packets_sent: k.segsOut,
+          packets_received: k.segsIn,
+          packets_retransmitted: k.totalRetrans,
+          rtt_us: k.srttUs,
+          rtt_var_us: k.rttvarUs,
+        } as ConnectionRecord;
+        if (k.kind === 'close') {
+          (r as CloseRecord).duration_ms = Math.round((k.tsNs - k.startNs) / 1e3) / 1e3;
+          this.lastReported.delete(k.id);
+          this.foundDirection.delete(k.id);
+        }
+        break;
       case 'listen':
         throw new Error('listen records are for discover()');
-      case 'existing':
-        return {
-          type: 'existing',
-          ...base,
-          ...counters(k, syn),
-          rtt_us: k.srttUs,
-          rtt_var_us: k.rttvarUs,
-        };
-      case 'close':
-        this.lastReported.delete(k.id);
-        this.foundDirection.delete(k.id);
-        return {
-          type: 'close',
-          ...base,
-          ...counters(k, syn),
-          rtt_us: k.srttUs,
-          rtt_var_us: k.rttvarUs,
-          duration_ms: Math.round((k.tsNs - k.startNs) / 1e3) / 1e3,
-        };
     }
+    const c = this.containers?.lookup(k.cgroupId, k.pid);
+    return c && c.container_id !== undefined ? withContainer(r, c) : r;
   }
+}
+
+/** Container fields go right after direction, as in the schemas. */
+function withContainer(r: ConnectionRecord, c: ContainerInfo): ConnectionRecord {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(r)) {
+    out[key] = value;
+    if (key === 'direction') Object.assign(out, c);
+  }
+  return out as unknown as ConnectionRecord;
 }

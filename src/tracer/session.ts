@@ -29,7 +29,6 @@ export class TraceSession {
   private timers: NodeJS.Timeout[] = [];
   private reportedLoss = { recordsLost: 0, insertFailed: 0 };
   private hooks: string[] = [];
-  private found: NettracerRecord[] = [];
 
   constructor(
     private readonly opts: SessionOptions,
@@ -43,8 +42,9 @@ export class TraceSession {
       this.clock = bootClock(native.bootToRealtimeMs());
       this.builder = new RecordBuilder(this.clock, this.opts.incremental, new ContainerResolver());
       this.native = new native.Tracer(this.opts, (batch) => this.deliver(batch));
-      // Connections open before we attached, in every namespace.
-      this.found = this.inContainer(this.builder.discover(decodeRecords(this.native.collect(true))));
+      // Listeners first: they tell which connections found open are incoming.
+      const builder = this.builder;
+      this.native.collect(1, (chunk) => builder.noteListeners(decodeRecords(chunk)));
     } catch (err) {
       this.native?.close();
       this.native = undefined;
@@ -59,10 +59,12 @@ export class TraceSession {
     return this.hooks;
   }
 
-  /** Emits the existing records found at start; call once the output is ready. */
+  /**
+   * Reports connections that were open before tracing started, in every
+   * namespace (records of type existing); call once the output is ready.
+   */
   announceExisting(): void {
-    if (this.found.length) this.onRecords(this.found);
-    this.found = [];
+    this.native?.collect(2, (chunk) => this.deliver(chunk));
   }
 
   get running(): boolean {
@@ -90,7 +92,7 @@ export class TraceSession {
   collectMetrics(): void {
     if (!this.native) return;
     this.native.flush();
-    this.deliver(this.native.collect());
+    this.native.collect(0, (chunk) => this.deliver(chunk));
   }
 
   /**
@@ -106,7 +108,7 @@ export class TraceSession {
     try {
       native.detach(); // nothing new after this: the drain and the counters are final
       native.flush();
-      if (finalMetrics) this.deliver(native.collect());
+      if (finalMetrics) native.collect(0, (chunk) => this.deliver(chunk));
       this.reportLoss();
       if (finalStats) this.reportStats(true);
     } finally {
