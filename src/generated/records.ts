@@ -557,4 +557,151 @@ export interface CheckReport {
   }[];
 }
 
+/**
+ * What `nettracer summarize` prints: the traffic of one process, container or the whole host over one window, with the metric keys the seed document publishes. A session is one connection end active in the window; its bytes and packets are what it moved inside the window.
+ */
+export interface SummaryRecord {
+  /**
+   * Record type.
+   */
+  type: 'summary';
+  /**
+   * Start of the window, RFC 3339 UTC.
+   */
+  window_start: string;
+  /**
+   * End of the window, RFC 3339 UTC.
+   */
+  window_end: string;
+  /**
+   * Length of the window in seconds: the divisor of the traffic rates.
+   */
+  window_s: number;
+  /**
+   * What the record aggregates: one process (pid and comm), one container (container_id), or the whole host.
+   */
+  dimension: 'process' | 'container' | 'host';
+  /**
+   * Host name of the machine that was traced (where summarize ran, for a capture).
+   */
+  host: string;
+  /**
+   * Process id, for dimension process.
+   */
+  pid?: number;
+  /**
+   * Process name, for dimension process.
+   */
+  comm?: string;
+  /**
+   * Container id, for dimension container.
+   */
+  container_id?: string;
+  /**
+   * Kubernetes pod UID of the container, when known.
+   */
+  pod_uid?: string;
+  /**
+   * Connection ends active in the window.
+   */
+  sessions: number;
+  bytes_rx: SummaryStats;
+  bytes_tx: SummaryStats1;
+  /**
+   * TCP segments received, all sessions.
+   */
+  pkts_rx: number;
+  /**
+   * TCP segments sent, all sessions.
+   */
+  pkts_tx: number;
+  /**
+   * TCP segments retransmitted, all sessions.
+   */
+  pkts_retr: number;
+  /**
+   * pkts_retr / (pkts_retr + pkts_tx) x 100; 0 when nothing was sent.
+   */
+  retr_percentage: number;
+  /**
+   * Smoothed RTT in milliseconds over the sessions that reported one (the last value of each session in the window); all 0 when none did.
+   */
+  rtt: {
+    /**
+     * Mean RTT, ms.
+     */
+    avg: number;
+    /**
+     * Smallest session RTT, ms.
+     */
+    min: number;
+    /**
+     * Largest session RTT, ms.
+     */
+    max: number;
+  };
+  /**
+   * (bytes_rx.sum + bytes_tx.sum) x 8 / window_s, bit/s.
+   */
+  traffic: number;
+  /**
+   * bytes_rx.sum x 8 / window_s, bit/s.
+   */
+  traffic_rx: number;
+  /**
+   * bytes_tx.sum x 8 / window_s, bit/s.
+   */
+  traffic_tx: number;
+}
+/**
+ * Payload bytes received per session, in bytes.
+ */
+export interface SummaryStats {
+  /**
+   * Total over the sessions.
+   */
+  sum: number;
+  /**
+   * sum / count (0 when count is 0).
+   */
+  avg: number;
+  /**
+   * Smallest value of one session (0 when count is 0).
+   */
+  min: number;
+  /**
+   * Largest value of one session (0 when count is 0).
+   */
+  max: number;
+  /**
+   * Number of sessions.
+   */
+  count: number;
+}
+/**
+ * Payload bytes sent per session, in bytes.
+ */
+export interface SummaryStats1 {
+  /**
+   * Total over the sessions.
+   */
+  sum: number;
+  /**
+   * sum / count (0 when count is 0).
+   */
+  avg: number;
+  /**
+   * Smallest value of one session (0 when count is 0).
+   */
+  min: number;
+  /**
+   * Largest value of one session (0 when count is 0).
+   */
+  max: number;
+  /**
+   * Number of sessions.
+   */
+  count: number;
+}
+
 export type NettracerRecord = ConnectRecord | AcceptRecord | ExistingRecord | MetricsRecord | CloseRecord | LostRecord | StatsRecord;

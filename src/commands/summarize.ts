@@ -1,0 +1,121 @@
+import { Args, Flags } from '@oclif/core';
+import { createReadStream } from 'node:fs';
+import { hostname } from 'node:os';
+import ndjson from 'ndjson';
+import { BaseCommand } from '../cli/base.js';
+import type { NettracerRecord, SummaryRecord } from '../generated/records.js';
+import { summaryTable } from '../output/summary-table.js';
+import { Aggregator, type Dimension } from '../summary/aggregate.js';
+import { EXIT, TracerError } from '../tracer/errors.js';
+import { TraceSession } from '../tracer/session.js';
+
+const DIMENSIONS: Dimension[] = ['host', 'container', 'process'];
+
+export default class Summarize extends BaseCommand {
+  static override summary = 'Aggregate traffic per process, container and host: from a capture, or live.';
+  static override description = `Reads an NDJSON capture of \`nettracer trace\` (a FILE, or standard input) or, with
+--live, traces itself; prints per window and per process, container and host the metric
+keys bytes_rx, bytes_tx (sum, avg, min, max, count over sessions), pkts_rx, pkts_tx,
+pkts_retr, retr_percentage, rtt (ms: avg, min, max), traffic, traffic_rx and traffic_tx
+(bit/s), as NDJSON (schemas/v1/summary.schema.json) or a table.`;
+  static override examples = [
+    '<%= config.bin %> summarize capture.ndjson',
+    '<%= config.bin %> trace --duration 60 | <%= config.bin %> summarize --window 10',
+    '<%= config.bin %> summarize --live --window 10 --by process --format table',
+  ];
+  static override args = {
+    file: Args.string({ description: 'NDJSON capture to read ("-" or none: standard input).', required: false, ignoreStdin: true }),
+  };
+  static override flags = {
+    window: Flags.custom<number>({
+      parse: async (t) => {
+        const v = Number(t);
+        if (!Number.isFinite(v) || v <= 0) throw new Error(`--window must be a positive number of seconds, got "${t}"`);
+        return v;
+      },
+    })({ summary: 'Seconds per window (default: the whole capture; 10 with --live).', helpValue: 'SECONDS' }),
+    by: Flags.custom<Dimension[]>({
+      parse: async (t) => {
+        const v = t.split(',').map((x) => x.trim()) as Dimension[];
+        const bad = v.find((x) => !DIMENSIONS.includes(x));
+        if (bad) throw new Error(`--by takes host, container and process (comma-separated), got "${bad}"`);
+        return v;
+      },
+    })({ summary: 'Dimensions to report: host, container, process (comma-separated). Default: all.', helpValue: 'LIST' }),
+    format: Flags.string({ options: ['ndjson', 'table'], summary: 'Output format (default: table on a terminal, ndjson otherwise).' }),
+    live: Flags.boolean({ default: false, summary: 'Trace live instead of reading a capture (needs root).' }),
+    duration: Flags.custom<number>({
+      parse: async (t) => {
+        const v = Number(t);
+        if (!Number.isFinite(v) || v <= 0) throw new Error(`--duration must be a positive number of seconds, got "${t}"`);
+        return v;
+      },
+    })({ summary: 'With --live: stop after this many seconds.', helpValue: 'SECONDS' }),
+    'with-loopback': Flags.boolean({ char: 'f', default: false, summary: 'With --live: include loopback connections.' }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parseFlags(Summarize);
+    const table = (flags.format ?? (process.stdout.isTTY ? 'table' : 'ndjson')) === 'table';
+    const print = (rows: SummaryRecord[]) => {
+      if (rows.length === 0) return;
+      process.stdout.write(table ? summaryTable(rows) : rows.map((r) => JSON.stringify(r) + '\n').join(''));
+    };
+    if (flags.live) {
+      if (args.file) this.fail('--live reads no file: give one or the other', EXIT.usage);
+      await this.live(flags.window ?? 10, flags.by ?? DIMENSIONS, flags.duration, flags['with-loopback'], print);
+      return;
+    }
+    const agg = new Aggregator({ windowS: flags.window, host: hostname(), by: flags.by ?? DIMENSIONS });
+    await this.readCapture(args.file, (r) => print(agg.add(r)));
+    print(agg.finish());
+  }
+
+  private readCapture(file: string | undefined, onRecord: (r: NettracerRecord) => void): Promise<void> {
+    const source = !file || file === '-' ? process.stdin : createReadStream(file);
+    const name = !file || file === '-' ? 'standard input' : file;
+    return new Promise((resolve, reject) => {
+      let line = 0;
+      const fail = (why: string) => reject(new TracerError(`${name}: ${why}`, EXIT.usage));
+      source.on('error', (e: NodeJS.ErrnoException) => fail(e.code === 'ENOENT' ? 'no such file' : e.message));
+      source
+        .pipe(ndjson.parse({ strict: true }))
+        .on('data', (r: NettracerRecord) => {
+          line++;
+          if (typeof r !== 'object' || r === null || typeof (r as { type?: unknown }).type !== 'string') {
+            fail(`record ${line} is not a nettracer record`);
+            return;
+          }
+          onRecord(r);
+        })
+        .on('error', () => fail(`line ${line + 1} is not JSON`))
+        .on('end', resolve);
+    });
+  }
+
+  private live(windowS: number, by: Dimension[], durationS: number | undefined, withLoopback: boolean, print: (rows: SummaryRecord[]) => void): Promise<void> {
+    const agg = new Aggregator({ windowS, host: hostname(), by });
+    const session = new TraceSession(
+      { intervalS: windowS, incremental: false, withLoopback, mapSize: 262144, verbose: false, statsIntervalS: 0 },
+      (records) => {
+        for (const r of records) print(agg.add(r));
+      },
+    );
+    session.start();
+    session.announceExisting();
+    session.dropPrivileges();
+    return new Promise((resolve) => {
+      // Metrics walks run every window; the window closes just after one.
+      const timer = setInterval(() => print(agg.tick(Date.now())), 250);
+      const stop = () => {
+        clearInterval(timer);
+        session.stop(true);
+        print(agg.finish(Date.now()));
+        resolve();
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      if (durationS) setTimeout(stop, durationS * 1000);
+    });
+  }
+}
