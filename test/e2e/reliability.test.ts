@@ -3,13 +3,14 @@
 import assert from 'node:assert/strict';
 import { execa } from 'execa';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
 import { bpfObjectsOf, pinned, rssKiB, waitUnloaded } from '../helpers/kernel.js';
+import { createNetns, deleteNetns, netnsInode } from '../helpers/netns.js';
 import { killAll, ROOT, RUN, startGenerator, startTracer } from '../helpers/processes.js';
 import { assertValidLine } from '../helpers/schemas.js';
 
@@ -233,5 +234,82 @@ os._exit(0)
     assert.equal(connect.pid, ready.pid);
     assert.equal(close.pid, ready.pid, 'the owner is the process that connected, not the child that closed');
     assert.equal(close.bytes_sent, 4, 'bytes written by the child are counted on the same connection');
+  });
+});
+
+describe('namespaces and PIDs that go away', () => {
+  it('a network namespace deleted while its connections are open: their records keep its inode and exact bytes', async () => {
+    const ns = 'nt-test-gone';
+    createNetns(ns);
+    try {
+      const inode = netnsInode(ns);
+      const gen = await startGenerator({ connections: [{ family: 4, client_bytes: 4444, server_bytes: 55 }], hold: 1.5, server_netns: ns, client_netns: ns } as never);
+      const t = await startTracer(['-f', '-t', '0.4', '--pid', String(gen.pid)]);
+      const done = gen.run();
+      await new Promise((r) => setTimeout(r, 500));
+      deleteNetns(ns); // the name goes; the namespace lives on while its sockets do
+      assert.throws(() => netnsInode(ns));
+      await done;
+      await new Promise((r) => setTimeout(r, 300));
+      await t.stop();
+      const recs = t.lines.map(assertValidLine).filter((r) => 'saddr' in r);
+      assert.ok(recs.length >= 6);
+      assert.ok(recs.every((r) => r.netns === inode), 'every record keeps the namespace');
+      const closes = recs.filter((r) => r.type === 'close');
+      assert.deepEqual(closes.map((r) => r.bytes_sent).sort((a, b) => a - b), [55, 4444]);
+    } finally {
+      deleteNetns(ns);
+    }
+  });
+
+  it('PID reuse: a later process with the same PID does not take over an earlier process\'s connection', async () => {
+    // A connects, hands the socket to a child that holds it, and exits. B is
+    // then started with A's PID (ns_last_pid) under another name and makes
+    // its own connection. The tracer follows that PID (--pid).
+    const holder = `
+import os, socket, sys, json
+sys.stdout.write(json.dumps({"pid": os.getpid()}) + "\\n"); sys.stdout.flush()
+sys.stdin.readline()
+l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen()
+c = socket.create_connection(l.getsockname()); s, _ = l.accept()
+if os.fork() == 0:
+    sys.stdin.readline(); c.sendall(b"x" * 77); c.close(); s.close(); os._exit(0)
+sys.stdout.write("forked\\n"); sys.stdout.flush()
+os._exit(0)
+`;
+    const a = execa('python3', ['-c', holder], { stdin: 'pipe', buffer: false, reject: false });
+    const rl = createInterface({ input: a.stdout! })[Symbol.asyncIterator]();
+    const { pid: pidA } = JSON.parse((await rl.next()).value);
+    const t = await startTracer(['-f', '--pid', String(pidA)]);
+    a.stdin!.write('go\n');
+    await rl.next(); // forked; A exits, its child holds the socket
+    await new Promise((r) => setTimeout(r, 200));
+    let pidB = 0;
+    for (let attempt = 0; attempt < 50 && pidB !== pidA; attempt++) {
+      writeFileSync('/proc/sys/kernel/ns_last_pid', String(pidA - 1));
+      const b = execa('python3', ['-c', `
+import ctypes, os, socket
+ctypes.CDLL(None).prctl(15, b"reuser", 0, 0, 0)
+print(os.getpid(), flush=True)
+if os.getpid() == ${pidA}:
+    l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen()
+    c = socket.create_connection(l.getsockname()); s, _ = l.accept(); c.close(); s.close()
+`], { reject: false });
+      pidB = Number(String((await b).stdout).trim());
+    }
+    a.stdin!.write('close\n');
+    await a;
+    await new Promise((r) => setTimeout(r, 500));
+    await t.stop();
+    const recs = t.lines.map(assertValidLine).filter((r) => 'saddr' in r);
+    assert.equal(pidB, pidA, 'B ran with A\'s PID');
+    const aConnect = recs.find((r) => r.type === 'connect' && r.comm === 'python3')!;
+    const bConnect = recs.find((r) => r.type === 'connect' && r.comm === 'reuser')!;
+    assert.ok(aConnect && bConnect, JSON.stringify(recs.map((r) => [r.type, r.pid, r.comm])));
+    assert.deepEqual([aConnect.pid, bConnect.pid], [pidA, pidA]);
+    assert.notEqual(aConnect.id, bConnect.id);
+    const aClose = recs.find((r) => r.type === 'close' && r.id === aConnect.id)!;
+    assert.deepEqual([aClose.pid, aClose.comm, aClose.bytes_sent], [pidA, 'python3', 77], 'still A\'s, with the bytes its child sent after B came and went');
+    assert.ok(recs.filter((r) => r.id === bConnect.id).every((r) => r.comm === 'reuser'));
   });
 });
