@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// nettracer benchmarks: node bench/run.mjs [churn|throughput|bpfstats|ceiling|startup|memory ...]
+// nettracer benchmarks: node bench/run.mjs [churn|throughput|bpfstats|ceiling|startup|memory|soak ...]
 // Run as root. Every variant is measured side by side in one run, alternating,
 // and each target gets a one-line verdict. See bench/README.md.
 //
@@ -28,12 +28,15 @@ const NETTRACER_PROGS = ['set_state', 'destroy_sock', 'sys_exit', 'send_length',
 const SIGINT_GRACE_MS = 300;
 
 const ALL = ['churn', 'throughput', 'bpfstats', 'ceiling', 'startup', 'memory'];
+// Run only when named: soak takes several minutes and writes ~1.3 GB to /tmp.
+const EXTRA = ['soak'];
 
 // ---------------------------------------------------------------- options
 
 const USAGE = `usage: node bench/run.mjs [BENCH...] [options]     (as root)
 
-BENCH: ${ALL.join(', ')} (default: all, in that order)
+BENCH: ${ALL.join(', ')} (default: all, in that order);
+       ${EXTRA.join(', ')} (only when named)
 
 options:
   --n N               connections per churn run (default 20000)
@@ -45,8 +48,11 @@ options:
   --interval S        nettracer --interval for memory (default 10)
   --cpu-prof DIR      run the tracer of the churn rounds under node --cpu-prof,
                       profiles written to DIR
+  --soak-n N          soak: connections in total under one tracer (default 1000000)
+  --soak-chunk N      soak: connections per sequential churn run (default 100000)
+  --soak-sample S     soak: seconds between samples (default 5)
   --quick             small sizes for a smoke run (n 5000, 2 rounds, 2 s iperf,
-                      sizes 1000,10000)
+                      sizes 1000,10000, soak-n 100000)
   -h, --help`;
 
 function parseArgs(argv) {
@@ -60,6 +66,9 @@ function parseArgs(argv) {
     sizes: [1000, 10000, 100000],
     interval: 10,
     cpuProf: undefined,
+    soakN: 1000000,
+    soakChunk: 100000,
+    soakSample: 5,
   };
   const num = (v, name) => {
     const x = Number(v);
@@ -87,12 +96,15 @@ function parseArgs(argv) {
       case '--sizes': o.sizes = list(val(), a); break;
       case '--interval': o.interval = Math.round(num(val(), a)); break;
       case '--cpu-prof': o.cpuProf = path.resolve(val()); break;
+      case '--soak-n': o.soakN = Math.round(num(val(), a)); break;
+      case '--soak-chunk': o.soakChunk = Math.round(num(val(), a)); break;
+      case '--soak-sample': o.soakSample = num(val(), a); break;
       case '--quick':
-        Object.assign(o, { n: 5000, rounds: 2, iperfSeconds: 2, tputRounds: 2, sizes: [1000, 10000] });
+        Object.assign(o, { n: 5000, rounds: 2, iperfSeconds: 2, tputRounds: 2, sizes: [1000, 10000], soakN: 100000 });
         break;
       default:
         if (a.startsWith('-')) throw new Error(`unknown option ${a}\n${USAGE}`);
-        if (!ALL.includes(a)) throw new Error(`unknown benchmark ${a} (one of ${ALL.join(', ')})`);
+        if (!ALL.includes(a) && !EXTRA.includes(a)) throw new Error(`unknown benchmark ${a} (one of ${[...ALL, ...EXTRA].join(', ')})`);
         o.benches.push(a);
     }
   }
@@ -1213,6 +1225,290 @@ async function benchMemory(o) {
   }
 }
 
+// ---------------------------------------------------------------- soak
+
+/**
+ * RecordTail that only counts the lifecycle records of the churn generator
+ * itself (comm "churn") among those with a churn port; records with a churn
+ * port from other processes (a concurrent test that got the same ephemeral
+ * port) are counted apart, in `other`.
+ */
+class ChurnTail extends RecordTail {
+  constructor(file, ports) {
+    super(file, ports);
+    this.other = 0;
+  }
+
+  line(l) {
+    if (!l) return;
+    this.lines++;
+    let r;
+    try {
+      r = JSON.parse(l);
+    } catch {
+      this.bad++;
+      return;
+    }
+    if (r.type === 'lost') {
+      this.lost += r.records_lost ?? 0;
+      this.untracked += r.connections_untracked ?? 0;
+    } else if (r.type === 'stats') {
+      this.stats = r;
+    } else if (r.type in this.counts && (this.ports.has(r.sport) || this.ports.has(r.dport))) {
+      if (r.comm === 'churn') this.counts[r.type]++;
+      else this.other++;
+    }
+  }
+}
+
+/** The listening port of process pid (per `ss -ltnp`), or undefined. */
+function listenPortOf(pid) {
+  let out;
+  try {
+    out = sh('ss', ['-Hltnp']);
+  } catch {
+    return undefined;
+  }
+  for (const l of out.split('\n')) {
+    if (!l.includes(`pid=${pid},`)) continue;
+    const m = l.trim().split(/\s+/)[3]?.match(/:(\d+)$/);
+    if (m) return Number(m[1]);
+  }
+  return undefined;
+}
+
+/** Entries in a BPF map now (bpftool map dump), NaN when it cannot be read. */
+function mapEntries(id) {
+  if (id === undefined) return NaN;
+  try {
+    const s = execFileSync('bpftool', ['map', 'dump', 'id', String(id), '--json'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 1 << 30,
+    });
+    return JSON.parse(s).length;
+  } catch {
+    return NaN;
+  }
+}
+
+async function benchSoak(o) {
+  requireBpftool();
+  const N = o.soakN;
+  const CHUNK = Math.min(o.soakChunk, N);
+  const EVERY = o.soakSample * 1000;
+  // About 1.3 KB of output per connection (4 records); ask for twice that.
+  const dir = os.tmpdir();
+  const st = fs.statfsSync(dir);
+  const avail = st.bavail * st.bsize;
+  const need = N * 1400;
+  console.log(
+    `${fint(N)} connections (sequential churn runs of ${fint(CHUNK)}) under one nettracer, sampled every ${o.soakSample} s; ` +
+      `output ~${fx(need / 2 ** 30, 1)} GiB in ${dir} (${fx(avail / 2 ** 30, 1)} GiB available), deleted at the end`,
+  );
+  if (avail < 2 * need) throw new Error(`not enough space in ${dir}: ${fx(avail / 2 ** 30, 1)} GiB available, want ${fx((2 * need) / 2 ** 30, 1)}`);
+  const haveSs = !!which('ss');
+  if (!haveSs) note('ss (iproute2) not found: each run\'s records are counted once it ends (progress is coarser)');
+
+  const out = tmpFile('soak.ndjson');
+  const t = await startNettracer(out, ['--interval', '10', '--stats-interval', '10']);
+  const samples = [];
+  const runs = [];
+  let final;
+  let fileBytes = 0;
+  try {
+    const ids = bpfIds(t.pid);
+    const connsMap = bpftool(['map', 'show']).find((m) => ids.maps.has(m.id) && m.name === 'conns')?.id;
+    if (connsMap === undefined) note('the tracer\'s conns map was not found: "live" column empty');
+    const ports = new Set();
+    const tail = new ChurnTail(out, ports);
+    const t0 = Date.now();
+    let done = 0; // connections of finished churn runs
+    let phase = 'churn';
+    // While a churn run has started but its port is not known yet, the tail
+    // is not read: its records would go uncounted.
+    let holdTail = false;
+    const sample = () => {
+      if (!holdTail) tail.poll();
+      const m = memStatus(t.pid);
+      const s = {
+        s: (Date.now() - t0) / 1000,
+        phase,
+        done,
+        seen: tail.counts.connect,
+        rss: m.rssMiB,
+        hwm: m.hwmMiB,
+        cpu: cpuSeconds(t.pid),
+        tracked: tail.stats?.connections_tracked,
+        statsAt: tail.stats ? Date.parse(tail.stats.timestamp) : NaN,
+        live: mapEntries(connsMap),
+        records: tail.lines,
+        bytes: tail.offset,
+      };
+      samples.push(s);
+      console.error(
+        `  soak ${fx(s.s, 0)} s: ${fint(s.seen)} conns seen, ${fint(done)} done, RSS ${fx(s.rss, 1)} MiB, CPU ${fx(s.cpu, 1)} s, tracked ${fint(s.tracked)} (live ${fint(s.live)}), ${fint(s.records)} records`,
+      );
+    };
+    let stopSampler = false;
+    let samplerError;
+    const sampler = (async () => {
+      let next = Date.now();
+      while (!stopSampler) {
+        try {
+          sample();
+        } catch (err) {
+          samplerError = err;
+          return;
+        }
+        next += EVERY;
+        while (!stopSampler && Date.now() < next) await sleep(Math.min(100, next - Date.now()));
+      }
+    })();
+
+    try {
+      while (done < N) {
+        if (samplerError) throw samplerError;
+        const n = Math.min(CHUNK, N - done);
+        holdTail = true;
+        const child = spawnTracked(CHURN, [String(n)], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d) => (stdout += d));
+        child.stderr.on('data', (d) => (stderr += d));
+        if (haveSs) {
+          while (child.exitCode === null && child.signalCode === null) {
+            const p = listenPortOf(child.pid);
+            if (p) {
+              ports.add(p);
+              holdTail = false;
+              break;
+            }
+            await sleep(10);
+          }
+        }
+        const r = await waitExit(child, 15 * 60000);
+        if (r.error || r.code !== 0) throw new Error(`churn exited ${r.error?.message ?? r.code ?? r.signal}: ${stderr.trim()}`);
+        const c = JSON.parse(stdout.trim().split('\n').pop());
+        if (holdTail) ports.add(c.port);
+        else if (!ports.has(c.port)) throw new Error(`churn reported port ${c.port}, ss said otherwise`);
+        holdTail = false;
+        runs.push(c);
+        done += c.connections;
+      }
+      const churnEnd = Date.now();
+      phase = 'after';
+      // The tracer catches up, then a periodic stats record taken after the
+      // churn shows the table with nothing open.
+      await tail.settle(() => tail.lifecycle >= 4 * N, { stallMs: 5000, timeoutMs: 180000 });
+      await waitFor(
+        () => {
+          tail.poll();
+          return tail.stats && Date.parse(tail.stats.timestamp) > churnEnd + 1000;
+        },
+        { timeoutMs: 30000, intervalMs: 500, what: 'a stats record after the churn' },
+      ).catch((err) => note(err.message));
+      sample();
+    } finally {
+      stopSampler = true;
+      await sampler;
+    }
+    if (samplerError) throw samplerError;
+    const hwm = memStatus(t.pid).hwmMiB;
+    const cpuEnd = cpuSeconds(t.pid);
+    await t.stop();
+    tail.poll();
+    final = tail.stats?.final ? tail.stats : undefined;
+    fileBytes = tail.offset;
+
+    // ---- table
+    let shown = samples.map((_, i) => i);
+    if (samples.length > 40) {
+      const k = Math.ceil(samples.length / 40);
+      shown = shown.filter((i) => i % k === 0 || i === samples.length - 1);
+    }
+    const rows = shown.map((i) => {
+      const s = samples[i];
+      return [
+        fx(s.s, 0),
+        s.phase,
+        fint(s.seen),
+        fx(s.rss, 1),
+        fx(s.cpu, 1),
+        Number.isFinite(s.tracked) ? `${fint(s.tracked)} @${fx((s.statsAt - t0) / 1000, 0)}` : '-',
+        fint(s.live),
+        fint(s.records),
+        fx(s.bytes / 2 ** 20, 0),
+      ];
+    });
+    rows.push([
+      'final',
+      'stopped',
+      fint(tail.counts.connect),
+      '-',
+      fx(cpuEnd, 1),
+      final ? fint(final.connections_tracked) : '(none)',
+      '-',
+      fint(tail.lines),
+      fx(fileBytes / 2 ** 20, 0),
+    ]);
+    table(['t s', 'phase', 'conns seen', 'RSS MiB', 'CPU s', 'tracked @t', 'live', 'records', 'file MiB'], rows);
+    if (shown.length < samples.length) console.log(`  (${shown.length} of ${samples.length} samples shown, evenly spaced)`);
+    console.log('  (conns seen: connect records of the churn so far; CPU: the tracer\'s utime+stime since it started;');
+    console.log('   tracked @t: connections_tracked of the latest "stats" record (--stats-interval 10) and when it was');
+    console.log('   written; live: entries in the tracer\'s conns map (bpftool map dump) at the sample; records: lines written)');
+    const rates = runs.map((c) => c.rate);
+    const churnS = sum(runs.map((c) => c.seconds));
+    note(
+      `soak: ${runs.length} churn runs, ${fint(sum(runs.map((c) => c.connections)))} connections in ${fx(churnS, 0)} s of churn, ` +
+        `rate median ${fint(median(rates))}/s (min ${fint(Math.min(...rates))}, max ${fint(Math.max(...rates))}), ` +
+        `${fint(sum(runs.map((c) => c.retries)))} connect retries; tracer CPU ${fx(cpuEnd, 1)} s = ${fx((cpuEnd / N) * 1e6, 1)} us/conn; ` +
+        `VmHWM ${fx(hwm, 1)} MiB; output ${fx(fileBytes / 2 ** 30, 2)} GiB (${fint(fileBytes / N)} B/conn)`,
+    );
+
+    // ---- verdicts
+    // RSS: the garbage collector makes it a sawtooth, so single samples say
+    // little; compare the peaks of the two halves of the run (by connections
+    // seen). A leak of L bytes per connection raises the second half's peak
+    // by about L x N/2.
+    const first = samples.filter((s) => s.phase === 'churn' && s.seen < N / 2).map((s) => s.rss);
+    const second = samples.filter((s) => s.seen >= N / 2 || s.phase !== 'churn').map((s) => s.rss);
+    if (first.length < 2 || second.length < 2) {
+      verdict('soak: RSS flat', undefined, `too few samples (${first.length} in the first half, ${second.length} in the second): raise --soak-n or lower --soak-sample`);
+    } else {
+      const m1 = Math.max(...first);
+      const m2 = Math.max(...second);
+      const detectable = (0.15 * m1 * 2 ** 20) / (N / 2);
+      verdict(
+        'soak: RSS flat',
+        m2 <= 1.15 * m1,
+        `max RSS second half ${fx(m2, 1)} MiB <= 1.15 x first half ${fx(m1, 1)} MiB (ratio ${fx(m2 / m1, 3)}; ` +
+          `${first.length}+${second.length} samples; a leak of ~${fx(detectable, 0)} B/conn would fail)`,
+      );
+    }
+    const live = samples[samples.length - 1].live;
+    verdict(
+      'soak: table occupancy returns to ~0 after churn',
+      final ? final.connections_tracked <= 100 : false,
+      final
+        ? `connections_tracked ${fint(final.connections_tracked)} in the final stats record (<= 100), ${fint(live)} entries in the conns map after the churn`
+        : 'no final stats record',
+    );
+    const found = tail.lifecycle;
+    verdict(
+      'soak: nothing lost',
+      found === 4 * N && final?.records_lost === 0,
+      `${fint(found)} of ${fint(4 * N)} connect/accept/close records of the churn (${fint(tail.counts.connect)}/${fint(tail.counts.accept)}/${fint(tail.counts.close)}), ` +
+        `records_lost ${final ? fint(final.records_lost) : '?'} and connections_untracked ${final ? fint(final.connections_untracked) : '?'} in the final stats record` +
+        (tail.other ? `; ${fint(tail.other)} records of other processes on the churn ports not counted` : '') +
+        (tail.bad ? `; ${tail.bad} unparsable lines` : ''),
+    );
+  } finally {
+    if (t.child.exitCode === null) t.child.kill('SIGKILL');
+    fs.rmSync(out, { force: true });
+  }
+}
+
 // ---------------------------------------------------------------- main
 
 async function main() {
@@ -1225,7 +1521,15 @@ async function main() {
   const started = Date.now();
   console.log(`nettracer bench: ${new Date().toISOString()}, ${os.cpus().length} CPUs, kernel ${os.release()}, node ${process.version}`);
   console.log(`noise at start: ${noiseLine()}`);
-  const benches = { churn: benchChurn, throughput: benchThroughput, bpfstats: benchBpfStats, ceiling: benchCeiling, startup: benchStartup, memory: benchMemory };
+  const benches = {
+    churn: benchChurn,
+    throughput: benchThroughput,
+    bpfstats: benchBpfStats,
+    ceiling: benchCeiling,
+    startup: benchStartup,
+    memory: benchMemory,
+    soak: benchSoak,
+  };
   let failed = 0;
   for (const name of o.benches) {
     const t0 = Date.now();
