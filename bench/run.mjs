@@ -1408,7 +1408,7 @@ async function benchSoak(o) {
         },
         { timeoutMs: 30000, intervalMs: 500, what: 'a stats record after the churn' },
       ).catch((err) => note(err.message));
-      sample();
+      if (Date.now() - t0 - samples[samples.length - 1].s * 1000 > 1000) sample();
     } finally {
       stopSampler = true;
       await sampler;
@@ -1432,6 +1432,7 @@ async function benchSoak(o) {
       return [
         fx(s.s, 0),
         s.phase,
+        fint(s.done),
         fint(s.seen),
         fx(s.rss, 1),
         fx(s.cpu, 1),
@@ -1444,6 +1445,7 @@ async function benchSoak(o) {
     rows.push([
       'final',
       'stopped',
+      fint(done),
       fint(tail.counts.connect),
       '-',
       fx(cpuEnd, 1),
@@ -1452,9 +1454,10 @@ async function benchSoak(o) {
       fint(tail.lines),
       fx(fileBytes / 2 ** 20, 0),
     ]);
-    table(['t s', 'phase', 'conns seen', 'RSS MiB', 'CPU s', 'tracked @t', 'live', 'records', 'file MiB'], rows);
+    table(['t s', 'phase', 'conns done', 'conns seen', 'RSS MiB', 'CPU s', 'tracked @t', 'live', 'records', 'file MiB'], rows);
     if (shown.length < samples.length) console.log(`  (${shown.length} of ${samples.length} samples shown, evenly spaced)`);
-    console.log('  (conns seen: connect records of the churn so far; CPU: the tracer\'s utime+stime since it started;');
+    console.log('  (conns done: connections of the churn runs finished so far (runs of ' + fint(CHUNK) + ');');
+    console.log('   conns seen: connect records of the churn read from the output so far; CPU: the tracer\'s utime+stime since it started;');
     console.log('   tracked @t: connections_tracked of the latest "stats" record (--stats-interval 10) and when it was');
     console.log('   written; live: entries in the tracer\'s conns map (bpftool map dump) at the sample; records: lines written)');
     const rates = runs.map((c) => c.rate);
@@ -1462,7 +1465,7 @@ async function benchSoak(o) {
     note(
       `soak: ${runs.length} churn runs, ${fint(sum(runs.map((c) => c.connections)))} connections in ${fx(churnS, 0)} s of churn, ` +
         `rate median ${fint(median(rates))}/s (min ${fint(Math.min(...rates))}, max ${fint(Math.max(...rates))}), ` +
-        `${fint(sum(runs.map((c) => c.retries)))} connect retries; tracer CPU ${fx(cpuEnd, 1)} s = ${fx((cpuEnd / N) * 1e6, 1)} us/conn; ` +
+        `${fint(sum(runs.map((c) => c.retries)))} connect retries; tracer CPU ${fx(cpuEnd, 1)} s, ${fx(((cpuEnd - samples[0].cpu) / N) * 1e6, 1)} us/conn after attaching; ` +
         `VmHWM ${fx(hwm, 1)} MiB; output ${fx(fileBytes / 2 ** 30, 2)} GiB (${fint(fileBytes / N)} B/conn)`,
     );
 

@@ -61,6 +61,11 @@ export const traceFlags = {
     default: false,
     summary: 'Metrics records carry deltas since the previous report instead of totals.',
   }),
+  'header-size': Flags.boolean({
+    char: 's',
+    default: false,
+    summary: 'Add the average header size per packet to byte counts: 66 B for IPv4, 77 B for IPv6 (as the original).',
+  }),
   'with-loopback': Flags.boolean({
     char: 'f',
     default: false,

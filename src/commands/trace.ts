@@ -29,6 +29,7 @@ Needs root (or CAP_BPF and CAP_PERFMON).`;
         intervalS: flags.interval,
         incremental: flags.incremental,
         statsIntervalS: flags['stats-interval'],
+        headerSize: flags['header-size'],
         withLoopback: flags['with-loopback'],
         pid: flags.pid,
         port: flags.port,

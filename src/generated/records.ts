@@ -209,11 +209,11 @@ export interface ExistingRecord {
    */
   qos_class?: 'guaranteed' | 'burstable' | 'besteffort';
   /**
-   * Payload bytes the application wrote to the socket (sum of successful send/write calls). In bytes; retransmissions and headers excluded.
+   * Payload bytes the application wrote to the socket (sum of successful send/write calls). In bytes; retransmissions and headers excluded. With --header-size (-s), plus 66 bytes (IPv4) or 77 bytes (IPv6) per packet sent/received.
    */
   bytes_sent: number;
   /**
-   * Payload bytes the application read from the socket (sum of successful recv/read calls, MSG_PEEK excluded). In bytes.
+   * Payload bytes the application read from the socket (sum of successful recv/read calls, MSG_PEEK excluded). In bytes. With --header-size (-s), plus 66 bytes (IPv4) or 77 bytes (IPv6) per packet sent/received.
    */
   bytes_received: number;
   /**
@@ -307,11 +307,11 @@ export interface MetricsRecord {
    */
   qos_class?: 'guaranteed' | 'burstable' | 'besteffort';
   /**
-   * Payload bytes the application wrote to the socket (sum of successful send/write calls). In bytes; retransmissions and headers excluded.
+   * Payload bytes the application wrote to the socket (sum of successful send/write calls). In bytes; retransmissions and headers excluded. With --header-size (-s), plus 66 bytes (IPv4) or 77 bytes (IPv6) per packet sent/received.
    */
   bytes_sent: number;
   /**
-   * Payload bytes the application read from the socket (sum of successful recv/read calls, MSG_PEEK excluded). In bytes.
+   * Payload bytes the application read from the socket (sum of successful recv/read calls, MSG_PEEK excluded). In bytes. With --header-size (-s), plus 66 bytes (IPv4) or 77 bytes (IPv6) per packet sent/received.
    */
   bytes_received: number;
   /**
@@ -409,11 +409,11 @@ export interface CloseRecord {
    */
   qos_class?: 'guaranteed' | 'burstable' | 'besteffort';
   /**
-   * Payload bytes the application wrote to the socket (sum of successful send/write calls). In bytes; retransmissions and headers excluded.
+   * Payload bytes the application wrote to the socket (sum of successful send/write calls). In bytes; retransmissions and headers excluded. With --header-size (-s), plus 66 bytes (IPv4) or 77 bytes (IPv6) per packet sent/received.
    */
   bytes_sent: number;
   /**
-   * Payload bytes the application read from the socket (sum of successful recv/read calls, MSG_PEEK excluded). In bytes.
+   * Payload bytes the application read from the socket (sum of successful recv/read calls, MSG_PEEK excluded). In bytes. With --header-size (-s), plus 66 bytes (IPv4) or 77 bytes (IPv6) per packet sent/received.
    */
   bytes_received: number;
   /**

@@ -14,6 +14,9 @@ export interface Counters {
   packets_retransmitted: number;
 }
 
+export const HEADER_BYTES_IPV4 = 66;
+export const HEADER_BYTES_IPV6 = 77;
+
 /** Converts CLOCK_BOOTTIME ns (kernel stamps) to RFC 3339 UTC. */
 export type Clock = (bootNs: number) => string;
 
@@ -56,6 +59,8 @@ export class RecordBuilder {
     private readonly clock: Clock,
     private readonly incremental: boolean,
     private readonly containers?: ContainerResolver,
+    /** The original's -s: add an average header size per packet to byte counts. */
+    private readonly headerSize = false,
   ) {}
 
   /** Listening sockets found at start: they tell incoming from outgoing. */
@@ -94,6 +99,8 @@ export class RecordBuilder {
     // type has one hidden class, which keeps JSON.stringify on its fast path.
     const syn = this.synByte(k);
     const timestamp = this.clock(k.tsNs);
+    // -s: 66 B per packet for IPv4, 77 B for IPv6 (the original's averages).
+    const hdr = this.headerSize ? (k.family === 'ipv4' ? HEADER_BYTES_IPV4 : HEADER_BYTES_IPV6) : 0;
     const direction = this.direction(k);
     let r: ConnectionRecord;
     switch (k.kind) {
@@ -115,8 +122,8 @@ export class RecordBuilder {
         };
         break;
       case 'metrics': {
-        let sent = Math.max(0, k.bytesSent - syn);
-        let received = k.bytesReceived;
+        let sent = Math.max(0, k.bytesSent - syn) + hdr * k.segsOut;
+        let received = k.bytesReceived + hdr * k.segsIn;
         let segsOut = k.segsOut;
         let segsIn = k.segsIn;
         let retrans = k.totalRetrans;
@@ -169,8 +176,8 @@ export class RecordBuilder {
           dport: k.dport,
           netns: k.netns,
           direction,
-          bytes_sent: Math.max(0, k.bytesSent - syn),
-          bytes_received: k.bytesReceived,
+          bytes_sent: Math.max(0, k.bytesSent - syn) + hdr * k.segsOut,
+          bytes_received: k.bytesReceived + hdr * k.segsIn,
           packets_sent: k.segsOut,
           packets_received: k.segsIn,
           packets_retransmitted: k.totalRetrans,

@@ -2,6 +2,8 @@
 // and the failure without privileges.
 import assert from 'node:assert/strict';
 import { execa } from 'execa';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { effectiveCaps, privilegeItem } from '../../src/check/check.js';
 import { killAll, ROOT, RUN } from '../helpers/processes.js';
@@ -59,5 +61,17 @@ describe('privilege arithmetic', () => {
   it('reads CapEff from /proc/PID/status', () => {
     assert.equal(effectiveCaps('Name:\tx\nCapEff:\t000001ffffffffff\n'), 0x1ffffffffffn);
     assert.equal(effectiveCaps('CapEff:\t0000000000000000\n'), 0n);
+  });
+});
+
+describe('nettracer schema', () => {
+  it('prints every published schema, or one, exactly as in schemas/v1', async () => {
+    const all = JSON.parse(String((await execa(process.execPath, [RUN, 'schema'], { cwd: ROOT })).stdout));
+    assert.ok(['connect', 'accept', 'existing', 'metrics', 'close', 'lost', 'stats', 'record', 'check', 'summary'].every((k) => k in all));
+    const close = JSON.parse(String((await execa(process.execPath, [RUN, 'schema', 'close'], { cwd: ROOT })).stdout));
+    assert.deepEqual(close, JSON.parse(readFileSync(join(ROOT, 'schemas', 'v1', 'close.schema.json'), 'utf8')));
+    const bad = await execa(process.execPath, [RUN, 'schema', 'nope'], { cwd: ROOT, reject: false });
+    assert.equal(bad.exitCode, 2);
+    assert.match(String(bad.stderr), /^nettracer: no schema "nope"/);
   });
 });

@@ -35,6 +35,7 @@ interface Capture {
   byPid: TracerProcess; // --pid <generator>
   byPort: TracerProcess; // --port <IPv4 listener>
   incremental: TracerProcess; // -i
+  headerSize: TracerProcess; // -s
 }
 
 let gen: Awaited<ReturnType<typeof startGenerator>>;
@@ -67,14 +68,15 @@ async function otherConnection(): Promise<void> {
 
 before(async () => {
   gen = await startGenerator(SPEC);
-  const [all, noLoopback, byPid, byPort, incremental] = await Promise.all([
+  const [all, noLoopback, byPid, byPort, incremental, headerSize] = await Promise.all([
     startTracer(['-f', '-t', String(INTERVAL)]),
     startTracer(['-t', String(INTERVAL)]),
     startTracer(['-f', '-t', String(INTERVAL), '--pid', String(gen.pid)]),
     startTracer(['-f', '-t', String(INTERVAL), '--port', String(gen.ports['4'])]),
     startTracer(['-f', '-t', String(INTERVAL), '-i']),
+    startTracer(['-f', '-t', String(INTERVAL), '-s']),
   ]);
-  cap = { all, noLoopback, byPid, byPort, incremental };
+  cap = { all, noLoopback, byPid, byPort, incremental, headerSize };
   const generated = gen.run();
   await otherConnection();
   truth = await generated;
@@ -112,7 +114,7 @@ function assertPacketsAgree(rec: Rec, info: TcpInfo, what: string): void {
 
 describe('nettracer trace, end to end over loopback', () => {
   it('exits 0 on SIGINT, every tracer', () => {
-    assert.deepEqual(exitCodes, { all: 0, noLoopback: 0, byPid: 0, byPort: 0, incremental: 0 });
+    assert.deepEqual(exitCodes, { all: 0, noLoopback: 0, byPid: 0, byPort: 0, incremental: 0, headerSize: 0 });
   });
 
   it('generator moved what was asked (sanity of the truth)', () => {
@@ -188,6 +190,17 @@ describe('nettracer trace, end to end over loopback', () => {
         assert.ok(sum('packets_sent') <= end.info.segs_out);
         const close = recs.find((r) => r.type === 'close')!;
         assert.equal(close.bytes_sent, end.sent, 'close carries totals');
+      }
+    }
+  });
+
+  it('--header-size adds exactly 66 (IPv4) or 77 (IPv6) bytes per packet', () => {
+    for (const c of truth) {
+      for (const end of ends(c)) {
+        const close = mine(records.headerSize, end.local, end.remote).find((r) => r.type === 'close')!;
+        const per = c.family === 4 ? 66 : 77;
+        assert.equal(close.bytes_sent, end.sent + per * close.packets_sent);
+        assert.equal(close.bytes_received, end.received + per * close.packets_received);
       }
     }
   });
