@@ -134,6 +134,12 @@ export const traceFlags = {
     summary: 'Seconds between "stats" records (the tracer\'s own health counters); 0: only the final one at exit.',
     helpValue: 'SECONDS',
   }),
+  'hook-strategy': Flags.string({
+    char: 'b',
+    default: 'auto',
+    options: ['auto', 'tp_btf', 'kprobe', 'fentry'],
+    summary: 'Kernel hooks to use: auto (probe and choose), or a named strategy. Only tp_btf (BTF tracepoints) is built in; naming another is an error.',
+  }),
   'keep-privileges': Flags.boolean({
     default: false,
     summary: 'Stay root after attaching. By default nettracer started as root continues as the user nobody once its programs are attached and its output is open.',

@@ -102,6 +102,7 @@ pkts_retr, retr_percentage, rtt (ms: avg, min, max), traffic, traffic_rx and tra
       },
     );
     session.start();
+    agg.begin(Date.now());
     session.announceExisting();
     session.dropPrivileges();
     return new Promise((resolve) => {

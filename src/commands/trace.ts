@@ -1,6 +1,7 @@
 import { traceFlags } from '../cli/flags.js';
 import { BaseCommand } from '../cli/base.js';
 import { runTrace } from '../cli/trace-runner.js';
+import { EXIT } from '../tracer/errors.js';
 
 /** The kernel wants a power-of-two number of pages. */
 function ringBytes(kib: number): number {
@@ -24,6 +25,12 @@ Needs root (or CAP_BPF and CAP_PERFMON).`;
 
   async run(): Promise<void> {
     const { flags } = await this.parseFlags(Trace);
+    if (flags['hook-strategy'] === 'kprobe' || flags['hook-strategy'] === 'fentry') {
+      this.fail(
+        `--hook-strategy ${flags['hook-strategy']} is not available: this nettracer traces with BTF tracepoints only (tp_btf, what auto picks); kprobes and fentry are refused on many locked-down kernels`,
+        EXIT.usage,
+      );
+    }
     const code = await runTrace({
       session: {
         intervalS: flags.interval,

@@ -58,6 +58,11 @@ export class Aggregator {
 
   constructor(private readonly opts: AggregateOptions) {}
 
+  /** Live use: windows start now, not at the first record. */
+  begin(nowMs: number): void {
+    this.windowStart = nowMs;
+  }
+
   /** Adds one record; returns the summaries of any window it closed. */
   add(r: NettracerRecord): SummaryRecord[] {
     if (!('saddr' in r)) return [];
@@ -127,6 +132,8 @@ export class Aggregator {
       }
       if (this.opts.by.includes('process')) add(`p/${s.pid}/${s.comm}`, 'process', { pid: s.pid, comm: s.comm }, s);
     }
+    // The host always has a row: a quiet window says so.
+    if (this.opts.by.includes('host') && !groups.has('host')) groups.set('host', { dim: 'host', key: {}, sessions: [] });
     const windowS = (endMs - startMs) / 1000;
     const order: Record<Dimension, number> = { host: 0, container: 1, process: 2 };
     const out: SummaryRecord[] = [];

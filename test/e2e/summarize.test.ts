@@ -92,3 +92,19 @@ describe('nettracer summarize', () => {
     assert.match(String(missing.stderr), /no such file/);
   });
 });
+
+describe('nettracer summarize --live', () => {
+  it('traces by itself and prints a host and a process row per window', async () => {
+    const gen = await startGenerator({ connections: [{ family: 4, client_bytes: 12_345, server_bytes: 678 }], hold: 1.5 });
+    const run = execa(process.execPath, [RUN, 'summarize', '--live', '-f', '--window', '1', '--duration', '3.5', '--by', 'host,process'], { reject: false, cwd: ROOT });
+    await new Promise((r) => setTimeout(r, 1200)); // attached
+    await gen.run();
+    const r = await run;
+    assert.equal(r.exitCode, 0, String(r.stderr));
+    const rows = String(r.stdout).trim().split('\n').map((l) => JSON.parse(l));
+    rows.forEach(validSummary);
+    assert.ok(rows.filter((x) => x.dimension === 'host').length >= 3, 'a host row per window');
+    const mine = rows.filter((x) => x.dimension === 'process' && x.pid === gen.pid);
+    assert.equal(mine.reduce((a, x) => a + x.bytes_tx.sum, 0), 12_345 + 678, 'the generator\'s bytes, across windows');
+  });
+});
