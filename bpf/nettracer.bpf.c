@@ -47,19 +47,11 @@
 char LICENSE[] SEC("license") = "GPL";
 
 /* Chosen by the user, written before load so the verifier prunes. */
-const volatile bool filter_loopback = true;
-const volatile __u32 filter_pid = 0;   /* 0: any */
-const volatile __u32 filter_port = 0;  /* 0: any; else local or remote port + 1 */
 const volatile bool io_hooks = true;   /* sock_{send,recv}_length attached */
 const volatile __u64 wakeup_bytes = 0; /* 0: wake the reader for every record */
-const volatile __u8 filter_family = 0; /* 0: any; 4 or 6 (IPv4-mapped IPv6 counts as 4) */
-const volatile __u32 filter_netns = 0; /* 0: any; else a namespace inode */
-const volatile bool filter_comm_on = false;
-const volatile char filter_comm[NT_COMM_LEN] = {};
-const volatile bool filter_addr_on = false; /* local or remote address in a CIDR */
-const volatile __u8 filter_addr_family = 4;
-const volatile __u8 filter_addr_prefix = 0;
-const volatile __u8 filter_addr[NT_ADDR_LEN] = {};
+
+/* Filters may change while tracing (a re-read --config): .data, not rodata. */
+volatile struct nt_filters filters = { .loopback = 1, .addr_family = 4 };
 
 /* Written by user space before each metrics walk, to report each socket once. */
 __u64 iter_gen = 0;
@@ -166,7 +158,7 @@ static __always_inline bool v4_mapped(const __u8 *a)
 static __always_inline bool in_cidr(const __u8 *a, __u8 family)
 {
 	int off = 0;
-	if (filter_addr_family == 4) {
+	if (filters.addr_family == 4) {
 		if (family == 6) {
 			if (!v4_mapped(a))
 				return false;
@@ -176,11 +168,11 @@ static __always_inline bool in_cidr(const __u8 *a, __u8 family)
 		return false;
 	}
 	for (int i = 0; i < NT_ADDR_LEN; i++) {
-		int bits = filter_addr_prefix - i * 8;
+		int bits = filters.addr_prefix - i * 8;
 		if (bits <= 0)
 			break;
 		__u8 mask = bits >= 8 ? 0xff : (__u8)(0xff << (8 - bits));
-		if (((a[(off + i) & 15] ^ filter_addr[i]) & mask) != 0)
+		if (((a[(off + i) & 15] ^ filters.addr[i]) & mask) != 0)
 			return false;
 	}
 	return true;
@@ -190,18 +182,18 @@ static __always_inline bool in_cidr(const __u8 *a, __u8 family)
  * tuple is known: what is filtered out is never tracked. */
 static __always_inline bool conn_filtered(const struct nt_record *r)
 {
-	if (filter_loopback && loopback_addr(r))
+	if (filters.loopback && loopback_addr(r))
 		return true;
-	if (filter_port && r->sport != filter_port - 1 && r->dport != filter_port - 1)
+	if (filters.port && r->sport != filters.port - 1 && r->dport != filters.port - 1)
 		return true;
-	if (filter_netns && r->netns != filter_netns)
+	if (filters.netns && r->netns != filters.netns)
 		return true;
-	if (filter_family) {
+	if (filters.family) {
 		__u8 fam = r->family == 6 && v4_mapped(r->daddr) ? 4 : r->family;
-		if (fam != filter_family)
+		if (fam != filters.family)
 			return true;
 	}
-	if (filter_addr_on && !in_cidr(r->saddr, r->family) && !in_cidr(r->daddr, r->family))
+	if (filters.addr_on && !in_cidr(r->saddr, r->family) && !in_cidr(r->daddr, r->family))
 		return true;
 	return false;
 }
@@ -209,11 +201,11 @@ static __always_inline bool conn_filtered(const struct nt_record *r)
 /* Filters on the owner, applied when the owner is known. */
 static __always_inline bool owner_filtered(__u32 pid, const char *comm)
 {
-	if (filter_pid && pid != filter_pid)
+	if (filters.pid && pid != filters.pid)
 		return true;
-	if (filter_comm_on) {
+	if (filters.comm_on) {
 		for (int i = 0; i < NT_COMM_LEN; i++) {
-			if (comm[i] != filter_comm[i])
+			if (comm[i] != filters.comm[i])
 				return true;
 			if (comm[i] == 0)
 				break;
@@ -303,7 +295,7 @@ static __always_inline void on_syn_sent(const struct sock *sk)
 	struct owner o = {};
 
 	o.pid = bpf_get_current_pid_tgid() >> 32;
-	if (filter_pid && o.pid != filter_pid)
+	if (filters.pid && o.pid != filters.pid)
 		return;
 	bpf_get_current_comm(&o.comm, sizeof(o.comm));
 	if (owner_filtered(o.pid, o.comm))
@@ -320,7 +312,7 @@ static __always_inline void on_established(struct sock *sk, int oldstate)
 
 	if (oldstate == TCP_SYN_SENT) {
 		o = bpf_map_lookup_elem(&connecting, &key);
-		if (!o && (filter_pid || filter_comm_on))
+		if (!o && (filters.pid || filters.comm_on))
 			return; /* filtered at connect(), or unknown and cannot be matched */
 	} else if (oldstate != TCP_SYN_RECV) {
 		return;
@@ -374,7 +366,7 @@ static __always_inline void finish(struct sock *sk)
 			/* Closed before any process accepted (or used) it: say so
 			 * rather than invent an owner. */
 			__sync_fetch_and_add(&counters.unaccepted_closes, 1);
-			if (!filter_pid && !filter_comm_on) {
+			if (!filters.pid && !filters.comm_on) {
 				c->rec.flags |= NT_F_ANNOUNCED | NT_F_PID_UNKNOWN;
 				emit(c, c->rec.direction == NT_DIR_OUT ? NT_CONNECT : NT_ACCEPT);
 				emit(c, NT_CLOSE);

@@ -57,6 +57,24 @@ struct nt_record {
 
 #define NT_RECORD_SIZE 136
 
+/* What to trace, in the program's .data: user space sets it before load and
+ * may change it while tracing (a re-read --config), without a reload. */
+struct nt_filters {
+	__u8 loopback;     /* 1: hide loopback connections */
+	__u8 family;       /* 0: any; 4 or 6 (IPv4-mapped IPv6 counts as 4) */
+	__u8 comm_on;
+	__u8 addr_on;      /* local or remote address in a CIDR */
+	__u8 addr_family;  /* 4 or 6 */
+	__u8 addr_prefix;  /* bits */
+	__u16 _pad;
+	__u32 pid;         /* 0: any */
+	__u32 port;        /* 0: any; else local or remote port + 1 */
+	__u32 netns;       /* 0: any; else a namespace inode */
+	__u32 _pad2;
+	__u8 addr[NT_ADDR_LEN];
+	char comm[NT_COMM_LEN];
+};
+
 /* Health counters, in the program's .bss; user space reads them mapped. */
 struct nt_counters {
 	__u64 records_lost;      /* ring buffer full: a record could not be reserved */

@@ -64,6 +64,38 @@ bool Bool(const Napi::Object& o, const char* key, bool dflt) {
   return v.IsBoolean() ? v.As<Napi::Boolean>().Value() : dflt;
 }
 
+// Filters from the JS options (withLoopback, pid, port, family, netns, comm,
+// addr: {family, prefix, bytes}). Written before load, and again while
+// tracing into the mapped .data (setFilters).
+void WriteFilters(volatile nt_filters* f, const Napi::Object& opts) {
+  nt_filters n = {};
+  n.loopback = !Bool(opts, "withLoopback", false);
+  n.pid = U32(opts, "pid", 0);
+  Napi::Value port = opts.Get("port");
+  n.port = port.IsNumber() ? port.As<Napi::Number>().Uint32Value() + 1 : 0;
+  n.family = static_cast<uint8_t>(U32(opts, "family", 0));
+  n.netns = U32(opts, "netns", 0);
+  Napi::Value comm = opts.Get("comm");
+  if (comm.IsString()) {
+    std::string c = comm.As<Napi::String>().Utf8Value();
+    n.comm_on = 1;
+    strncpy(n.comm, c.c_str(), NT_COMM_LEN - 1);
+  }
+  n.addr_family = 4;
+  Napi::Value addr = opts.Get("addr");
+  if (addr.IsObject()) {
+    Napi::Object a = addr.As<Napi::Object>();
+    Napi::Array bytes = a.Get("bytes").As<Napi::Array>();
+    n.addr_on = 1;
+    n.addr_family = static_cast<uint8_t>(U32(a, "family", 4));
+    n.addr_prefix = static_cast<uint8_t>(U32(a, "prefix", 0));
+    for (uint32_t i = 0; i < NT_ADDR_LEN && i < bytes.Length(); i++) {
+      n.addr[i] = static_cast<uint8_t>(bytes.Get(i).As<Napi::Number>().Uint32Value());
+    }
+  }
+  memcpy(const_cast<nt_filters*>(f), &n, sizeof(n));
+}
+
 }  // namespace
 
 Napi::Function Tracer::Define(Napi::Env env) {
@@ -78,6 +110,7 @@ Napi::Function Tracer::Define(Napi::Env env) {
                          InstanceMethod("close", &Tracer::Close),
                          InstanceMethod("dropPrivileges", &Tracer::DropPrivileges),
                          InstanceMethod("detach", &Tracer::Detach),
+                         InstanceMethod("setFilters", &Tracer::SetFilters),
                      });
 }
 
@@ -116,32 +149,8 @@ Tracer::Tracer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tracer>(info) 
     skel_ = nettracer_bpf__open();
     if (!skel_) throw Fail(env, "ELOAD", "cannot open the BPF object: " + Errno(errno));
 
-    skel_->rodata->filter_loopback = !Bool(opts, "withLoopback", false);
-    skel_->rodata->filter_pid = U32(opts, "pid", 0);
-    int32_t port = opts.Get("port").IsNumber() ? opts.Get("port").As<Napi::Number>().Int32Value() : -1;
-    skel_->rodata->filter_port = port >= 0 ? static_cast<uint32_t>(port) + 1 : 0;
     skel_->rodata->io_hooks = has_io;
-    skel_->rodata->filter_family = static_cast<uint8_t>(U32(opts, "family", 0));
-    skel_->rodata->filter_netns = U32(opts, "netns", 0);
-    Napi::Value comm = opts.Get("comm");
-    if (comm.IsString()) {
-      std::string c = comm.As<Napi::String>().Utf8Value();
-      skel_->rodata->filter_comm_on = true;
-      strncpy(const_cast<char*>(skel_->rodata->filter_comm), c.c_str(), NT_COMM_LEN - 1);
-    }
-    // addr: {family: 4|6, prefix: bits, bytes: [16 numbers]}
-    Napi::Value addr = opts.Get("addr");
-    if (addr.IsObject()) {
-      Napi::Object a = addr.As<Napi::Object>();
-      Napi::Array bytes = a.Get("bytes").As<Napi::Array>();
-      skel_->rodata->filter_addr_on = true;
-      skel_->rodata->filter_addr_family = static_cast<uint8_t>(U32(a, "family", 4));
-      skel_->rodata->filter_addr_prefix = static_cast<uint8_t>(U32(a, "prefix", 0));
-      for (uint32_t i = 0; i < NT_ADDR_LEN && i < bytes.Length(); i++) {
-        const_cast<uint8_t*>(skel_->rodata->filter_addr)[i] =
-            static_cast<uint8_t>(bytes.Get(i).As<Napi::Number>().Uint32Value());
-      }
-    }
+    WriteFilters(&skel_->data->filters, opts);
     bpf_map__set_max_entries(skel_->maps.conns, U32(opts, "mapSize", 262144));
     uint32_t ring_bytes = U32(opts, "ringBytes", 4u << 20);
     bpf_map__set_max_entries(skel_->maps.events, ring_bytes);
@@ -376,6 +385,14 @@ Napi::Value Tracer::DropPrivileges(const Napi::CallbackInfo& info) {
     throw Fail(env, "EPRIV", "cannot drop privileges: " + Errno(errno));
   }
   return Napi::String::New(env, "nobody (uid " + std::to_string(uid) + ")");
+}
+
+// setFilters(options): what to trace from now on (same keys as the
+// constructor's); connections already tracked are kept.
+Napi::Value Tracer::SetFilters(const Napi::CallbackInfo& info) {
+  if (!skel_ || info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(info.Env(), "setFilters(options)");
+  WriteFilters(&skel_->data->filters, info[0].As<Napi::Object>());
+  return info.Env().Undefined();
 }
 
 // detach(): stop the kernel producing records (tracepoint links gone) while

@@ -28,6 +28,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value DropPrivileges(const Napi::CallbackInfo& info);
   Napi::Value Detach(const Napi::CallbackInfo& info);
+  Napi::Value SetFilters(const Napi::CallbackInfo& info);
 
   static int OnSample(void* ctx, void* data, size_t len);
   static void OnReadable(uv_poll_t* handle, int status, int events);

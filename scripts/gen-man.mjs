@@ -80,6 +80,92 @@ for (const type of RECORD_TYPES) {
     page += `.TP\n.B ${esc(field)}\n${esc(desc)}\n`;
   }
 }
+page += `.SH "OUTPUT FORMATS"
+\\fB\\-\\-format\\fR chooses: \\fBndjson\\fR (default when standard output is not a terminal),
+\\fBtable\\fR (default on a terminal), \\fBlog\\fR or \\fBlegacy\\fR. The last three are the
+original NetTracer's, reproduced to the character where it had them.
+.SS "LOG FORMAT"
+Each line: local time, thread id, level, logger name, message, as spdlog's
+pattern "%Y\\-%m\\-%d %H:%M:%S.%e [%t] %l [nettracer] %v":
+.PP
+.nf
+.RS
+2026\\-11\\-26 14:03:05.479 [3199] info [nettracer] event connect 127.0.0.1:51234 \\-> 127.0.0.1:80 NS:4026531840 PID:1234
+2026\\-11\\-26 14:03:05.479 [3199] info [nettracer] event accept 127.0.0.1:80 <\\- 127.0.0.1:51234 NS:4026531840 PID:1234
+2026\\-11\\-26 14:03:35.480 [3199] info [nettracer] 127.0.0.1:51234 \\-> 127.0.0.1:80 NS:4026531840 \\- stats: Bytes sent=1000 Bytes received=333
+2026\\-11\\-26 14:03:35.480 [3199] info [nettracer] 127.0.0.1:51234 \\-> 127.0.0.1:80 NS:4026531840 \\- TCP stats: Retransmissions=0 Segs_in=8 Segs_out=10 RTT=45 RTT_var=22
+2026\\-11\\-26 14:03:40.001 [3199] info [nettracer] event close 127.0.0.1:51234 \\-\\- 127.0.0.1:80 NS:4026531840 PID:1234
+.RE
+.fi
+.PP
+Events: \\fBconnect\\fR with \\fB\\->\\fR, \\fBaccept\\fR with \\fB<\\-\\fR (the local, listening side first),
+\\fBclose\\fR with \\fB\\-\\-\\fR; a close is followed by the connection's final stats lines. Every interval,
+each open connection gets a \\fBstats\\fR and a \\fBTCP stats\\fR line (totals; RTT and RTT_var in
+microseconds; the arrow is its direction). Loss is logged at level \\fBwarning\\fR
+("lost events records:N connections:M"), health at \\fBinfo\\fR ("[bpf_debug_counters] ...");
+connections found open at start at \\fBdebug\\fR. \\fB\\-d\\fR sets the lowest level written.
+.SS "LEGACY FORMAT"
+At start and then every interval, one line per connection, then a line holding a single space.
+A closed connection is printed once more, with the closed bit set, then drops out. Fields, all
+right\\-aligned to a minimum width:
+.TS
+l l l.
+width	field	printed as
+12	now, Unix seconds	decimal
+1+1+1	space, family, space	0 IPv4 (and mapped), 1 IPv6
+8 or 32	local address	hex, upper case (see below)
+1+4	space, local port	hex, 4 digits
+1+1+1	space, family, space	as above
+8 or 32	remote address	hex, upper case
+1+4+1	space, remote port, space	hex, 4 digits
+12	PID	decimal
+12	netns inode	decimal
+1+3+1	space, E D C, space	established, incoming, closed
+22	bytes sent	decimal (a)
+22	bytes received	decimal (a)
+22	packets sent	decimal (b)
+22	packets received	decimal (b)
+22	retransmissions	decimal (b)
+12	RTT, microseconds	decimal
+12	RTT variance, microseconds	decimal
+16	start, Unix seconds	decimal (c)
+9	duration, seconds	decimal (c)
+.TE
+.PP
+(a) With \\-s plus 66 (IPv4) or 77 (IPv6) bytes per packet; with \\-i since the last print.
+(b) With \\-i since the last print. (c) Established connections only: the start, and the time
+until now or until the close.
+.PP
+An IPv4 line is 233 characters, an IPv6 line 281. Byte order of the address fields, as the
+original prints them on little\\-endian machines: an IPv4 address a.b.c.d is the four bytes
+reversed, d c b a, each as two hex digits: 127.0.0.1 is 0100007F, 10.0.0.1 is 0100000A (as in
+/proc/net/tcp). An IPv6 address is its first eight bytes reversed, then its last eight bytes
+reversed: ::1 is 00000000000000000100000000000000, 2001:db8::1 is
+00000000B80D01200100000000000000. Ports are the port numbers in hex: 80 is 0050, 51234 is C822.
+Example (an open outgoing connection, split here at the counters):
+.PP
+.nf
+.RS
+  1700000030 0 0100007F C822 0 0100007F 0050         1234  4026531840 100
+                  1000                   333                    10                     8
+                     0          45          22      1700000000       30
+.RE
+.fi
+.SS "TABLE"
+The original's interactive view, drawn with cli\\-table3: local address, remote address (with
+the direction), PID, process, bytes sent, bytes received, RTT; below it
+"Number of passive tcp sessions: P, active: A, established: E". Redrawn at start, every interval,
+and at once when Enter is pressed.
+.SH "CONFIGURATION FILE"
+\\fB\\-\\-config\\fR \\fIFILE\\fR (the original's \\-\\-args_file) reads one option per line as
+\\fIname\\fR=\\fIvalue\\fR; # starts a comment. Names are the long option names above or the
+original's (time_interval, with_loopback, map_size, header, debug, log, bpf, counters_interval).
+A switch is set by "name=", "name=1" or "name=true", cleared by "name=0" or "name=false". The file
+overrides the command line. It is re\\-read when it changes: the interval, incremental, header
+size, stats interval, filters and log level apply at once and tracked connections are kept; the
+others are reported on standard error as taking effect at the next start. A bad file at start is
+a usage error (exit 2); a bad change is reported and the previous configuration kept.
+`;
 page += `.SH "EXIT STATUS"
 .TP
 .B 0

@@ -1,30 +1,11 @@
 // CIDR text -> the form the BPF filter takes (network bytes, prefix length).
 import { isIP } from 'node:net';
+import { ipv6Bytes } from '../tracer/address.js';
 
 export interface Cidr {
   family: 4 | 6;
   prefix: number;
   bytes: number[]; // 16 entries; IPv4 in the first 4
-}
-
-function v6Bytes(text: string): number[] {
-  let head = text;
-  let v4Tail: number[] = [];
-  const lastColon = text.lastIndexOf(':');
-  if (text.includes('.')) {
-    v4Tail = text.slice(lastColon + 1).split('.').map(Number);
-    head = text.slice(0, lastColon + 1) + '0:0';
-  }
-  const [left, right] = head.split('::');
-  const l = left ? left.split(':') : [];
-  const r = right !== undefined && right !== '' ? right.split(':') : [];
-  const groups = right === undefined ? l : [...l, ...Array(8 - l.length - r.length).fill('0'), ...r];
-  const bytes = groups.flatMap((g) => {
-    const v = parseInt(g, 16);
-    return [v >> 8, v & 0xff];
-  });
-  if (v4Tail.length) bytes.splice(12, 4, ...v4Tail);
-  return bytes;
 }
 
 /** Parses "10.0.0.0/8", "fd00::/8" or a single address; throws with a message for --addr. */
@@ -39,6 +20,6 @@ export function parseCidr(text: string): Cidr {
   if (len !== undefined && (!/^\d+$/.test(len) || prefix > max)) {
     throw new Error(`--addr prefix length must be 0 to ${max}, got "${len}"`);
   }
-  const bytes = family === 4 ? [...addr.split('.').map(Number), ...Array(12).fill(0)] : v6Bytes(addr);
+  const bytes = family === 4 ? [...addr.split('.').map(Number), ...Array(12).fill(0)] : ipv6Bytes(addr);
   return { family, prefix, bytes };
 }

@@ -26,23 +26,23 @@ function numberFlag(name: string, opts: { min: number; max?: number; integer?: b
 }
 
 /** A file we will be able to create: its directory exists and is writable. Nothing is created now. */
-export function writableFile(text: string): string {
+export function writableFile(text: string, flag = '--output'): string {
   const path = resolve(text);
   const dir = dirname(path);
   let st;
   try {
     st = statSync(dir);
   } catch {
-    throw new Error(`--output: directory ${dir} does not exist`);
+    throw new Error(`${flag}: directory ${dir} does not exist`);
   }
-  if (!st.isDirectory()) throw new Error(`--output: ${dir} is not a directory`);
+  if (!st.isDirectory()) throw new Error(`${flag}: ${dir} is not a directory`);
   try {
     accessSync(dir, constants.W_OK);
   } catch {
-    throw new Error(`--output: cannot write in ${dir}`);
+    throw new Error(`${flag}: cannot write in ${dir}`);
   }
   try {
-    if (statSync(path).isDirectory()) throw new Error(`--output: ${path} is a directory`);
+    if (statSync(path).isDirectory()) throw new Error(`${flag}: ${path} is a directory`);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
@@ -50,6 +50,34 @@ export function writableFile(text: string): string {
 }
 
 export const traceFlags = {
+  config: Flags.custom<string>({
+    parse: async (text) => {
+      try {
+        accessSync(resolve(text), constants.R_OK);
+      } catch {
+        throw new Error(`--config: cannot read ${resolve(text)}`);
+      }
+      return resolve(text);
+    },
+  })({
+    summary: 'Read options from FILE (name=value lines; the original\'s --args_file), over the command line\'s; re-read when it changes: interval, incremental, header size, stats interval, filters and log level apply at once, without losing tracked connections.',
+    helpValue: 'FILE',
+  }),
+  format: Flags.string({
+    options: ['ndjson', 'table', 'log', 'legacy'],
+    summary: 'Output format: ndjson (schemas/v1), table (the original\'s interactive view), log (its log lines) or legacy (its machine format). Default: table on a terminal, ndjson otherwise.',
+  }),
+  'log-level': Flags.string({
+    char: 'd',
+    options: ['trace', 'debug', 'info', 'warning', 'error'],
+    default: 'info',
+    summary: 'Lowest level the log format writes (the original\'s -d).',
+  }),
+  'log-file': Flags.custom<string>({ parse: async (text) => writableFile(text, '--log-file') })({
+    char: 'l',
+    summary: 'Also write the log format to FILE, while the chosen format goes to standard output (the original\'s -l).',
+    helpValue: 'FILE',
+  }),
   interval: numberFlag('interval', { min: 0.1, max: 86400 })({
     char: 't',
     default: 30,

@@ -1,17 +1,29 @@
 // Runs `nettracer trace`: a session, an output, and the reasons to stop
 // (--duration, --count, a signal, the reader going away, an output error).
-import { openSync } from 'node:fs';
+import { openSync, statSync, unwatchFile, watchFile } from 'node:fs';
+import { dirname } from 'node:path';
 import type { NettracerRecord } from '../generated/records.js';
+import type { FormatName, OutputFormat } from '../output/format.js';
+import { LegacyFormat } from '../output/legacy.js';
+import { LogFormat, type LogLevel } from '../output/log.js';
 import { toNdjson } from '../output/ndjson.js';
+import { TableFormat } from '../output/table.js';
 import { FdWriter, LineWriter } from '../output/writer.js';
 import { EXIT, TracerError } from '../tracer/errors.js';
 import { TraceSession, type SessionOptions } from '../tracer/session.js';
 
 export interface TraceRunOptions {
   session: SessionOptions;
+  format: FormatName;
+  /** The original's -d: lowest level the log format writes. */
+  logLevel?: LogLevel;
+  /** The original's -l: the log format also goes to this file. */
+  logFile?: string;
   durationS?: number;
   count?: number;
   outputPath?: string;
+  /** --config: watched; reload() gives the options to apply on change. */
+  config?: { path: string; reload: () => Promise<{ session: SessionOptions; logLevel: LogLevel; restartOnly: string[] }> };
   /** Keep root after attaching (default: drop to nobody). */
   keepPrivileges?: boolean;
   /** Diagnostics for --verbose, on stderr. */
@@ -29,13 +41,23 @@ export async function runTrace(opts: TraceRunOptions): Promise<number> {
   let finish: () => void = () => {};
   const done = new Promise<void>((resolve) => (finish = resolve));
 
-  const session = new TraceSession(opts.session, (records: NettracerRecord[]) => {
-    if (!writer || remaining <= 0) return;
-    if (records.length > remaining) records = records.slice(0, remaining);
-    remaining -= records.length;
-    writer.write(toNdjson(records));
-    if (remaining <= 0) stop(false);
-  });
+  const format = makeFormat(opts.format, opts);
+  const logFormat = opts.logFile ? new LogFormat(opts.logLevel) : undefined;
+  let logWriter: FdWriter | undefined;
+  const session = new TraceSession(
+    opts.session,
+    (records: NettracerRecord[]) => {
+      if (!writer || remaining <= 0) return;
+      if (records.length > remaining) records = records.slice(0, remaining);
+      remaining -= records.length;
+      writer.write(format.records(records));
+      if (logWriter && logFormat) logWriter.write(logFormat.records(records));
+      if (remaining <= 0) stop(false);
+    },
+    () => {
+      if (writer && format.cycle && remaining > 0) writer.write(format.cycle(Date.now()));
+    },
+  );
 
   const stop = (finalMetrics: boolean): void => {
     if (stopped) return;
@@ -84,11 +106,32 @@ export async function runTrace(opts: TraceRunOptions): Promise<number> {
     ? new FdWriter(openOutput(opts.outputPath, () => session.stop(false)), events)
     : new LineWriter(process.stdout, events);
 
+  if (opts.logFile) logWriter = new FdWriter(openOutput(opts.logFile, () => session.stop(false)), events);
   session.announceExisting();
+  if (format.cycle) writer.write(format.cycle(Date.now())); // the original prints at once, then every interval
+  const onKey = (): void => session.collectMetrics(); // Enter: refresh now
+  // The config file: re-read on change (polled: editors replace files), applied live.
+  const onConfig = (): void => {
+    opts.config!
+      .reload()
+      .then(({ session: next, logLevel, restartOnly }) => {
+        session.reconfigure(next);
+        for (const f of [format, logFormat]) if (f instanceof LogFormat) f.setLevel(logLevel);
+        const later = restartOnly.length ? `; ${restartOnly.join(', ')} change at the next start` : '';
+        process.stderr.write(`nettracer: ${opts.config!.path} re-read and applied${later}\n`);
+      })
+      .catch((err: Error) => process.stderr.write(`nettracer: ${err.message}; keeping the previous configuration\n`));
+  };
+  if (opts.config) watchFile(opts.config.path, { interval: 500 }, onConfig);
+  if (opts.format === 'table' && process.stdin.isTTY) process.stdin.on('data', onKey);
   opts.note?.(`hooks: ${hooks.join(', ')}`);
-  if (opts.keepPrivileges !== true) {
+  // The config file is re-read later: keep root if `nobody` could not read it.
+  const configReadable = !opts.config || readableByAnyone(opts.config.path);
+  if (opts.keepPrivileges !== true && configReadable) {
     const now = session.dropPrivileges();
     opts.note?.(`running as ${now}`);
+  } else if (!configReadable) {
+    opts.note?.(`keeping root: ${opts.config!.path} is not readable by everyone, and it is re-read on change`);
   }
   opts.note?.(`attached in ${Number(process.hrtime.bigint() - t0) / 1e6} ms; tracing`);
 
@@ -100,7 +143,11 @@ export async function runTrace(opts: TraceRunOptions): Promise<number> {
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   process.off('uncaughtException', onCrash);
+  process.stdin.off('data', onKey);
+  if (opts.config) unwatchFile(opts.config.path, onConfig);
+  if (process.stdin.isTTY) process.stdin.pause();
   await writer.end();
+  await logWriter?.end();
   if (failure) throw failure;
   return exitCode;
 }
@@ -111,5 +158,31 @@ function openOutput(path: string, undo: () => void): number {
   } catch (err) {
     undo();
     throw new TracerError(`cannot open the output file: ${(err as Error).message}`, EXIT.usage);
+  }
+}
+
+function makeFormat(name: FormatName, opts: TraceRunOptions): OutputFormat {
+  switch (name) {
+    case 'ndjson':
+      return { records: toNdjson };
+    case 'log':
+      return new LogFormat(opts.logLevel);
+    case 'legacy':
+      return new LegacyFormat(opts.session.incremental);
+    case 'table':
+      return new TableFormat(!opts.outputPath && process.stdout.isTTY === true);
+  }
+}
+
+/** Whether an unprivileged user could read `path` (o+r on it, o+x on every directory above). */
+function readableByAnyone(path: string): boolean {
+  try {
+    if ((statSync(path).mode & 0o004) === 0) return false;
+    for (let dir = dirname(path); ; dir = dirname(dir)) {
+      if ((statSync(dir).mode & 0o001) === 0) return false;
+      if (dir === dirname(dir)) return true;
+    }
+  } catch {
+    return false;
   }
 }

@@ -2,6 +2,10 @@ import { traceFlags } from '../cli/flags.js';
 import { BaseCommand } from '../cli/base.js';
 import { runTrace } from '../cli/trace-runner.js';
 import { EXIT } from '../tracer/errors.js';
+import type { SessionOptions } from '../tracer/session.js';
+import { LIVE, readConfig } from '../cli/config.js';
+import type { FormatName } from '../output/format.js';
+import type { LogLevel } from '../output/log.js';
 
 /** The kernel wants a power-of-two number of pages. */
 function ringBytes(kib: number): number {
@@ -24,37 +28,65 @@ Needs root (or CAP_BPF and CAP_PERFMON).`;
   static override flags = traceFlags;
 
   async run(): Promise<void> {
-    const { flags } = await this.parseFlags(Trace);
+    const { flags: cli } = await this.parseFlags(Trace);
+    // --config: the file's options override the command line's, now and on every change.
+    const withConfig = async (): Promise<typeof cli> => (cli.config ? { ...cli, ...(await readConfig(cli.config)) } : cli);
+    let flags: typeof cli;
+    try {
+      flags = await withConfig();
+    } catch (err) {
+      return this.fail((err as Error).message, EXIT.usage);
+    }
     if (flags['hook-strategy'] === 'kprobe' || flags['hook-strategy'] === 'fentry') {
       this.fail(
         `--hook-strategy ${flags['hook-strategy']} is not available: this nettracer traces with BTF tracepoints only (tp_btf, what auto picks); kprobes and fentry are refused on many locked-down kernels`,
         EXIT.usage,
       );
     }
+    const format = (flags.format ?? (flags.output || !process.stdout.isTTY ? 'ndjson' : 'table')) as FormatName;
     const code = await runTrace({
-      session: {
-        intervalS: flags.interval,
-        incremental: flags.incremental,
-        statsIntervalS: flags['stats-interval'],
-        headerSize: flags['header-size'],
-        withLoopback: flags['with-loopback'],
-        pid: flags.pid,
-        port: flags.port,
-        comm: flags.comm,
-        addr: flags.addr,
-        netns: flags.netns,
-        family: flags.family,
-        containerPrefix: flags.container,
-        mapSize: flags['map-size'],
-        ringBytes: ringBytes(flags['ring-size']),
-        verbose: flags.verbose,
-      },
+      format,
+      logLevel: flags['log-level'] as LogLevel,
+      logFile: flags['log-file'],
+      session: sessionOptions(flags),
       durationS: flags.duration,
       count: flags.count,
       outputPath: flags.output,
       keepPrivileges: flags['keep-privileges'],
       note: flags.verbose ? (line) => process.stderr.write(`nettracer: ${line}\n`) : undefined,
+      config: cli.config
+        ? {
+            path: cli.config,
+            reload: async () => {
+              const next = await withConfig();
+              const restartOnly = Object.keys(next).filter(
+                (k) => !LIVE.includes(k as never) && JSON.stringify(next[k as keyof typeof next]) !== JSON.stringify(flags[k as keyof typeof flags]),
+              );
+              return { session: sessionOptions(next), logLevel: next['log-level'] as LogLevel, restartOnly };
+            },
+          }
+        : undefined,
     });
     if (code !== 0) this.exit(code);
   }
+}
+
+function sessionOptions(flags: Record<string, any>): SessionOptions {
+  return {
+    intervalS: flags.interval,
+    incremental: flags.incremental,
+    statsIntervalS: flags['stats-interval'],
+    headerSize: flags['header-size'],
+    withLoopback: flags['with-loopback'],
+    pid: flags.pid,
+    port: flags.port,
+    comm: flags.comm,
+    addr: flags.addr,
+    netns: flags.netns,
+    family: flags.family,
+    containerPrefix: flags.container,
+    mapSize: flags['map-size'],
+    ringBytes: ringBytes(flags['ring-size']),
+    verbose: flags.verbose,
+  };
 }

@@ -37,6 +37,8 @@ export interface NativeTracer {
   pause(): void;
   resume(): void;
   flush(): void;
+  /** Changes what is traced from now on (filters only); tracked connections stay. */
+  setFilters(options: NativeOptions): void;
   /** Stops new records; the ring, counters and metrics walk stay usable. */
   detach(): void;
   close(): void;

@@ -57,11 +57,18 @@ export class RecordBuilder {
 
   constructor(
     private readonly clock: Clock,
-    private readonly incremental: boolean,
+    private incremental: boolean,
     private readonly containers?: ContainerResolver,
     /** The original's -s: add an average header size per packet to byte counts. */
-    private readonly headerSize = false,
+    private headerSize = false,
   ) {}
+
+  /** A re-read configuration: applies from the next record. */
+  configure(incremental: boolean, headerSize: boolean): void {
+    if (incremental !== this.incremental) this.lastReported.clear(); // deltas restart from totals
+    this.incremental = incremental;
+    this.headerSize = headerSize;
+  }
 
   /** Listening sockets found at start: they tell incoming from outgoing. */
   private readonly listening = new Set<string>();

@@ -33,8 +33,10 @@ export class TraceSession {
   private hooks: string[] = [];
 
   constructor(
-    private readonly opts: SessionOptions,
+    private opts: SessionOptions,
     private readonly onRecords: RecordsHandler,
+    /** After every metrics walk: the end of an interval's output. */
+    private readonly onCycle?: () => void,
   ) {}
 
   /** Loads and attaches; returns the hooks in use. Throws TracerError. */
@@ -52,13 +54,33 @@ export class TraceSession {
       this.native = undefined;
       throw fromNative(err);
     }
-    this.timers.push(setInterval(() => this.collectMetrics(), this.opts.intervalS * 1000));
-    this.timers.push(setInterval(() => this.reportLoss(), LOSS_CHECK_MS));
+    this.startTimers();
+    this.hooks = this.native.hooks();
+    return this.hooks;
+  }
+
+  private startTimers(): void {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [
+      setInterval(() => this.collectMetrics(), this.opts.intervalS * 1000),
+      setInterval(() => this.reportLoss(), LOSS_CHECK_MS),
+    ];
     if (this.opts.statsIntervalS > 0) {
       this.timers.push(setInterval(() => this.reportStats(false), this.opts.statsIntervalS * 1000));
     }
-    this.hooks = this.native.hooks();
-    return this.hooks;
+  }
+
+  /**
+   * Applies new options while tracing: intervals, incremental, header size
+   * and filters (in the kernel's .data, no reload). Tracked connections and
+   * their counters stay. Map and ring sizes keep their start-up values.
+   */
+  reconfigure(next: SessionOptions): void {
+    const timing = next.intervalS !== this.opts.intervalS || next.statsIntervalS !== this.opts.statsIntervalS;
+    this.opts = { ...next, mapSize: this.opts.mapSize, ringBytes: this.opts.ringBytes };
+    this.builder?.configure(next.incremental, next.headerSize ?? false);
+    this.native?.setFilters(this.opts);
+    if (timing && this.native) this.startTimers();
   }
 
   /**
@@ -95,6 +117,7 @@ export class TraceSession {
     if (!this.native) return;
     this.native.flush();
     this.native.collect(0, (chunk) => this.deliver(chunk));
+    this.onCycle?.();
   }
 
   /**
@@ -110,7 +133,10 @@ export class TraceSession {
     try {
       native.detach(); // nothing new after this: the drain and the counters are final
       native.flush();
-      if (finalMetrics) native.collect(0, (chunk) => this.deliver(chunk));
+      if (finalMetrics) {
+        native.collect(0, (chunk) => this.deliver(chunk));
+        this.onCycle?.();
+      }
       this.reportLoss();
       if (finalStats) this.reportStats(true);
     } finally {

@@ -1,0 +1,119 @@
+// The original NetTracer's non-interactive machine format (netstat.cpp
+// print(), tuple_utils.cpp operator<<), column for column, in code of our own.
+// One line per connection every interval; a closed connection once more, then
+// it drops out; each cycle ends with a line holding one space. Layout (man page
+// "LEGACY FORMAT"), IPv4:
+//   %12d epoch " 0 " %08X saddr " " %04X sport " 0 " %08X daddr " " %04X dport " "
+//   %12u pid %12u netns " " E D C " " %22u bytes_sent %22u bytes_received
+//   %22u packets_sent %22u packets_received %22u retransmissions %12u rtt %12u rtt_var
+//   then, for established connections, %16d start epoch %9d duration (s).
+// IPv4 addresses print as /proc/net/tcp does (127.0.0.1 -> 0100007F); IPv6 as
+// two 8-byte halves, each byte-reversed (::1 -> 00000000000000000100000000000000).
+import type { NettracerRecord } from '../generated/records.js';
+import { ipv6Bytes } from '../tracer/address.js';
+import type { OutputFormat } from './format.js';
+
+type Counted = Extract<NettracerRecord, { rtt_us: number }>;
+
+const hex = (n: number, w: number) => n.toString(16).toUpperCase().padStart(w, '0');
+const r = (v: number | string, w: number) => String(v).padStart(w, ' ');
+
+export function legacyAddress(text: string, family: 'ipv4' | 'ipv6'): string {
+  if (family === 'ipv4') {
+    const [a, b, c, d] = text.split('.').map(Number);
+    return hex(d, 2) + hex(c, 2) + hex(b, 2) + hex(a, 2);
+  }
+  const bytes = ipv6Bytes(text);
+  const half = (from: number) => bytes.slice(from, from + 8).reverse().map((x) => hex(x, 2)).join('');
+  return half(0) + half(8);
+}
+
+interface Totals {
+  bytesSent: number;
+  bytesReceived: number;
+  packetsSent: number;
+  packetsReceived: number;
+  retrans: number;
+}
+
+interface Row {
+  rec: Counted;
+  totals: Totals; // cumulative, for deltas of closed connections under -i
+  closed: boolean;
+  endMs?: number;
+}
+
+export class LegacyFormat implements OutputFormat {
+  private readonly starts = new Map<number, number>(); // id -> start, ms
+  private readonly rows = new Map<number, Row>();
+  private readonly printed = new Map<number, Totals>(); // -i: totals at the last print
+
+  constructor(private readonly incremental: boolean) {}
+
+  records(records: readonly NettracerRecord[]): string {
+    for (const rec of records) {
+      if (!('saddr' in rec)) continue;
+      const t = Date.parse(rec.timestamp);
+      if (rec.type === 'connect' || rec.type === 'accept' || rec.type === 'existing') this.starts.set(rec.id, t);
+      if (rec.type === 'close') this.starts.set(rec.id, this.starts.get(rec.id) ?? t - rec.duration_ms);
+      if (rec.type === 'connect' || rec.type === 'accept') continue;
+      const prev = this.rows.get(rec.id)?.totals;
+      const totals = this.totals(rec, prev);
+      this.rows.set(rec.id, { rec, totals, closed: rec.type === 'close', endMs: rec.type === 'close' ? t : undefined });
+    }
+    return '';
+  }
+
+  /** Cumulative counters: metrics under -i are deltas, everything else totals. */
+  private totals(rec: Counted, prev: Totals | undefined): Totals {
+    const v = { bytesSent: rec.bytes_sent, bytesReceived: rec.bytes_received, packetsSent: rec.packets_sent, packetsReceived: rec.packets_received, retrans: rec.packets_retransmitted };
+    if (rec.type === 'metrics' && rec.incremental && prev) {
+      return { bytesSent: prev.bytesSent + v.bytesSent, bytesReceived: prev.bytesReceived + v.bytesReceived, packetsSent: prev.packetsSent + v.packetsSent, packetsReceived: prev.packetsReceived + v.packetsReceived, retrans: prev.retrans + v.retrans };
+    }
+    return v;
+  }
+
+  cycle(nowMs: number): string {
+    let out = '';
+    const now = Math.floor(nowMs / 1000);
+    // IPv4 first, then IPv6, as the original prints its two tables.
+    const rows = [...this.rows.entries()].sort(([, a], [, b]) => Number(a.rec.family === 'ipv6') - Number(b.rec.family === 'ipv6'));
+    for (const [id, row] of rows) {
+      out += this.line(now, row, this.starts.get(id), this.printed.get(id)) + '\n';
+      this.printed.set(id, row.totals);
+      if (row.closed) {
+        this.rows.delete(id);
+        this.starts.delete(id);
+        this.printed.delete(id);
+      }
+    }
+    return out + ' \n';
+  }
+
+  line(now: number, row: Row, startMs: number | undefined, last: Totals | undefined): string {
+    const c = row.rec;
+    const fam = c.family === 'ipv4' ? '0' : '1';
+    const d = this.incremental && last ? last : undefined;
+    const v = row.totals;
+    const sub = (a: number, b: number | undefined) => Math.max(0, a - (b ?? 0));
+    let s =
+      r(now, 12) +
+      ` ${fam} ${legacyAddress(c.saddr, c.family)} ${hex(c.sport, 4)} ${fam} ${legacyAddress(c.daddr, c.family)} ${hex(c.dport, 4)} ` +
+      r(c.pid, 12) +
+      r(c.netns, 12) +
+      ` 1${c.direction === 'incoming' ? 1 : 0}${row.closed ? 1 : 0} ` +
+      r(sub(v.bytesSent, d?.bytesSent), 22) +
+      r(sub(v.bytesReceived, d?.bytesReceived), 22) +
+      r(sub(v.packetsSent, d?.packetsSent), 22) +
+      r(sub(v.packetsReceived, d?.packetsReceived), 22) +
+      r(sub(v.retrans, d?.retrans), 22) +
+      r(c.rtt_us, 12) +
+      r(c.rtt_var_us, 12);
+    if (startMs !== undefined) {
+      const start = Math.floor(startMs / 1000);
+      const end = row.endMs !== undefined ? Math.floor(row.endMs / 1000) : now;
+      s += r(start, 16) + r(Math.max(0, end - start), 9);
+    }
+    return s;
+  }
+}

@@ -1,0 +1,151 @@
+// The original's formats against real traffic, checked against the NDJSON
+// stream of the same connections; and a config file re-read while tracing.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { legacyAddress } from '../../src/output/legacy.js';
+import { killAll, startGenerator, startTracer, type GeneratedConnection, type TracerProcess } from '../helpers/processes.js';
+import { assertValidLine } from '../helpers/schemas.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'nettracer-fmt-'));
+after(() => {
+  killAll();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+type Rec = Record<string, any>;
+let truth: GeneratedConnection[];
+let t: Record<'ndjson' | 'legacy' | 'log' | 'table', TracerProcess>;
+let ndjson: Rec[];
+const logFile = join(tmp, 'side.log');
+
+before(async () => {
+  const gen = await startGenerator({
+    connections: [
+      { family: 4, client_bytes: 5000, server_bytes: 600 },
+      { family: 6, client_bytes: 70, server_bytes: 8000 },
+    ],
+    hold: 1.6,
+  });
+  const common = ['-f', '-t', '0.5', '--pid', String(gen.pid)];
+  const [a, b, c, d] = await Promise.all([
+    startTracer([...common, '--format', 'ndjson', '-l', logFile]),
+    startTracer([...common, '--format', 'legacy']),
+    startTracer([...common, '--format', 'log']),
+    startTracer([...common, '--format', 'table']),
+  ]);
+  t = { ndjson: a, legacy: b, log: c, table: d };
+  truth = await gen.run();
+  await new Promise((r) => setTimeout(r, 800)); // one more cycle: closed connections are printed once more
+  for (const p of Object.values(t)) assert.equal(await p.stop(), 0);
+  ndjson = t.ndjson.lines.map(assertValidLine).filter((r) => 'saddr' in r);
+});
+
+/** Legacy address text back to the address (the inverse of the documented layout). */
+function fromLegacy(hex: string): string {
+  const bytes = hex.match(/../g)!.map((h) => parseInt(h, 16));
+  if (bytes.length === 4) return bytes.reverse().join('.');
+  const v6 = [...bytes.slice(0, 8).reverse(), ...bytes.slice(8).reverse()];
+  const groups = Array.from({ length: 8 }, (_, i) => ((v6[2 * i] << 8) | v6[2 * i + 1]).toString(16));
+  return new URL(`http://[${groups.join(':')}]/`).hostname.slice(1, -1);
+}
+
+describe('legacy format', () => {
+  it('every line has the documented layout, and closed lines parse back to the NDJSON close records', () => {
+    const lines = t.legacy.lines;
+    assert.ok(lines.includes(' '), 'cycles end with a line holding one space');
+    const rows = lines.filter((l) => l !== ' ');
+    assert.ok(rows.length >= 8);
+    for (const l of rows) {
+      assert.match(l, /^ *\d{1,12} [01] ([0-9A-F]{8}|[0-9A-F]{32}) [0-9A-F]{4} [01] ([0-9A-F]{8}|[0-9A-F]{32}) [0-9A-F]{4} +\d+ +\d+ [01]{3} +\d+ +\d+ +\d+ +\d+ +\d+ +\d+ +\d+ +\d+ +\d+$/);
+      assert.equal(l.length, l.split(' ')[1] === '0' || / 0 [0-9A-F]{8} /.test(l) ? 233 : 281, l);
+    }
+    const closed = rows.map((l) => l.trim().split(/\s+/)).filter((f) => f[9].endsWith('1'));
+    assert.equal(closed.length, 4, 'each end shown closed exactly once');
+    for (const f of closed) {
+      const [, fam, sa, sp, , da, dp, pid, netns, state, bs, br, ps, pr, retr, rtt, rttvar] = f;
+      const rec = ndjson.find((r) => r.type === 'close' && r.saddr === fromLegacy(sa) && r.sport === parseInt(sp, 16) && r.daddr === fromLegacy(da) && r.dport === parseInt(dp, 16));
+      assert.ok(rec, `a close record for ${f.slice(0, 7).join(' ')}`);
+      assert.equal(fam, rec.family === 'ipv4' ? '0' : '1');
+      assert.equal(sa, legacyAddress(rec.saddr, rec.family));
+      assert.deepEqual(
+        [pid, netns, state, bs, br, ps, pr, retr, rtt, rttvar].map(Number),
+        [rec.pid, rec.netns, Number(`1${rec.direction === 'incoming' ? 1 : 0}1`), rec.bytes_sent, rec.bytes_received, rec.packets_sent, rec.packets_received, rec.packets_retransmitted, rec.rtt_us, rec.rtt_var_us],
+      );
+    }
+    const sent = closed.map((f) => Number(f[10])).sort((a, b) => a - b);
+    assert.deepEqual(sent, truth.flatMap((c) => [c.client_sent, c.server_sent]).sort((a, b) => a - b), 'the generator\'s bytes');
+  });
+});
+
+describe('log format', () => {
+  const prefix = '\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3} \\[\\d+\\] info \\[nettracer\\] ';
+  const ep = '[0-9a-f.:]+:\\d+';
+  it('event and stats lines match the documented patterns and carry the generator\'s numbers', () => {
+    const lines = t.log.lines;
+    for (const l of lines) {
+      assert.match(l, new RegExp(`^${prefix}(event (connect ${ep} -> ${ep}|accept ${ep} <- ${ep}|close ${ep} -- ${ep}) NS:\\d+ PID:\\d+|${ep} (->|<-) ${ep} NS:\\d+ - (stats: Bytes sent=\\d+ Bytes received=\\d+|TCP stats: Retransmissions=\\d+ Segs_in=\\d+ Segs_out=\\d+ RTT=\\d+ RTT_var=\\d+)|\\[bpf_debug_counters\\] .*)$`), l);
+    }
+    assert.equal(lines.filter((l) => / event connect /.test(l)).length, 2);
+    assert.equal(lines.filter((l) => / event accept /.test(l)).length, 2);
+    assert.equal(lines.filter((l) => / event close /.test(l)).length, 4);
+    for (const c of truth) {
+      const stat = lines.filter((l) => l.includes(`:${c.client.port} -> `) && l.includes(' - stats: ')).pop()!;
+      assert.match(stat, new RegExp(`Bytes sent=${c.client_sent} Bytes received=${c.client_received}$`));
+    }
+  });
+
+  it('-l writes the log format to a file while NDJSON goes to stdout', () => {
+    const side = readFileSync(logFile, 'utf8').trim().split('\n');
+    assert.equal(side.filter((l) => / event close /.test(l)).length, 4);
+    assert.ok(t.ndjson.lines.every((l) => l.startsWith('{')));
+  });
+});
+
+describe('table format', () => {
+  it('shows the sessions with their process and bytes, and the passive and active counts', () => {
+    const text = t.table.lines.join('\n');
+    assert.match(text, /local address/);
+    assert.match(text, /Number of passive tcp sessions: 2, active: 2, established: 4/);
+    for (const c of truth) {
+      const row = t.table.lines.find((l) => l.includes(`:${c.client.port} `) && l.includes('python3') && l.includes(String(c.client_sent)));
+      assert.ok(row, `a row for the client on port ${c.client.port} with its bytes`);
+    }
+  });
+});
+
+describe('--config', () => {
+  it('a change takes effect while tracing, without losing tracked connections', async () => {
+    const config = join(tmp, 'nettracer.conf');
+    writeFileSync(config, '# slow at first\ntime_interval=30\nwith_loopback=\n');
+    const gen = await startGenerator({ connections: [{ family: 4, client_bytes: 1234, server_bytes: 56 }], hold: 3 });
+    const tr = await startTracer(['--config', config, '--pid', String(gen.pid)]);
+    const done = gen.run();
+    await new Promise((r) => setTimeout(r, 800));
+    const before = tr.lines.length;
+    writeFileSync(config, 'interval=0.4\nwith-loopback=true\nincremental=1\n');
+    await done;
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(await tr.stop(), 0);
+    assert.match(tr.stderr(), /nettracer\.conf re-read and applied/);
+    const recs = tr.lines.map(assertValidLine).filter((r) => 'saddr' in r);
+    const metrics = recs.filter((r) => r.type === 'metrics');
+    assert.ok(before <= 2 && metrics.length >= 3, `no metrics at 30 s, then every 0.4 s: ${metrics.length}`);
+    assert.ok(metrics.every((m) => m.incremental === true), 'incremental from the file');
+    const closes = recs.filter((r) => r.type === 'close');
+    assert.equal(closes.length, 2, 'connections tracked before the change are still followed');
+    assert.deepEqual(closes.map((c) => c.bytes_sent).sort((a, b) => a - b), [56, 1234]);
+  });
+
+  it('a bad file: one clear line naming the file and line, exit 2', async () => {
+    const { execa } = await import('execa');
+    const { RUN, ROOT } = await import('../helpers/processes.js');
+    const bad = join(tmp, 'bad.conf');
+    writeFileSync(bad, 'interval=5\nbogus=1\n');
+    const r = await execa(process.execPath, [RUN, 'trace', '--config', bad], { reject: false, cwd: ROOT });
+    assert.equal(r.exitCode, 2);
+    assert.equal(String(r.stderr).trim(), `nettracer: ${bad}:2: unknown option "bogus"`);
+  });
+});
