@@ -145,9 +145,27 @@ Tracer::Tracer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tracer>(info) 
   // The verifier gives up with EAGAIN when a signal arrives while it works
   // (a profiler's SIGPROF, a terminal resize): open and load again.
   int err = 0;
+  // -p FILE: a BPF object of the same shape (programs, maps) instead of the
+  // embedded one.
+  Napi::Value program = opts.Get("program");
+  if (program.IsString()) {
+    std::string path = program.As<Napi::String>().Utf8Value();
+    FILE* f = fopen(path.c_str(), "rb");
+    if (!f) throw Fail(env, "EOBJECT", "cannot read the BPF object " + path + ": " + Errno(errno));
+    uint8_t chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) object_.insert(object_.end(), chunk, chunk + n);
+    fclose(f);
+  }
   for (int attempt = 0; attempt < 5; attempt++) {
-    skel_ = nettracer_bpf__open();
-    if (!skel_) throw Fail(env, "ELOAD", "cannot open the BPF object: " + Errno(errno));
+    skel_ = OpenSkeleton();
+    if (!skel_) {
+      throw Fail(env, object_.empty() ? "ELOAD" : "EOBJECT",
+                 object_.empty() ? "cannot open the BPF object: " + Errno(errno)
+                                 : "the BPF object " + program.As<Napi::String>().Utf8Value() +
+                                       " is not one this nettracer can use (its programs and maps "
+                                       "must match bpf/nettracer.bpf.c): " + Errno(errno));
+    }
 
     skel_->rodata->io_hooks = has_io;
     WriteFilters(&skel_->data->filters, opts);
@@ -238,6 +256,25 @@ Tracer::Tracer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tracer>(info) 
 }
 
 Tracer::~Tracer() { Teardown(); }
+
+// The skeleton over the embedded object, or over object_ (-p) when given.
+nettracer_bpf* Tracer::OpenSkeleton() {
+  if (object_.empty()) return nettracer_bpf__open();
+  auto* obj = static_cast<nettracer_bpf*>(calloc(1, sizeof(nettracer_bpf)));
+  if (!obj) return nullptr;
+  int err = nettracer_bpf__create_skeleton(obj);
+  if (!err) {
+    obj->skeleton->data = object_.data();
+    obj->skeleton->data_sz = object_.size();
+    err = bpf_object__open_skeleton(obj->skeleton, nullptr);
+  }
+  if (err) {
+    nettracer_bpf__destroy(obj);
+    errno = -err;
+    return nullptr;
+  }
+  return obj;
+}
 
 int Tracer::OnSample(void* ctx, void* data, size_t len) {
   auto* self = static_cast<Tracer*>(ctx);

@@ -35,6 +35,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   static void OnTimer(uv_timer_t* handle);
   void Deliver();
   void Teardown();
+  nettracer_bpf* OpenSkeleton();
 
   nettracer_bpf* skel_ = nullptr;
   ring_buffer* rb_ = nullptr;
@@ -44,6 +45,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   uint64_t poll_ms_ = 50;
   bool polling_ = false;
   std::vector<uint8_t> batch_;
+  std::vector<uint8_t> object_;  // -p: the BPF object read from a file
   std::vector<std::string> hooks_;
   Napi::FunctionReference on_records_;
   Napi::AsyncContext* async_ = nullptr;

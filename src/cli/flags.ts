@@ -168,6 +168,25 @@ export const traceFlags = {
     options: ['auto', 'tp_btf', 'kprobe', 'fentry'],
     summary: 'Kernel hooks to use: auto (probe and choose), or a named strategy. Only tp_btf (BTF tracepoints) is built in; naming another is an error.',
   }),
+  program: Flags.custom<string>({
+    parse: async (text) => {
+      try {
+        accessSync(resolve(text), constants.R_OK);
+      } catch {
+        throw new Error(`--program: cannot read ${resolve(text)}`);
+      }
+      return resolve(text);
+    },
+  })({
+    char: 'p',
+    summary: 'Load this BPF object file instead of the one built in (it must have the same programs and maps, as bpf/nettracer.bpf.c builds).',
+    helpValue: 'FILE',
+  }),
+  cleanup: Flags.boolean({
+    char: 'c',
+    default: false,
+    summary: 'First remove anything an earlier run left in bpffs (/sys/fs/bpf/nettracer*). nettracer pins nothing itself: its programs leave the kernel with the process.',
+  }),
   'keep-privileges': Flags.boolean({
     default: false,
     summary: 'Stay root after attaching. By default nettracer started as root continues as the user nobody once its programs are attached and its output is open.',

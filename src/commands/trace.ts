@@ -4,6 +4,7 @@ import { runTrace } from '../cli/trace-runner.js';
 import { EXIT } from '../tracer/errors.js';
 import type { SessionOptions } from '../tracer/session.js';
 import { LIVE, readConfig } from '../cli/config.js';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import type { FormatName } from '../output/format.js';
 import type { LogLevel } from '../output/log.js';
 
@@ -42,6 +43,10 @@ Needs root (or CAP_BPF and CAP_PERFMON).`;
         `--hook-strategy ${flags['hook-strategy']} is not available: this nettracer traces with BTF tracepoints only (tp_btf, what auto picks); kprobes and fentry are refused on many locked-down kernels`,
         EXIT.usage,
       );
+    }
+    if (flags.cleanup) {
+      const removed = removePinned();
+      if (flags.verbose) process.stderr.write(`nettracer: cleanup: ${removed.length ? `removed ${removed.join(', ')}` : 'nothing left by earlier runs'}\n`);
     }
     const format = (flags.format ?? (flags.output || !process.stdout.isTTY ? 'ndjson' : 'table')) as FormatName;
     const code = await runTrace({
@@ -88,5 +93,15 @@ function sessionOptions(flags: Record<string, any>): SessionOptions {
     mapSize: flags['map-size'],
     ringBytes: ringBytes(flags['ring-size']),
     verbose: flags.verbose,
+    program: flags.program,
   };
+}
+
+/** -c: pins an earlier (or foreign) nettracer left in bpffs; ours pin nothing. */
+function removePinned(): string[] {
+  const root = '/sys/fs/bpf';
+  if (!existsSync(root)) return [];
+  const names = readdirSync(root).filter((n) => n.startsWith('nettracer'));
+  for (const n of names) rmSync(`${root}/${n}`, { recursive: true, force: true });
+  return names.map((n) => `${root}/${n}`);
 }

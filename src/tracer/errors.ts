@@ -24,6 +24,8 @@ export function fromNative(err: unknown): TracerError {
   switch (e.code) {
     case 'EPERM':
       return new TracerError(msg, EXIT.privileges);
+    case 'EOBJECT':
+      return new TracerError(msg, EXIT.usage);
     case 'ENOBTF':
     case 'ENOHOOK':
       return new TracerError(`${msg}; \`nettracer check\` lists what this kernel offers`, EXIT.unsupported);

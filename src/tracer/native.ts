@@ -15,6 +15,8 @@ export interface NativeOptions {
   netns?: number;
   comm?: string;
   addr?: { family: 4 | 6; prefix: number; bytes: number[] };
+  /** A BPF object file to load instead of the embedded one (-p). */
+  program?: string;
 }
 
 export interface NativeCounters {

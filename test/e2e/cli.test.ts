@@ -2,6 +2,7 @@
 // reader going away, one-shot captures. Real processes, real kernel.
 import assert from 'node:assert/strict';
 import { execa } from 'execa';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -133,5 +134,35 @@ describe('one-shot captures', () => {
     assert.equal(String(r.stdout).trim().split('\n').length, 1);
     assertValidLine(String(r.stdout).trim());
     assert.equal(String(r.stderr), '');
+  });
+});
+
+describe('the original\'s -p and -c', () => {
+  it('-p loads a BPF object file instead of the built-in one; a file that is not one is a clear usage error', async () => {
+    const traffic = churn();
+    const r = await nettracer(['trace', '-f', '-p', join(ROOT, 'bpf', '.output', 'nettracer.bpf.o'), '--count', '3']);
+    await traffic.stop();
+    assert.equal(r.exitCode, 0, String(r.stderr));
+    String(r.stdout).trim().split('\n').forEach((l) => assertValidLine(l));
+    const bad = await nettracer(['trace', '-p', join(ROOT, 'package.json')]);
+    assert.equal(bad.exitCode, 2);
+    assert.match(String(bad.stderr), /^nettracer: the BPF object .*package\.json is not one this nettracer can use/);
+  });
+
+  it('-c removes what an earlier run left pinned in bpffs', async () => {
+    // bpffs, mounted for the test when it is not (and unmounted after).
+    const mounted = readFileSync('/proc/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === '/sys/fs/bpf' && l.split(' ')[2] === 'bpf');
+    if (!mounted) execFileSync('mount', ['-t', 'bpf', 'bpf', '/sys/fs/bpf']);
+    const pin = '/sys/fs/bpf/nettracer-test-leftover';
+    try {
+      mkdirSync(pin);
+      const r = await nettracer(['trace', '-c', '--duration', '0.2', '--verbose']);
+      assert.equal(r.exitCode, 0, String(r.stderr));
+      assert.match(String(r.stderr), /cleanup: removed \/sys\/fs\/bpf\/nettracer-test-leftover/);
+      assert.equal(existsSync(pin), false);
+    } finally {
+      rmSync(pin, { recursive: true, force: true });
+      if (!mounted) execFileSync('umount', ['/sys/fs/bpf']);
+    }
   });
 });
