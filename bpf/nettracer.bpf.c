@@ -274,7 +274,16 @@ static __always_inline struct conn *new_conn(void)
 
 static __always_inline bool insert(__u64 key, struct conn *c)
 {
-	if (bpf_map_update_elem(&conns, &key, c, BPF_NOEXIST)) {
+	long err = bpf_map_update_elem(&conns, &key, c, BPF_NOEXIST);
+
+	if (err == -17 /* EEXIST */) {
+		/* An entry for a socket freed without passing CLOSE or destroy,
+		 * whose memory now holds this one: it is stale, replace it. */
+		err = bpf_map_update_elem(&conns, &key, c, BPF_EXIST);
+		if (!err)
+			return true;
+	}
+	if (err) {
 		__sync_fetch_and_add(&counters.insert_failed, 1);
 		return false;
 	}
