@@ -21,8 +21,22 @@ function number(name: string, text: string, opts: { min: number; max?: number; i
   return v;
 }
 
-function numberFlag(name: string, opts: { min: number; max?: number; integer?: boolean }) {
+export function numberFlag(name: string, opts: { min: number; max?: number; integer?: boolean }) {
   return Flags.custom<number>({ parse: async (text) => number(name, text, opts) });
+}
+
+/** A file that exists and can be read, as an absolute path. */
+function readableFile(flag: string) {
+  return Flags.custom<string>({
+    parse: async (text) => {
+      try {
+        accessSync(resolve(text), constants.R_OK);
+      } catch {
+        throw new Error(`${flag}: cannot read ${resolve(text)}`);
+      }
+      return resolve(text);
+    },
+  });
 }
 
 /** A file we will be able to create: its directory exists and is writable. Nothing is created now. */
@@ -50,16 +64,7 @@ export function writableFile(text: string, flag = '--output'): string {
 }
 
 export const traceFlags = {
-  config: Flags.custom<string>({
-    parse: async (text) => {
-      try {
-        accessSync(resolve(text), constants.R_OK);
-      } catch {
-        throw new Error(`--config: cannot read ${resolve(text)}`);
-      }
-      return resolve(text);
-    },
-  })({
+  config: readableFile('--config')({
     summary: 'Read options from FILE (name=value lines; the original\'s --args_file), over the command line\'s; re-read when it changes: interval, incremental, header size, stats interval, filters and log level apply at once, without losing tracked connections.',
     helpValue: 'FILE',
   }),
@@ -168,16 +173,7 @@ export const traceFlags = {
     options: ['auto', 'tp_btf', 'kprobe', 'fentry'],
     summary: 'Kernel hooks to use: auto (probe and choose), or a named strategy. Only tp_btf (BTF tracepoints) is built in; naming another is an error.',
   }),
-  program: Flags.custom<string>({
-    parse: async (text) => {
-      try {
-        accessSync(resolve(text), constants.R_OK);
-      } catch {
-        throw new Error(`--program: cannot read ${resolve(text)}`);
-      }
-      return resolve(text);
-    },
-  })({
+  program: readableFile('--program')({
     char: 'p',
     summary: 'Load this BPF object file instead of the one built in (it must have the same programs and maps, as bpf/nettracer.bpf.c builds).',
     helpValue: 'FILE',

@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { hostname } from 'node:os';
 import ndjson from 'ndjson';
 import { BaseCommand } from '../cli/base.js';
+import { numberFlag } from '../cli/flags.js';
 import type { NettracerRecord, SummaryRecord } from '../generated/records.js';
 import { summaryTable } from '../output/summary-table.js';
 import { Aggregator, type Dimension } from '../summary/aggregate.js';
@@ -27,13 +28,7 @@ pkts_retr, retr_percentage, rtt (ms: avg, min, max), traffic, traffic_rx and tra
     file: Args.string({ description: 'NDJSON capture to read ("-" or none: standard input).', required: false, ignoreStdin: true }),
   };
   static override flags = {
-    window: Flags.custom<number>({
-      parse: async (t) => {
-        const v = Number(t);
-        if (!Number.isFinite(v) || v <= 0) throw new Error(`--window must be a positive number of seconds, got "${t}"`);
-        return v;
-      },
-    })({ summary: 'Seconds per window (default: the whole capture; 10 with --live).', helpValue: 'SECONDS' }),
+    window: numberFlag('window', { min: 0.001 })({ summary: 'Seconds per window (default: the whole capture; 10 with --live).', helpValue: 'SECONDS' }),
     by: Flags.custom<Dimension[]>({
       parse: async (t) => {
         const v = t.split(',').map((x) => x.trim()) as Dimension[];
@@ -44,13 +39,7 @@ pkts_retr, retr_percentage, rtt (ms: avg, min, max), traffic, traffic_rx and tra
     })({ summary: 'Dimensions to report: host, container, process (comma-separated). Default: all.', helpValue: 'LIST' }),
     format: Flags.string({ options: ['ndjson', 'table'], summary: 'Output format (default: table on a terminal, ndjson otherwise).' }),
     live: Flags.boolean({ default: false, summary: 'Trace live instead of reading a capture (needs root).' }),
-    duration: Flags.custom<number>({
-      parse: async (t) => {
-        const v = Number(t);
-        if (!Number.isFinite(v) || v <= 0) throw new Error(`--duration must be a positive number of seconds, got "${t}"`);
-        return v;
-      },
-    })({ summary: 'With --live: stop after this many seconds.', helpValue: 'SECONDS' }),
+    duration: numberFlag('duration', { min: 0.001 })({ summary: 'With --live: stop after this many seconds.', helpValue: 'SECONDS' }),
     'with-loopback': Flags.boolean({ char: 'f', default: false, summary: 'With --live: include loopback connections.' }),
   };
 

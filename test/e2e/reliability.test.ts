@@ -33,6 +33,17 @@ async function churn(count: number): Promise<{ pid: number; port: number; made: 
 
 const emptyObjects = { progs: [], maps: [], links: [] };
 
+/** Resolves once a tracer started with --verbose says it is tracing. */
+function attached(p: ReturnType<typeof execa>): Promise<void> {
+  let stderr = '';
+  return new Promise<void>((resolve) => {
+    p.stderr!.on('data', (d) => {
+      stderr += d;
+      if (stderr.includes('tracing')) resolve();
+    });
+  });
+}
+
 describe('signals and crashes leave nothing in the kernel', () => {
   it('SIGTERM: pending records and a final stats record are written, everything detached, exit 0', async () => {
     const t = await startTracer(['-f']);
@@ -67,13 +78,7 @@ describe('signals and crashes leave nothing in the kernel', () => {
       env: { NETTRACER_FAILPOINT: 'deliver' },
       buffer: { stdout: true, stderr: true },
     });
-    let stderr = '';
-    await new Promise<void>((resolve) => {
-      p.stderr!.on('data', (d) => {
-        stderr += d;
-        if (stderr.includes('tracing')) resolve();
-      });
-    });
+    await attached(p);
     const held = bpfObjectsOf(p.pid!);
     await churn(1);
     const r = await p;
@@ -111,13 +116,7 @@ describe('a slow reader', () => {
     const rl = createInterface({ input: p.stdout! });
     rl.on('line', (l) => lines.push(l));
     const ended = once(rl, 'close');
-    let stderr = '';
-    await new Promise<void>((resolve) => {
-      p.stderr!.on('data', (d) => {
-        stderr += d;
-        if (stderr.includes('tracing')) resolve();
-      });
-    });
+    await attached(p);
     // Nobody reads stdout while 1500 connections churn: the pipe fills, then the 16 KiB ring.
     p.stdout!.pause();
     const c = await churn(1500);
@@ -187,13 +186,7 @@ describe('output errors', () => {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt]);
     try {
       const p = execa(process.execPath, [RUN, 'trace', '-f', '--verbose', '--output', join(mnt, 'capture.ndjson')], { reject: false });
-      let stderr = '';
-      await new Promise<void>((resolve) => {
-        p.stderr!.on('data', (d) => {
-          stderr += d;
-          if (stderr.includes('tracing')) resolve();
-        });
-      });
+      await attached(p);
       const held = bpfObjectsOf(p.pid!);
       let r;
       for (let i = 0; i < 20 && p.exitCode === null; i++) await churn(200);
