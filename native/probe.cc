@@ -3,6 +3,7 @@
 #include <bpf/btf.h>
 #include <errno.h>
 #include <string.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 namespace {
@@ -17,8 +18,12 @@ bool HasTracepoint(const struct btf* vmlinux, const char* name) {
 
 KernelOffer ProbeKernel() {
   KernelOffer k;
-  if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
-    k.btf_error = "/sys/kernel/btf/vmlinux is missing: the kernel was built without CONFIG_DEBUG_INFO_BTF";
+  // NETTRACER_SYSFS_BTF: where the kernel's BTF is looked for (tests point it
+  // at a missing file to see how a kernel without BTF is reported).
+  const char* env = getenv("NETTRACER_SYSFS_BTF");
+  std::string path = env && *env ? env : "/sys/kernel/btf/vmlinux";
+  if (access(path.c_str(), R_OK) != 0) {
+    k.btf_error = path + " is missing: the kernel was built without CONFIG_DEBUG_INFO_BTF";
     return k;
   }
   struct btf* vmlinux = btf__load_vmlinux_btf();

@@ -75,3 +75,25 @@ describe('nettracer schema', () => {
     assert.match(String(bad.stderr), /^nettracer: no schema "nope"/);
   });
 });
+
+describe('a kernel without BTF', () => {
+  // NETTRACER_SYSFS_BTF points the probe at a missing file, as on such a kernel.
+  const env = { NETTRACER_SYSFS_BTF: '/nonexistent/vmlinux' };
+  it('trace: a plain message naming what is missing and pointing to check, exit 4', async () => {
+    const r = await execa(process.execPath, [RUN, 'trace'], { reject: false, cwd: ROOT, env });
+    assert.equal(r.exitCode, 4);
+    assert.equal(String(r.stderr).trim().split('\n').length, 1);
+    assert.match(String(r.stderr), /^nettracer: this kernel exposes no BTF \(\/nonexistent\/vmlinux is missing: the kernel was built without CONFIG_DEBUG_INFO_BTF\).*nettracer check/);
+  });
+
+  it('check: not ok, the btf item fails with its fix, exit 4', async () => {
+    const r = await execa(process.execPath, [RUN, 'check', '--json'], { reject: false, cwd: ROOT, env });
+    assert.equal(r.exitCode, 4);
+    const report = JSON.parse(String(r.stdout));
+    validCheck(report);
+    const btf = report.items.find((i: { name: string }) => i.name === 'btf');
+    assert.equal(btf.ok, false);
+    assert.match(btf.fix, /CONFIG_DEBUG_INFO_BTF/);
+    assert.equal(report.hook_strategy, null);
+  });
+});

@@ -99,6 +99,34 @@ describe('privileges', () => {
   });
 });
 
+describe('the minimal privileges', () => {
+  it('CAP_BPF and CAP_PERFMON alone, as an ordinary user, are enough to trace', async () => {
+    const caps = '-all,+bpf,+perfmon';
+    const traffic = churn();
+    const r = await execa(
+      'setpriv',
+      ['--reuid=65534', '--regid=65534', '--clear-groups', `--inh-caps=${caps}`, `--ambient-caps=${caps}`, `--bounding-set=${caps}`,
+        process.execPath, RUN, 'trace', '-f', '--count', '4'],
+      { reject: false, cwd: ROOT, timeout: 30_000, env: { HOME: '/tmp' } },
+    );
+    await traffic.stop();
+    assert.equal(r.exitCode, 0, String(r.stderr));
+    String(r.stdout).trim().split('\n').forEach((l) => assertValidLine(l));
+  });
+});
+
+describe('-b, the hook strategy', () => {
+  it('tp_btf works; a strategy this nettracer does not have is a clear usage error', async () => {
+    const traffic = churn();
+    const ok = await nettracer(['trace', '-f', '-b', 'tp_btf', '--count', '2']);
+    await traffic.stop();
+    assert.equal(ok.exitCode, 0, String(ok.stderr));
+    const bad = await nettracer(['trace', '-b', 'kprobe']);
+    assert.equal(bad.exitCode, 2);
+    assert.match(String(bad.stderr), /^nettracer: --hook-strategy kprobe is not available: this nettracer traces with BTF tracepoints only/);
+  });
+});
+
 describe('one-shot captures', () => {
   it('--count N writes exactly N valid records and exits 0', async () => {
     const traffic = churn();
