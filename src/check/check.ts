@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import type { CheckReport } from '../generated/records.js';
-import { MAP_SIZE_DEFAULT, MAP_SIZE_MAX } from '../cli/flags.js';
+import { MAP_SIZE_DEFAULT, MAP_SIZE_MAX } from '../tracer/limits.js';
 import { loadNative } from '../tracer/native.js';
 
 type Item = CheckReport['items'][number];

@@ -5,8 +5,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseCidr } from './cidr.js';
 
-export const MAP_SIZE_DEFAULT = 262144;
-export const MAP_SIZE_MAX = 1048576;
+import { MAP_SIZE_DEFAULT, MAP_SIZE_MAX } from '../tracer/limits.js';
 
 function number(name: string, text: string, opts: { min: number; max?: number; integer?: boolean }): number {
   const v = Number(text);
