@@ -149,3 +149,18 @@ describe('--config', () => {
     assert.equal(String(r.stderr).trim(), `nettracer: ${bad}:2: unknown option "bogus"`);
   });
 });
+
+describe('table format on a terminal', () => {
+  it('is the default on a terminal, drawn at start, on Enter and at exit', async () => {
+    const { execa } = await import('execa');
+    const { RUN, ROOT } = await import('../helpers/processes.js');
+    // script(1) gives the tracer a pseudo-terminal; an Enter is typed after it attached.
+    const run = (keys: boolean) =>
+      execa('bash', ['-c', `(sleep 1.5; ${keys ? "printf '\\n';" : ''} sleep 3) | script -qc "${process.execPath} ${RUN} trace -f -t 30 --duration 3" /dev/null`], { cwd: ROOT, reject: false });
+    const [withEnter, without] = await Promise.all([run(true), run(false)]);
+    const draws = (s: unknown) => (String(s).match(/Number of passive tcp sessions/g) ?? []).length;
+    assert.equal(draws(without.stdout), 2, 'at start and at exit');
+    assert.equal(draws(withEnter.stdout), 3, 'and once more on Enter');
+    assert.match(String(withEnter.stdout), /local address.*remote address.*pid.*process.*bytes sent.*bytes received/);
+  });
+});
