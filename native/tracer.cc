@@ -317,6 +317,10 @@ void Tracer::Deliver() {
   Napi::HandleScope scope(env);
   Napi::Buffer<uint8_t> buf = Napi::Buffer<uint8_t>::Copy(env, batch_.data(), batch_.size());
   batch_.clear();
+  // JS may close() the tracer from inside this call (--count reached): the
+  // teardown then waits until the outermost call has returned, since the
+  // callback's async context is still in use until then.
+  CallbackDepth depth(this);
   on_records_.MakeCallback(env.Global(), {buf}, *async_);
 }
 
@@ -337,13 +341,14 @@ Napi::Value Tracer::Collect(const Napi::CallbackInfo& info) {
   std::vector<uint8_t> buf(64 * 1024);
   size_t have = 0;  // bytes of an unfinished record carried to the next read
   double records = 0;
-  for (;;) {
+  CallbackDepth depth(this);  // onChunk may close() us: see Deliver
+  while (!closing_) {
     ssize_t n = read(fd, buf.data() + have, buf.size() - have);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       int e = errno;
       close(fd);
-      skel_->bss->iter_discover = 0;
+      if (skel_) skel_->bss->iter_discover = 0;
       throw Fail(env, "EITER", "metrics walk failed: " + Errno(e));
     }
     if (n == 0) break;
@@ -358,7 +363,7 @@ Napi::Value Tracer::Collect(const Napi::CallbackInfo& info) {
     }
   }
   close(fd);
-  skel_->bss->iter_discover = 0;
+  if (skel_) skel_->bss->iter_discover = 0;
   return Napi::Number::New(env, records);
 }
 
@@ -441,11 +446,21 @@ Napi::Value Tracer::Detach(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Tracer::Close(const Napi::CallbackInfo& info) {
+  if (depth_ > 0) {
+    // Called from inside the records callback: stop delivering now, free
+    // everything once that callback has returned (see Deliver).
+    closing_ = true;
+    if (poll_ && polling_) uv_poll_stop(poll_);
+    polling_ = false;
+    if (timer_) uv_timer_stop(timer_);
+    return info.Env().Undefined();
+  }
   Teardown();
   return info.Env().Undefined();
 }
 
 void Tracer::Teardown() {
+  closing_ = false;
   if (timer_) {
     uv_timer_stop(timer_);
     uv_close(reinterpret_cast<uv_handle_t*>(timer_),

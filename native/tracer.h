@@ -19,6 +19,16 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   ~Tracer() override;
 
  private:
+  // Marks a call into JS in progress; the last one out performs a close()
+  // that JS asked for meanwhile.
+  struct CallbackDepth {
+    Tracer* t;
+    explicit CallbackDepth(Tracer* self) : t(self) { t->depth_++; }
+    ~CallbackDepth() {
+      if (--t->depth_ == 0 && t->closing_) t->Teardown();
+    }
+  };
+
   Napi::Value Collect(const Napi::CallbackInfo& info);
   Napi::Value Counters(const Napi::CallbackInfo& info);
   Napi::Value Hooks(const Napi::CallbackInfo& info);
@@ -44,6 +54,8 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   uv_timer_t* timer_ = nullptr;  // drains the ring every pollMs (records below the wake-up mark)
   uint64_t poll_ms_ = 50;
   bool polling_ = false;
+  int depth_ = 0;         // nesting of records callbacks in progress
+  bool closing_ = false;  // close() asked for inside a callback: tear down after it
   std::vector<uint8_t> batch_;
   std::vector<uint8_t> object_;  // -p: the BPF object read from a file
   std::vector<std::string> hooks_;
