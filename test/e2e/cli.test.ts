@@ -138,6 +138,20 @@ describe('one-shot captures', () => {
     lines.forEach((l) => assertValidLine(l));
   });
 
+  it('--count reached in the middle of a burst exits cleanly, every time (20 runs under fast churn)', async () => {
+    const fast = execa('python3', [join(ROOT, 'test', 'helpers', 'churn.py'), '1000000'], { input: 'go\n', reject: false });
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      for (let i = 0; i < 20; i++) {
+        const r = await nettracer(['trace', '-f', '--count', '2']);
+        assert.equal(r.exitCode, 0, `run ${i}: ${r.signal ?? ''} ${String(r.stderr)}`);
+        assert.equal(String(r.stdout).trim().split('\n').length, 2);
+      }
+    } finally {
+      fast.kill('SIGKILL');
+    }
+  });
+
   it('--duration stops by itself with exit 0, and --output writes the stream to the file only', async () => {
     const out = join(tmp, 'capture.ndjson');
     const traffic = churn();
