@@ -73,19 +73,13 @@ export class RecordBuilder {
   /** Listening sockets found at start: they tell incoming from outgoing. */
   private readonly listening = new Set<string>();
 
-  /** Listeners from the first start-up walk (kind 'listen'). */
+  /**
+   * Listeners from the first start-up walk (kind 'listen'). A connection
+   * found open at start is incoming when a listener had its local port in
+   * its namespace, else outgoing.
+   */
   noteListeners(found: readonly KernelRecord[]): void {
     for (const k of found) if (k.kind === 'listen') this.listening.add(`${k.netns}/${k.sport}`);
-  }
-
-  /**
-   * The start-up walks' records in one go: listeners, then connections
-   * already open. A connection is incoming when a listener had its local
-   * port in its namespace, else outgoing.
-   */
-  discover(found: readonly KernelRecord[]): ConnectionRecord[] {
-    this.noteListeners(found);
-    return found.filter((k) => k.kind === 'existing').map((k) => this.build(k));
   }
 
   private direction(k: KernelRecord): 'outgoing' | 'incoming' {
@@ -99,7 +93,7 @@ export class RecordBuilder {
   }
 
   build(k: KernelRecord): ConnectionRecord {
-    if (k.kind === 'listen') throw new Error('listen records are for discover()');
+    if (k.kind === 'listen') throw new Error('listen records are for noteListeners()');
     if (k.kind === 'existing') {
       this.foundDirection.set(k.id, this.listening.has(`${k.netns}/${k.sport}`) ? 'incoming' : 'outgoing');
     }

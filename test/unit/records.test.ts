@@ -78,12 +78,12 @@ describe('connections found open at start', () => {
   it('incoming when a listener has the local port in the same namespace; the SYN leaves outgoing byte counts', () => {
     const b = new RecordBuilder(clock, false);
     const found = (over: Partial<KernelRecord>): KernelRecord => ({ ...base, kind: 'existing', preexisting: true, direction: 'unknown', ...over });
-    const recs = b.discover([
-      { ...base, kind: 'listen', sport: 8080, netns: 1 },
+    b.noteListeners([{ ...base, kind: 'listen', sport: 8080, netns: 1 }]);
+    const recs = [
       found({ id: 1, sport: 8080, netns: 1, bytesSent: 10 }), // accepted from the listener
       found({ id: 2, sport: 8080, netns: 2, bytesSent: 10 }), // same port, other namespace: outgoing
       found({ id: 3, sport: 40000, netns: 1, bytesSent: 10 }), // outgoing
-    ]) as any[];
+    ].map((k) => b.build(k)) as any[];
     assert.deepEqual(recs.map((r) => [r.type, r.id, r.direction, r.bytes_sent]), [
       ['existing', 1, 'incoming', 10],
       ['existing', 2, 'outgoing', 9],
