@@ -453,8 +453,13 @@ class RecordTail {
     } else if (r.type === 'stats') {
       this.stats = r;
     } else if (r.type in this.counts && (this.ports.has(r.sport) || this.ports.has(r.dport))) {
-      this.counts[r.type]++;
+      this.count(r);
     }
+  }
+
+  /** A lifecycle record with one of the watched ports. */
+  count(r) {
+    this.counts[r.type]++;
   }
 
   get lifecycle() {
@@ -1239,25 +1244,9 @@ class ChurnTail extends RecordTail {
     this.other = 0;
   }
 
-  line(l) {
-    if (!l) return;
-    this.lines++;
-    let r;
-    try {
-      r = JSON.parse(l);
-    } catch {
-      this.bad++;
-      return;
-    }
-    if (r.type === 'lost') {
-      this.lost += r.records_lost ?? 0;
-      this.untracked += r.connections_untracked ?? 0;
-    } else if (r.type === 'stats') {
-      this.stats = r;
-    } else if (r.type in this.counts && (this.ports.has(r.sport) || this.ports.has(r.dport))) {
-      if (r.comm === 'churn') this.counts[r.type]++;
-      else this.other++;
-    }
+  count(r) {
+    if (r.comm === 'churn') super.count(r);
+    else this.other++;
   }
 }
 

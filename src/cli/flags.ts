@@ -3,6 +3,8 @@
 import { Flags } from '@oclif/core';
 import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { FORMATS } from '../output/format.js';
+import { LOG_LEVELS } from '../output/log.js';
 import { parseCidr } from './cidr.js';
 
 import { MAP_SIZE_DEFAULT, MAP_SIZE_MAX } from '../tracer/limits.js';
@@ -68,12 +70,12 @@ export const traceFlags = {
     helpValue: 'FILE',
   }),
   format: Flags.string({
-    options: ['ndjson', 'table', 'log', 'legacy'],
+    options: [...FORMATS],
     summary: 'Output format: ndjson (schemas/v1), table (the original\'s interactive view), log (its log lines) or legacy (its machine format). Default: table on a terminal, ndjson otherwise.',
   }),
   'log-level': Flags.string({
     char: 'd',
-    options: ['trace', 'debug', 'info', 'warning', 'error'],
+    options: [...LOG_LEVELS],
     default: 'info',
     summary: 'Lowest level the log format writes (the original\'s -d).',
   }),

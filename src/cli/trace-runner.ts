@@ -30,13 +30,12 @@ export interface TraceRunOptions {
   note?: (line: string) => void;
 }
 
-/** Resolves with the exit status once tracing has stopped and the output is flushed. */
-export async function runTrace(opts: TraceRunOptions): Promise<number> {
+/** Resolves once tracing has stopped and the output is flushed; failures are thrown as TracerError. */
+export async function runTrace(opts: TraceRunOptions): Promise<void> {
   const t0 = process.hrtime.bigint();
   let remaining = opts.count ?? Infinity;
   let writer: LineWriter | FdWriter | undefined;
   let stopped = false;
-  let exitCode: number = EXIT.ok;
   let failure: TracerError | undefined;
   let finish: () => void = () => {};
   const done = new Promise<void>((resolve) => (finish = resolve));
@@ -149,7 +148,6 @@ export async function runTrace(opts: TraceRunOptions): Promise<number> {
   await writer.end();
   await logWriter?.end();
   if (failure) throw failure;
-  return exitCode;
 }
 
 function openOutput(path: string, undo: () => void): number {

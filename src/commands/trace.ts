@@ -49,7 +49,7 @@ Needs root (or CAP_BPF and CAP_PERFMON).`;
       if (flags.verbose) process.stderr.write(`nettracer: cleanup: ${removed.length ? `removed ${removed.join(', ')}` : 'nothing left by earlier runs'}\n`);
     }
     const format = (flags.format ?? (flags.output || !process.stdout.isTTY ? 'ndjson' : 'table')) as FormatName;
-    const code = await runTrace({
+    await runTrace({
       format,
       logLevel: flags['log-level'] as LogLevel,
       logFile: flags['log-file'],
@@ -72,7 +72,6 @@ Needs root (or CAP_BPF and CAP_PERFMON).`;
           }
         : undefined,
     });
-    if (code !== 0) this.exit(code);
   }
 }
 

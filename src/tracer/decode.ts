@@ -15,7 +15,6 @@ export interface KernelRecord {
   tsNs: number;
   startNs: number;
   pid: number;
-  pidUnknown: boolean;
   /** Open before tracing started; startNs is when it was found. */
   preexisting: boolean;
   comm: string;
@@ -100,7 +99,6 @@ export function decodeRecords(buf: Uint8Array): KernelRecord[] {
       tsNs: u64(v, at + OFF.ts_ns),
       startNs: u64(v, at + OFF.start_ns),
       pid: v.getUint32(at + OFF.pid, true),
-      pidUnknown: (flags & FLAG.pidUnknown) !== 0,
       preexisting: (flags & FLAG.preexisting) !== 0,
       comm: comm(buf, at + OFF.comm),
       family: addrs.family,

@@ -5,7 +5,7 @@ import type { LostRecord, NettracerRecord, StatsRecord } from '../generated/reco
 import { ContainerResolver } from './containers.js';
 import { decodeRecords } from './decode.js';
 import { fromNative } from './errors.js';
-import { loadNative, type NativeCounters, type NativeOptions, type NativeTracer } from './native.js';
+import { loadNative, type NativeOptions, type NativeTracer } from './native.js';
 import { bootClock, RecordBuilder, type Clock } from './records.js';
 
 export interface SessionOptions extends NativeOptions {
@@ -89,14 +89,6 @@ export class TraceSession {
    */
   announceExisting(): void {
     this.native?.collect(2, (chunk) => this.deliver(chunk));
-  }
-
-  get running(): boolean {
-    return this.native !== undefined;
-  }
-
-  counters(): NativeCounters | undefined {
-    return this.native?.counters();
   }
 
   /** Call once everything that needs root (the output file) is open. */

@@ -73,7 +73,6 @@ describe('struct nt_record layout', () => {
       tsNs: 5_000_000_000,
       startNs: 4_000_000_000,
       pid: 4242,
-      pidUnknown: false,
       preexisting: false,
       comm: 'curl',
       family: 'ipv4',

@@ -18,7 +18,6 @@ function kernelRecord(kind: KernelRecord['kind']): KernelRecord {
     tsNs: 1e9 + rand(1e9),
     startNs: 5e8 + rand(4e8),
     pid: rand(4e6),
-    pidUnknown: false,
     preexisting: kind === 'existing',
     comm: comms[rand(comms.length)],
     family: rand(2) ? 'ipv4' : 'ipv6',

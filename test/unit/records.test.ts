@@ -15,7 +15,6 @@ const base: KernelRecord = {
   tsNs: 2_000_000_000,
   startNs: 1_000_000_000,
   pid: 10,
-  pidUnknown: false,
   preexisting: false,
   comm: 'svc',
   family: 'ipv6',
