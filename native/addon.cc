@@ -1,7 +1,8 @@
-// Module entry: the Tracer class and the clock offset records need.
+// Module entry: the Tracer class, the NDJSON encoder and the clock offset records need.
 #include <napi.h>
 #include <time.h>
 
+#include "ndjson.h"
 #include "probe.h"
 #include "tracer.h"
 
@@ -17,6 +18,7 @@ static Napi::Value BootToRealtimeMs(const Napi::CallbackInfo& info) {
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Tracer", Tracer::Define(env));
+  exports.Set("NdjsonEncoder", NdjsonEncoder::Define(env));
   exports.Set("bootToRealtimeMs", Napi::Function::New(env, BootToRealtimeMs));
   exports.Set("probe", Napi::Function::New(env, Probe));
   return exports;

@@ -2,15 +2,15 @@
 // (--duration, --count, a signal, the reader going away, an output error).
 import { openSync, statSync, unwatchFile, watchFile } from 'node:fs';
 import { dirname } from 'node:path';
-import type { NettracerRecord } from '../generated/records.js';
 import type { FormatName, OutputFormat } from '../output/format.js';
 import { LegacyFormat } from '../output/legacy.js';
 import { LogFormat, type LogLevel } from '../output/log.js';
-import { toNdjson } from '../output/ndjson.js';
+import { NdjsonSink, toNdjson } from '../output/ndjson.js';
 import { TableFormat } from '../output/table.js';
 import { FdWriter, LineWriter } from '../output/writer.js';
 import { EXIT, TracerError } from '../tracer/errors.js';
 import { TraceSession, type SessionOptions } from '../tracer/session.js';
+import { ObjectSink } from '../tracer/sink.js';
 
 export interface TraceRunOptions {
   session: SessionOptions;
@@ -33,8 +33,10 @@ export interface TraceRunOptions {
 /** Resolves once tracing has stopped and the output is flushed; failures are thrown as TracerError. */
 export async function runTrace(opts: TraceRunOptions): Promise<void> {
   const t0 = process.hrtime.bigint();
-  let remaining = opts.count ?? Infinity;
+  const limit = opts.count ?? Infinity;
   let writer: LineWriter | FdWriter | undefined;
+  /** Nothing more is written (the output failed, or we crashed). */
+  let quiet = false;
   let stopped = false;
   let failure: TracerError | undefined;
   let finish: () => void = () => {};
@@ -43,20 +45,30 @@ export async function runTrace(opts: TraceRunOptions): Promise<void> {
   const format = makeFormat(opts.format, opts);
   const logFormat = opts.logFile ? new LogFormat(opts.logLevel) : undefined;
   let logWriter: FdWriter | undefined;
-  const session = new TraceSession(
-    opts.session,
-    (records: NettracerRecord[]) => {
-      if (!writer || remaining <= 0) return;
-      if (records.length > remaining) records = records.slice(0, remaining);
-      remaining -= records.length;
-      writer.write(format.records(records));
-      if (logWriter && logFormat) logWriter.write(logFormat.records(records));
-      if (remaining <= 0) stop(false);
+  // NDJSON alone is written as bytes, straight from the kernel's records;
+  // other formats (and -l) read records as objects.
+  const bytes = opts.format === 'ndjson' && !logFormat ? new NdjsonSink(limit) : undefined;
+  const objects = bytes ? undefined : new ObjectSink(limit);
+  const sink = bytes ?? objects!;
+  const session = new TraceSession(opts.session, {
+    sink,
+    flush: () => {
+      if (bytes) {
+        const out = bytes.take();
+        if (writer && !quiet) writer.write(out);
+      } else {
+        const records = objects!.take();
+        if (writer && !quiet && records.length) {
+          writer.write(format.records(records));
+          if (logWriter && logFormat) logWriter.write(logFormat.records(records));
+        }
+      }
+      if (sink.count >= limit) stop(false);
     },
-    () => {
-      if (writer && format.cycle && remaining > 0) writer.write(format.cycle(Date.now()));
+    cycle: () => {
+      if (writer && !quiet && format.cycle && sink.count < limit) writer.write(format.cycle(Date.now()));
     },
-  );
+  });
 
   const stop = (finalMetrics: boolean): void => {
     if (stopped) return;
@@ -75,7 +87,7 @@ export async function runTrace(opts: TraceRunOptions): Promise<void> {
   // A bug of ours while tracing: detach, say what happened, exit 1.
   const onCrash = (err: unknown): void => {
     failure ??= new TracerError(`internal error: ${(err as Error)?.message ?? String(err)}`, EXIT.failure);
-    remaining = 0;
+    quiet = true;
     stop(false);
   };
   process.on('uncaughtException', onCrash);
@@ -96,7 +108,7 @@ export async function runTrace(opts: TraceRunOptions): Promise<void> {
       if (err) {
         failure ??= new TracerError(`cannot write the output: ${err.message}`, EXIT.failure);
       }
-      remaining = 0; // nothing more can be written
+      quiet = true; // nothing more can be written
       stop(false);
     },
   };

@@ -10,6 +10,7 @@ import { Aggregator, type Dimension } from '../summary/aggregate.js';
 import { EXIT, TracerError } from '../tracer/errors.js';
 import { MAP_SIZE_DEFAULT } from '../tracer/limits.js';
 import { TraceSession } from '../tracer/session.js';
+import { ObjectSink } from '../tracer/sink.js';
 
 const DIMENSIONS: Dimension[] = ['host', 'container', 'process'];
 
@@ -85,10 +86,14 @@ pkts_retr, retr_percentage, rtt (ms: avg, min, max), traffic, traffic_rx and tra
 
   private live(windowS: number, by: Dimension[], durationS: number | undefined, withLoopback: boolean, print: (rows: SummaryRecord[]) => void): Promise<void> {
     const agg = new Aggregator({ windowS, host: hostname(), by });
+    const sink = new ObjectSink();
     const session = new TraceSession(
       { intervalS: windowS, incremental: false, withLoopback, mapSize: MAP_SIZE_DEFAULT, verbose: false, statsIntervalS: 0 },
-      (records) => {
-        for (const r of records) print(agg.add(r));
+      {
+        sink,
+        flush: () => {
+          for (const r of sink.take()) print(agg.add(r));
+        },
       },
     );
     session.start();

@@ -27,9 +27,10 @@ export class LineWriter {
     });
   }
 
-  write(text: string): void {
+  /** Bytes are copied: the caller may reuse them. */
+  write(text: string | Uint8Array): void {
     if (this.failed || text.length === 0) return;
-    if (!this.stream.write(text) && !this.waiting) {
+    if (!this.stream.write(typeof text === 'string' ? text : Buffer.from(text)) && !this.waiting) {
       this.waiting = true;
       this.events.pause();
     }
@@ -71,9 +72,9 @@ export class FdWriter {
     private readonly events: Pick<WriterEvents, 'gone'>,
   ) {}
 
-  write(text: string): void {
+  write(text: string | Uint8Array): void {
     if (this.failed || text.length === 0) return;
-    const buf = Buffer.from(text);
+    const buf = typeof text === 'string' ? Buffer.from(text) : text;
     try {
       for (let off = 0; off < buf.length; ) off += writeSync(this.fd, buf, off);
     } catch (err) {

@@ -1,5 +1,5 @@
-// Binary nt_record -> plain objects. One pass over a batch Buffer; fields are
-// read in place (no per-field copies).
+// Binary nt_record batches: read in place through a moving view (the hot
+// path), or copied to plain objects.
 import { formatPair, type Family } from './address.js';
 import { decodeComm } from './comm.js';
 import { ADDR_LEN, COMM_LEN, DIRECTION, FLAG, KIND, OFF, RECORD_SIZE } from './layout.js';
@@ -82,42 +82,96 @@ function pair(buf: Uint8Array, at: number, family: number): ReturnType<typeof fo
   return (lastPair.pair = formatPair(family, buf, at + OFF.saddr, at + OFF.daddr));
 }
 
-export function decodeRecords(buf: Uint8Array): KernelRecord[] {
-  if (buf.length % RECORD_SIZE !== 0) {
-    throw new DecodeError(`record batch of ${buf.length} bytes is not a multiple of ${RECORD_SIZE}`);
+/**
+ * One record of a batch, read in place: a single view moves along the batch
+ * (at()), so decoding allocates nothing per record. Strings come from the
+ * caches above.
+ */
+export class RecordView implements KernelRecord {
+  private buf: Uint8Array = new Uint8Array(0);
+  private v = new DataView(this.buf.buffer);
+  private o = 0;
+  kind: Kind = 'connect';
+  comm = '';
+  private addrs = lastPair.pair;
+
+  /** Points the view at a batch; returns how many records it holds. */
+  batch(buf: Uint8Array): number {
+    if (buf.length % RECORD_SIZE !== 0) {
+      throw new DecodeError(`record batch of ${buf.length} bytes is not a multiple of ${RECORD_SIZE}`);
+    }
+    this.buf = buf;
+    this.v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    return buf.length / RECORD_SIZE;
   }
-  const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const out: KernelRecord[] = new Array(buf.length / RECORD_SIZE);
-  for (let i = 0, at = 0; at < buf.length; i++, at += RECORD_SIZE) {
-    const kind = KINDS[buf[at + OFF.kind]];
-    if (!kind) throw new DecodeError(`unknown record kind ${buf[at + OFF.kind]}`);
-    const addrs = pair(buf, at, buf[at + OFF.family]);
-    const flags = buf[at + OFF.flags];
-    out[i] = {
-      kind,
-      id: u64(v, at + OFF.id),
-      tsNs: u64(v, at + OFF.ts_ns),
-      startNs: u64(v, at + OFF.start_ns),
-      pid: v.getUint32(at + OFF.pid, true),
-      preexisting: (flags & FLAG.preexisting) !== 0,
-      comm: comm(buf, at + OFF.comm),
-      family: addrs.family,
-      saddr: addrs.saddr,
-      sport: v.getUint16(at + OFF.sport, true),
-      daddr: addrs.daddr,
-      dport: v.getUint16(at + OFF.dport, true),
-      netns: v.getUint32(at + OFF.netns, true),
-      direction: DIRECTIONS[buf[at + OFF.direction]] ?? 'unknown',
-      bytesSent: u64(v, at + OFF.bytes_sent),
-      bytesReceived: u64(v, at + OFF.bytes_received),
-      segsOut: v.getUint32(at + OFF.segs_out, true),
-      segsIn: v.getUint32(at + OFF.segs_in, true),
-      totalRetrans: v.getUint32(at + OFF.total_retrans, true),
-      srttUs: v.getUint32(at + OFF.srtt_us, true),
-      rttvarUs: v.getUint32(at + OFF.rttvar_us, true),
-      cgroupId: u64(v, at + OFF.cgroup_id),
+
+  /** Moves to record i of the batch. */
+  at(i: number): this {
+    const o = (this.o = i * RECORD_SIZE);
+    const buf = this.buf;
+    const kind = KINDS[buf[o + OFF.kind]];
+    if (!kind) throw new DecodeError(`unknown record kind ${buf[o + OFF.kind]}`);
+    this.kind = kind;
+    this.addrs = pair(buf, o, buf[o + OFF.family]);
+    this.comm = comm(buf, o + OFF.comm);
+    return this;
+  }
+
+  get id(): number { return u64(this.v, this.o + OFF.id); }
+  get tsNs(): number { return u64(this.v, this.o + OFF.ts_ns); }
+  get startNs(): number { return u64(this.v, this.o + OFF.start_ns); }
+  get pid(): number { return this.v.getUint32(this.o + OFF.pid, true); }
+  get preexisting(): boolean { return (this.buf[this.o + OFF.flags] & FLAG.preexisting) !== 0; }
+  get family(): Family { return this.addrs.family; }
+  get saddr(): string { return this.addrs.saddr; }
+  get sport(): number { return this.v.getUint16(this.o + OFF.sport, true); }
+  get daddr(): string { return this.addrs.daddr; }
+  get dport(): number { return this.v.getUint16(this.o + OFF.dport, true); }
+  get netns(): number { return this.v.getUint32(this.o + OFF.netns, true); }
+  get direction(): Direction { return DIRECTIONS[this.buf[this.o + OFF.direction]] ?? 'unknown'; }
+  get bytesSent(): number { return u64(this.v, this.o + OFF.bytes_sent); }
+  get bytesReceived(): number { return u64(this.v, this.o + OFF.bytes_received); }
+  get segsOut(): number { return this.v.getUint32(this.o + OFF.segs_out, true); }
+  get segsIn(): number { return this.v.getUint32(this.o + OFF.segs_in, true); }
+  get totalRetrans(): number { return this.v.getUint32(this.o + OFF.total_retrans, true); }
+  get srttUs(): number { return this.v.getUint32(this.o + OFF.srtt_us, true); }
+  get rttvarUs(): number { return this.v.getUint32(this.o + OFF.rttvar_us, true); }
+  get cgroupId(): number { return u64(this.v, this.o + OFF.cgroup_id); }
+
+  /** A copy that outlives the view's next move. */
+  snapshot(): KernelRecord {
+    return {
+      kind: this.kind,
+      id: this.id,
+      tsNs: this.tsNs,
+      startNs: this.startNs,
+      pid: this.pid,
+      preexisting: this.preexisting,
+      comm: this.comm,
+      family: this.family,
+      saddr: this.saddr,
+      sport: this.sport,
+      daddr: this.daddr,
+      dport: this.dport,
+      netns: this.netns,
+      direction: this.direction,
+      bytesSent: this.bytesSent,
+      bytesReceived: this.bytesReceived,
+      segsOut: this.segsOut,
+      segsIn: this.segsIn,
+      totalRetrans: this.totalRetrans,
+      srttUs: this.srttUs,
+      rttvarUs: this.rttvarUs,
+      cgroupId: this.cgroupId,
     };
   }
-  return out;
 }
 
+/** Every record of a batch as a plain object (start-up walks, tests). */
+export function decodeRecords(buf: Uint8Array): KernelRecord[] {
+  const view = new RecordView();
+  const n = view.batch(buf);
+  const out: KernelRecord[] = new Array(n);
+  for (let i = 0; i < n; i++) out[i] = view.at(i).snapshot();
+  return out;
+}

@@ -48,8 +48,24 @@ export interface NativeTracer {
   dropPrivileges(): string;
 }
 
+export interface EncoderOptions {
+  bootToRealtimeMs: number;
+  headerSize: boolean;
+  incremental: boolean;
+}
+
+/** native/ndjson.h: nt_record batches to NDJSON lines, except the records listed as holes. */
+export interface NativeNdjsonEncoder {
+  /** holes: pairs (byte offset in lines, record index in batch) JavaScript must write. */
+  encode(batch: Buffer): { lines: Buffer; holes: Uint32Array };
+  configure(options: EncoderOptions): void;
+  /** What follows "direction" in records of this owner ('' when not in a container). */
+  container(cgroupId: number, pid: number, fields: string): void;
+}
+
 interface NativeModule {
   Tracer: new (options: NativeOptions, onRecords: (batch: Buffer) => void) => NativeTracer;
+  NdjsonEncoder: new (options: EncoderOptions) => NativeNdjsonEncoder;
   bootToRealtimeMs(): number;
   probe(): unknown;
 }

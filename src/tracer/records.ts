@@ -3,6 +3,7 @@
 import type { AcceptRecord, CloseRecord, ConnectRecord, ExistingRecord, MetricsRecord } from '../generated/records.js';
 import type { ContainerInfo, ContainerResolver } from './containers.js';
 import type { KernelRecord } from './decode.js';
+import { Field, ObjectSink, type RecordSink } from './sink.js';
 
 export type ConnectionRecord = ConnectRecord | AcceptRecord | ExistingRecord | MetricsRecord | CloseRecord;
 
@@ -61,13 +62,16 @@ export class RecordBuilder {
     private readonly containers?: ContainerResolver,
     /** The original's -s: add an average header size per packet to byte counts. */
     private headerSize = false,
+    /** --container: only connections of containers whose id starts with this. */
+    private containerPrefix?: string,
   ) {}
 
   /** A re-read configuration: applies from the next record. */
-  configure(incremental: boolean, headerSize: boolean): void {
+  configure(incremental: boolean, headerSize: boolean, containerPrefix?: string): void {
     if (incremental !== this.incremental) this.lastReported.clear(); // deltas restart from totals
     this.incremental = incremental;
     this.headerSize = headerSize;
+    this.containerPrefix = containerPrefix;
   }
 
   /** Listening sockets found at start: they tell incoming from outgoing. */
@@ -92,68 +96,123 @@ export class RecordBuilder {
     return k.preexisting && this.foundDirection.get(k.id) === 'outgoing' ? 1 : 0;
   }
 
+  /** One record as an object (tests, one-off use); the session writes records to a sink. */
   build(k: KernelRecord): ConnectionRecord {
-    if (k.kind === 'listen') throw new Error('listen records are for noteListeners()');
-    if (k.kind === 'existing') {
-      this.foundDirection.set(k.id, this.listening.has(`${k.netns}/${k.sport}`) ? 'incoming' : 'outgoing');
+    const sink = new ObjectSink();
+    this.write(k, sink);
+    return sink.take()[0] as ConnectionRecord;
+  }
+
+  /**
+   * Writes the published record for `k` to `sink`, fields in schema order;
+   * returns false when --container leaves it out.
+   */
+  write(k: KernelRecord, sink: RecordSink): boolean {
+    const kind = k.kind;
+    if (kind === 'listen') throw new Error('listen records are for noteListeners()');
+    const id = k.id;
+    if (kind === 'existing') {
+      this.foundDirection.set(id, this.listening.has(`${k.netns}/${k.sport}`) ? 'incoming' : 'outgoing');
     }
-    // Fields are added in one fixed order (no spreads): every record of a type
-    // gets the same hidden class, which keeps JSON.stringify on its fast path.
-    const r: Record<string, unknown> = {
-      type: k.kind,
-      timestamp: this.clock(k.tsNs),
-      id: k.id,
-      pid: k.pid,
-      comm: k.comm,
-      family: k.family,
-      saddr: k.saddr,
-      sport: k.sport,
-      daddr: k.daddr,
-      dport: k.dport,
-      netns: k.netns,
-      direction: this.direction(k),
-    };
-    if (k.kind !== 'connect' && k.kind !== 'accept') {
+    const container = this.containerFields(k);
+    if (this.containerPrefix && !container[0]?.[1].startsWith(this.containerPrefix)) {
+      if (kind === 'close') this.forget(id);
+      return false;
+    }
+    sink.begin(kind);
+    sink.str(F.timestamp, this.clock(k.tsNs));
+    sink.num(F.id, id);
+    sink.num(F.pid, k.pid);
+    sink.str(F.comm, k.comm);
+    sink.str(F.family, k.family);
+    sink.str(F.saddr, k.saddr);
+    sink.num(F.sport, k.sport);
+    sink.str(F.daddr, k.daddr);
+    sink.num(F.dport, k.dport);
+    sink.num(F.netns, k.netns);
+    sink.str(F.direction, this.direction(k));
+    for (const [f, v] of container) sink.str(f, v);
+    if (kind !== 'connect' && kind !== 'accept') {
       // -s: 66 B per packet for IPv4, 77 B for IPv6 (the original's averages).
       const hdr = this.headerSize ? (k.family === 'ipv4' ? HEADER_BYTES_IPV4 : HEADER_BYTES_IPV6) : 0;
-      let c: Counters = {
-        bytes_sent: Math.max(0, k.bytesSent - this.synByte(k)) + hdr * k.segsOut,
-        bytes_received: k.bytesReceived + hdr * k.segsIn,
-        packets_sent: k.segsOut,
-        packets_received: k.segsIn,
-        packets_retransmitted: k.totalRetrans,
-      };
-      if (k.kind === 'metrics' && this.incremental) {
-        const total = c;
-        c = delta(total, this.lastReported.get(k.id));
-        this.lastReported.set(k.id, total);
+      const segsOut = k.segsOut;
+      const segsIn = k.segsIn;
+      let bytesSent = Math.max(0, k.bytesSent - this.synByte(k)) + hdr * segsOut;
+      let bytesReceived = k.bytesReceived + hdr * segsIn;
+      let packetsSent = segsOut;
+      let packetsReceived = segsIn;
+      let retransmitted = k.totalRetrans;
+      if (kind === 'metrics' && this.incremental) {
+        const total = { bytes_sent: bytesSent, bytes_received: bytesReceived, packets_sent: packetsSent, packets_received: packetsReceived, packets_retransmitted: retransmitted };
+        const c = delta(total, this.lastReported.get(id));
+        this.lastReported.set(id, total);
+        bytesSent = c.bytes_sent;
+        bytesReceived = c.bytes_received;
+        packetsSent = c.packets_sent;
+        packetsReceived = c.packets_received;
+        retransmitted = c.packets_retransmitted;
       }
-      r.bytes_sent = c.bytes_sent;
-      r.bytes_received = c.bytes_received;
-      r.packets_sent = c.packets_sent;
-      r.packets_received = c.packets_received;
-      r.packets_retransmitted = c.packets_retransmitted;
-      r.rtt_us = k.srttUs;
-      r.rtt_var_us = k.rttvarUs;
-      if (k.kind === 'metrics') r.incremental = this.incremental;
-      if (k.kind === 'close') {
-        r.duration_ms = Math.round((k.tsNs - k.startNs) / 1e3) / 1e3;
-        this.lastReported.delete(k.id);
-        this.foundDirection.delete(k.id);
+      sink.num(F.bytes_sent, bytesSent);
+      sink.num(F.bytes_received, bytesReceived);
+      sink.num(F.packets_sent, packetsSent);
+      sink.num(F.packets_received, packetsReceived);
+      sink.num(F.packets_retransmitted, retransmitted);
+      sink.num(F.rtt_us, k.srttUs);
+      sink.num(F.rtt_var_us, k.rttvarUs);
+      if (kind === 'metrics') sink.bool(F.incremental, this.incremental);
+      if (kind === 'close') {
+        sink.num(F.duration_ms, Math.round((k.tsNs - k.startNs) / 1e3) / 1e3);
+        this.forget(id);
       }
     }
-    const rec = r as unknown as ConnectionRecord;
+    sink.end();
+    return true;
+  }
+
+  /**
+   * The container fields of a record's owner, in schema order (right after
+   * direction); none outside containers. container_id, when known, is first.
+   */
+  containerFields(k: Pick<KernelRecord, 'cgroupId' | 'pid'>): [Field, string][] {
     const info = this.containers?.lookup(k.cgroupId, k.pid);
-    return info && info.container_id !== undefined ? withContainer(rec, info) : rec;
+    if (info?.container_id === undefined) return NO_FIELDS;
+    const out: [Field, string][] = [];
+    for (const f of CONTAINER_FIELDS) {
+      const v = info[f.name as keyof ContainerInfo];
+      if (v !== undefined) out.push([f, v]);
+    }
+    return out;
+  }
+
+  private forget(id: number): void {
+    if (this.lastReported.size) this.lastReported.delete(id);
+    if (this.foundDirection.size) this.foundDirection.delete(id);
   }
 }
 
-/** Container fields go right after direction, as in the schemas. */
-function withContainer(r: ConnectionRecord, c: ContainerInfo): ConnectionRecord {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(r)) {
-    out[key] = value;
-    if (key === 'direction') Object.assign(out, c);
-  }
-  return out as unknown as ConnectionRecord;
-}
+const F = {
+  timestamp: new Field('timestamp'),
+  id: new Field('id'),
+  pid: new Field('pid'),
+  comm: new Field('comm'),
+  family: new Field('family'),
+  saddr: new Field('saddr'),
+  sport: new Field('sport'),
+  daddr: new Field('daddr'),
+  dport: new Field('dport'),
+  netns: new Field('netns'),
+  direction: new Field('direction'),
+  bytes_sent: new Field('bytes_sent'),
+  bytes_received: new Field('bytes_received'),
+  packets_sent: new Field('packets_sent'),
+  packets_received: new Field('packets_received'),
+  packets_retransmitted: new Field('packets_retransmitted'),
+  rtt_us: new Field('rtt_us'),
+  rtt_var_us: new Field('rtt_var_us'),
+  incremental: new Field('incremental'),
+  duration_ms: new Field('duration_ms'),
+};
+
+const NO_FIELDS: [Field, string][] = [];
+/** In schema order. */
+const CONTAINER_FIELDS = ['container_id', 'container_runtime', 'pod_uid', 'qos_class'].map((n) => new Field(n));

@@ -3,10 +3,12 @@
 // its concern: records go, a batch at a time, to the function it is given.
 import type { LostRecord, NettracerRecord, StatsRecord } from '../generated/records.js';
 import { ContainerResolver } from './containers.js';
-import { decodeRecords } from './decode.js';
+import { decodeRecords, RecordView } from './decode.js';
 import { fromNative } from './errors.js';
-import { loadNative, type NativeOptions, type NativeTracer } from './native.js';
+import { loadNative, type EncoderOptions, type NativeOptions, type NativeTracer } from './native.js';
+import { NativeLines, type LineSink } from './native-lines.js';
 import { bootClock, RecordBuilder, type Clock } from './records.js';
+import type { RecordSink } from './sink.js';
 
 export interface SessionOptions extends NativeOptions {
   /** Seconds between metrics walks. */
@@ -20,7 +22,15 @@ export interface SessionOptions extends NativeOptions {
   headerSize?: boolean;
 }
 
-export type RecordsHandler = (records: NettracerRecord[]) => void;
+/** Where a session's records go. */
+export interface SessionOutput {
+  /** Every record, as it is built. */
+  readonly sink: RecordSink;
+  /** After each batch written to the sink (a drain of the ring, a chunk of a walk, a stats record). */
+  flush(): void;
+  /** After every metrics walk: the end of an interval's output. */
+  cycle?(): void;
+}
 
 const LOSS_CHECK_MS = 1000;
 
@@ -31,20 +41,32 @@ export class TraceSession {
   private timers: NodeJS.Timeout[] = [];
   private reportedLoss = { recordsLost: 0, insertFailed: 0 };
   private hooks: string[] = [];
+  private readonly view = new RecordView();
+  /** Set when the output takes NDJSON lines: the native encoder writes most of them. */
+  private lines?: NativeLines;
+  private bootToRealtimeMs = 0;
 
   constructor(
     private opts: SessionOptions,
-    private readonly onRecords: RecordsHandler,
-    /** After every metrics walk: the end of an interval's output. */
-    private readonly onCycle?: () => void,
+    private readonly output: SessionOutput,
   ) {}
 
   /** Loads and attaches; returns the hooks in use. Throws TracerError. */
   start(): string[] {
     try {
       const native = loadNative();
-      this.clock = bootClock(native.bootToRealtimeMs());
-      this.builder = new RecordBuilder(this.clock, this.opts.incremental, new ContainerResolver(), this.opts.headerSize);
+      this.bootToRealtimeMs = native.bootToRealtimeMs();
+      this.clock = bootClock(this.bootToRealtimeMs);
+      this.builder = new RecordBuilder(
+        this.clock,
+        this.opts.incremental,
+        new ContainerResolver(),
+        this.opts.headerSize,
+        this.opts.containerPrefix,
+      );
+      if (this.output.sink.lines) {
+        this.lines = new NativeLines(new native.NdjsonEncoder(this.encoderOptions()), this.builder);
+      }
       this.native = new native.Tracer(this.opts, (batch) => this.deliver(batch));
       // Listeners first: they tell which connections found open are incoming.
       const builder = this.builder;
@@ -78,7 +100,8 @@ export class TraceSession {
   reconfigure(next: SessionOptions): void {
     const timing = next.intervalS !== this.opts.intervalS || next.statsIntervalS !== this.opts.statsIntervalS;
     this.opts = { ...next, mapSize: this.opts.mapSize, ringBytes: this.opts.ringBytes };
-    this.builder?.configure(next.incremental, next.headerSize ?? false);
+    this.builder?.configure(next.incremental, next.headerSize ?? false, next.containerPrefix);
+    this.lines?.configure(this.encoderOptions());
     this.native?.setFilters(this.opts);
     if (timing && this.native) this.startTimers();
   }
@@ -109,7 +132,7 @@ export class TraceSession {
     if (!this.native) return;
     this.native.flush();
     this.native.collect(0, (chunk) => this.deliver(chunk));
-    this.onCycle?.();
+    this.output.cycle?.();
   }
 
   /**
@@ -127,7 +150,7 @@ export class TraceSession {
       native.flush();
       if (finalMetrics) {
         native.collect(0, (chunk) => this.deliver(chunk));
-        this.onCycle?.();
+        this.output.cycle?.();
       }
       this.reportLoss();
       if (finalStats) this.reportStats(true);
@@ -137,21 +160,30 @@ export class TraceSession {
     }
   }
 
-  private deliver(batch: Buffer): void {
-    if (batch.length === 0 || !this.builder) return;
-    // Failpoint for the tests of the error path (test/e2e/reliability.test.ts).
-    if (process.env.NETTRACER_FAILPOINT === 'deliver') throw new Error('failpoint: deliver');
-    const kernel = decodeRecords(batch);
-    let records: NettracerRecord[] = new Array(kernel.length);
-    for (let i = 0; i < kernel.length; i++) records[i] = this.builder.build(kernel[i]);
-    records = this.inContainer(records);
-    if (records.length) this.onRecords(records);
+  private encoderOptions(): EncoderOptions {
+    return { bootToRealtimeMs: this.bootToRealtimeMs, headerSize: this.opts.headerSize ?? false, incremental: this.opts.incremental };
   }
 
-  private inContainer(records: NettracerRecord[]): NettracerRecord[] {
-    const prefix = this.opts.containerPrefix;
-    if (!prefix) return records;
-    return records.filter((r) => !('saddr' in r) || r.container_id?.startsWith(prefix));
+  private deliver(batch: Buffer): void {
+    const builder = this.builder;
+    if (batch.length === 0 || !builder) return;
+    // Failpoint for the tests of the error path (test/e2e/reliability.test.ts).
+    if (process.env.NETTRACER_FAILPOINT === 'deliver') throw new Error('failpoint: deliver');
+    const sink = this.output.sink;
+    // --container filters in JavaScript: every record goes through the builder.
+    if (this.lines && sink.lines && !this.opts.containerPrefix) {
+      this.lines.deliver(batch, this.view, sink as LineSink);
+    } else {
+      const view = this.view;
+      const n = view.batch(batch);
+      for (let i = 0; i < n; i++) builder.write(view.at(i), sink);
+    }
+    this.output.flush();
+  }
+
+  private emit(record: NettracerRecord): void {
+    this.output.sink.object(record);
+    this.output.flush();
   }
 
   private reportStats(final: boolean): void {
@@ -168,7 +200,7 @@ export class TraceSession {
       hooks: this.hooks,
       final,
     };
-    this.onRecords([record]);
+    this.emit(record);
   }
 
   private reportLoss(): void {
@@ -184,6 +216,6 @@ export class TraceSession {
       records_lost: lost,
       connections_untracked: untracked,
     };
-    this.onRecords([record]);
+    this.emit(record);
   }
 }

@@ -1,15 +1,18 @@
-// The template serialiser writes exactly what JSON.stringify writes, for
-// every record type and awkward values (quotes, escapes, fractions).
+// NdjsonSink writes exactly what JSON.stringify writes of the same record
+// built as an object, for every record type and awkward values (quotes,
+// escapes, non-ASCII, fractions, container fields), and honours --count.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { KernelRecord } from '../../src/tracer/decode.js';
-import { recordLine, toNdjson } from '../../src/output/ndjson.js';
+import { NdjsonSink, toNdjson } from '../../src/output/ndjson.js';
+import { ContainerResolver } from '../../src/tracer/containers.js';
 import { bootClock, RecordBuilder } from '../../src/tracer/records.js';
+import { ObjectSink } from '../../src/tracer/sink.js';
 import { assertValidLine } from '../helpers/schemas.js';
 
 let seed = 7;
 const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
-const comms = ['curl', 'a"b', 'back\\slash', 'größe', 'x\\x0ay', ''];
+const comms = ['curl', 'a"b', 'back\\slash', 'größe', 'x\\x0ay', '', 'tab\there', '\u{1f600}', 'x\u007f'];
 
 function kernelRecord(kind: KernelRecord['kind']): KernelRecord {
   return {
@@ -34,22 +37,73 @@ function kernelRecord(kind: KernelRecord['kind']): KernelRecord {
     totalRetrans: rand(100),
     srttUs: rand(1e6),
     rttvarUs: rand(1e5),
-    cgroupId: 1,
+    cgroupId: rand(3) + 1,
   };
 }
 
+// cgroup 2 is in a container, 3 in a pod without a container id, 1 on the host.
+const cgroups: Record<number, string> = {
+  1: '0::/user.slice\n',
+  2: '0::/system.slice/docker-' + 'ab'.repeat(32) + '.scope\n',
+  3: '0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1234_5678.slice\n',
+};
+
 describe('NDJSON lines', () => {
   for (const incremental of [false, true]) {
-    it(`template lines equal JSON.stringify for every record type (incremental ${incremental})`, () => {
-      const b = new RecordBuilder(bootClock(1.7e12), incremental);
-      for (let i = 0; i < 2000; i++) {
-        const kind = (['connect', 'accept', 'metrics', 'close', 'existing'] as const)[i % 5];
-        const r = b.build(kernelRecord(kind));
-        assert.equal(recordLine(r), JSON.stringify(r));
-        assertValidLine(recordLine(r));
-      }
-    });
+    for (const headerSize of [false, true]) {
+      it(`NdjsonSink lines equal JSON.stringify of the object records (incremental ${incremental}, -s ${headerSize})`, () => {
+        // Two builders with the same history: one writes bytes, one objects.
+        const resolver = () => new ContainerResolver((pid) => cgroups[(pid % 3) + 1]);
+        const a = new RecordBuilder(bootClock(1.7e12), incremental, resolver(), headerSize);
+        const b = new RecordBuilder(bootClock(1.7e12), incremental, resolver(), headerSize);
+        const bytes = new NdjsonSink();
+        const objects = new ObjectSink();
+        let text = '';
+        for (let i = 0; i < 3000; i++) {
+          const kind = (['connect', 'accept', 'metrics', 'close', 'existing'] as const)[i % 5];
+          const k = kernelRecord(kind);
+          if (i % 7 === 0) k.tsNs += 0.5e6; // duration_ms with fractions of every length
+          a.write(k, bytes);
+          b.write(k, objects);
+          if (i % 97 === 0) text += bytes.take().toString('utf8'); // batches: the buffer is reused
+        }
+        text += bytes.take().toString('utf8');
+        const lines = text.split('\n');
+        assert.equal(lines.pop(), '', 'every line ends with a newline');
+        const records = objects.take();
+        assert.equal(lines.length, 3000);
+        assert.equal(records.length, 3000);
+        for (let i = 0; i < lines.length; i++) {
+          assert.equal(lines[i], JSON.stringify(records[i]));
+          assertValidLine(lines[i]);
+        }
+        assert.ok(records.some((r) => 'container_id' in r), 'container fields were exercised');
+      });
+    }
   }
+
+  it('a limit keeps exactly the first records; objects (stats, lost) count too', () => {
+    const lost = { type: 'lost' as const, timestamp: '2026-01-01T00:00:00.000Z', records_lost: 3, connections_untracked: 0 };
+    const b = new RecordBuilder(bootClock(1.7e12), false);
+    const sink = new NdjsonSink(3);
+    sink.object(lost);
+    for (let i = 0; i < 5; i++) b.write(kernelRecord('connect'), sink);
+    sink.object(lost);
+    const lines = sink.take().toString().trimEnd().split('\n');
+    assert.equal(sink.count, 3);
+    assert.equal(lines.length, 3);
+    assert.equal(lines[0], JSON.stringify(lost));
+    for (const l of lines.slice(1)) assert.equal(JSON.parse(l).type, 'connect');
+  });
+
+  it('a buffer that must grow keeps what it holds', () => {
+    const b = new RecordBuilder(bootClock(1.7e12), false);
+    const sink = new NdjsonSink();
+    for (let i = 0; i < 20_000; i++) b.write(kernelRecord('close'), sink); // ~5 MB, the buffer starts at 1 MB
+    const lines = sink.take().toString().trimEnd().split('\n');
+    assert.equal(lines.length, 20_000);
+    for (const l of lines) assert.equal(JSON.parse(l).type, 'close');
+  });
 
   it('other records go through JSON.stringify; a batch is one line per record', () => {
     const lost = { type: 'lost' as const, timestamp: '2026-01-01T00:00:00.000Z', records_lost: 3, connections_untracked: 0 };

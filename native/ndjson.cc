@@ -1,0 +1,261 @@
+#include "ndjson.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <ctime>
+
+#include <linux/types.h>
+
+extern "C" {
+#include "nettracer.h"
+}
+
+namespace {
+
+constexpr uint64_t kMaxSafe = (1ull << 53) - 1;  // JS numbers are exact up to here
+constexpr size_t kRecordRoom = 1024;            // more than any line this encoder writes
+
+// The original's average header bytes per packet (-s), as in records.ts.
+constexpr uint64_t kHeaderIpv4 = 66;
+constexpr uint64_t kHeaderIpv6 = 77;
+
+uint64_t ContainerKey(uint64_t cgroup_id, uint32_t pid) {
+  // As ContainerResolver: without cgroup v2 every process has the root id.
+  return cgroup_id <= 1 ? (1ull << 63) | pid : cgroup_id;
+}
+
+bool V4Mapped(const uint8_t* a) {
+  for (int i = 0; i < 10; i++)
+    if (a[i]) return false;
+  return a[10] == 0xff && a[11] == 0xff;
+}
+
+char* Ipv4(char* p, const uint8_t* a) {
+  for (int i = 0; i < 4; i++) {
+    if (i) *p++ = '.';
+    p = std::to_chars(p, p + 3, a[i]).ptr;
+  }
+  return p;
+}
+
+// RFC 5952, exactly as address.ts's ipv6(): lower-case groups without
+// leading zeros, the first longest run (>= 2) of zero groups as "::".
+char* Ipv6(char* p, const uint8_t* a) {
+  uint16_t g[8];
+  for (int i = 0; i < 8; i++) g[i] = static_cast<uint16_t>(a[2 * i] << 8 | a[2 * i + 1]);
+  int best = -1, best_len = 0;
+  for (int i = 0; i < 8;) {
+    if (g[i]) {
+      i++;
+      continue;
+    }
+    int j = i;
+    while (j < 8 && g[j] == 0) j++;
+    if (j - i > best_len) {
+      best = i;
+      best_len = j - i;
+    }
+    i = j;
+  }
+  if (best_len < 2) best = -1;
+  for (int i = 0; i < 8; i++) {
+    if (i == best) {
+      *p++ = ':';
+      *p++ = ':';
+      i += best_len - 1;
+      continue;
+    }
+    if (i && i != best + best_len) *p++ = ':';
+    p = std::to_chars(p, p + 4, g[i], 16).ptr;
+  }
+  return p;
+}
+
+}  // namespace
+
+Napi::Function NdjsonEncoder::Define(Napi::Env env) {
+  return DefineClass(env, "NdjsonEncoder",
+                     {
+                         InstanceMethod("encode", &NdjsonEncoder::Encode),
+                         InstanceMethod("configure", &NdjsonEncoder::Configure),
+                         InstanceMethod("container", &NdjsonEncoder::Container),
+                     });
+}
+
+NdjsonEncoder::NdjsonEncoder(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NdjsonEncoder>(info) {
+  Configure(info);
+}
+
+Napi::Value NdjsonEncoder::Configure(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsObject()) {
+    throw Napi::TypeError::New(info.Env(), "configure({ bootToRealtimeMs, headerSize, incremental })");
+  }
+  Napi::Object o = info[0].As<Napi::Object>();
+  boot_to_realtime_ms_ = o.Get("bootToRealtimeMs").ToNumber().DoubleValue();
+  header_size_ = o.Get("headerSize").ToBoolean().Value();
+  incremental_ = o.Get("incremental").ToBoolean().Value();
+  ts_ms_ = INT64_MIN;
+  return info.Env().Undefined();
+}
+
+Napi::Value NdjsonEncoder::Container(const Napi::CallbackInfo& info) {
+  if (info.Length() < 3 || !info[2].IsString()) {
+    throw Napi::TypeError::New(info.Env(), "container(cgroupId, pid, fields)");
+  }
+  if (containers_.size() > 100000) containers_.clear();  // as ContainerResolver's cache
+  uint64_t cgroup = static_cast<uint64_t>(info[0].ToNumber().DoubleValue());
+  uint32_t pid = info[1].ToNumber().Uint32Value();
+  containers_[ContainerKey(cgroup, pid)] = info[2].As<Napi::String>().Utf8Value();
+  return info.Env().Undefined();
+}
+
+const std::string* NdjsonEncoder::ContainerFields(uint64_t cgroup_id, uint32_t pid) const {
+  auto it = containers_.find(ContainerKey(cgroup_id, pid));
+  return it == containers_.end() ? nullptr : &it->second;
+}
+
+Napi::Value NdjsonEncoder::Encode(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsBuffer()) throw Napi::TypeError::New(env, "encode(batch)");
+  Napi::Buffer<uint8_t> batch = info[0].As<Napi::Buffer<uint8_t>>();
+  size_t n = batch.Length() / NT_RECORD_SIZE;
+  std::vector<uint32_t> holes;
+  pos_ = 0;
+  out_.resize(n * 400 + kRecordRoom);
+  for (size_t i = 0; i < n; i++) {
+    if (out_.size() - pos_ < kRecordRoom) out_.resize(out_.size() * 2);
+    if (!EncodeOne(batch.Data() + i * NT_RECORD_SIZE)) {
+      holes.push_back(static_cast<uint32_t>(pos_));
+      holes.push_back(static_cast<uint32_t>(i));
+    }
+  }
+  Napi::Object r = Napi::Object::New(env);
+  r.Set("lines", Napi::Buffer<char>::Copy(env, out_.data(), pos_));
+  Napi::Uint32Array h = Napi::Uint32Array::New(env, holes.size());
+  if (!holes.empty()) memcpy(h.Data(), holes.data(), holes.size() * sizeof(uint32_t));
+  r.Set("holes", h);
+  return r;
+}
+
+// The wall-clock time of a CLOCK_BOOTTIME stamp, as bootClock() in
+// records.ts computes it (same double arithmetic) and Date#toISOString()
+// writes it. Formatted once per millisecond: records come in bursts.
+void NdjsonEncoder::Timestamp(uint64_t ts_ns) {
+  int64_t ms = static_cast<int64_t>(std::floor(static_cast<double>(ts_ns) / 1e6 + boot_to_realtime_ms_));
+  if (ms == ts_ms_) return;
+  ts_ms_ = ms;
+  time_t s = static_cast<time_t>(ms / 1000);
+  struct tm tm;
+  gmtime_r(&s, &tm);
+  snprintf(ts_, sizeof(ts_), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+           tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+}
+
+// One line; false (and nothing written) when JavaScript must write it.
+bool NdjsonEncoder::EncodeOne(const uint8_t* data) {
+  nt_record r;
+  memcpy(&r, data, sizeof(r));
+  // Kinds user space keeps state for, or that are not records of the stream.
+  if (r.kind < NT_CONNECT || r.kind > NT_METRICS) return false;
+  if (r.flags & NT_F_PREEXISTING) return false;  // direction and SYN byte known in JS only
+  if (incremental_ && (r.kind == NT_METRICS || r.kind == NT_CLOSE)) return false;  // deltas
+  if (r.direction != NT_DIR_OUT && r.direction != NT_DIR_IN) return false;
+  // JavaScript reads u64 stamps as doubles: do the same (they differ past 2^53 ns, 104 days of uptime).
+  const double duration_ns = static_cast<double>(r.ts_ns) - static_cast<double>(r.start_ns);
+  if (r.kind == NT_CLOSE && duration_ns < 0) return false;
+  const std::string* container = ContainerFields(r.cgroup_id, r.pid);
+  if (!container) return false;  // not resolved yet
+  uint64_t hdr = 0;
+  bool ipv4 = r.family == 4 || (V4Mapped(r.saddr) && V4Mapped(r.daddr));
+  if (header_size_) hdr = ipv4 ? kHeaderIpv4 : kHeaderIpv6;
+  uint64_t sent = r.bytes_sent + hdr * r.segs_out;
+  uint64_t received = r.bytes_received + hdr * r.segs_in;
+  if (r.id > kMaxSafe || sent > kMaxSafe || received > kMaxSafe) return false;
+
+  char* const start = out_.data() + pos_;
+  char* p = start;
+  auto lit = [&p](const char* s, size_t n) {
+    memcpy(p, s, n);
+    p += n;
+  };
+  auto num = [&p](uint64_t v) { p = std::to_chars(p, p + 20, v).ptr; };
+#define LIT(s) lit(s, sizeof(s) - 1)
+  switch (r.kind) {
+    case NT_CONNECT: LIT("{\"type\":\"connect\",\"timestamp\":\""); break;
+    case NT_ACCEPT: LIT("{\"type\":\"accept\",\"timestamp\":\""); break;
+    case NT_CLOSE: LIT("{\"type\":\"close\",\"timestamp\":\""); break;
+    default: LIT("{\"type\":\"metrics\",\"timestamp\":\""); break;
+  }
+  Timestamp(r.ts_ns);
+  lit(ts_, 24);
+  LIT("\",\"id\":");
+  num(r.id);
+  LIT(",\"pid\":");
+  num(r.pid);
+  LIT(",\"comm\":\"");
+  // comm.ts keeps printable ASCII as it is (JSON escapes " and \);
+  // anything else is comm.ts's to decide.
+  for (int i = 0; i < NT_COMM_LEN && r.comm[i]; i++) {
+    unsigned char c = static_cast<unsigned char>(r.comm[i]);
+    if (c < 0x20 || c > 0x7e) return false;
+    if (c == '"' || c == '\\') *p++ = '\\';
+    *p++ = static_cast<char>(c);
+  }
+  if (ipv4) {
+    const int at = r.family == 4 ? 0 : 12;
+    LIT("\",\"family\":\"ipv4\",\"saddr\":\"");
+    p = Ipv4(p, r.saddr + at);
+    LIT("\",\"sport\":");
+    num(r.sport);
+    LIT(",\"daddr\":\"");
+    p = Ipv4(p, r.daddr + at);
+  } else {
+    LIT("\",\"family\":\"ipv6\",\"saddr\":\"");
+    p = Ipv6(p, r.saddr);
+    LIT("\",\"sport\":");
+    num(r.sport);
+    LIT(",\"daddr\":\"");
+    p = Ipv6(p, r.daddr);
+  }
+  LIT("\",\"dport\":");
+  num(r.dport);
+  LIT(",\"netns\":");
+  num(r.netns);
+  if (r.direction == NT_DIR_OUT)
+    LIT(",\"direction\":\"outgoing\"");
+  else
+    LIT(",\"direction\":\"incoming\"");
+  lit(container->data(), container->size());
+  if (r.kind == NT_CLOSE || r.kind == NT_METRICS) {
+    LIT(",\"bytes_sent\":");
+    num(sent);
+    LIT(",\"bytes_received\":");
+    num(received);
+    LIT(",\"packets_sent\":");
+    num(r.segs_out);
+    LIT(",\"packets_received\":");
+    num(r.segs_in);
+    LIT(",\"packets_retransmitted\":");
+    num(r.total_retrans);
+    LIT(",\"rtt_us\":");
+    num(r.srtt_us);
+    LIT(",\"rtt_var_us\":");
+    num(r.rttvar_us);
+    if (r.kind == NT_METRICS) {
+      LIT(",\"incremental\":false");
+    } else {
+      // Math.round((ts - start) / 1e3) / 1e3, printed as JS prints numbers
+      // (shortest round trip, never an exponent in this range).
+      double us = duration_ns / 1e3;
+      double rounded = std::floor(us);
+      if (us - rounded >= 0.5) rounded += 1;
+      LIT(",\"duration_ms\":");
+      p = std::to_chars(p, p + 32, rounded / 1e3, std::chars_format::fixed).ptr;
+    }
+  }
+  LIT("}\n");
+#undef LIT
+  pos_ += static_cast<size_t>(p - start);
+  return true;
+}
