@@ -20,7 +20,7 @@ const BENCH = path.join(ROOT, 'bench');
 const BUILD = path.join(BENCH, '.build');
 const CHURN = path.join(BUILD, 'churn');
 const HOLD = path.join(BUILD, 'holdconns');
-const NETTRACER_PROGS = ['set_state', 'destroy_sock', 'sys_exit', 'send_length', 'recv_length', 'metrics'];
+const NETTRACER_PROGS = ['set_state', 'destroy_sock', 'send_length', 'recv_length', 'metrics'];
 
 // nettracer prints "attached ... tracing" just before it installs its SIGINT
 // handler: a SIGINT sent at once sometimes kills it (default action) instead
@@ -952,7 +952,7 @@ async function benchBpfStats(o) {
     restore();
   }
   console.log('  (run_cnt/run_time_ns deltas of the tracer\'s own programs; hooks fire for every process on the host,');
-  console.log('   so concurrent activity adds runs: sys_exit runs on every system call)');
+  console.log('   so concurrent activity adds runs)');
   note(`BPF time per connection: ${summary.map(([t, ns]) => `${t} ${fx(ns, 0)} ns`).join(', ')}`);
 }
 

@@ -2,15 +2,19 @@
 /* nettracer's kernel side: tracepoints only (kprobes and fentry are not
  * available on every kernel we run on).
  *
- *   inet_sock_set_state  connection life cycle: connect, established, close
- *   sys_exit             accept()/accept4() return: the PID of incoming connections
+ *   inet_sock_set_state  connection life cycle: connect, established, close; the
+ *                        owner of an incoming connection when it closes it
  *   sock_send_length     bytes the application wrote (one run per send call)
  *   sock_recv_length     bytes the application read  (one run per recv call)
  *   tcp_destroy_sock     safety net: nothing stays in the table after a socket dies
  *   iter/task_file       periodic metrics, run on demand from user space
  *
  * Nothing runs per packet: segment, retransmission and RTT counters are read
- * from struct tcp_sock when a record is made.
+ * from struct tcp_sock when a record is made. Nothing runs per system call
+ * either: an incoming connection's owner is the first process that sends,
+ * receives, closes or holds it (raw_syscalls:sys_exit would tell accept()'s
+ * caller, but makes every system call on the host slower: measured 1.25-1.55x
+ * on a syscall-bound process).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -30,19 +34,11 @@
 #define TCP_ESTABLISHED 1
 #define TCP_SYN_SENT 2
 #define TCP_SYN_RECV 3
+#define TCP_FIN_WAIT1 4
 #define TCP_CLOSE 7
 #define TCP_CLOSE_WAIT 8
+#define TCP_LAST_ACK 9
 #define TCP_LISTEN 10
-
-#if defined(__TARGET_ARCH_x86)
-#define NR_ACCEPT 43
-#define NR_ACCEPT4 288
-#elif defined(__TARGET_ARCH_arm64)
-#define NR_ACCEPT 202
-#define NR_ACCEPT4 242
-#else
-#error "set the accept syscall numbers for this architecture"
-#endif
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -82,22 +78,6 @@ struct {
 	__uint(max_entries, 4 << 20);
 } events SEC(".maps");
 
-/* Owners of connections in progress (connect() called, not yet established),
- * kept apart so the connection table only ever holds connections that passed
- * every filter: its insert failures are exact. LRU: never full. */
-struct owner {
-	__u32 pid;
-	char comm[NT_COMM_LEN];
-	__u64 cgroup_id;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u64);
-	__type(value, struct owner);
-} connecting SEC(".maps");
-
 /* Scratch for building a new entry: struct conn is too big for the stack budget
  * once records are copied around. */
 struct {
@@ -107,9 +87,11 @@ struct {
 	__type(value, struct conn);
 } scratch SEC(".maps");
 
+/* Socket fields are read with direct loads: every hook gets BTF-typed
+ * pointers, and a load costs far less than a bpf_probe_read_kernel() call. */
 static __always_inline bool is_tcp(const struct sock *sk)
 {
-	return BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP;
+	return sk->sk_protocol == IPPROTO_TCP;
 }
 
 static __always_inline bool loopback_addr(const struct nt_record *r)
@@ -131,20 +113,22 @@ static __always_inline bool loopback_addr(const struct nt_record *r)
  * (skc_num reads 0 once it is closing). */
 static __always_inline void read_tuple(const struct sock *sk, struct nt_record *r)
 {
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	const struct sock_common *skc = &sk->__sk_common;
 
-	if (family == AF_INET6) {
+	if (skc->skc_family == AF_INET6) {
 		r->family = 6;
-		BPF_CORE_READ_INTO(&r->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(&r->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+		for (int i = 0; i < 4; i++) {
+			((__u32 *)r->saddr)[i] = skc->skc_v6_rcv_saddr.in6_u.u6_addr32[i];
+			((__u32 *)r->daddr)[i] = skc->skc_v6_daddr.in6_u.u6_addr32[i];
+		}
 	} else {
 		r->family = 4;
-		BPF_CORE_READ_INTO((__u32 *)r->saddr, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO((__u32 *)r->daddr, sk, __sk_common.skc_daddr);
+		*(__u32 *)r->saddr = skc->skc_rcv_saddr;
+		*(__u32 *)r->daddr = skc->skc_daddr;
 	}
-	r->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	r->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	r->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	r->sport = skc->skc_num;
+	r->dport = bpf_ntohs(skc->skc_dport);
+	r->netns = skc->skc_net.net->ns.inum;
 }
 
 static __always_inline bool v4_mapped(const __u8 *a)
@@ -179,12 +163,12 @@ static __always_inline bool in_cidr(const __u8 *a, __u8 family)
 }
 
 /* Filters on the connection itself (tuple, namespace), applied as soon as the
- * tuple is known: what is filtered out is never tracked. */
-static __always_inline bool conn_filtered(const struct nt_record *r)
+ * tuple is known: what is filtered out is never tracked. At connect() the
+ * local port is not chosen yet (and the local address may not be): `early`
+ * leaves the port and address filters to ESTABLISHED. */
+static __always_inline bool conn_filtered(const struct nt_record *r, bool early)
 {
 	if (filters.loopback && loopback_addr(r))
-		return true;
-	if (filters.port && r->sport != filters.port - 1 && r->dport != filters.port - 1)
 		return true;
 	if (filters.netns && r->netns != filters.netns)
 		return true;
@@ -193,6 +177,10 @@ static __always_inline bool conn_filtered(const struct nt_record *r)
 		if (fam != filters.family)
 			return true;
 	}
+	if (early)
+		return false;
+	if (filters.port && r->sport != filters.port - 1 && r->dport != filters.port - 1)
+		return true;
 	if (filters.addr_on && !in_cidr(r->saddr, r->family) && !in_cidr(r->daddr, r->family))
 		return true;
 	return false;
@@ -215,22 +203,24 @@ static __always_inline bool owner_filtered(__u32 pid, const char *comm)
 }
 
 /* Counters as TCP_INFO reports them. */
-static __always_inline void read_counters(const struct sock *sk, struct nt_record *r)
+static __always_inline void read_counters(struct sock *sk, struct nt_record *r)
 {
-	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+	const struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
 
-	r->segs_out = BPF_CORE_READ(tp, segs_out);
-	r->segs_in = BPF_CORE_READ(tp, segs_in);
-	r->total_retrans = BPF_CORE_READ(tp, total_retrans);
-	r->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
-	r->rttvar_us = BPF_CORE_READ(tp, mdev_us) >> 2;
+	if (!tp)
+		return;
+	r->segs_out = tp->segs_out;
+	r->segs_in = tp->segs_in;
+	r->total_retrans = tp->total_retrans;
+	r->srtt_us = tp->srtt_us >> 3;
+	r->rttvar_us = tp->mdev_us >> 2;
 	if (!io_hooks) {
 		/* Without the per-call hooks: acknowledged payload (an active
 		 * open's SYN counts as one acknowledged byte) and in-order
 		 * received bytes. */
-		__u64 acked = BPF_CORE_READ(tp, bytes_acked);
+		__u64 acked = tp->bytes_acked;
 		r->bytes_sent = acked && r->direction == NT_DIR_OUT ? acked - 1 : acked;
-		r->bytes_received = BPF_CORE_READ(tp, bytes_received);
+		r->bytes_received = tp->bytes_received;
 	}
 }
 
@@ -272,7 +262,9 @@ static __always_inline struct conn *new_conn(void)
 	return c;
 }
 
-static __always_inline bool insert(__u64 key, struct conn *c)
+/* counted: a failure is reported (connections_untracked); an insert at
+ * connect() is retried at ESTABLISHED, where it counts. */
+static __always_inline bool insert(__u64 key, struct conn *c, bool counted)
 {
 	long err = bpf_map_update_elem(&conns, &key, c, BPF_NOEXIST);
 
@@ -284,7 +276,8 @@ static __always_inline bool insert(__u64 key, struct conn *c)
 			return true;
 	}
 	if (err) {
-		__sync_fetch_and_add(&counters.insert_failed, 1);
+		if (counted)
+			__sync_fetch_and_add(&counters.insert_failed, 1);
 		return false;
 	}
 	__sync_fetch_and_add(&counters.tracked, 1);
@@ -298,65 +291,68 @@ static __always_inline void forget(__u64 key)
 }
 
 /* The process calling connect() is current when the socket leaves CLOSE for
- * SYN_SENT: remember it; the tuple is complete only at ESTABLISHED. */
-static __always_inline void on_syn_sent(const struct sock *sk)
+ * SYN_SENT: track the connection from here, with its owner; the tuple is
+ * complete (local port chosen) only at ESTABLISHED. */
+static __always_inline void on_syn_sent(struct sock *sk)
 {
-	struct owner o = {};
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
 
-	o.pid = bpf_get_current_pid_tgid() >> 32;
-	if (filters.pid && o.pid != filters.pid)
+	if (filters.pid && pid != filters.pid)
 		return;
-	bpf_get_current_comm(&o.comm, sizeof(o.comm));
-	if (owner_filtered(o.pid, o.comm))
+	struct conn *c = new_conn();
+	if (!c)
 		return;
-	o.cgroup_id = bpf_get_current_cgroup_id();
-	__u64 key = (__u64)sk;
-	bpf_map_update_elem(&connecting, &key, &o, BPF_ANY);
+	c->rec.pid = pid;
+	bpf_get_current_comm(&c->rec.comm, sizeof(c->rec.comm));
+	if (owner_filtered(pid, c->rec.comm))
+		return;
+	read_tuple(sk, &c->rec);
+	if (conn_filtered(&c->rec, true))
+		return;
+	c->rec.cgroup_id = bpf_get_current_cgroup_id();
+	c->rec.direction = NT_DIR_OUT;
+	c->rec.flags = NT_F_ANNOUNCED; /* the owner is known: the connect record follows at ESTABLISHED */
+	insert((__u64)sk, c, false);
 }
 
 static __always_inline void on_established(struct sock *sk, int oldstate)
 {
 	__u64 key = (__u64)sk;
-	struct owner *o = NULL;
 
 	if (oldstate == TCP_SYN_SENT) {
-		o = bpf_map_lookup_elem(&connecting, &key);
-		if (!o && (filters.pid || filters.comm_on))
+		struct conn *t = bpf_map_lookup_elem(&conns, &key);
+		if (t && !t->rec.id) {
+			/* Tracked since connect(): complete it in place. */
+			read_tuple(sk, &t->rec);
+			if (conn_filtered(&t->rec, false)) {
+				forget(key);
+				return;
+			}
+			t->rec.id = bpf_get_socket_cookie(sk);
+			t->rec.start_ns = bpf_ktime_get_boot_ns();
+			read_counters(sk, &t->rec);
+			emit(t, NT_CONNECT);
+			return;
+		}
+		if (filters.pid || filters.comm_on)
 			return; /* filtered at connect(), or unknown and cannot be matched */
 	} else if (oldstate != TCP_SYN_RECV) {
 		return;
 	}
+	/* Passive open (in softirq: current is not the owner), or a connect()
+	 * that began before tracing started (or found the table full): the
+	 * owner is whoever first sends, receives, closes or holds it in a
+	 * metrics walk. */
 	struct conn *c = new_conn();
 	if (!c)
 		return;
 	read_tuple(sk, &c->rec);
-	if (conn_filtered(&c->rec)) {
-		bpf_map_delete_elem(&connecting, &key);
+	if (conn_filtered(&c->rec, false))
 		return;
-	}
 	c->rec.id = bpf_get_socket_cookie(sk);
 	c->rec.start_ns = bpf_ktime_get_boot_ns();
-	if (oldstate == TCP_SYN_RECV) {
-		/* Passive open, in softirq: current is not the owner. The accept
-		 * record waits for accept() to return (sys_exit) or the first
-		 * send/recv. */
-		c->rec.direction = NT_DIR_IN;
-		insert(key, c);
-		return;
-	}
-	c->rec.direction = NT_DIR_OUT;
-	if (o) {
-		c->rec.pid = o->pid;
-		__builtin_memcpy(c->rec.comm, o->comm, sizeof(c->rec.comm));
-		c->rec.cgroup_id = o->cgroup_id;
-		c->rec.flags = NT_F_ANNOUNCED;
-		bpf_map_delete_elem(&connecting, &key);
-	}
-	/* Without an owner (connect() began before tracing started), the owner
-	 * is whoever first sends or receives on it. */
-	read_counters(sk, &c->rec);
-	if (insert(key, c) && (c->rec.flags & NT_F_ANNOUNCED))
-		emit(c, NT_CONNECT);
+	c->rec.direction = oldstate == TCP_SYN_RECV ? NT_DIR_IN : NT_DIR_OUT;
+	insert(key, c, true);
 }
 
 /* The final record of a connection end: counters are still intact at CLOSE
@@ -366,7 +362,6 @@ static __always_inline void finish(struct sock *sk)
 	__u64 key = (__u64)sk;
 	struct conn *c = bpf_map_lookup_elem(&conns, &key);
 
-	bpf_map_delete_elem(&connecting, &key); /* a connect() that failed */
 	if (!c)
 		return;
 	if (c->rec.id) { /* established at some point */
@@ -387,29 +382,9 @@ static __always_inline void finish(struct sock *sk)
 	forget(key);
 }
 
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(set_state, struct sock *sk, int oldstate, int newstate)
-{
-	if (!is_tcp(sk))
-		return 0;
-	if (newstate == TCP_SYN_SENT)
-		on_syn_sent(sk);
-	else if (newstate == TCP_ESTABLISHED)
-		on_established(sk, oldstate);
-	else if (newstate == TCP_CLOSE)
-		finish(sk);
-	return 0;
-}
-
-SEC("tp_btf/tcp_destroy_sock")
-int BPF_PROG(destroy_sock, struct sock *sk)
-{
-	finish(sk);
-	return 0;
-}
-
 /* A connection without an owner (incoming, or outgoing from before we
- * started) gets one the first time a process touches it. */
+ * started) gets one the first time a process touches it: it sends or
+ * receives, it closes, or a metrics walk finds it in the process's files. */
 static __always_inline void claim(struct conn *c)
 {
 	if (c->rec.flags & NT_F_ANNOUNCED)
@@ -425,32 +400,37 @@ static __always_inline void claim(struct conn *c)
 	emit(c, c->rec.direction == NT_DIR_OUT ? NT_CONNECT : NT_ACCEPT);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+/* close() and shutdown() move a connection to FIN_WAIT1 or LAST_ACK in the
+ * context of the calling process: the owner, if nobody claimed it yet. */
+static __always_inline void on_close_call(struct sock *sk)
 {
-	if (ret < 0)
-		return 0;
-	long nr = BPF_CORE_READ(regs, orig_ax);
-	if (nr != NR_ACCEPT && nr != NR_ACCEPT4)
-		return 0;
-
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	if (!fdt || ret >= BPF_CORE_READ(fdt, max_fds))
-		return 0;
-	struct file **fds = BPF_CORE_READ(fdt, fd);
-	struct file *file = NULL;
-	bpf_probe_read_kernel(&file, sizeof(file), &fds[ret]);
-	if (!file)
-		return 0;
-	umode_t mode = BPF_CORE_READ(file, f_inode, i_mode);
-	if ((mode & S_IFMT) != S_IFSOCK)
-		return 0;
-	struct socket *sock = BPF_CORE_READ(file, private_data);
-	__u64 key = (__u64)BPF_CORE_READ(sock, sk);
+	__u64 key = (__u64)sk;
 	struct conn *c = bpf_map_lookup_elem(&conns, &key);
-	if (c)
+
+	if (c && c->rec.id)
 		claim(c);
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(set_state, struct sock *sk, int oldstate, int newstate)
+{
+	if (!is_tcp(sk))
+		return 0;
+	if (newstate == TCP_SYN_SENT)
+		on_syn_sent(sk);
+	else if (newstate == TCP_ESTABLISHED)
+		on_established(sk, oldstate);
+	else if (newstate == TCP_CLOSE)
+		finish(sk);
+	else if (newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK)
+		on_close_call(sk);
+	return 0;
+}
+
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(destroy_sock, struct sock *sk)
+{
+	finish(sk);
 	return 0;
 }
 
@@ -467,7 +447,7 @@ static __always_inline void count_io(struct sock *sk, int ret, bool sent)
 	else
 		__sync_fetch_and_add(&c->rec.bytes_received, ret);
 	if (!(c->rec.flags & NT_F_ANNOUNCED))
-		claim(c); /* accepted by a path sys_exit does not see (io_uring) */
+		claim(c);
 }
 
 SEC("tp_btf/sock_send_length")
@@ -512,7 +492,7 @@ static __always_inline void discover(struct bpf_iter__task_file *ctx, struct soc
 		return;
 	c->rec.pid = BPF_CORE_READ(task, tgid);
 	BPF_CORE_READ_STR_INTO(&c->rec.comm, task, comm);
-	if (conn_filtered(&c->rec) || owner_filtered(c->rec.pid, c->rec.comm))
+	if (conn_filtered(&c->rec, false) || owner_filtered(c->rec.pid, c->rec.comm))
 		return;
 	c->rec.cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
 	c->rec.id = bpf_get_socket_cookie(sk);
@@ -526,7 +506,7 @@ static __always_inline void discover(struct bpf_iter__task_file *ctx, struct soc
 	c->rec.bytes_sent = BPF_CORE_READ((struct tcp_sock *)sk, bytes_acked);
 	c->rec.bytes_received = BPF_CORE_READ((struct tcp_sock *)sk, bytes_received);
 	__u64 key = (__u64)sk;
-	if (!insert(key, c))
+	if (!insert(key, c, true))
 		return;
 	c->rec.kind = NT_EXISTING;
 	c->rec.ts_ns = c->rec.start_ns;
@@ -534,6 +514,37 @@ static __always_inline void discover(struct bpf_iter__task_file *ctx, struct soc
 	 * the next read: undo, so that run finds it anew. */
 	if (bpf_seq_write(ctx->meta->seq, &c->rec, sizeof(c->rec)))
 		forget(key);
+}
+
+/* An unclaimed connection found in a process's files: that process owns
+ * it. Its connect/accept record goes to the walk's output, before its first
+ * metrics record. */
+static __always_inline bool claim_in_walk(struct bpf_iter__task_file *ctx, struct conn *c)
+{
+	struct task_struct *task = ctx->task;
+	struct nt_record r;
+
+	if (!task)
+		return false;
+	__builtin_memcpy(&r, &c->rec, sizeof(r));
+	r.pid = task->tgid;
+	bpf_probe_read_kernel_str(&r.comm, sizeof(r.comm), task->comm);
+	if (owner_filtered(r.pid, r.comm)) {
+		c->rec.flags |= NT_F_ANNOUNCED | NT_F_PID_UNKNOWN;
+		c->rec.id = 0; /* not the process asked for: stop following it */
+		return false;
+	}
+	r.cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+	r.flags |= NT_F_ANNOUNCED;
+	r.kind = r.direction == NT_DIR_OUT ? NT_CONNECT : NT_ACCEPT;
+	r.ts_ns = bpf_ktime_get_boot_ns();
+	if (bpf_seq_write(ctx->meta->seq, &r, sizeof(r)))
+		return false; /* the kernel runs us again for this file */
+	c->rec.pid = r.pid;
+	__builtin_memcpy(c->rec.comm, r.comm, sizeof(r.comm));
+	c->rec.cgroup_id = r.cgroup_id;
+	c->rec.flags |= NT_F_ANNOUNCED;
+	return true;
 }
 
 /* Metrics walk: every open file of every process; each tracked socket once
@@ -558,16 +569,25 @@ int metrics(struct bpf_iter__task_file *ctx)
 			discover(ctx, sk);
 		return 0;
 	}
-	if (!(c->rec.flags & NT_F_ANNOUNCED) || !c->rec.id || c->gen == iter_gen)
+	if (!c->rec.id || c->gen == iter_gen)
 		return 0;
+	bool claimed = false;
+	if (!(c->rec.flags & NT_F_ANNOUNCED)) {
+		claimed = claim_in_walk(ctx, c);
+		if (!claimed)
+			return 0;
+	}
 	struct nt_record r;
 	__builtin_memcpy(&r, &c->rec, sizeof(r));
 	read_counters(sk, &r);
 	r.kind = NT_METRICS;
 	r.ts_ns = bpf_ktime_get_boot_ns();
 	/* Reported once per walk; a write that did not fit is retried by the
-	 * kernel on the next read, so only a written record counts. */
+	 * kernel on the next read (this run's output is dropped, the claim
+	 * too), so only a written record counts. */
 	if (bpf_seq_write(ctx->meta->seq, &r, sizeof(r)) == 0)
 		c->gen = iter_gen;
+	else if (claimed)
+		c->rec.flags &= ~NT_F_ANNOUNCED;
 	return 0;
 }

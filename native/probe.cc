@@ -35,7 +35,6 @@ KernelOffer ProbeKernel() {
   k.set_state = HasTracepoint(vmlinux, "inet_sock_set_state");
   k.send_length = HasTracepoint(vmlinux, "sock_send_length");
   k.recv_length = HasTracepoint(vmlinux, "sock_recv_length");
-  k.sys_exit = HasTracepoint(vmlinux, "sys_exit");
   k.destroy_sock = HasTracepoint(vmlinux, "tcp_destroy_sock");
   k.iter_task_file = btf__find_by_name_kind(vmlinux, "bpf_iter__task_file", BTF_KIND_STRUCT) > 0;
   btf__free(vmlinux);
@@ -52,7 +51,6 @@ Napi::Value Probe(const Napi::CallbackInfo& info) {
   tp.Set("sock:inet_sock_set_state", k.set_state);
   tp.Set("sock:sock_send_length", k.send_length);
   tp.Set("sock:sock_recv_length", k.recv_length);
-  tp.Set("raw_syscalls:sys_exit", k.sys_exit);
   tp.Set("tcp:tcp_destroy_sock", k.destroy_sock);
   o.Set("tracepoints", tp);
   o.Set("iterTaskFile", k.iter_task_file);

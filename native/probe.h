@@ -11,7 +11,6 @@ struct KernelOffer {
   bool set_state = false;     // sock:inet_sock_set_state
   bool send_length = false;   // sock:sock_send_length
   bool recv_length = false;   // sock:sock_recv_length
-  bool sys_exit = false;      // raw_syscalls:sys_exit
   bool destroy_sock = false;  // tcp:tcp_destroy_sock
   bool iter_task_file = false;  // BPF iterator over open files
 };

@@ -139,7 +139,6 @@ Tracer::Tracer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tracer>(info) 
     throw Fail(env, "ENOHOOK", "this kernel has no task_file BPF iterator (Linux 5.8 or later is needed)");
   }
   bool has_io = k.send_length && k.recv_length;
-  bool has_sys_exit = k.sys_exit;
   bool has_destroy = k.destroy_sock;
 
   // The verifier gives up with EAGAIN when a signal arrives while it works
@@ -177,7 +176,6 @@ Tracer::Tracer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tracer>(info) 
     skel_->rodata->wakeup_bytes = poll_ms_ ? ring_bytes / 8 : 0;
     bpf_program__set_autoload(skel_->progs.send_length, has_io);
     bpf_program__set_autoload(skel_->progs.recv_length, has_io);
-    bpf_program__set_autoload(skel_->progs.sys_exit, has_sys_exit);
     bpf_program__set_autoload(skel_->progs.destroy_sock, has_destroy);
     // Signals wait while the verifier runs (delivered right after), so a
     // profiler's SIGPROF cannot interrupt it; EAGAIN is retried regardless.
@@ -211,7 +209,6 @@ Tracer::Tracer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tracer>(info) 
       {skel_->progs.set_state, &skel_->links.set_state, "tp_btf/inet_sock_set_state", true},
       {skel_->progs.destroy_sock, &skel_->links.destroy_sock, "tp_btf/tcp_destroy_sock",
        has_destroy},
-      {skel_->progs.sys_exit, &skel_->links.sys_exit, "tp_btf/sys_exit", has_sys_exit},
       {skel_->progs.send_length, &skel_->links.send_length, "tp_btf/sock_send_length", has_io},
       {skel_->progs.recv_length, &skel_->links.recv_length, "tp_btf/sock_recv_length", has_io},
   };

@@ -42,8 +42,7 @@ interface Probe {
 const TRACEPOINTS: { name: string; hook: string; required: boolean; without: string }[] = [
   { name: 'sock:inet_sock_set_state', hook: 'tp_btf/inet_sock_set_state', required: true, without: 'no connection life cycle: Linux 4.16 or later is needed' },
   { name: 'tcp:tcp_destroy_sock', hook: 'tp_btf/tcp_destroy_sock', required: false, without: 'a socket freed without passing through CLOSE leaves its entry until the table is full' },
-  { name: 'raw_syscalls:sys_exit', hook: 'tp_btf/sys_exit', required: false, without: 'incoming connections get their PID at the first send/recv instead of at accept()' },
-  { name: 'sock:sock_send_length', hook: 'tp_btf/sock_send_length', required: false, without: 'bytes come from TCP counters (acknowledged and received bytes) instead of the application\'s calls (Linux 6.3+ has it)' },
+  { name: 'sock:sock_send_length', hook: 'tp_btf/sock_send_length', required: false, without: 'bytes come from TCP counters (acknowledged and received bytes) instead of the application\'s calls, and an accepted connection gets its owner when it closes or at the next metrics walk rather than at its first send (Linux 6.3+ has it)' },
   { name: 'sock:sock_recv_length', hook: 'tp_btf/sock_recv_length', required: false, without: 'bytes come from TCP counters instead of the application\'s calls (Linux 6.3+ has it)' },
 ];
 

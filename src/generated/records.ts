@@ -17,7 +17,7 @@ export interface ConnectRecord {
    */
   id: number;
   /**
-   * Process id (thread-group id) of the owner: for outgoing connections the process that called connect(), for incoming ones the process that accepted it (for one that was open before tracing started and connecting when it did, the first process that sent or received on it). 0 only when a connection closed before any process accepted or used it.
+   * Process id (thread-group id) of the owner: for outgoing connections the process that called connect(), for incoming ones the process that accepted it, known when it first sends, receives, closes or holds it in a metrics walk (for one that was open before tracing started and connecting when it did, the same). 0 only when a connection closed before any process accepted or used it.
    */
   pid: number;
   /**
@@ -71,7 +71,7 @@ export interface ConnectRecord {
 }
 
 /**
- * An incoming connection became established and a process accepted it (made when accept() returns, so pid is the accepting process). A connection that closes before anyone accepts it gets an accept record with pid 0 just before its close record.
+ * An incoming connection became established and a process took it over: made when the process that accepted it first sends, receives, closes or shuts it down, or at the next metrics walk if it holds it idle, whichever comes first (nettracer hooks no system call: a hook on accept()'s return would slow every system call on the host), so pid is that process. A connection that closes before anyone accepts it gets an accept record with pid 0 just before its close record.
  */
 export interface AcceptRecord {
   /**
@@ -87,7 +87,7 @@ export interface AcceptRecord {
    */
   id: number;
   /**
-   * Process id (thread-group id) of the owner: for outgoing connections the process that called connect(), for incoming ones the process that accepted it (for one that was open before tracing started and connecting when it did, the first process that sent or received on it). 0 only when a connection closed before any process accepted or used it.
+   * Process id (thread-group id) of the owner: for outgoing connections the process that called connect(), for incoming ones the process that accepted it, known when it first sends, receives, closes or holds it in a metrics walk (for one that was open before tracing started and connecting when it did, the same). 0 only when a connection closed before any process accepted or used it.
    */
   pid: number;
   /**
@@ -157,7 +157,7 @@ export interface ExistingRecord {
    */
   id: number;
   /**
-   * Process id (thread-group id) of the owner: for outgoing connections the process that called connect(), for incoming ones the process that accepted it (for one that was open before tracing started and connecting when it did, the first process that sent or received on it). 0 only when a connection closed before any process accepted or used it.
+   * Process id (thread-group id) of the owner: for outgoing connections the process that called connect(), for incoming ones the process that accepted it, known when it first sends, receives, closes or holds it in a metrics walk (for one that was open before tracing started and connecting when it did, the same). 0 only when a connection closed before any process accepted or used it.
    */
   pid: number;
   /**
@@ -255,7 +255,7 @@ export interface MetricsRecord {
    */
   id: number;
   /**
-   * Process id (thread-group id) of the owner: for outgoing connections the process that called connect(), for incoming ones the process that accepted it (for one that was open before tracing started and connecting when it did, the first process that sent or received on it). 0 only when a connection closed before any process accepted or used it.
+   * Process id (thread-group id) of the owner: for outgoing connections the process that called connect(), for incoming ones the process that accepted it, known when it first sends, receives, closes or holds it in a metrics walk (for one that was open before tracing started and connecting when it did, the same). 0 only when a connection closed before any process accepted or used it.
    */
   pid: number;
   /**
@@ -357,7 +357,7 @@ export interface CloseRecord {
    */
   id: number;
   /**
-   * Process id (thread-group id) of the owner: for outgoing connections the process that called connect(), for incoming ones the process that accepted it (for one that was open before tracing started and connecting when it did, the first process that sent or received on it). 0 only when a connection closed before any process accepted or used it.
+   * Process id (thread-group id) of the owner: for outgoing connections the process that called connect(), for incoming ones the process that accepted it, known when it first sends, receives, closes or holds it in a metrics walk (for one that was open before tracing started and connecting when it did, the same). 0 only when a connection closed before any process accepted or used it.
    */
   pid: number;
   /**
