@@ -15,6 +15,7 @@ namespace {
 
 constexpr uint64_t kMaxSafe = (1ull << 53) - 1;  // JS numbers are exact up to here
 constexpr size_t kRecordRoom = 1024;            // more than any line this encoder writes
+constexpr uint32_t kStopEnd = 0, kStopHole = 1, kStopRoom = 2;
 
 // The original's average header bytes per packet (-s), as in records.ts.
 constexpr uint64_t kHeaderIpv4 = 66;
@@ -77,7 +78,7 @@ char* Ipv6(char* p, const uint8_t* a) {
 Napi::Function NdjsonEncoder::Define(Napi::Env env) {
   return DefineClass(env, "NdjsonEncoder",
                      {
-                         InstanceMethod("encode", &NdjsonEncoder::Encode),
+                         InstanceMethod("encodeInto", &NdjsonEncoder::EncodeInto),
                          InstanceMethod("configure", &NdjsonEncoder::Configure),
                          InstanceMethod("container", &NdjsonEncoder::Container),
                      });
@@ -115,26 +116,37 @@ const std::string* NdjsonEncoder::ContainerFields(uint64_t cgroup_id, uint32_t p
   return it == containers_.end() ? nullptr : &it->second;
 }
 
-Napi::Value NdjsonEncoder::Encode(const Napi::CallbackInfo& info) {
+Napi::Value NdjsonEncoder::EncodeInto(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsBuffer()) throw Napi::TypeError::New(env, "encode(batch)");
-  Napi::Buffer<uint8_t> batch = info[0].As<Napi::Buffer<uint8_t>>();
-  size_t n = batch.Length() / NT_RECORD_SIZE;
-  std::vector<uint32_t> holes;
-  pos_ = 0;
-  out_.resize(n * 400 + kRecordRoom);
-  for (size_t i = 0; i < n; i++) {
-    if (out_.size() - pos_ < kRecordRoom) out_.resize(out_.size() * 2);
-    if (!EncodeOne(batch.Data() + i * NT_RECORD_SIZE)) {
-      holes.push_back(static_cast<uint32_t>(pos_));
-      holes.push_back(static_cast<uint32_t>(i));
-    }
+  if (info.Length() < 4 || !info[0].IsBuffer() || !info[2].IsTypedArray()) {
+    throw Napi::TypeError::New(env, "encodeInto(batch, first, target, offset)");
   }
-  Napi::Object r = Napi::Object::New(env);
-  r.Set("lines", Napi::Buffer<char>::Copy(env, out_.data(), pos_));
-  Napi::Uint32Array h = Napi::Uint32Array::New(env, holes.size());
-  if (!holes.empty()) memcpy(h.Data(), holes.data(), holes.size() * sizeof(uint32_t));
-  r.Set("holes", h);
+  Napi::Buffer<uint8_t> batch = info[0].As<Napi::Buffer<uint8_t>>();
+  Napi::Uint8Array target = info[2].As<Napi::Uint8Array>();
+  size_t n = batch.Length() / NT_RECORD_SIZE;
+  size_t i = info[1].ToNumber().Uint32Value();
+  size_t offset = info[3].ToNumber().Uint32Value();
+  if (offset > target.ByteLength()) throw Napi::RangeError::New(env, "offset past the end of target");
+  char* const begin = reinterpret_cast<char*>(target.Data()) + offset;
+  char* const end = reinterpret_cast<char*>(target.Data()) + target.ByteLength();
+  char* p = begin;
+  uint32_t stop = kStopEnd;
+  for (; i < n; i++) {
+    if (end - p < static_cast<ptrdiff_t>(kRecordRoom)) {
+      stop = kStopRoom;
+      break;
+    }
+    char* next = EncodeOne(batch.Data() + i * NT_RECORD_SIZE, p);
+    if (!next) {
+      stop = kStopHole;
+      break;
+    }
+    p = next;
+  }
+  Napi::Array r = Napi::Array::New(env, 3);
+  r.Set(0u, static_cast<double>(i));
+  r.Set(1u, static_cast<double>(p - begin));
+  r.Set(2u, stop);
   return r;
 }
 
@@ -152,29 +164,28 @@ void NdjsonEncoder::Timestamp(uint64_t ts_ns) {
            tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
 }
 
-// One line; false (and nothing written) when JavaScript must write it.
-bool NdjsonEncoder::EncodeOne(const uint8_t* data) {
+// One line at p (kRecordRoom bytes at least); returns its end, or nullptr
+// when JavaScript must write it.
+char* NdjsonEncoder::EncodeOne(const uint8_t* data, char* p) {
   nt_record r;
   memcpy(&r, data, sizeof(r));
   // Kinds user space keeps state for, or that are not records of the stream.
-  if (r.kind < NT_CONNECT || r.kind > NT_METRICS) return false;
-  if (r.flags & NT_F_PREEXISTING) return false;  // direction and SYN byte known in JS only
-  if (incremental_ && (r.kind == NT_METRICS || r.kind == NT_CLOSE)) return false;  // deltas
-  if (r.direction != NT_DIR_OUT && r.direction != NT_DIR_IN) return false;
+  if (r.kind < NT_CONNECT || r.kind > NT_METRICS) return nullptr;
+  if (r.flags & NT_F_PREEXISTING) return nullptr;  // direction and SYN byte known in JS only
+  if (incremental_ && (r.kind == NT_METRICS || r.kind == NT_CLOSE)) return nullptr;  // deltas
+  if (r.direction != NT_DIR_OUT && r.direction != NT_DIR_IN) return nullptr;
   // JavaScript reads u64 stamps as doubles: do the same (they differ past 2^53 ns, 104 days of uptime).
   const double duration_ns = static_cast<double>(r.ts_ns) - static_cast<double>(r.start_ns);
-  if (r.kind == NT_CLOSE && duration_ns < 0) return false;
+  if (r.kind == NT_CLOSE && duration_ns < 0) return nullptr;
   const std::string* container = ContainerFields(r.cgroup_id, r.pid);
-  if (!container) return false;  // not resolved yet
+  if (!container) return nullptr;  // not resolved yet
   uint64_t hdr = 0;
   bool ipv4 = r.family == 4 || (V4Mapped(r.saddr) && V4Mapped(r.daddr));
   if (header_size_) hdr = ipv4 ? kHeaderIpv4 : kHeaderIpv6;
   uint64_t sent = r.bytes_sent + hdr * r.segs_out;
   uint64_t received = r.bytes_received + hdr * r.segs_in;
-  if (r.id > kMaxSafe || sent > kMaxSafe || received > kMaxSafe) return false;
+  if (r.id > kMaxSafe || sent > kMaxSafe || received > kMaxSafe) return nullptr;
 
-  char* const start = out_.data() + pos_;
-  char* p = start;
   auto lit = [&p](const char* s, size_t n) {
     memcpy(p, s, n);
     p += n;
@@ -198,7 +209,7 @@ bool NdjsonEncoder::EncodeOne(const uint8_t* data) {
   // anything else is comm.ts's to decide.
   for (int i = 0; i < NT_COMM_LEN && r.comm[i]; i++) {
     unsigned char c = static_cast<unsigned char>(r.comm[i]);
-    if (c < 0x20 || c > 0x7e) return false;
+    if (c < 0x20 || c > 0x7e) return nullptr;
     if (c == '"' || c == '\\') *p++ = '\\';
     *p++ = static_cast<char>(c);
   }
@@ -256,6 +267,5 @@ bool NdjsonEncoder::EncodeOne(const uint8_t* data) {
   }
   LIT("}\n");
 #undef LIT
-  pos_ += static_cast<size_t>(p - start);
-  return true;
+  return p;
 }

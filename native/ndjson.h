@@ -4,7 +4,7 @@
 // faster. It is the hot path of `trace` with NDJSON output, and nothing
 // else: records that need user-space state (connections found at start,
 // --incremental deltas, an unknown cgroup, a process name that is not
-// printable ASCII, numbers past 2^53) are left to JavaScript as "holes".
+// printable ASCII, numbers past 2^53) are left to JavaScript ("holes").
 // test/unit/native-ndjson.test.ts proves both paths write the same bytes.
 #pragma once
 
@@ -21,16 +21,19 @@ class NdjsonEncoder : public Napi::ObjectWrap<NdjsonEncoder> {
   explicit NdjsonEncoder(const Napi::CallbackInfo& info);
 
  private:
-  // encode(batch) -> { lines: Buffer, holes: Uint32Array }: holes holds
-  // pairs (byte offset in lines, record index in batch), in order.
-  Napi::Value Encode(const Napi::CallbackInfo& info);
+  // encodeInto(batch, first, target, offset) -> [next, bytes, stop]:
+  // writes the lines of records first.. into target from offset (no copy,
+  // no allocation) and stops at the end of the batch (stop 0), at a record
+  // JavaScript must write (1: next is its index), or when target has less
+  // than a line's room left (2).
+  Napi::Value EncodeInto(const Napi::CallbackInfo& info);
   // configure({ bootToRealtimeMs, headerSize, incremental })
   Napi::Value Configure(const Napi::CallbackInfo& info);
   // container(cgroupId, pid, fields): what follows "direction" for this
   // owner ("" on the host), as the TypeScript path writes it.
   Napi::Value Container(const Napi::CallbackInfo& info);
 
-  bool EncodeOne(const uint8_t* rec);
+  char* EncodeOne(const uint8_t* rec, char* p);
   void Timestamp(uint64_t ts_ns);
   const std::string* ContainerFields(uint64_t cgroup_id, uint32_t pid) const;
 
@@ -38,8 +41,6 @@ class NdjsonEncoder : public Napi::ObjectWrap<NdjsonEncoder> {
   bool header_size_ = false;
   bool incremental_ = false;
   std::unordered_map<uint64_t, std::string> containers_;  // by cgroup id, or by pid (no cgroup v2)
-  std::vector<char> out_;
-  size_t pos_ = 0;
   int64_t ts_ms_ = INT64_MIN;
   char ts_[64];  // 24 characters used
 };

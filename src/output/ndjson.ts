@@ -85,24 +85,21 @@ export class NdjsonSink implements RecordSink {
     this.utf8(JSON.stringify(r) + '\n');
   }
 
-  lines(chunk: Uint8Array): void {
-    let end = chunk.length;
-    if (this.limit !== Infinity) {
+  room(bytes: number): { buf: Uint8Array; at: number } {
+    if (this.buf.length - this.pos < bytes) this.grow(bytes);
+    return { buf: this.buf, at: this.pos };
+  }
+
+  wrote(bytes: number, lines: number): void {
+    let end = this.pos + bytes;
+    if (this.count + lines > this.limit) {
       // Keep whole lines up to the limit.
-      let at = 0;
-      while (at < end) {
-        if (this.count >= this.limit) {
-          end = at;
-          break;
-        }
-        const nl = chunk.indexOf(0x0a, at);
-        at = nl < 0 ? end : nl + 1;
-        this.count++;
-      }
+      end = this.pos;
+      for (; this.count < this.limit; this.count++) end = this.buf.indexOf(0x0a, end) + 1;
+      lines = 0;
     }
-    if (this.buf.length - this.pos < end) this.grow(end);
-    this.buf.set(end === chunk.length ? chunk : chunk.subarray(0, end), this.pos);
-    this.pos += end;
+    this.count += lines;
+    this.pos = end;
   }
 
   /** The bytes written since the last take(); valid until the next write. */

@@ -54,10 +54,14 @@ export interface EncoderOptions {
   incremental: boolean;
 }
 
-/** native/ndjson.h: nt_record batches to NDJSON lines, except the records listed as holes. */
+/** native/ndjson.h: nt_record batches to NDJSON lines, except records that need JavaScript's state. */
 export interface NativeNdjsonEncoder {
-  /** holes: pairs (byte offset in lines, record index in batch) JavaScript must write. */
-  encode(batch: Buffer): { lines: Buffer; holes: Uint32Array };
+  /**
+   * Writes the lines of records first.. of batch into target at offset;
+   * returns [next record, bytes written, stop]: stop 0 at the end of the
+   * batch, 1 at a record JavaScript must write (next), 2 when target is full.
+   */
+  encodeInto(batch: Buffer, first: number, target: Uint8Array, offset: number): [number, number, 0 | 1 | 2];
   configure(options: EncoderOptions): void;
   /** What follows "direction" in records of this owner ('' when not in a container). */
   container(cgroupId: number, pid: number, fields: string): void;

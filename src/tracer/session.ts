@@ -64,7 +64,7 @@ export class TraceSession {
         this.opts.headerSize,
         this.opts.containerPrefix,
       );
-      if (this.output.sink.lines) {
+      if (this.output.sink.room && this.output.sink.wrote) {
         this.lines = new NativeLines(new native.NdjsonEncoder(this.encoderOptions()), this.builder);
       }
       this.native = new native.Tracer(this.opts, (batch) => this.deliver(batch));
@@ -171,7 +171,7 @@ export class TraceSession {
     if (process.env.NETTRACER_FAILPOINT === 'deliver') throw new Error('failpoint: deliver');
     const sink = this.output.sink;
     // --container filters in JavaScript: every record goes through the builder.
-    if (this.lines && sink.lines && !this.opts.containerPrefix) {
+    if (this.lines && !this.opts.containerPrefix) {
       this.lines.deliver(batch, this.view, sink as LineSink);
     } else {
       const view = this.view;

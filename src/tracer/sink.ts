@@ -24,10 +24,12 @@ export interface RecordSink {
   /** A record already built as an object (stats, lost). */
   object(r: NettracerRecord): void;
   /**
-   * Whole NDJSON lines already encoded (native/ndjson.h). A sink that has
-   * this method gets connection records this way where it can.
+   * A sink that takes NDJSON lines written straight into its buffer by
+   * native/ndjson.h has these: room(n) makes room for n more bytes and says
+   * where to write; wrote() says how many bytes (whole lines) went there.
    */
-  lines?(chunk: Uint8Array): void;
+  room?(bytes: number): { buf: Uint8Array; at: number };
+  wrote?(bytes: number, lines: number): void;
   /** Records accepted so far (past the limit, records are dropped). */
   readonly count: number;
 }

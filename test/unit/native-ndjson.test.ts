@@ -107,9 +107,9 @@ describe('native NDJSON encoder', () => {
         let holes = 0;
         const lines = new NativeLines(
           {
-            encode: (b) => {
-              const r = encoder.encode(b);
-              holes += r.holes.length / 2;
+            encodeInto: (b, first, target, at) => {
+              const r = encoder.encodeInto(b, first, target, at);
+              if (r[2] === 1) holes++;
               return r;
             },
             configure: (o) => encoder.configure(o),
@@ -153,10 +153,17 @@ describe('native NDJSON encoder', () => {
       b.writeBigUInt64LE(b.readBigUInt64LE(at + OFF.ts_ns) - 1000n, at + OFF.start_ns);
     }
     const encoder = new native.NdjsonEncoder({ bootToRealtimeMs: offset, headerSize: false, incremental: false });
-    assert.equal(encoder.encode(b).holes.length / 2, 2000, 'an unknown owner: all left to JavaScript');
+    const target = new Uint8Array(2000 * 1024);
+    assert.deepEqual(encoder.encodeInto(b, 0, target, 0), [0, 0, 1], 'an unknown owner: left to JavaScript');
     encoder.container(7, 0, '');
-    const { lines, holes } = encoder.encode(b);
-    assert.equal(holes.length, 0);
-    assert.equal(lines.toString().split('\n').length, 2001);
+    const [next, bytes, stop] = encoder.encodeInto(b, 0, target, 0);
+    assert.deepEqual([next, stop], [2000, 0]);
+    assert.equal(Buffer.from(target.subarray(0, bytes)).toString().split('\n').length, 2001);
+    // A full target stops the encoder between two whole lines.
+    const small = new Uint8Array(64 * 1024);
+    const [n2, b2, s2] = encoder.encodeInto(b, 0, small, 1000);
+    assert.equal(s2, 2);
+    assert.ok(n2 > 0 && n2 < 2000);
+    assert.equal(Buffer.from(small.subarray(1000, 1000 + b2)).toString().split('\n').length, n2 + 1);
   });
 });

@@ -96,6 +96,17 @@ describe('NDJSON lines', () => {
     for (const l of lines.slice(1)) assert.equal(JSON.parse(l).type, 'connect');
   });
 
+  it('lines written into the buffer (by the native encoder) count toward the limit, cut at a line end', () => {
+    const sink = new NdjsonSink(3);
+    sink.object({ type: 'lost', timestamp: '2026-01-01T00:00:00.000Z', records_lost: 1, connections_untracked: 0 });
+    const { buf, at } = sink.room(64);
+    const text = '{"a":1}\n{"b":2}\n{"c":3}\n';
+    Buffer.from(text).copy(buf, at);
+    sink.wrote(text.length, 3);
+    assert.equal(sink.count, 3);
+    assert.equal(sink.take().toString().split('\n').slice(1).join('\n'), '{"a":1}\n{"b":2}\n');
+  });
+
   it('a buffer that must grow keeps what it holds', () => {
     const b = new RecordBuilder(bootClock(1.7e12), false);
     const sink = new NdjsonSink();
