@@ -4,8 +4,9 @@
  *
  * K listeners on 127.0.0.FIRST .. 127.0.0.(FIRST+K-1) (FIRST defaults to 2;
  * kernel-chosen ports), then N
- * connections from 127.0.0.1, round-robin over the listeners, each connected
- * and accepted (both ends stay open in this process: 2N descriptors). The soft
+ * connections from 127.0.0.1, round-robin over the listeners, each connected,
+ * accepted and used for one byte (both ends stay open in this process: 2N
+ * descriptors). The soft
  * RLIMIT_NOFILE is raised as needed, the hard one too when allowed
  * (CAP_SYS_RESOURCE); without it N is bounded by about hard/2 and bench/run.mjs
  * spreads the connections over several holdconns processes.
@@ -109,6 +110,12 @@ int main(int argc, char **argv)
 		while (s < 0 && errno == EINTR);
 		if (s < 0)
 			die("accept");
+		/* One byte each way, as a server reads a request: the accepting
+		 * process is then known to the tracer at once (it learns the owner
+		 * of an accepted connection at its first send/receive/close). */
+		char b = 'x';
+		if (write(c, &b, 1) != 1 || read(s, &b, 1) != 1)
+			die("exchange");
 		fds[2 * i] = c;
 		fds[2 * i + 1] = s;
 	}

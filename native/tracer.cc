@@ -249,7 +249,10 @@ Tracer::Tracer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tracer>(info) 
     timer_->data = this;
     uv_timer_start(timer_, OnTimer, poll_ms_, poll_ms_);
   }
-  batch_.reserve(64 * NT_RECORD_SIZE);
+  // Records reach JS through two buffers made once and reused (no
+  // allocation per drain or per walk read): JS reads them during the call only.
+  chunk_ = Napi::Persistent(Napi::Buffer<uint8_t>::New(env, kChunkRecords * NT_RECORD_SIZE));
+  walk_ = Napi::Persistent(Napi::Buffer<uint8_t>::New(env, kWalkBytes));
 }
 
 Tracer::~Tracer() { Teardown(); }
@@ -276,9 +279,10 @@ nettracer_bpf* Tracer::OpenSkeleton() {
 int Tracer::OnSample(void* ctx, void* data, size_t len) {
   auto* self = static_cast<Tracer*>(ctx);
   if (len < NT_RECORD_SIZE) return 0;
-  const auto* p = static_cast<const uint8_t*>(data);
-  self->batch_.insert(self->batch_.end(), p, p + NT_RECORD_SIZE);
-  return 0;
+  memcpy(self->chunk_.Value().Data() + self->chunk_len_ * NT_RECORD_SIZE, data, NT_RECORD_SIZE);
+  // A full chunk stops the ring buffer's walk (this record is consumed);
+  // Deliver hands it over and goes on.
+  return ++self->chunk_len_ == kChunkRecords ? -E2BIG : 0;
 }
 
 void Tracer::OnReadable(uv_poll_t* handle, int status, int) {
@@ -306,19 +310,23 @@ void Tracer::OnTimer(uv_timer_t* handle) {
   }
 }
 
-// Drain the ring buffer and make one JS call with everything that was there.
+// Drain the ring buffer, one JS call per chunk of up to kChunkRecords
+// records: bounded memory however large the burst.
 void Tracer::Deliver() {
-  ring_buffer__consume(rb_);
-  if (batch_.empty()) return;
   Napi::Env env = Env();
-  Napi::HandleScope scope(env);
-  Napi::Buffer<uint8_t> buf = Napi::Buffer<uint8_t>::Copy(env, batch_.data(), batch_.size());
-  batch_.clear();
-  // JS may close() the tracer from inside this call (--count reached): the
+  // JS may close() the tracer from inside a call (--count reached): the
   // teardown then waits until the outermost call has returned, since the
   // callback's async context is still in use until then.
   CallbackDepth depth(this);
-  on_records_.MakeCallback(env.Global(), {buf}, *async_);
+  while (rb_ && !closing_) {
+    chunk_len_ = 0;
+    ring_buffer__consume(rb_);
+    if (chunk_len_ == 0) return;
+    size_t n = chunk_len_;
+    Napi::HandleScope scope(env);
+    on_records_.MakeCallback(env.Global(), {chunk_.Value(), Napi::Number::New(env, n * NT_RECORD_SIZE)}, *async_);
+    if (n < kChunkRecords) return;
+  }
 }
 
 // collect(mode, onChunk): walk every process's open files once, handing the
@@ -335,12 +343,12 @@ Napi::Value Tracer::Collect(const Napi::CallbackInfo& info) {
   skel_->bss->iter_discover = info[0].ToNumber().Uint32Value();
   int fd = bpf_iter_create(bpf_link__fd(iter_link_));
   if (fd < 0) throw Fail(env, "EITER", "metrics walk failed: " + Errno(errno));
-  std::vector<uint8_t> buf(64 * 1024);
+  uint8_t* buf = walk_.Value().Data();
   size_t have = 0;  // bytes of an unfinished record carried to the next read
   double records = 0;
   CallbackDepth depth(this);  // onChunk may close() us: see Deliver
   while (!closing_) {
-    ssize_t n = read(fd, buf.data() + have, buf.size() - have);
+    ssize_t n = read(fd, buf + have, kWalkBytes - have);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       int e = errno;
@@ -354,8 +362,8 @@ Napi::Value Tracer::Collect(const Napi::CallbackInfo& info) {
     if (whole > 0) {
       Napi::HandleScope scope(env);
       records += whole / NT_RECORD_SIZE;
-      on_chunk.Call({Napi::Buffer<uint8_t>::Copy(env, buf.data(), whole)});
-      memmove(buf.data(), buf.data() + whole, have - whole);
+      on_chunk.Call({walk_.Value(), Napi::Number::New(env, static_cast<double>(whole))});
+      memmove(buf, buf + whole, have - whole);
       have -= whole;
     }
   }

@@ -56,7 +56,11 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   bool polling_ = false;
   int depth_ = 0;         // nesting of records callbacks in progress
   bool closing_ = false;  // close() asked for inside a callback: tear down after it
-  std::vector<uint8_t> batch_;
+  static constexpr size_t kChunkRecords = 1024;  // records per JS call from the ring
+  static constexpr size_t kWalkBytes = 64 * 1024;  // one read of the metrics walk
+  Napi::Reference<Napi::Buffer<uint8_t>> chunk_;   // ring records for JS (reused)
+  size_t chunk_len_ = 0;                           // records in chunk_
+  Napi::Reference<Napi::Buffer<uint8_t>> walk_;    // walk records for JS (reused)
   std::vector<uint8_t> object_;  // -p: the BPF object read from a file
   std::vector<std::string> hooks_;
   Napi::FunctionReference on_records_;

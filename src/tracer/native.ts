@@ -19,6 +19,12 @@ export interface NativeOptions {
   program?: string;
 }
 
+/**
+ * Records, in the first `length` bytes of a buffer the tracer reuses: read
+ * them during the call, keep nothing of it.
+ */
+export type RecordsCallback = (records: Buffer, length: number) => void;
+
 export interface NativeCounters {
   recordsLost: number;
   insertFailed: number;
@@ -33,7 +39,7 @@ export interface NativeTracer {
    * time. mode 0: metrics of tracked connections; 1: also listeners;
    * 2: also adopts connections open before tracing started.
    */
-  collect(mode: 0 | 1 | 2, onChunk: (records: Buffer) => void): number;
+  collect(mode: 0 | 1 | 2, onChunk: RecordsCallback): number;
   counters(): NativeCounters;
   hooks(): string[];
   pause(): void;
@@ -68,7 +74,7 @@ export interface NativeNdjsonEncoder {
 }
 
 interface NativeModule {
-  Tracer: new (options: NativeOptions, onRecords: (batch: Buffer) => void) => NativeTracer;
+  Tracer: new (options: NativeOptions, onRecords: RecordsCallback) => NativeTracer;
   NdjsonEncoder: new (options: EncoderOptions) => NativeNdjsonEncoder;
   bootToRealtimeMs(): number;
   probe(): unknown;

@@ -67,10 +67,10 @@ export class TraceSession {
       if (this.output.sink.room && this.output.sink.wrote) {
         this.lines = new NativeLines(new native.NdjsonEncoder(this.encoderOptions()), this.builder);
       }
-      this.native = new native.Tracer(this.opts, (batch) => this.deliver(batch));
+      this.native = new native.Tracer(this.opts, (batch, length) => this.deliver(batch.subarray(0, length)));
       // Listeners first: they tell which connections found open are incoming.
       const builder = this.builder;
-      this.native.collect(1, (chunk) => builder.noteListeners(decodeRecords(chunk)));
+      this.native.collect(1, (chunk, length) => builder.noteListeners(decodeRecords(chunk.subarray(0, length))));
     } catch (err) {
       this.native?.close();
       this.native = undefined;
@@ -111,7 +111,7 @@ export class TraceSession {
    * namespace (records of type existing); call once the output is ready.
    */
   announceExisting(): void {
-    this.native?.collect(2, (chunk) => this.deliver(chunk));
+    this.native?.collect(2, (chunk, length) => this.deliver(chunk.subarray(0, length)));
   }
 
   /** Call once everything that needs root (the output file) is open. */
@@ -131,7 +131,7 @@ export class TraceSession {
   collectMetrics(): void {
     if (!this.native) return;
     this.native.flush();
-    this.native.collect(0, (chunk) => this.deliver(chunk));
+    this.native.collect(0, (chunk, length) => this.deliver(chunk.subarray(0, length)));
     this.output.cycle?.();
   }
 
@@ -149,7 +149,7 @@ export class TraceSession {
       native.detach(); // nothing new after this: the drain and the counters are final
       native.flush();
       if (finalMetrics) {
-        native.collect(0, (chunk) => this.deliver(chunk));
+        native.collect(0, (chunk, length) => this.deliver(chunk.subarray(0, length)));
         this.output.cycle?.();
       }
       this.reportLoss();
