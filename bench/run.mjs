@@ -19,6 +19,8 @@ const RUN = path.join(ROOT, 'bin', 'run.js');
 const BENCH = path.join(ROOT, 'bench');
 const BUILD = path.join(BENCH, '.build');
 const CHURN = path.join(BUILD, 'churn');
+/** The same BPF hooks, every program returning at once (make -C bpf hooks-only). */
+const HOOKS_ONLY = path.join(ROOT, 'bpf', '.output', 'hooks-only.bpf.o');
 const HOLD = path.join(BUILD, 'holdconns');
 const NETTRACER_PROGS = ['set_state', 'destroy_sock', 'send_length', 'recv_length', 'metrics'];
 
@@ -605,12 +607,17 @@ async function benchChurn(o) {
   const hasTcplife = !!which('tcplife');
   const variants = hasTcplife ? ['untraced', 'nettracer', 'tcplife'] : ['untraced', 'nettracer'];
   if (!hasTcplife) note('tcplife not found (apt-get install libbpf-tools): compared with untraced only');
+  // The floor: nettracer with its hooks attached but doing nothing.
+  const hooksOnly = run('make', ['-s', '-C', path.join(ROOT, 'bpf'), 'hooks-only'], { timeoutMs: 120000 })
+    .then((r) => r.code === 0 && fs.existsSync(HOOKS_ONLY));
+  if (await hooksOnly) variants.push('hooksOnly');
+  else note('could not build bpf/.output/hooks-only.bpf.o: the hooks-only floor is not measured');
   if (o.cpuProf) {
     fs.mkdirSync(o.cpuProf, { recursive: true });
     fs.chmodSync(o.cpuProf, 0o777); // nettracer drops root after attaching and writes the profile at exit
   }
   console.log(`${o.rounds} rounds of ${fint(N)} sequential loopback connections, order rotated each round`);
-  const res = { untraced: [], nettracer: [], tcplife: [] };
+  const res = { untraced: [], nettracer: [], tcplife: [], hooksOnly: [] };
 
   const once = {
     async untraced() {
@@ -639,6 +646,18 @@ async function benchChurn(o) {
           reportedLost: tail.lost + tail.untracked,
           counts: tail.counts,
         };
+      } finally {
+        if (t.child.exitCode === null) t.child.kill('SIGKILL');
+        fs.rmSync(out, { force: true });
+      }
+    },
+    async hooksOnly(r) {
+      const out = tmpFile(`churn-hooks-only-${r}.ndjson`);
+      const t = await startNettracer(out, ['-p', HOOKS_ONLY]);
+      try {
+        const c = await churn(N);
+        await t.stop();
+        return { rate: c.rate };
       } finally {
         if (t.child.exitCode === null) t.child.kill('SIGKILL');
         fs.rmSync(out, { force: true });
@@ -713,6 +732,11 @@ async function benchChurn(o) {
   console.log('  (conn/s as the generator measures them; ratio: to the same round\'s untraced run;');
   console.log('   CPU: tracer process utime+stime during the run per 10,000 connections;');
   console.log('   miss: expected records absent (nettracer 4/conn, tcplife 2/conn); lost: reported by the tracer)');
+  if (res.hooksOnly.length) {
+    const floor = median(res.hooksOnly.map((x, i) => x.rate / res.untraced[i].rate));
+    const each = res.hooksOnly.map((x, i) => fx(x.rate / res.untraced[i].rate)).join(' ');
+    note(`hooks only (nettracer's tracepoints attached, every program returning at once): ratio ${fx(floor, 3)} (rounds: ${each}): what attaching these hooks costs before any of nettracer's work`);
+  }
 
   const cpuN = med('nettracer', 'cpu10k');
   const cpuT = hasTcplife ? med('tcplife', 'cpu10k') : NaN;
