@@ -96,11 +96,13 @@ export class RecordBuilder {
     return k.preexisting && this.foundDirection.get(k.id) === 'outgoing' ? 1 : 0;
   }
 
-  /** One record as an object (tests, one-off use); the session writes records to a sink. */
-  build(k: KernelRecord): ConnectionRecord {
+  /**
+   * One record as an object (tests, one-off use; the session writes records
+   * to a sink); undefined when --container leaves it out.
+   */
+  build(k: KernelRecord): ConnectionRecord | undefined {
     const sink = new ObjectSink();
-    this.write(k, sink);
-    return sink.take()[0] as ConnectionRecord;
+    return this.write(k, sink) ? (sink.take()[0] as ConnectionRecord) : undefined;
   }
 
   /**
