@@ -261,6 +261,20 @@ static __always_inline void set_owner(struct nt_record *r)
 	r->cgroup_id = bpf_get_current_cgroup_id();
 }
 
+/* The same from a task a walk found (not the current one). */
+static __always_inline void set_owner_task(struct nt_record *r, struct task_struct *task)
+{
+	r->pid = task->tgid;
+	bpf_probe_read_kernel_str(&r->comm, sizeof(r->comm), task->comm);
+	r->cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+}
+
+/* The record that opens a connection's stream. */
+static __always_inline __u8 opening_kind(const struct nt_record *r)
+{
+	return r->direction == NT_DIR_OUT ? NT_CONNECT : NT_ACCEPT;
+}
+
 static __always_inline struct conn *new_conn(void)
 {
 	__u32 zero = 0;
@@ -381,7 +395,7 @@ static __always_inline void finish(struct sock *sk)
 			__sync_fetch_and_add(&counters.unaccepted_closes, 1);
 			if (!filters.pid && !filters.comm_on) {
 				c->rec.flags |= NT_F_ANNOUNCED | NT_F_PID_UNKNOWN;
-				emit(c, c->rec.direction == NT_DIR_OUT ? NT_CONNECT : NT_ACCEPT);
+				emit(c, opening_kind(&c->rec));
 				emit(c, NT_CLOSE);
 			}
 		} else {
@@ -394,19 +408,26 @@ static __always_inline void finish(struct sock *sk)
 /* A connection without an owner (incoming, or outgoing from before we
  * started) gets one the first time a process touches it: it sends or
  * receives, it closes, or a metrics walk finds it in the process's files. */
+/* The owner just set in c->rec: follow the connection (true: its opening
+ * record is due), or stop following it when the filters exclude that process. */
+static __always_inline bool adopt_owner(struct conn *c)
+{
+	if (owner_filtered(c->rec.pid, c->rec.comm)) {
+		c->rec.flags |= NT_F_ANNOUNCED | NT_F_PID_UNKNOWN;
+		c->rec.id = 0;
+		return false;
+	}
+	c->rec.flags |= NT_F_ANNOUNCED;
+	return true;
+}
+
 static __always_inline void claim(struct conn *c)
 {
 	if (c->rec.flags & NT_F_ANNOUNCED)
 		return;
 	set_owner(&c->rec);
-	if (owner_filtered(c->rec.pid, c->rec.comm)) {
-		/* Not the process asked for: stop following it. */
-		c->rec.flags |= NT_F_ANNOUNCED | NT_F_PID_UNKNOWN;
-		c->rec.id = 0;
-		return;
-	}
-	c->rec.flags |= NT_F_ANNOUNCED;
-	emit(c, c->rec.direction == NT_DIR_OUT ? NT_CONNECT : NT_ACCEPT);
+	if (adopt_owner(c))
+		emit(c, opening_kind(&c->rec));
 }
 
 /* close() and shutdown() move a connection to FIN_WAIT1 or LAST_ACK in the
@@ -503,11 +524,9 @@ static __always_inline void discover(struct bpf_iter__task_file *ctx, struct soc
 	}
 	if (state != TCP_ESTABLISHED && state != TCP_CLOSE_WAIT)
 		return;
-	c->rec.pid = BPF_CORE_READ(task, tgid);
-	BPF_CORE_READ_STR_INTO(&c->rec.comm, task, comm);
+	set_owner_task(&c->rec, task);
 	if (conn_filtered(&c->rec, false) || owner_filtered(c->rec.pid, c->rec.comm))
 		return;
-	c->rec.cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
 	c->rec.id = bpf_get_socket_cookie(sk);
 	c->rec.start_ns = bpf_ktime_get_boot_ns();
 	c->rec.flags = NT_F_ANNOUNCED | NT_F_PREEXISTING;
@@ -535,29 +554,18 @@ static __always_inline void discover(struct bpf_iter__task_file *ctx, struct soc
 static __always_inline bool claim_in_walk(struct bpf_iter__task_file *ctx, struct conn *c)
 {
 	struct task_struct *task = ctx->task;
-	struct nt_record r;
 
 	if (!task)
 		return false;
-	__builtin_memcpy(&r, &c->rec, sizeof(r));
-	r.pid = task->tgid;
-	bpf_probe_read_kernel_str(&r.comm, sizeof(r.comm), task->comm);
-	if (owner_filtered(r.pid, r.comm)) {
-		c->rec.flags |= NT_F_ANNOUNCED | NT_F_PID_UNKNOWN;
-		c->rec.id = 0; /* not the process asked for: stop following it */
+	set_owner_task(&c->rec, task);
+	if (!adopt_owner(c))
 		return false;
-	}
-	r.cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
-	r.flags |= NT_F_ANNOUNCED;
-	r.kind = r.direction == NT_DIR_OUT ? NT_CONNECT : NT_ACCEPT;
-	r.ts_ns = bpf_ktime_get_boot_ns();
-	if (bpf_seq_write(ctx->meta->seq, &r, sizeof(r)))
-		return false; /* the kernel runs us again for this file */
-	c->rec.pid = r.pid;
-	__builtin_memcpy(c->rec.comm, r.comm, sizeof(r.comm));
-	c->rec.cgroup_id = r.cgroup_id;
-	c->rec.flags |= NT_F_ANNOUNCED;
-	return true;
+	c->rec.kind = opening_kind(&c->rec);
+	c->rec.ts_ns = bpf_ktime_get_boot_ns();
+	if (bpf_seq_write(ctx->meta->seq, &c->rec, sizeof(c->rec)) == 0)
+		return true;
+	c->rec.flags &= ~NT_F_ANNOUNCED; /* the kernel runs us again for this file */
+	return false;
 }
 
 /* Metrics walk: every open file of every process; each tracked socket once

@@ -15,7 +15,7 @@ namespace {
 
 constexpr uint64_t kMaxSafe = (1ull << 53) - 1;  // JS numbers are exact up to here
 constexpr size_t kRecordRoom = 1024;            // more than any line this encoder writes
-constexpr uint32_t kStopEnd = 0, kStopHole = 1, kStopRoom = 2;
+constexpr uint32_t kStopEnd = 0, kStopHole = 1, kStopRoom = 2, kStopOwner = 3;
 
 // The original's average header bytes per packet (-s), as in records.ts.
 constexpr uint64_t kHeaderIpv4 = 66;
@@ -136,9 +136,10 @@ Napi::Value NdjsonEncoder::EncodeInto(const Napi::CallbackInfo& info) {
       stop = kStopRoom;
       break;
     }
+    unknown_owner_ = false;
     char* next = EncodeOne(batch.Data() + i * NT_RECORD_SIZE, p);
     if (!next) {
-      stop = kStopHole;
+      stop = unknown_owner_ ? kStopOwner : kStopHole;
       break;
     }
     p = next;
@@ -178,7 +179,10 @@ char* NdjsonEncoder::EncodeOne(const uint8_t* data, char* p) {
   const double duration_ns = static_cast<double>(r.ts_ns) - static_cast<double>(r.start_ns);
   if (r.kind == NT_CLOSE && duration_ns < 0) return nullptr;
   const std::string* container = ContainerFields(r.cgroup_id, r.pid);
-  if (!container) return nullptr;  // not resolved yet
+  if (!container) {
+    unknown_owner_ = true;  // JS writes this one and tells us the owner's fields
+    return nullptr;
+  }
   uint64_t hdr = 0;
   bool ipv4 = r.family == 4 || (V4Mapped(r.saddr) && V4Mapped(r.daddr));
   if (header_size_) hdr = ipv4 ? kHeaderIpv4 : kHeaderIpv6;

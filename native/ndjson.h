@@ -24,7 +24,8 @@ class NdjsonEncoder : public Napi::ObjectWrap<NdjsonEncoder> {
   // encodeInto(batch, first, target, offset) -> [next, bytes, stop]:
   // writes the lines of records first.. into target from offset (no copy,
   // no allocation) and stops at the end of the batch (stop 0), at a record
-  // JavaScript must write (1: next is its index), or when target has less
+  // JavaScript must write (1: next is its index; 3: the same, because its
+  // owner's container fields are not known yet), or when target has less
   // than a line's room left (2).
   Napi::Value EncodeInto(const Napi::CallbackInfo& info);
   // configure({ bootToRealtimeMs, headerSize, incremental })
@@ -37,6 +38,7 @@ class NdjsonEncoder : public Napi::ObjectWrap<NdjsonEncoder> {
   void Timestamp(uint64_t ts_ns);
   const std::string* ContainerFields(uint64_t cgroup_id, uint32_t pid) const;
 
+  bool unknown_owner_ = false;  // why the last EncodeOne left its record to JS
   double boot_to_realtime_ms_ = 0;
   bool header_size_ = false;
   bool incremental_ = false;

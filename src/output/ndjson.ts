@@ -1,7 +1,7 @@
-// NDJSON: one record per line. Connection records are most of a stream, so
-// NdjsonSink writes their fields straight into one reused byte buffer: no
-// string or object per record, nothing for the garbage collector. A unit test
-// proves its lines are exactly JSON.stringify's.
+// NDJSON: one record per line, in one reused byte buffer. Most lines are
+// written there by native/ndjson.h (room()/wrote()); NdjsonSink writes the
+// others field by field, with no string or object per record. Unit tests
+// prove its lines are exactly JSON.stringify's, and the native ones its.
 import type { NettracerRecord } from '../generated/records.js';
 import type { Field, RecordSink } from '../tracer/sink.js';
 
@@ -15,7 +15,6 @@ const ascii = (s: string): Uint8Array => Buffer.from(s, 'latin1');
 const TRUE = ascii('true');
 const FALSE = ascii('false');
 const BEGIN = new Map<string, Uint8Array>();
-const EMPTY = new Uint8Array(0);
 /** Larger than any connection record with its longest strings escaped. */
 const RECORD_ROOM = 4096;
 
@@ -23,7 +22,6 @@ export class NdjsonSink implements RecordSink {
   private buf = Buffer.allocUnsafe(1 << 20);
   private pos = 0;
   private mark = 0;
-  private readonly memos = new Map<Field, { raw: string | undefined; bytes: Uint8Array }>();
   count = 0;
 
   constructor(private readonly limit = Infinity) {}
@@ -37,10 +35,6 @@ export class NdjsonSink implements RecordSink {
   }
 
   str(f: Field, v: string): void {
-    // Timestamps, names and addresses repeat: reuse the last encoding of this key's value.
-    const memo = this.memo(f);
-    if (memo.raw === v) return this.bytes(memo.bytes);
-    const start = this.pos;
     this.bytes(f.json);
     const buf = this.buf;
     let p = this.pos;
@@ -49,19 +43,16 @@ export class NdjsonSink implements RecordSink {
     for (let i = 0; i < v.length; i++) {
       const c = v.charCodeAt(i);
       // Anything JSON escapes, or that is not one UTF-8 byte: the slow path.
-      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return this.escaped(v);
+      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return this.utf8(JSON.stringify(v));
       buf[p++] = c;
     }
     buf[p++] = 0x22;
     this.pos = p;
-    memo.raw = v;
-    memo.bytes = new Uint8Array(buf.subarray(start, p)); // a copy: the buffer is reused after take()
   }
 
   num(f: Field, v: number): void {
     this.bytes(f.json);
-    if (v >= 0 && v <= 0x7fffffff && (v | 0) === v) this.int32(v);
-    else if (v >= 0 && v <= Number.MAX_SAFE_INTEGER && Math.floor(v) === v) this.digits(v);
+    if (v >= 0 && v <= Number.MAX_SAFE_INTEGER && Math.floor(v) === v) this.digits(v);
     else this.latin1(JSON.stringify(v)); // fractions, negatives: as JSON.stringify writes them
   }
 
@@ -112,34 +103,11 @@ export class NdjsonSink implements RecordSink {
   private bytes(b: Uint8Array): void {
     const buf = this.buf;
     let p = this.pos;
-    if (b.length > 24) {
-      buf.set(b, p); // a native copy pays off only past a few words
-      this.pos = p + b.length;
-      return;
-    }
     for (let i = 0; i < b.length; i++) buf[p++] = b[i];
     this.pos = p;
   }
 
-  private memo(f: Field): { raw: string | undefined; bytes: Uint8Array } {
-    let m = this.memos.get(f);
-    if (!m) this.memos.set(f, (m = { raw: undefined, bytes: EMPTY }));
-    return m;
-  }
-
-  /** Small integers (ports, PIDs, counters) in integer arithmetic. */
-  private int32(v: number): void {
-    const buf = this.buf;
-    let p = (this.pos += v < 10 ? 1 : v < 100 ? 2 : v < 1e3 ? 3 : v < 1e4 ? 4 : v < 1e5 ? 5 : v < 1e6 ? 6 : v < 1e7 ? 7 : v < 1e8 ? 8 : v < 1e9 ? 9 : 10);
-    while (v >= 10) {
-      const q = (v / 10) | 0;
-      buf[--p] = 0x30 + v - q * 10;
-      v = q;
-    }
-    buf[--p] = 0x30 + v;
-  }
-
-  /** Up to 2^53 (socket cookies, namespace inodes, byte counts). */
+  /** A non-negative integer up to 2^53. */
   private digits(v: number): void {
     const buf = this.buf;
     let n = 1;
@@ -155,10 +123,6 @@ export class NdjsonSink implements RecordSink {
 
   private latin1(s: string): void {
     this.pos += this.buf.write(s, this.pos, 'latin1');
-  }
-
-  private escaped(v: string): void {
-    this.utf8(JSON.stringify(v));
   }
 
   private utf8(s: string): void {

@@ -57,9 +57,9 @@ function u64(v: DataView, at: number): number {
 
 export class DecodeError extends Error {}
 
-/** Same bytes as last time? (Bursts repeat process names and address pairs.) */
-function same(buf: Uint8Array, at: number, prev: Uint8Array): boolean {
-  for (let i = 0; i < prev.length; i++) if (buf[at + i] !== prev[i]) return false;
+/** Same `len` bytes as last time? (Bursts repeat process names and address pairs.) */
+function same(buf: Uint8Array, at: number, prev: Uint8Array, len: number): boolean {
+  for (let i = 0; i < len; i++) if (buf[at + i] !== prev[i]) return false;
   return true;
 }
 
@@ -67,7 +67,7 @@ const lastComm = { bytes: new Uint8Array(COMM_LEN + 1), text: '' };
 const lastPair = { bytes: new Uint8Array(2 * ADDR_LEN + 1), pair: formatPair(4, new Uint8Array(32), 0, 16) };
 
 function comm(buf: Uint8Array, at: number): string {
-  if (lastComm.bytes[COMM_LEN] === 1 && same(buf, at, lastComm.bytes.subarray(0, COMM_LEN))) return lastComm.text;
+  if (lastComm.bytes[COMM_LEN] === 1 && same(buf, at, lastComm.bytes, COMM_LEN)) return lastComm.text;
   lastComm.bytes.set(buf.subarray(at, at + COMM_LEN));
   lastComm.bytes[COMM_LEN] = 1;
   return (lastComm.text = decodeComm(buf, at, COMM_LEN));
@@ -76,7 +76,7 @@ function comm(buf: Uint8Array, at: number): string {
 /** saddr and daddr are adjacent in the record: one 32-byte comparison. */
 function pair(buf: Uint8Array, at: number, family: number): ReturnType<typeof formatPair> {
   const b = lastPair.bytes;
-  if (b[2 * ADDR_LEN] === family && same(buf, at + OFF.saddr, b.subarray(0, 2 * ADDR_LEN))) return lastPair.pair;
+  if (b[2 * ADDR_LEN] === family && same(buf, at + OFF.saddr, b, 2 * ADDR_LEN)) return lastPair.pair;
   b.set(buf.subarray(at + OFF.saddr, at + OFF.saddr + 2 * ADDR_LEN));
   b[2 * ADDR_LEN] = family;
   return (lastPair.pair = formatPair(family, buf, at + OFF.saddr, at + OFF.daddr));

@@ -13,10 +13,9 @@ export type LineSink = RecordSink & Required<Pick<RecordSink, 'room' | 'wrote'>>
 /** Room asked of the sink before each native call: a few hundred lines. */
 const ROOM = 256 * 1024;
 const STOP_HOLE = 1;
+const STOP_NEW_OWNER = 3;
 
 export class NativeLines {
-  private readonly taught = new Set<number>();
-
   constructor(
     private readonly encoder: NativeNdjsonEncoder,
     private readonly builder: RecordBuilder,
@@ -33,19 +32,16 @@ export class NativeLines {
       const [next, bytes, stop] = this.encoder.encodeInto(batch, i, buf, at);
       sink.wrote(bytes, next - i);
       i = next;
-      if (stop === STOP_HOLE) {
+      if (stop === STOP_HOLE || stop === STOP_NEW_OWNER) {
         const k = view.at(i++);
         this.builder.write(k, sink);
-        this.teach(k.cgroupId, k.pid);
+        if (stop === STOP_NEW_OWNER) this.teach(k.cgroupId, k.pid);
       }
     }
   }
 
+  /** The encoder keeps what it is taught (bounded): nothing to remember here. */
   private teach(cgroupId: number, pid: number): void {
-    const key = cgroupId > 1 ? cgroupId : -1 - pid; // as ContainerResolver keys its cache
-    if (this.taught.has(key)) return;
-    if (this.taught.size > 100_000) this.taught.clear();
-    this.taught.add(key);
     let fields = '';
     for (const [f, v] of this.builder.containerFields({ cgroupId, pid })) fields += f.key + JSON.stringify(v);
     this.encoder.container(cgroupId, pid, fields);

@@ -65,9 +65,10 @@ export interface NativeNdjsonEncoder {
   /**
    * Writes the lines of records first.. of batch into target at offset;
    * returns [next record, bytes written, stop]: stop 0 at the end of the
-   * batch, 1 at a record JavaScript must write (next), 2 when target is full.
+   * batch, 1 at a record JavaScript must write (next), 2 when target is
+   * full, 3 like 1 because the record's owner is new to the encoder.
    */
-  encodeInto(batch: Buffer, first: number, target: Uint8Array, offset: number): [number, number, 0 | 1 | 2];
+  encodeInto(batch: Buffer, first: number, target: Uint8Array, offset: number): [number, number, 0 | 1 | 2 | 3];
   configure(options: EncoderOptions): void;
   /** What follows "direction" in records of this owner ('' when not in a container). */
   container(cgroupId: number, pid: number, fields: string): void;

@@ -109,7 +109,7 @@ describe('native NDJSON encoder', () => {
           {
             encodeInto: (b, first, target, at) => {
               const r = encoder.encodeInto(b, first, target, at);
-              if (r[2] === 1) holes++;
+              if (r[2] === 1 || r[2] === 3) holes++;
               return r;
             },
             configure: (o) => encoder.configure(o),
@@ -154,7 +154,7 @@ describe('native NDJSON encoder', () => {
     }
     const encoder = new native.NdjsonEncoder({ bootToRealtimeMs: offset, headerSize: false, incremental: false });
     const target = new Uint8Array(2000 * 1024);
-    assert.deepEqual(encoder.encodeInto(b, 0, target, 0), [0, 0, 1], 'an unknown owner: left to JavaScript');
+    assert.deepEqual(encoder.encodeInto(b, 0, target, 0), [0, 0, 3], 'an unknown owner: left to JavaScript, which is to say who it is');
     encoder.container(7, 0, '');
     const [next, bytes, stop] = encoder.encodeInto(b, 0, target, 0);
     assert.deepEqual([next, stop], [2000, 0]);
