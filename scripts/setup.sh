@@ -23,4 +23,4 @@ fi
 # npm ci runs the package's install script: the BPF object and the addon.
 npm ci --no-audit --no-fund
 npm run build:ts
-echo "setup: done. Try: sudo ./bin/run.js trace --with-loopback"
+echo "setup: done. Try: sudo ./bin/run.cjs trace --with-loopback"

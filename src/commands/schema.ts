@@ -1,11 +1,11 @@
 import { Args } from '@oclif/core';
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { BaseCommand } from '../cli/base.js';
+import { ROOT } from '../root.js';
 import { EXIT } from '../tracer/errors.js';
 
-const DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'schemas', 'v1');
+const DIR = join(ROOT, 'schemas', 'v1');
 
 export default class Schema extends BaseCommand {
   static override summary = 'Print the published JSON Schemas of nettracer\'s records (all, or one type).';

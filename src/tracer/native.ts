@@ -1,7 +1,7 @@
 // The native addon (native/), loaded on first use so `--help` never pays for it.
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { ROOT } from '../root.js';
 
 export interface NativeOptions {
   mapSize: number;
@@ -81,13 +81,12 @@ interface NativeModule {
   probe(): unknown;
 }
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 let cached: NativeModule | undefined;
 
 export function loadNative(): NativeModule {
   if (!cached) {
     const require = createRequire(import.meta.url);
-    cached = require(join(root, 'build', 'Release', 'nettracer.node')) as NativeModule;
+    cached = require(join(ROOT, 'build', 'Release', 'nettracer.node')) as NativeModule;
   }
   return cached;
 }

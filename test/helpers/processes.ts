@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const RUN = join(ROOT, 'bin', 'run.js');
+export const RUN = join(ROOT, 'bin', 'run.cjs');
 const TRAFFIC = join(ROOT, 'test', 'helpers', 'traffic.py');
 
 const children = new Set<ResultPromise>();

@@ -1,0 +1,14 @@
+// The CLI as one module: oclif's runner and every command. scripts/bundle.mjs
+// bundles it with its dependencies into dist/nettracer.cjs, which bin/run.cjs
+// compiles from V8's code cache: one file to read and little to compile is
+// what keeps `nettracer --help` fast (oclif loaded from node_modules is ~190
+// files). package.json names COMMANDS as oclif's explicit command list.
+import Check from './commands/check.js';
+import Help from './commands/help.js';
+import Schema from './commands/schema.js';
+import Summarize from './commands/summarize.js';
+import Trace from './commands/trace.js';
+
+export { execute } from '@oclif/core';
+
+export const COMMANDS = { check: Check, help: Help, schema: Schema, summarize: Summarize, trace: Trace };

@@ -1,0 +1,39 @@
+// bin/run.cjs runs the bundled CLI with the build's V8 code cache; if the
+// cache did not match the bundle (a stale or broken build step) V8 would
+// silently recompile everything and --help would lose its start-up budget.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import Module from 'node:module';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import vm from 'node:vm';
+import { ROOT, RUN } from '../helpers/processes.js';
+
+const BUNDLE = join(ROOT, 'dist', 'nettracer.cjs');
+
+describe('start-up', () => {
+  it('the code cache the build wrote is accepted by this Node for this bundle', () => {
+    const wrapped = Module.wrap(readFileSync(BUNDLE, 'utf8'));
+    const script = new vm.Script(wrapped, { filename: BUNDLE, cachedData: readFileSync(`${BUNDLE}.cache`) });
+    assert.equal(script.cachedDataRejected, false);
+    // And a cache for other source is refused, so the check above can fail.
+    const other = new vm.Script(`${wrapped}\n`, { filename: BUNDLE, cachedData: readFileSync(`${BUNDLE}.cache`) });
+    assert.equal(other.cachedDataRejected, true);
+  });
+
+  it('help is served by every spelling, from the one bundle', () => {
+    for (const args of [['--help'], ['-h'], ['help'], ['help', 'trace'], ['trace', '--help']]) {
+      const r = spawnSync(process.execPath, [RUN, ...args], { encoding: 'utf8' });
+      assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+      assert.equal(r.stderr, '', args.join(' '));
+      assert.match(r.stdout, args.includes('trace') ? /\$ nettracer trace / : /COMMANDS\n[\s\S]*trace /, args.join(' '));
+    }
+  });
+
+  it('an unknown command or flag is one plain line and exit 2', () => {
+    const r = spawnSync(process.execPath, [RUN, 'trace', '--bogus'], { encoding: 'utf8' });
+    assert.equal(r.status, 2);
+    assert.equal(r.stderr, 'nettracer: Nonexistent flag: --bogus (see --help)\n');
+  });
+});
