@@ -1532,7 +1532,13 @@ async function benchSoak(o) {
 // ---------------------------------------------------------------- main
 
 async function main() {
-  const o = parseArgs(process.argv.slice(2));
+  let o;
+  try {
+    o = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    console.error(`bench: ${err.message}`);
+    process.exit(2);
+  }
   if (process.getuid?.() !== 0) {
     console.error('bench: run as root (loading BPF programs needs it)');
     process.exit(3);

@@ -35,5 +35,8 @@ describe('start-up', () => {
     const r = spawnSync(process.execPath, [RUN, 'trace', '--bogus'], { encoding: 'utf8' });
     assert.equal(r.status, 2);
     assert.equal(r.stderr, 'nettracer: Nonexistent flag: --bogus (see --help)\n');
+    const c = spawnSync(process.execPath, [RUN, 'trac'], { encoding: 'utf8' });
+    assert.equal(c.status, 2);
+    assert.equal(c.stderr, 'nettracer: no command "trac" (commands: check, help, schema, summarize, trace; see --help)\n');
   });
 });
