@@ -323,7 +323,7 @@ function otherActivity() {
     } catch {
       continue;
     }
-    if (/(run|dev)\.js trace|tcplife|iperf3|traffic\.py|\bchurn\b|holdconns|node --test|--import tsx/.test(cmd)) {
+    if (/run\.c?js trace|tcplife|iperf3|traffic\.py|\bchurn\b|holdconns|node --test|--import tsx/.test(cmd)) {
       found.push(`${d}: ${cmd.slice(0, 90)}`);
     }
   }
