@@ -42,7 +42,7 @@ BENCH: ${ALL.join(', ')} (default: all, in that order);
 
 options:
   --n N               connections per churn run (default 20000)
-  --rounds N          churn rounds, each untraced / nettracer / tcplife (default 5)
+  --rounds N          churn rounds, each untraced / nettracer / tcplife (default 9)
   --iperf-seconds S   length of each iperf3 run (default 5)
   --tput-rounds N     throughput rounds per path (default 3)
   --levels L,L,...    concurrent churn generators for ceiling (default 1,2,3)
@@ -61,7 +61,7 @@ function parseArgs(argv) {
   const o = {
     benches: [],
     n: 20000,
-    rounds: 5,
+    rounds: 9,
     iperfSeconds: 5,
     tputRounds: 3,
     levels: [1, 2, 3],
