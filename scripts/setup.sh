@@ -23,4 +23,7 @@ fi
 # npm ci runs the package's install script: the BPF object and the addon.
 npm ci --no-audit --no-fund
 npm run build:ts
+# `npx nettracer` from this checkout: npx finds commands in node_modules/.bin,
+# where npm links dependencies' commands but not the package's own.
+ln -sfn ../../bin/run.cjs node_modules/.bin/nettracer
 echo "setup: done. Try: sudo ./bin/run.cjs trace --with-loopback"

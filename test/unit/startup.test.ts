@@ -31,6 +31,12 @@ describe('start-up', () => {
     }
   });
 
+  it('the README\'s run command finds the CLI (npx nettracer, linked by npm run setup)', () => {
+    const r = spawnSync('npx', ['--no-install', 'nettracer', '--help'], { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /\$ nettracer \[COMMAND\]/);
+  });
+
   it('an unknown command or flag is one plain line and exit 2', () => {
     const r = spawnSync(process.execPath, [RUN, 'trace', '--bogus'], { encoding: 'utf8' });
     assert.equal(r.status, 2);
