@@ -1,10 +1,13 @@
 // An unknown command: the same one plain line and usage exit status as every
 // other bad input, instead of oclif's default error block.
-import type { Hook } from '@oclif/core';
+import type { Hook, Interfaces } from '@oclif/core';
 import { EXIT } from '../tracer/errors.js';
 
+export function unknownCommand(id: string, config: Interfaces.Config): string {
+  return `no command "${id}" (commands: ${config.commandIDs.join(', ')}; see --help)`;
+}
+
 export const commandNotFound: Hook.CommandNotFound = async function ({ id, config }) {
-  const known = config.commandIDs.join(', ');
-  process.stderr.write(`nettracer: no command "${id}" (commands: ${known}; see --help)\n`);
+  process.stderr.write(`nettracer: ${unknownCommand(id, config)}\n`);
   this.exit(EXIT.usage);
 };

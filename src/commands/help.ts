@@ -1,5 +1,7 @@
 import { Args, loadHelpClass } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
+import { unknownCommand } from '../cli/not-found.js';
+import { EXIT } from '../tracer/errors.js';
 
 // `nettracer help [COMMAND]`. Ours rather than @oclif/plugin-help's, whose
 // command would load a second, unbundled copy of @oclif/core (see src/main.ts).
@@ -12,6 +14,8 @@ export default class Help extends BaseCommand {
 
   async run(): Promise<void> {
     const { argv } = await this.parseFlags(Help);
+    const id = (argv as string[]).join(':');
+    if (id && !this.config.findCommand(id)) this.fail(unknownCommand(id, this.config), EXIT.usage);
     const HelpClass = await loadHelpClass(this.config);
     await new HelpClass(this.config).showHelp(argv as string[]);
   }
