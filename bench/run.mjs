@@ -1076,13 +1076,17 @@ async function benchStartup() {
   }
   // Alternating with Node's own empty start: the floor no CLI can go under
   // (here it includes loading NODE_EXTRA_CA_CERTS when the environment sets it).
+  const wallMs = async (cmd, args) => {
+    const t0 = process.hrtime.bigint();
+    const r = await run(cmd, args, { timeoutMs: 30000 });
+    if (r.code !== 0) throw new Error(`${path.basename(cmd)} ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+    return Number(process.hrtime.bigint() - t0) / 1e6;
+  };
   const help = [];
   const bare = [];
-  for (let i = 0; i < 2 * RUNS; i++) {
-    const t0 = process.hrtime.bigint();
-    const r = await run(i % 2 ? process.execPath : RUN, i % 2 ? ['-e', '0'] : ['--help'], { timeoutMs: 30000 });
-    if (r.code !== 0) throw new Error(`--help exited ${r.code}: ${r.stderr}`);
-    (i % 2 ? bare : help).push(Number(process.hrtime.bigint() - t0) / 1e6);
+  for (let i = 0; i < RUNS; i++) {
+    help.push(await wallMs(RUN, ['--help']));
+    bare.push(await wallMs(process.execPath, ['-e', '0']));
   }
   const f = (xs) => xs.map((x) => fx(x, 0)).join(' ');
   table(

@@ -1,25 +1,35 @@
-// bin/run.cjs runs the bundled CLI with the build's V8 code cache; if the
+// bin/run.cjs loads the bundled CLI with the build's V8 code cache; if the
 // cache did not match the bundle (a stale or broken build step) V8 would
 // silently recompile everything and --help would lose its start-up budget.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import Module from 'node:module';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import vm from 'node:vm';
 import { ROOT, RUN } from '../helpers/processes.js';
 
 const BUNDLE = join(ROOT, 'dist', 'nettracer.cjs');
+const { loadBundle } = createRequire(import.meta.url)(join(ROOT, 'bin', 'bundle-loader.cjs')) as {
+  loadBundle(file: string): { exports: Record<string, unknown>; script: { cachedDataRejected?: boolean } };
+};
 
 describe('start-up', () => {
-  it('the code cache the build wrote is accepted by this Node for this bundle', () => {
-    const wrapped = Module.wrap(readFileSync(BUNDLE, 'utf8'));
-    const script = new vm.Script(wrapped, { filename: BUNDLE, cachedData: readFileSync(`${BUNDLE}.cache`) });
+  it('the loader compiles the bundle from the code cache the build wrote', () => {
+    const { exports, script } = loadBundle(BUNDLE);
     assert.equal(script.cachedDataRejected, false);
-    // And a cache for other source is refused, so the check above can fail.
-    const other = new vm.Script(`${wrapped}\n`, { filename: BUNDLE, cachedData: readFileSync(`${BUNDLE}.cache`) });
-    assert.equal(other.cachedDataRejected, true);
+    assert.equal(typeof exports.execute, 'function');
+    // The same cache next to other source is refused, so the check above can fail.
+    const dir = mkdtempSync(join(tmpdir(), 'nt-cache-'));
+    try {
+      const other = join(dir, 'nettracer.cjs');
+      writeFileSync(other, `${readFileSync(BUNDLE, 'utf8')}\n`);
+      copyFileSync(`${BUNDLE}.cache`, `${other}.cache`);
+      assert.equal(loadBundle(other).script.cachedDataRejected, true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('help is served by every spelling, from the one bundle', () => {
