@@ -338,13 +338,17 @@ function noiseLine() {
 
 // ---------------------------------------------------------------- helpers
 
-const median = (xs) => {
+/** The q-quantile (0..1) of the finite values, interpolated between ranks. */
+const quantile = (xs, q) => {
   const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
   if (v.length === 0) return NaN;
-  const m = v.length >> 1;
-  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+  const at = (v.length - 1) * q;
+  const lo = Math.floor(at);
+  return v[lo] + (v[Math.min(lo + 1, v.length - 1)] - v[lo]) * (at - lo);
 };
+const median = (xs) => quantile(xs, 0.5);
 const sum = (xs) => xs.reduce((a, b) => a + b, 0);
+const mean = (xs) => sum(xs) / xs.length;
 const fx = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 const fint = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '-');
 const rotate = (xs, r) => xs.map((_, i) => xs[(i + r) % xs.length]);
@@ -616,7 +620,7 @@ async function benchChurn(o) {
     fs.mkdirSync(o.cpuProf, { recursive: true });
     fs.chmodSync(o.cpuProf, 0o777); // nettracer drops root after attaching and writes the profile at exit
   }
-  console.log(`${o.rounds} rounds of ${fint(N)} sequential loopback connections, order rotated each round`);
+  console.log(`${o.rounds} rounds of ${fint(N)} sequential loopback connections: an untraced run before and after each traced one, order rotated each round`);
   const res = { untraced: [], nettracer: [], tcplife: [], hooksOnly: [] };
 
   const once = {
@@ -688,9 +692,27 @@ async function benchChurn(o) {
     },
   };
 
+  // Every traced run sits between two untraced runs and is compared with
+  // their mean: the host's speed drifts by 10-30% over a minute here, and a
+  // neighbour on each side cancels a steady drift that a single neighbour
+  // would count as tracing cost (or as a gain). The last untraced run of a
+  // round is the first of the next.
+  const traced = variants.filter((v) => v !== 'untraced');
+  const base = { nettracer: [], tcplife: [], hooksOnly: [] };
+  let before = await once.untraced();
   for (let r = 0; r < o.rounds; r++) {
-    for (const v of rotate(variants, r)) res[v].push(await once[v](r));
+    const us = [before];
+    for (const v of rotate(traced, r)) {
+      const x = await once[v](r);
+      const after = await once.untraced();
+      res[v].push(x);
+      base[v].push((before.rate + after.rate) / 2);
+      us.push(after);
+      before = after;
+    }
+    res.untraced.push({ rate: mean(us.map((u) => u.rate)) });
   }
+  const ratios = (v) => res[v].map((x, i) => x.rate / base[v][i]);
 
   const rows = [];
   for (let r = 0; r < o.rounds; r++) {
@@ -701,9 +723,9 @@ async function benchChurn(o) {
       `round ${r + 1}`,
       fint(u.rate),
       fint(n.rate),
-      fx(n.rate / u.rate),
+      fx(n.rate / base.nettracer[r]),
       t ? fint(t.rate) : '-',
-      t ? fx(t.rate / u.rate) : '-',
+      t ? fx(t.rate / base.tcplife[r]) : '-',
       fx(n.cpu10k, 3),
       t ? fx(t.cpu10k, 3) : '-',
       `${n.missing}/${n.reportedLost}`,
@@ -711,8 +733,8 @@ async function benchChurn(o) {
     ]);
   }
   const med = (v, k) => median(res[v].map((x) => x[k]));
-  const ratioN = median(res.nettracer.map((x, i) => x.rate / res.untraced[i].rate));
-  const ratioT = hasTcplife ? median(res.tcplife.map((x, i) => x.rate / res.untraced[i].rate)) : NaN;
+  const ratioN = median(ratios('nettracer'));
+  const ratioT = hasTcplife ? median(ratios('tcplife')) : NaN;
   rows.push([
     'median',
     fint(med('untraced', 'rate')),
@@ -729,12 +751,13 @@ async function benchChurn(o) {
     ['', 'untraced/s', 'nettracer/s', 'ratio', 'tcplife/s', 'ratio', 'nt CPU s/10k', 'tl CPU s/10k', 'nt miss/lost', 'tl miss/lost'],
     rows,
   );
-  console.log('  (conn/s as the generator measures them; ratio: to the same round\'s untraced run;');
+  console.log('  (conn/s as the generator measures them; untraced: mean of the round\'s untraced runs;');
+  console.log('   ratio: to the mean of the untraced runs just before and just after it;');
   console.log('   CPU: tracer process utime+stime during the run per 10,000 connections;');
   console.log('   miss: expected records absent (nettracer 4/conn, tcplife 2/conn); lost: reported by the tracer)');
   if (res.hooksOnly.length) {
-    const floor = median(res.hooksOnly.map((x, i) => x.rate / res.untraced[i].rate));
-    const each = res.hooksOnly.map((x, i) => fx(x.rate / res.untraced[i].rate)).join(' ');
+    const floor = median(ratios('hooksOnly'));
+    const each = ratios('hooksOnly').map((x) => fx(x)).join(' ');
     note(`hooks only (nettracer's tracepoints attached, every program returning at once): ratio ${fx(floor, 3)} (rounds: ${each}): what attaching these hooks costs before any of nettracer's work`);
   }
 
@@ -745,7 +768,12 @@ async function benchChurn(o) {
     hasTcplife ? cpuN <= cpuT : undefined,
     `median ${fx((cpuN / 1e4) * 1e6, 1)} us/conn vs tcplife ${fx((cpuT / 1e4) * 1e6, 1)} us/conn, ${fx(cpuN / cpuT, 1)}x`,
   );
-  verdict('churn rate under nettracer >= 0.90 x untraced', ratioN >= 0.9, `median of per-round ratios ${fx(ratioN, 3)}`);
+  const spread = (v) => `quartiles ${fx(quantile(ratios(v), 0.25))}-${fx(quantile(ratios(v), 0.75))}`;
+  verdict(
+    'churn rate under nettracer >= 0.90 x untraced',
+    ratioN >= 0.9,
+    `median of per-round ratios ${fx(ratioN, 3)}, ${spread('nettracer')}` + (hasTcplife ? `; tcplife ${fx(ratioT, 3)}` : ''),
+  );
   const missing = sum(res.nettracer.map((x) => Math.max(0, x.missing)));
   const extra = sum(res.nettracer.map((x) => Math.max(0, -x.missing)));
   const lost = sum(res.nettracer.map((x) => x.reportedLost));
