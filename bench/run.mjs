@@ -42,9 +42,10 @@ BENCH: ${ALL.join(', ')} (default: all, in that order);
 
 options:
   --n N               connections per churn run (default 20000)
-  --rounds N          churn rounds, each untraced / nettracer / tcplife (default 9)
-  --iperf-seconds S   length of each iperf3 run (default 5)
-  --tput-rounds N     throughput rounds per path (default 3)
+  --rounds N          churn rounds, each nettracer / tcplife / hooks only, every one
+                      between two untraced runs (default 9)
+  --iperf-seconds S   length of each iperf3 run (default 3)
+  --tput-rounds N     traced iperf3 runs per path, each between two untraced (default 5)
   --levels L,L,...    concurrent churn generators for ceiling (default 1,2,3)
   --sizes N,N,...     open connections for memory (default 1000,10000,100000)
   --interval S        nettracer --interval for memory (default 10)
@@ -62,8 +63,8 @@ function parseArgs(argv) {
     benches: [],
     n: 20000,
     rounds: 9,
-    iperfSeconds: 5,
-    tputRounds: 3,
+    iperfSeconds: 3,
+    tputRounds: 5,
     levels: [1, 2, 3],
     sizes: [1000, 10000, 100000],
     interval: 10,
@@ -352,6 +353,34 @@ const mean = (xs) => sum(xs) / xs.length;
 const fx = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 const fint = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '-');
 const rotate = (xs, r) => xs.map((_, i) => xs[(i + r) % xs.length]);
+
+/**
+ * Runs each traced variant between two untraced runs and gives, for each
+ * traced run, the mean of those two neighbours as its baseline: the host's
+ * speed drifts by 10-30% over a minute here, and a neighbour on each side
+ * cancels a steady drift that a single neighbour would count as tracing cost
+ * (or gain). The untraced run after one variant is the one before the next.
+ * Returns { res: {variant: [result]}, base: {variant: [baseline]},
+ * untraced: [[untraced results of each round]] }.
+ */
+async function sandwich(rounds, traced, untraced, runVariant, value) {
+  const res = Object.fromEntries(traced.map((v) => [v, []]));
+  const base = Object.fromEntries(traced.map((v) => [v, []]));
+  const rows = [];
+  let before = await untraced();
+  for (let r = 0; r < rounds; r++) {
+    const us = [before];
+    for (const v of rotate(traced, r)) {
+      res[v].push(await runVariant(v, r));
+      const after = await untraced();
+      base[v].push((value(before) + value(after)) / 2);
+      us.push(after);
+      before = after;
+    }
+    rows.push(us);
+  }
+  return { res, base, untraced: rows };
+}
 
 function table(headers, rows) {
   const cells = [headers, ...rows].map((r) => r.map((c) => String(c)));
@@ -692,26 +721,11 @@ async function benchChurn(o) {
     },
   };
 
-  // Every traced run sits between two untraced runs and is compared with
-  // their mean: the host's speed drifts by 10-30% over a minute here, and a
-  // neighbour on each side cancels a steady drift that a single neighbour
-  // would count as tracing cost (or as a gain). The last untraced run of a
-  // round is the first of the next.
   const traced = variants.filter((v) => v !== 'untraced');
-  const base = { nettracer: [], tcplife: [], hooksOnly: [] };
-  let before = await once.untraced();
-  for (let r = 0; r < o.rounds; r++) {
-    const us = [before];
-    for (const v of rotate(traced, r)) {
-      const x = await once[v](r);
-      const after = await once.untraced();
-      res[v].push(x);
-      base[v].push((before.rate + after.rate) / 2);
-      us.push(after);
-      before = after;
-    }
-    res.untraced.push({ rate: mean(us.map((u) => u.rate)) });
-  }
+  const s = await sandwich(o.rounds, traced, once.untraced, (v, r) => once[v](r), (u) => u.rate);
+  Object.assign(res, s.res);
+  res.untraced = s.untraced.map((us) => ({ rate: mean(us.map((u) => u.rate)) }));
+  const base = s.base;
   const ratios = (v) => res[v].map((x, i) => x.rate / base[v][i]);
 
   const rows = [];
@@ -887,28 +901,27 @@ async function benchThroughput(o) {
       const [cmd, args] = iperfCmd(env.serverPrefix ?? [], ['-s', '-p', String(port)]);
       server = spawnTracked(cmd, args, { stdio: ['ignore', 'ignore', 'ignore'] });
       await sleep(300);
-      const rows = [];
-      for (let r = 0; r < o.tputRounds; r++) {
-        const row = {};
-        for (const v of rotate(['untraced', 'nettracer'], r)) {
-          if (v === 'untraced') {
-            row.untraced = await iperf(env.prefix, env.host, port, secs);
-          } else {
-            const out = tmpFile(`tput-${r}.ndjson`);
-            const t = await startNettracer(out);
-            try {
-              const cpu0 = cpuSeconds(t.pid);
-              row.nettracer = await iperf(env.prefix, env.host, port, secs);
-              row.cpu = cpuSeconds(t.pid) - cpu0;
-              await t.stop();
-            } finally {
-              if (t.child.exitCode === null) t.child.kill('SIGKILL');
-              fs.rmSync(out, { force: true });
-            }
+      const s = await sandwich(
+        o.tputRounds,
+        ['nettracer'],
+        () => iperf(env.prefix, env.host, port, secs),
+        async (_, r) => {
+          const out = tmpFile(`tput-${r}.ndjson`);
+          const t = await startNettracer(out);
+          try {
+            const cpu0 = cpuSeconds(t.pid);
+            const gbps = await iperf(env.prefix, env.host, port, secs);
+            const cpu = cpuSeconds(t.pid) - cpu0;
+            await t.stop();
+            return { gbps, cpu };
+          } finally {
+            if (t.child.exitCode === null) t.child.kill('SIGKILL');
+            fs.rmSync(out, { force: true });
           }
-        }
-        rows.push(row);
-      }
+        },
+        (x) => x,
+      );
+      const rows = s.res.nettracer.map((x, i) => ({ untraced: s.base.nettracer[i], nettracer: x.gbps, cpu: x.cpu }));
       results.push({ path: p.name, rows });
     } finally {
       if (server) {
@@ -924,7 +937,8 @@ async function benchThroughput(o) {
     out.push([`${name} median`, fx(median(rows.map((r) => r.untraced))), fx(median(rows.map((r) => r.nettracer))), fx(median(rows.map((r) => r.nettracer / r.untraced)), 3), '']);
   }
   table(['path', 'untraced Gbit/s', 'nettracer Gbit/s', 'ratio', 'nt CPU s'], out);
-  console.log(`  (iperf3 -t ${secs}, one stream, received rate; ratio: to the same round's untraced run)`);
+  console.log(`  (iperf3 -t ${secs}, one stream, received rate; untraced: mean of the untraced runs just before and after`);
+  console.log('   the traced one, which the ratio compares it with)');
   for (const { path: name, rows } of results) {
     const ratio = median(rows.map((r) => r.nettracer / r.untraced));
     verdict(`throughput ${name} under nettracer >= 0.97 x untraced`, ratio >= 0.97, `median of per-round ratios ${fx(ratio, 3)}`);
