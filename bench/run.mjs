@@ -989,6 +989,7 @@ async function benchBpfStats(o) {
           }
           perRun.push(d);
         }
+        const bulk = tool === 'nettracer' && which('iperf3') ? await bulkBpfTime(ids, o.iperfSeconds) : undefined;
         await t.stop();
         const names = tool === 'nettracer' ? [...new Set([...NETTRACER_PROGS, ...perRun[0].keys()])] : [...perRun[0].keys()];
         const rows = [];
@@ -1009,6 +1010,11 @@ async function benchBpfStats(o) {
         console.log(`${tool}: ${RUNS} runs of ${fint(N)} connections (median per run), churn ${fint(median(rates))} conn/s with stats on`);
         table(['program', 'runs', 'runs/conn', 'ns/run', 'ns/conn'], rows);
         summary.push([tool, totNs / N]);
+        if (bulk) {
+          const each = bulk.progs.filter((x) => x.cnt).map((x) => `${x.name} ${fint(x.cnt / bulk.secs)} runs/s x ${fx(x.ns / x.cnt, 0)} ns`);
+          console.log(`  during one iperf3 loopback transfer (${fx(bulk.gbps)} Gbit/s, ${bulk.secs.toFixed(1)} s): ${each.join(', ')}`);
+          note(`BPF time during a bulk transfer: ${fx(bulk.msPerSec, 1)} ms per second, ${fx(bulk.msPerSec / 10, 1)}% of one CPU (the throughput ratio's expected cost, which that ratio's noise hides)`);
+        }
       } finally {
         if (t.child.exitCode === null) t.child.kill('SIGKILL');
         fs.rmSync(out, { force: true });
@@ -1020,6 +1026,28 @@ async function benchBpfStats(o) {
   console.log('  (run_cnt/run_time_ns deltas of the tracer\'s own programs; hooks fire for every process on the host,');
   console.log('   so concurrent activity adds runs)');
   note(`BPF time per connection: ${summary.map(([t, ns]) => `${t} ${fx(ns, 0)} ns`).join(', ')}`);
+}
+
+/** BPF run time of the given programs while one iperf3 loopback transfer runs (stats must be on). */
+async function bulkBpfTime(ids, secs) {
+  const port = await freePort();
+  const server = spawnTracked('iperf3', ['-s', '-p', String(port)], { stdio: ['ignore', 'ignore', 'ignore'] });
+  try {
+    await sleep(300);
+    const before = progStats(ids);
+    const t0 = process.hrtime.bigint();
+    const gbps = await iperf([], '127.0.0.1', port, secs);
+    const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+    const after = progStats(ids);
+    const progs = [...after].map(([id, a]) => {
+      const b = before.get(id) ?? { cnt: 0, ns: 0 };
+      return { name: a.name, cnt: a.cnt - b.cnt, ns: a.ns - b.ns };
+    });
+    return { gbps, secs: wall, progs, msPerSec: sum(progs.map((x) => x.ns)) / 1e6 / wall };
+  } finally {
+    server.kill('SIGTERM');
+    await waitExit(server, 5000);
+  }
 }
 
 // ---------------------------------------------------------------- ceiling
