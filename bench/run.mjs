@@ -348,6 +348,34 @@ const quantile = (xs, q) => {
   return v[lo] + (v[Math.min(lo + 1, v.length - 1)] - v[lo]) * (at - lo);
 };
 const median = (xs) => quantile(xs, 0.5);
+/**
+ * A distribution-free interval for the median: the k-th smallest and k-th
+ * largest values, with the largest k whose coverage (from the binomial
+ * distribution of how many values fall below the median) is still >= 95%
+ * (or k = 1 down to 90%, for 5 values).
+ * Returns { lo, hi, coverage }, or undefined when there are too few values.
+ */
+function medianInterval(xs) {
+  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  const n = v.length;
+  const choose = (k) => { let c = 1; for (let i = 0; i < k; i++) c = (c * (n - i)) / (i + 1); return c; };
+  let best;
+  let below = 0; // P(Bin(n, 1/2) <= k - 1)
+  for (let k = 1; 2 * k <= n; k++) {
+    below += choose(k - 1) / 2 ** n;
+    const coverage = 1 - 2 * below;
+    // Below 95%, only the full range, and only if it still covers 90% (5 values: 93.75%).
+    if (coverage < (k === 1 ? 0.9 : 0.95)) break;
+    best = { lo: v[k - 1], hi: v[n - k], coverage };
+  }
+  return best;
+}
+/** "median 0.927 (95% interval 0.90-0.95)" for ratios; the interval is left out when too few. */
+function medianWithInterval(xs) {
+  const iv = medianInterval(xs);
+  const range = iv ? ` (${Math.floor(iv.coverage * 100)}% interval of the median ${fx(iv.lo)}-${fx(iv.hi)})` : '';
+  return `median of per-round ratios ${fx(median(xs), 3)}${range}`;
+}
 const sum = (xs) => xs.reduce((a, b) => a + b, 0);
 const mean = (xs) => sum(xs) / xs.length;
 const fx = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '-');
@@ -782,11 +810,10 @@ async function benchChurn(o) {
     hasTcplife ? cpuN <= cpuT : undefined,
     `median ${fx((cpuN / 1e4) * 1e6, 1)} us/conn vs tcplife ${fx((cpuT / 1e4) * 1e6, 1)} us/conn, ${fx(cpuN / cpuT, 1)}x`,
   );
-  const spread = (v) => `quartiles ${fx(quantile(ratios(v), 0.25))}-${fx(quantile(ratios(v), 0.75))}`;
   verdict(
     'churn rate under nettracer >= 0.90 x untraced',
     ratioN >= 0.9,
-    `median of per-round ratios ${fx(ratioN, 3)}, ${spread('nettracer')}` + (hasTcplife ? `; tcplife ${fx(ratioT, 3)}` : ''),
+    medianWithInterval(ratios('nettracer')) + (hasTcplife ? `; tcplife ${fx(ratioT, 3)}` : ''),
   );
   const missing = sum(res.nettracer.map((x) => Math.max(0, x.missing)));
   const extra = sum(res.nettracer.map((x) => Math.max(0, -x.missing)));
@@ -941,7 +968,7 @@ async function benchThroughput(o) {
   console.log('   the traced one, which the ratio compares it with)');
   for (const { path: name, rows } of results) {
     const ratio = median(rows.map((r) => r.nettracer / r.untraced));
-    verdict(`throughput ${name} under nettracer >= 0.97 x untraced`, ratio >= 0.97, `median of per-round ratios ${fx(ratio, 3)}`);
+    verdict(`throughput ${name} under nettracer >= 0.97 x untraced`, ratio >= 0.97, medianWithInterval(rows.map((r) => r.nettracer / r.untraced)));
   }
 }
 
