@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { mean, median, medianInterval, rotate, sandwich, sum } from './stats.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RUN = path.join(ROOT, 'bin', 'run.cjs');
@@ -339,76 +340,14 @@ function noiseLine() {
 
 // ---------------------------------------------------------------- helpers
 
-/** The q-quantile (0..1) of the finite values, interpolated between ranks. */
-const quantile = (xs, q) => {
-  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (v.length === 0) return NaN;
-  const at = (v.length - 1) * q;
-  const lo = Math.floor(at);
-  return v[lo] + (v[Math.min(lo + 1, v.length - 1)] - v[lo]) * (at - lo);
-};
-const median = (xs) => quantile(xs, 0.5);
-/**
- * A distribution-free interval for the median: the k-th smallest and k-th
- * largest values, with the largest k whose coverage (from the binomial
- * distribution of how many values fall below the median) is still >= 95%
- * (or k = 1 down to 90%, for 5 values).
- * Returns { lo, hi, coverage }, or undefined when there are too few values.
- */
-function medianInterval(xs) {
-  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  const n = v.length;
-  const choose = (k) => { let c = 1; for (let i = 0; i < k; i++) c = (c * (n - i)) / (i + 1); return c; };
-  let best;
-  let below = 0; // P(Bin(n, 1/2) <= k - 1)
-  for (let k = 1; 2 * k <= n; k++) {
-    below += choose(k - 1) / 2 ** n;
-    const coverage = 1 - 2 * below;
-    // Below 95%, only the full range, and only if it still covers 90% (5 values: 93.75%).
-    if (coverage < (k === 1 ? 0.9 : 0.95)) break;
-    best = { lo: v[k - 1], hi: v[n - k], coverage };
-  }
-  return best;
-}
 /** "median 0.927 (95% interval 0.90-0.95)" for ratios; the interval is left out when too few. */
 function medianWithInterval(xs) {
   const iv = medianInterval(xs);
   const range = iv ? ` (${Math.floor(iv.coverage * 100)}% interval of the median ${fx(iv.lo)}-${fx(iv.hi)})` : '';
   return `median of per-round ratios ${fx(median(xs), 3)}${range}`;
 }
-const sum = (xs) => xs.reduce((a, b) => a + b, 0);
-const mean = (xs) => sum(xs) / xs.length;
 const fx = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 const fint = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '-');
-const rotate = (xs, r) => xs.map((_, i) => xs[(i + r) % xs.length]);
-
-/**
- * Runs each traced variant between two untraced runs and gives, for each
- * traced run, the mean of those two neighbours as its baseline: the host's
- * speed drifts by 10-30% over a minute here, and a neighbour on each side
- * cancels a steady drift that a single neighbour would count as tracing cost
- * (or gain). The untraced run after one variant is the one before the next.
- * Returns { res: {variant: [result]}, base: {variant: [baseline]},
- * untraced: [[untraced results of each round]] }.
- */
-async function sandwich(rounds, traced, untraced, runVariant, value) {
-  const res = Object.fromEntries(traced.map((v) => [v, []]));
-  const base = Object.fromEntries(traced.map((v) => [v, []]));
-  const rows = [];
-  let before = await untraced();
-  for (let r = 0; r < rounds; r++) {
-    const us = [before];
-    for (const v of rotate(traced, r)) {
-      res[v].push(await runVariant(v, r));
-      const after = await untraced();
-      base[v].push((value(before) + value(after)) / 2);
-      us.push(after);
-      before = after;
-    }
-    rows.push(us);
-  }
-  return { res, base, untraced: rows };
-}
 
 function table(headers, rows) {
   const cells = [headers, ...rows].map((r) => r.map((c) => String(c)));
