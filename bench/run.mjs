@@ -307,6 +307,17 @@ function progStats(ids) {
   return out;
 }
 
+/** What ran between two progStats() readings, summed per program name. */
+function progDelta(before, after) {
+  const d = new Map();
+  for (const [id, a] of after) {
+    const b = before.get(id) ?? { cnt: 0, ns: 0 };
+    const e = d.get(a.name) ?? { cnt: 0, ns: 0 };
+    d.set(a.name, { cnt: e.cnt + a.cnt - b.cnt, ns: e.ns + a.ns - b.ns });
+  }
+  return d;
+}
+
 function mapMemory(ids) {
   return bpftool(['map', 'show'])
     .filter((m) => ids.has(m.id))
@@ -340,7 +351,7 @@ function noiseLine() {
 
 // ---------------------------------------------------------------- helpers
 
-/** "median 0.927 (95% interval 0.90-0.95)" for ratios; the interval is left out when too few. */
+/** "median of per-round ratios 0.927 (96% interval of the median 0.90-0.95)"; no interval when too few rounds. */
 function medianWithInterval(xs) {
   const iv = medianInterval(xs);
   const range = iv ? ` (${Math.floor(iv.coverage * 100)}% interval of the median ${fx(iv.lo)}-${fx(iv.hi)})` : '';
@@ -617,8 +628,6 @@ async function benchChurn(o) {
     fs.chmodSync(o.cpuProf, 0o777); // nettracer drops root after attaching and writes the profile at exit
   }
   console.log(`${o.rounds} rounds of ${fint(N)} sequential loopback connections: an untraced run before and after each traced one, order rotated each round`);
-  const res = { untraced: [], nettracer: [], tcplife: [], hooksOnly: [] };
-
   const once = {
     async untraced() {
       const c = await churn(N);
@@ -690,10 +699,8 @@ async function benchChurn(o) {
 
   const traced = variants.filter((v) => v !== 'untraced');
   const s = await sandwich(o.rounds, traced, once.untraced, (v, r) => once[v](r), (u) => u.rate);
-  Object.assign(res, s.res);
-  res.untraced = s.untraced.map((us) => ({ rate: mean(us.map((u) => u.rate)) }));
-  const base = s.base;
-  const ratios = (v) => res[v].map((x, i) => x.rate / base[v][i]);
+  const res = { tcplife: [], hooksOnly: [], ...s.res, untraced: s.untraced.map((us) => ({ rate: mean(us.map((u) => u.rate)) })) };
+  const ratio = Object.fromEntries(traced.map((v) => [v, res[v].map((x, i) => x.rate / s.base[v][i])]));
 
   const rows = [];
   for (let r = 0; r < o.rounds; r++) {
@@ -704,9 +711,9 @@ async function benchChurn(o) {
       `round ${r + 1}`,
       fint(u.rate),
       fint(n.rate),
-      fx(n.rate / base.nettracer[r]),
+      fx(ratio.nettracer[r]),
       t ? fint(t.rate) : '-',
-      t ? fx(t.rate / base.tcplife[r]) : '-',
+      t ? fx(ratio.tcplife[r]) : '-',
       fx(n.cpu10k, 3),
       t ? fx(t.cpu10k, 3) : '-',
       `${n.missing}/${n.reportedLost}`,
@@ -714,8 +721,8 @@ async function benchChurn(o) {
     ]);
   }
   const med = (v, k) => median(res[v].map((x) => x[k]));
-  const ratioN = median(ratios('nettracer'));
-  const ratioT = hasTcplife ? median(ratios('tcplife')) : NaN;
+  const ratioN = median(ratio.nettracer);
+  const ratioT = hasTcplife ? median(ratio.tcplife) : NaN;
   rows.push([
     'median',
     fint(med('untraced', 'rate')),
@@ -736,9 +743,9 @@ async function benchChurn(o) {
   console.log('   ratio: to the mean of the untraced runs just before and just after it;');
   console.log('   CPU: tracer process utime+stime during the run per 10,000 connections;');
   console.log('   miss: expected records absent (nettracer 4/conn, tcplife 2/conn); lost: reported by the tracer)');
-  if (res.hooksOnly.length) {
-    const floor = median(ratios('hooksOnly'));
-    const each = ratios('hooksOnly').map((x) => fx(x)).join(' ');
+  if (ratio.hooksOnly) {
+    const floor = median(ratio.hooksOnly);
+    const each = ratio.hooksOnly.map((x) => fx(x)).join(' ');
     note(`hooks only (nettracer's tracepoints attached, every program returning at once): ratio ${fx(floor, 3)} (rounds: ${each}): what attaching these hooks costs before any of nettracer's work`);
   }
 
@@ -752,7 +759,7 @@ async function benchChurn(o) {
   verdict(
     'churn rate under nettracer >= 0.90 x untraced',
     ratioN >= 0.9,
-    medianWithInterval(ratios('nettracer')) + (hasTcplife ? `; tcplife ${fx(ratioT, 3)}` : ''),
+    medianWithInterval(ratio.nettracer) + (hasTcplife ? `; tcplife ${fx(ratioT, 3)}` : ''),
   );
   const missing = sum(res.nettracer.map((x) => Math.max(0, x.missing)));
   const extra = sum(res.nettracer.map((x) => Math.max(0, -x.missing)));
@@ -781,6 +788,21 @@ function freePort() {
 
 /** [cmd, args] for `iperf3 ARGS`, run inside a network namespace when nsPrefix is given. */
 const iperfCmd = (nsPrefix, args) => (nsPrefix.length ? [nsPrefix[0], [...nsPrefix.slice(1), 'iperf3', ...args]] : ['iperf3', args]);
+
+/** An iperf3 server on a free port (inside a namespace when prefix is given); stop() ends it. */
+async function startIperfServer(prefix) {
+  const port = await freePort();
+  const [cmd, args] = iperfCmd(prefix, ['-s', '-p', String(port)]);
+  const server = spawnTracked(cmd, args, { stdio: ['ignore', 'ignore', 'ignore'] });
+  await sleep(300);
+  return {
+    port,
+    async stop() {
+      server.kill('SIGTERM');
+      await waitExit(server, 5000);
+    },
+  };
+}
 
 /** One iperf3 client run; retries while the server is not ready. Gbit/s received. */
 async function iperf(nsPrefix, host, port, secs) {
@@ -863,10 +885,8 @@ async function benchThroughput(o) {
     const env = await p.setup();
     let server;
     try {
-      const port = await freePort();
-      const [cmd, args] = iperfCmd(env.serverPrefix ?? [], ['-s', '-p', String(port)]);
-      server = spawnTracked(cmd, args, { stdio: ['ignore', 'ignore', 'ignore'] });
-      await sleep(300);
+      server = await startIperfServer(env.serverPrefix ?? []);
+      const { port } = server;
       const s = await sandwich(
         o.tputRounds,
         ['nettracer'],
@@ -887,27 +907,24 @@ async function benchThroughput(o) {
         },
         (x) => x,
       );
-      const rows = s.res.nettracer.map((x, i) => ({ untraced: s.base.nettracer[i], nettracer: x.gbps, cpu: x.cpu }));
+      const rows = s.res.nettracer.map((x, i) => ({ untraced: s.base.nettracer[i], nettracer: x.gbps, ratio: x.gbps / s.base.nettracer[i], cpu: x.cpu }));
       results.push({ path: p.name, rows });
     } finally {
-      if (server) {
-        server.kill('SIGTERM');
-        await waitExit(server, 5000);
-      }
+      await server?.stop();
       env.release();
     }
   }
   const out = [];
   for (const { path: name, rows } of results) {
-    rows.forEach((r, i) => out.push([`${name} #${i + 1}`, fx(r.untraced), fx(r.nettracer), fx(r.nettracer / r.untraced, 3), fx(r.cpu, 2)]));
-    out.push([`${name} median`, fx(median(rows.map((r) => r.untraced))), fx(median(rows.map((r) => r.nettracer))), fx(median(rows.map((r) => r.nettracer / r.untraced)), 3), '']);
+    rows.forEach((r, i) => out.push([`${name} #${i + 1}`, fx(r.untraced), fx(r.nettracer), fx(r.ratio, 3), fx(r.cpu, 2)]));
+    out.push([`${name} median`, fx(median(rows.map((r) => r.untraced))), fx(median(rows.map((r) => r.nettracer))), fx(median(rows.map((r) => r.ratio)), 3), '']);
   }
   table(['path', 'untraced Gbit/s', 'nettracer Gbit/s', 'ratio', 'nt CPU s'], out);
   console.log(`  (iperf3 -t ${secs}, one stream, received rate; untraced: mean of the untraced runs just before and after`);
   console.log('   the traced one, which the ratio compares it with)');
   for (const { path: name, rows } of results) {
-    const ratio = median(rows.map((r) => r.nettracer / r.untraced));
-    verdict(`throughput ${name} under nettracer >= 0.97 x untraced`, ratio >= 0.97, medianWithInterval(rows.map((r) => r.nettracer / r.untraced)));
+    const ratios = rows.map((r) => r.ratio);
+    verdict(`throughput ${name} under nettracer >= 0.97 x untraced`, median(ratios) >= 0.97, medianWithInterval(ratios));
   }
 }
 
@@ -946,14 +963,7 @@ async function benchBpfStats(o) {
           } else {
             await sleep(500);
           }
-          const after = progStats(ids);
-          const d = new Map();
-          for (const [id, a] of after) {
-            const b = before.get(id) ?? { cnt: 0, ns: 0 };
-            const e = d.get(a.name) ?? { cnt: 0, ns: 0 };
-            d.set(a.name, { cnt: e.cnt + a.cnt - b.cnt, ns: e.ns + a.ns - b.ns });
-          }
-          perRun.push(d);
+          perRun.push(progDelta(before, progStats(ids)));
         }
         const bulk = tool === 'nettracer' && which('iperf3') ? await bulkBpfTime(ids, o.iperfSeconds) : undefined;
         await t.stop();
@@ -996,23 +1006,16 @@ async function benchBpfStats(o) {
 
 /** BPF run time of the given programs while one iperf3 loopback transfer runs (stats must be on). */
 async function bulkBpfTime(ids, secs) {
-  const port = await freePort();
-  const server = spawnTracked('iperf3', ['-s', '-p', String(port)], { stdio: ['ignore', 'ignore', 'ignore'] });
+  const server = await startIperfServer([]);
   try {
-    await sleep(300);
     const before = progStats(ids);
     const t0 = process.hrtime.bigint();
-    const gbps = await iperf([], '127.0.0.1', port, secs);
+    const gbps = await iperf([], '127.0.0.1', server.port, secs);
     const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-    const after = progStats(ids);
-    const progs = [...after].map(([id, a]) => {
-      const b = before.get(id) ?? { cnt: 0, ns: 0 };
-      return { name: a.name, cnt: a.cnt - b.cnt, ns: a.ns - b.ns };
-    });
+    const progs = [...progDelta(before, progStats(ids))].map(([name, x]) => ({ name, ...x }));
     return { gbps, secs: wall, progs, msPerSec: sum(progs.map((x) => x.ns)) / 1e6 / wall };
   } finally {
-    server.kill('SIGTERM');
-    await waitExit(server, 5000);
+    await server.stop();
   }
 }
 

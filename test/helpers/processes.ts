@@ -2,11 +2,11 @@
 // Every child is killed when the test file ends, also when a test fails.
 import { execa, type ResultPromise } from 'execa';
 import { once } from 'node:events';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { ROOT } from '../../src/root.js';
 
-export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export { ROOT };
 export const RUN = join(ROOT, 'bin', 'run.cjs');
 const TRAFFIC = join(ROOT, 'test', 'helpers', 'traffic.py');
 
