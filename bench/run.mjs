@@ -1235,7 +1235,7 @@ async function benchMemory(o) {
       await tail.settle(() => tail.counts.close >= 2 * size, { stallMs: 2000 });
       await t.stop();
       tail.poll();
-      const conns = (m) => m.filter((x) => x.name === 'conns').reduce((a, x) => a + x.bytes, 0);
+      const conns = (m) => m.filter((x) => TABLE_MAPS.includes(x.name)).reduce((a, x) => a + x.bytes, 0);
       const total = (m) => m.reduce((a, x) => a + x.bytes, 0);
       const row = {
         size,
@@ -1290,7 +1290,7 @@ async function benchMemory(o) {
   console.log(`   after walk: after a metrics walk (--interval ${o.interval}) over all of them; VmHWM: peak so far;`);
   console.log('   closes/lost: closing them all at once, a burst of 2N close records)');
   console.log('kernel map memory (bytes_memlock, MiB):');
-  table(['N', 'idle', 'open', 'conns map', 'B/entry', 'per map (open)'], mapRows);
+  table(['N', 'idle', 'open', 'table maps', 'B/entry', 'per map (open)'], mapRows);
   for (const r of memRows) {
     if (r.metrics < 2 * r.size) note(`N=${fint(r.size)}: the metrics walk reported ${fint(r.metrics)} of ${fint(2 * r.size)} open connection ends (${fint(2 * r.size - r.metrics)} missing)`);
   }
@@ -1338,15 +1338,25 @@ function listenPortOf(pid) {
 }
 
 /** Entries in a BPF map now (bpftool map dump), NaN when it cannot be read. */
-function mapEntries(id) {
-  if (id === undefined) return NaN;
-  try {
-    const s = execFileSync('bpftool', ['map', 'dump', 'id', String(id), '--json'], {
+/** The maps that make up the connection table (an array part and a hash map; bpf/nettracer.bpf.c). */
+const TABLE_MAPS = ['conns', 'fast_keys', 'fast_conns'];
+
+function dumpMap(id) {
+  return JSON.parse(
+    execFileSync('bpftool', ['map', 'dump', 'id', String(id), '--json'], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
       maxBuffer: 1 << 30,
-    });
-    return JSON.parse(s).length;
+    }),
+  );
+}
+
+/** Entries in the connection table now: the hash map's, plus the array part's occupied slots. */
+function tableEntries(maps) {
+  if (!maps) return NaN;
+  try {
+    const slots = dumpMap(maps.fast_keys).reduce((a, e) => a + e.formatted.value.key.filter((k) => k !== 0).length, 0);
+    return dumpMap(maps.conns).length + slots;
   } catch {
     return NaN;
   }
@@ -1378,8 +1388,12 @@ async function benchSoak(o) {
   let fileBytes = 0;
   try {
     const ids = bpfIds(t.pid);
-    const connsMap = bpftool(['map', 'show']).find((m) => ids.maps.has(m.id) && m.name === 'conns')?.id;
-    if (connsMap === undefined) note('the tracer\'s conns map was not found: "live" column empty');
+    const own = bpftool(['map', 'show']).filter((m) => ids.maps.has(m.id));
+    let tableMaps = Object.fromEntries(TABLE_MAPS.map((n) => [n, own.find((m) => m.name === n)?.id]));
+    if (Object.values(tableMaps).includes(undefined)) {
+      note('the tracer\'s connection table maps were not found: "live" column empty');
+      tableMaps = undefined;
+    }
     const ports = new Set();
     const tail = new ChurnTail(out, ports);
     const t0 = Date.now();
@@ -1401,7 +1415,7 @@ async function benchSoak(o) {
         cpu: cpuSeconds(t.pid),
         tracked: tail.stats?.connections_tracked,
         statsAt: tail.stats ? Date.parse(tail.stats.timestamp) : NaN,
-        live: mapEntries(connsMap),
+        live: tableEntries(tableMaps),
         records: tail.lines,
         bytes: tail.offset,
       };
@@ -1519,7 +1533,7 @@ async function benchSoak(o) {
     console.log('  (conns done: connections of the churn runs finished so far (runs of ' + fint(CHUNK) + ');');
     console.log('   conns seen: connect records of the churn read from the output so far; CPU: the tracer\'s utime+stime since it started;');
     console.log('   tracked @t: connections_tracked of the latest "stats" record (--stats-interval 10) and when it was');
-    console.log('   written; live: entries in the tracer\'s conns map (bpftool map dump) at the sample; records: lines written)');
+    console.log('   written; live: entries in the tracer\'s connection table (bpftool map dump) at the sample; records: lines written)');
     const rates = runs.map((c) => c.rate);
     const churnS = sum(runs.map((c) => c.seconds));
     note(
@@ -1554,7 +1568,7 @@ async function benchSoak(o) {
       'soak: table occupancy returns to ~0 after churn',
       final ? final.connections_tracked <= 100 : false,
       final
-        ? `connections_tracked ${fint(final.connections_tracked)} in the final stats record (<= 100), ${fint(live)} entries in the conns map after the churn`
+        ? `connections_tracked ${fint(final.connections_tracked)} in the final stats record (<= 100), ${fint(live)} entries in the connection table after the churn`
         : 'no final stats record',
     );
     const found = tail.lifecycle;

@@ -168,7 +168,16 @@ Tracer::Tracer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tracer>(info) 
 
     skel_->rodata->io_hooks = has_io;
     WriteFilters(&skel_->data->filters, opts);
-    bpf_map__set_max_entries(skel_->maps.conns, U32(opts, "mapSize", 262144));
+    uint32_t map_size = U32(opts, "mapSize", 262144);
+    bpf_map__set_max_entries(skel_->maps.conns, map_size);
+    skel_->rodata->capacity = map_size;
+    // The table's array part: one 8-slot bucket per 8 connections of
+    // capacity, a power of two from 2 to 4096 buckets (see the BPF source).
+    uint32_t bits = 1;
+    while (bits < 12 && (8u << bits) < map_size) bits++;
+    skel_->rodata->fast_bucket_bits = bits;
+    bpf_map__set_max_entries(skel_->maps.fast_keys, 1u << bits);
+    bpf_map__set_max_entries(skel_->maps.fast_conns, 8u << bits);
     uint32_t ring_bytes = U32(opts, "ringBytes", 4u << 20);
     bpf_map__set_max_entries(skel_->maps.events, ring_bytes);
     // Wake-ups only past an eighth of the ring; the rest is drained by a timer.
