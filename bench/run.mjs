@@ -42,9 +42,9 @@ BENCH: ${ALL.join(', ')} (default: all, in that order);
        ${EXTRA.join(', ')} (only when named)
 
 options:
-  --n N               connections per churn run (default 20000)
+  --n N               connections per churn run (default 5000)
   --rounds N          churn rounds, each nettracer / tcplife / hooks only, every one
-                      between two untraced runs (default 9)
+                      between two untraced runs (default 30)
   --iperf-seconds S   length of each iperf3 run (default 3)
   --tput-rounds N     traced iperf3 runs per path, each between two untraced (default 5)
   --levels L,L,...    concurrent churn generators for ceiling (default 1,2,3)
@@ -55,15 +55,15 @@ options:
   --soak-n N          soak: connections in total under one tracer (default 1000000)
   --soak-chunk N      soak: connections per sequential churn run (default 100000)
   --soak-sample S     soak: seconds between samples (default 5)
-  --quick             small sizes for a smoke run (n 5000, 2 rounds, 2 s iperf,
+  --quick             small sizes for a smoke run (n 2000, 2 rounds, 2 s iperf,
                       sizes 1000,10000, soak-n 100000)
   -h, --help`;
 
 function parseArgs(argv) {
   const o = {
     benches: [],
-    n: 20000,
-    rounds: 9,
+    n: 5000,
+    rounds: 30,
     iperfSeconds: 3,
     tputRounds: 5,
     levels: [1, 2, 3],
@@ -104,7 +104,7 @@ function parseArgs(argv) {
       case '--soak-chunk': o.soakChunk = Math.round(num(val(), a)); break;
       case '--soak-sample': o.soakSample = num(val(), a); break;
       case '--quick':
-        Object.assign(o, { n: 5000, rounds: 2, iperfSeconds: 2, tputRounds: 2, sizes: [1000, 10000], soakN: 100000 });
+        Object.assign(o, { n: 2000, rounds: 2, iperfSeconds: 2, tputRounds: 2, sizes: [1000, 10000], soakN: 100000 });
         break;
       default:
         if (a.startsWith('-')) throw new Error(`unknown option ${a}\n${USAGE}`);
@@ -243,9 +243,23 @@ try {
 
 /** utime + stime of a process, in seconds. */
 function cpuSeconds(pid) {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / clkTck; // fields 14 and 15
+  // Each thread's time on CPU in ns (/proc/PID/task/TID/schedstat): utime and
+  // stime count 10 ms ticks, too coarse for a 5,000-connection run (~15 ms).
+  try {
+    let ns = 0;
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {
+        // the thread ended between the listing and the read
+      }
+    }
+    return ns / 1e9;
+  } catch {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / clkTck; // fields 14 and 15
+  }
 }
 
 /** VmRSS and VmHWM in MiB. */
@@ -741,7 +755,7 @@ async function benchChurn(o) {
   );
   console.log('  (conn/s as the generator measures them; untraced: mean of the round\'s untraced runs;');
   console.log('   ratio: to the mean of the untraced runs just before and just after it;');
-  console.log('   CPU: tracer process utime+stime during the run per 10,000 connections;');
+  console.log('   CPU: the tracer\'s time on CPU during the run (all threads, /proc/PID/task/*/schedstat) per 10,000 connections;');
   console.log('   miss: expected records absent (nettracer 4/conn, tcplife 2/conn); lost: reported by the tracer)');
   if (ratio.hooksOnly) {
     const floor = median(ratio.hooksOnly);
@@ -1222,8 +1236,12 @@ async function benchMemory(o) {
       const seen = tail.counts.connect + tail.counts.accept;
       const open = memStatus(t.pid);
       const mapsOpen = mapMemory(ids.maps);
-      // One metrics walk over all of them: wait for its records, then for
-      // the file to stop growing (a walk is written as one batch).
+      // One metrics walk over all of them. A walk that began while the last
+      // holder was still connecting reports only part of them: let any walk
+      // in progress finish (the file stops growing) before counting.
+      await tail.settle(() => false, { stallMs: 1500 });
+      // Then the next walk: wait for its records, then for the file to stop
+      // growing (a walk is written as one batch).
       const m0 = tail.counts.metrics;
       await tail.settle(() => tail.counts.metrics > m0, { stallMs: o.interval * 2000 + 30000, timeoutMs: o.interval * 2000 + 30000 });
       await tail.settle(() => false, { stallMs: 1500 });
@@ -1531,7 +1549,7 @@ async function benchSoak(o) {
     table(['t s', 'phase', 'conns done', 'conns seen', 'RSS MiB', 'CPU s', 'tracked @t', 'live', 'records', 'file MiB'], rows);
     if (shown.length < samples.length) console.log(`  (${shown.length} of ${samples.length} samples shown, evenly spaced)`);
     console.log('  (conns done: connections of the churn runs finished so far (runs of ' + fint(CHUNK) + ');');
-    console.log('   conns seen: connect records of the churn read from the output so far; CPU: the tracer\'s utime+stime since it started;');
+    console.log('   conns seen: connect records of the churn read from the output so far; CPU: the tracer\'s time on CPU since it started;');
     console.log('   tracked @t: connections_tracked of the latest "stats" record (--stats-interval 10) and when it was');
     console.log('   written; live: entries in the tracer\'s connection table (bpftool map dump) at the sample; records: lines written)');
     const rates = runs.map((c) => c.rate);

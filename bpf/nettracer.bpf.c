@@ -404,8 +404,8 @@ static __always_inline struct conn *find(__u64 key)
 	return lookup(key, &slot);
 }
 
-/* Claim a free slot of key's bucket and fill it: the key is published only
- * after the record, so nobody reads a half-written entry. */
+/* Claim a free slot of key's bucket (marked busy) and fill it: the key is
+ * published only after the record, so nobody reads a half-written entry. */
 static __always_inline bool insert_fast(__u64 key, struct conn *c)
 {
 	__u32 b = bucket_of(key);
@@ -424,8 +424,9 @@ static __always_inline bool insert_fast(__u64 key, struct conn *c)
 			return false;
 		}
 		__builtin_memcpy(dst, c, sizeof(*c));
-		asm volatile("" ::: "memory");
-		w->key[i] = key;
+		/* An exchange, not a store: fully ordered on every architecture,
+		 * so the record is visible before its key. */
+		__sync_lock_test_and_set(&w->key[i], key);
 		return true;
 	}
 	return false;
@@ -442,11 +443,9 @@ static __always_inline bool insert(__u64 key, struct conn *c, bool counted)
 		/* An entry for a socket freed without passing CLOSE or destroy,
 		 * whose memory now holds this one: replace it. */
 		if (slot) {
-			*slot = SLOT_BUSY;
-			asm volatile("" ::: "memory");
+			__sync_lock_test_and_set(slot, SLOT_BUSY);
 			__builtin_memcpy(stale, c, sizeof(*c));
-			asm volatile("" ::: "memory");
-			*slot = key;
+			__sync_lock_test_and_set(slot, key);
 			return true;
 		}
 		return bpf_map_update_elem(&conns, &key, c, BPF_EXIST) == 0;
