@@ -45,8 +45,8 @@ options:
   --n N               connections per churn run (default 5000)
   --rounds N          churn rounds, each nettracer / tcplife / hooks only, every one
                       between two untraced runs (default 30)
-  --iperf-seconds S   length of each iperf3 run (default 3)
-  --tput-rounds N     traced iperf3 runs per path, each between two untraced (default 5)
+  --iperf-seconds S   length of each iperf3 run (default 1)
+  --tput-rounds N     traced iperf3 runs per path, each between two untraced (default 15)
   --levels L,L,...    concurrent churn generators for ceiling (default 1,2,3)
   --sizes N,N,...     open connections for memory (default 1000,10000,100000)
   --interval S        nettracer --interval for memory (default 10)
@@ -55,7 +55,7 @@ options:
   --soak-n N          soak: connections in total under one tracer (default 1000000)
   --soak-chunk N      soak: connections per sequential churn run (default 100000)
   --soak-sample S     soak: seconds between samples (default 5)
-  --quick             small sizes for a smoke run (n 2000, 2 rounds, 2 s iperf,
+  --quick             small sizes for a smoke run (n 2000, 2 rounds, 1 s iperf,
                       sizes 1000,10000, soak-n 100000)
   -h, --help`;
 
@@ -64,8 +64,8 @@ function parseArgs(argv) {
     benches: [],
     n: 5000,
     rounds: 30,
-    iperfSeconds: 3,
-    tputRounds: 5,
+    iperfSeconds: 1,
+    tputRounds: 15,
     levels: [1, 2, 3],
     sizes: [1000, 10000, 100000],
     interval: 10,
@@ -104,7 +104,7 @@ function parseArgs(argv) {
       case '--soak-chunk': o.soakChunk = Math.round(num(val(), a)); break;
       case '--soak-sample': o.soakSample = num(val(), a); break;
       case '--quick':
-        Object.assign(o, { n: 2000, rounds: 2, iperfSeconds: 2, tputRounds: 2, sizes: [1000, 10000], soakN: 100000 });
+        Object.assign(o, { n: 2000, rounds: 2, iperfSeconds: 1, tputRounds: 2, sizes: [1000, 10000], soakN: 100000 });
         break;
       default:
         if (a.startsWith('-')) throw new Error(`unknown option ${a}\n${USAGE}`);
