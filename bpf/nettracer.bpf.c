@@ -72,8 +72,8 @@ struct conn {
 	__u64 gen; /* last metrics walk that reported this connection */
 };
 
-/* Tracked connections, keyed by the struct sock address (never shown to users:
- * records carry the socket cookie). Two parts:
+/* Tracked connections, keyed by the struct sock address (sk_key(); never
+ * shown to users: records carry the socket cookie). Two parts:
  *
  *   fast_keys/fast_conns  a set-associative array: a key hashes to one bucket
  *                         of FAST_WAYS slots, whose keys share a cache line.
