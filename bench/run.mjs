@@ -210,7 +210,8 @@ async function run(cmd, args, { timeoutMs = 120000, ...opts } = {}) {
 }
 
 function sh(cmd, args) {
-  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  // maxBuffer: a dump of a table with 100k+ entries runs to hundreds of MB.
+  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 30 });
 }
 
 function which(cmd) {
@@ -245,21 +246,21 @@ try {
 function cpuSeconds(pid) {
   // Each thread's time on CPU in ns (/proc/PID/task/TID/schedstat): utime and
   // stime count 10 ms ticks, too coarse for a 5,000-connection run (~15 ms).
-  try {
-    let ns = 0;
-    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
-      try {
-        ns += Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-      } catch {
-        // the thread ended between the listing and the read
-      }
-    }
-    return ns / 1e9;
-  } catch {
+  // Kernels without CONFIG_SCHED_INFO have no schedstat: ticks, then.
+  if (!fs.existsSync(`/proc/${pid}/schedstat`)) {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(f[11]) + Number(f[12])) / clkTck; // fields 14 and 15
   }
+  let ns = 0;
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return ns / 1e9;
 }
 
 /** VmRSS and VmHWM in MiB. */
@@ -335,7 +336,7 @@ function progDelta(before, after) {
 function mapMemory(ids) {
   return bpftool(['map', 'show'])
     .filter((m) => ids.has(m.id))
-    .map((m) => ({ name: m.name, type: m.type, bytes: m.bytes_memlock ?? 0, max: m.max_entries }));
+    .map((m) => ({ id: m.id, name: m.name, type: m.type, bytes: m.bytes_memlock ?? 0, max: m.max_entries }));
 }
 
 /** Other tracing/benchmark processes on the host: noise to mention. */
@@ -1359,22 +1360,13 @@ function listenPortOf(pid) {
 /** The maps that make up the connection table (an array part and a hash map; bpf/nettracer.bpf.c). */
 const TABLE_MAPS = ['conns', 'fast_keys', 'fast_conns'];
 
-function dumpMap(id) {
-  return JSON.parse(
-    execFileSync('bpftool', ['map', 'dump', 'id', String(id), '--json'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-      maxBuffer: 1 << 30,
-    }),
-  );
-}
-
 /** Entries in the connection table now: the hash map's, plus the array part's occupied slots. */
 function tableEntries(maps) {
   if (!maps) return NaN;
   try {
-    const slots = dumpMap(maps.fast_keys).reduce((a, e) => a + e.formatted.value.key.filter((k) => k !== 0).length, 0);
-    return dumpMap(maps.conns).length + slots;
+    const dump = (id) => bpftool(['map', 'dump', 'id', String(id)]);
+    const slots = dump(maps.fast_keys).reduce((a, e) => a + e.formatted.value.key.filter((k) => k !== 0).length, 0);
+    return dump(maps.conns).length + slots;
   } catch {
     return NaN;
   }
@@ -1406,7 +1398,7 @@ async function benchSoak(o) {
   let fileBytes = 0;
   try {
     const ids = bpfIds(t.pid);
-    const own = bpftool(['map', 'show']).filter((m) => ids.maps.has(m.id));
+    const own = mapMemory(ids.maps);
     let tableMaps = Object.fromEntries(TABLE_MAPS.map((n) => [n, own.find((m) => m.name === n)?.id]));
     if (Object.values(tableMaps).includes(undefined)) {
       note('the tracer\'s connection table maps were not found: "live" column empty');

@@ -84,10 +84,10 @@ struct conn {
  * The hash map alone cost about half of our run time on a connection churn
  * (its update, lookup and delete: ~0.5, 0.1 and 0.3 us). At most `capacity`
  * (--map-size) connections are tracked in both parts together. */
-#define FAST_WAYS 8
+#define FAST_WAYS NT_TABLE_WAYS
 /* Buckets: 2^fast_bucket_bits, set by user space to fit --map-size, up to
  * 4096 (32,768 slots, 4.5 MiB): beyond that the hash map takes the rest. */
-#define FAST_BUCKETS_MAX 4096
+#define FAST_BUCKETS_MAX (1 << NT_TABLE_BUCKET_BITS_MAX)
 /* A slot's key while its record is being written: keys are multiples of 8,
  * so no lookup matches it. */
 #define SLOT_BUSY 1
@@ -313,14 +313,17 @@ static __always_inline void current_comm(char *dst)
 	__builtin_memcpy(dst, task->comm, NT_COMM_LEN);
 }
 
-/* bpf_get_current_cgroup_id() by direct loads (the same pointers the helper
- * follows), without its call and RCU bracket: inside a tracing program the
- * RCU read lock is already held. */
+/* A task's cgroup id (v2) by direct loads: the pointers
+ * bpf_get_current_cgroup_id() follows, without its call and RCU bracket
+ * (inside a tracing program the RCU read lock is already held). */
+static __always_inline __u64 task_cgroup_id(struct task_struct *task)
+{
+	return task->cgroups->dfl_cgrp->kn->id;
+}
+
 static __always_inline __u64 current_cgroup_id(void)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-
-	return task->cgroups->dfl_cgrp->kn->id;
+	return task_cgroup_id(bpf_get_current_task_btf());
 }
 
 static __always_inline void set_owner(struct nt_record *r)
@@ -335,7 +338,7 @@ static __always_inline void set_owner_task(struct nt_record *r, struct task_stru
 {
 	r->pid = task->tgid;
 	bpf_probe_read_kernel_str(&r->comm, sizeof(r->comm), task->comm);
-	r->cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+	r->cgroup_id = task_cgroup_id(task);
 }
 
 /* The record that opens a connection's stream. */
@@ -376,20 +379,31 @@ static __always_inline __u32 bucket_of(__u64 key)
 	return key >> (64 - fast_bucket_bits);
 }
 
-/* The entry for key, or NULL; *slot is its key in fast_keys (NULL: in conns). */
-static __always_inline struct conn *lookup(__u64 key, __u64 **slot)
+/* Key's bucket in fast_keys (its number in *b), or NULL. */
+static __always_inline struct ways *bucket(__u64 key, __u32 *b)
 {
-	__u32 b = bucket_of(key);
-	struct ways *w = bpf_map_lookup_elem(&fast_keys, &b);
+	*b = bucket_of(key);
+	return bpf_map_lookup_elem(&fast_keys, b);
+}
 
+/* The record of slot i of bucket b. */
+static __always_inline struct conn *slot_conn(__u32 b, int i)
+{
+	__u32 s = b * FAST_WAYS + i;
+	return bpf_map_lookup_elem(&fast_conns, &s);
+}
+
+/* The entry for key, whose bucket is w (number b), or NULL; *slot is its key
+ * in w (NULL: in conns). */
+static __always_inline struct conn *lookup_in(struct ways *w, __u32 b, __u64 key, __u64 **slot)
+{
 	*slot = NULL;
 	if (w) {
 #pragma unroll
 		for (int i = 0; i < FAST_WAYS; i++) {
 			if (w->key[i] == key) {
-				__u32 s = b * FAST_WAYS + i;
 				*slot = &w->key[i];
-				return bpf_map_lookup_elem(&fast_conns, &s);
+				return slot_conn(b, i);
 			}
 		}
 	}
@@ -398,27 +412,28 @@ static __always_inline struct conn *lookup(__u64 key, __u64 **slot)
 	return bpf_map_lookup_elem(&conns, &key);
 }
 
+static __always_inline struct conn *lookup(__u64 key, __u64 **slot)
+{
+	__u32 b;
+	struct ways *w = bucket(key, &b);
+	return lookup_in(w, b, key, slot);
+}
+
 static __always_inline struct conn *find(__u64 key)
 {
 	__u64 *slot;
 	return lookup(key, &slot);
 }
 
-/* Claim a free slot of key's bucket (marked busy) and fill it: the key is
+/* Claim a free slot of bucket w (marked busy) and fill it: the key is
  * published only after the record, so nobody reads a half-written entry. */
-static __always_inline bool insert_fast(__u64 key, struct conn *c)
+static __always_inline bool insert_fast(struct ways *w, __u32 b, __u64 key, struct conn *c)
 {
-	__u32 b = bucket_of(key);
-	struct ways *w = bpf_map_lookup_elem(&fast_keys, &b);
-
-	if (!w)
-		return false;
 #pragma unroll
 	for (int i = 0; i < FAST_WAYS; i++) {
 		if (w->key[i] != 0 || __sync_val_compare_and_swap(&w->key[i], 0, SLOT_BUSY) != 0)
 			continue;
-		__u32 s = b * FAST_WAYS + i;
-		struct conn *dst = bpf_map_lookup_elem(&fast_conns, &s);
+		struct conn *dst = slot_conn(b, i);
 		if (!dst) {
 			w->key[i] = 0;
 			return false;
@@ -436,8 +451,10 @@ static __always_inline bool insert_fast(__u64 key, struct conn *c)
  * connect() is retried at ESTABLISHED, where it counts. */
 static __always_inline bool insert(__u64 key, struct conn *c, bool counted)
 {
+	__u32 b;
+	struct ways *w = bucket(key, &b);
 	__u64 *slot;
-	struct conn *stale = lookup(key, &slot);
+	struct conn *stale = lookup_in(w, b, key, &slot);
 
 	if (stale) {
 		/* An entry for a socket freed without passing CLOSE or destroy,
@@ -454,7 +471,7 @@ static __always_inline bool insert(__u64 key, struct conn *c, bool counted)
 	 * exactly the connections that do not fit. */
 	if (__sync_fetch_and_add(&counters.tracked, 1) >= capacity)
 		goto refused;
-	if (insert_fast(key, c))
+	if (w && insert_fast(w, b, key, c))
 		return true;
 	__sync_fetch_and_add(&overflowed, 1);
 	if (bpf_map_update_elem(&conns, &key, c, BPF_NOEXIST) == 0)
@@ -480,6 +497,13 @@ static __always_inline void forget(__u64 key, __u64 *slot)
 		__sync_fetch_and_add(&overflowed, -1);
 	}
 	__sync_fetch_and_add(&counters.tracked, -1);
+}
+
+static __always_inline void forget_key(__u64 key)
+{
+	__u64 *slot;
+	if (lookup(key, &slot))
+		forget(key, slot);
 }
 
 /* The process calling connect() is current when the socket leaves CLOSE for
@@ -718,11 +742,7 @@ static __always_inline void discover(struct bpf_iter__task_file *ctx, struct soc
 	/* A full output page makes the kernel run us again for this file on
 	 * the next read: undo, so that run finds it anew. */
 	if (bpf_seq_write(ctx->meta->seq, &c->rec, sizeof(c->rec)))
-		{
-		__u64 *slot;
-		if (lookup(key, &slot))
-			forget(key, slot);
-	}
+		forget_key(key);
 }
 
 /* An unclaimed connection found in a process's files: that process owns

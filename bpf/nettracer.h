@@ -75,6 +75,12 @@ struct nt_filters {
 	char comm[NT_COMM_LEN];
 };
 
+/* The connection table's array part (bpf/nettracer.bpf.c): buckets of
+ * NT_TABLE_WAYS slots, at most 2^NT_TABLE_BUCKET_BITS_MAX buckets; user space
+ * sizes it to --map-size within that. */
+#define NT_TABLE_WAYS 8
+#define NT_TABLE_BUCKET_BITS_MAX 12
+
 /* Health counters, in the program's .bss; user space reads them mapped. */
 struct nt_counters {
 	__u64 records_lost;      /* ring buffer full: a record could not be reserved */

@@ -171,13 +171,13 @@ Tracer::Tracer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tracer>(info) 
     uint32_t map_size = U32(opts, "mapSize", 262144);
     bpf_map__set_max_entries(skel_->maps.conns, map_size);
     skel_->rodata->capacity = map_size;
-    // The table's array part: one 8-slot bucket per 8 connections of
-    // capacity, a power of two from 2 to 4096 buckets (see the BPF source).
+    // The table's array part: a slot per connection of capacity, in a power
+    // of two of buckets, from 2 up to its maximum (see the BPF source).
     uint32_t bits = 1;
-    while (bits < 12 && (8u << bits) < map_size) bits++;
+    while (bits < NT_TABLE_BUCKET_BITS_MAX && (uint64_t{NT_TABLE_WAYS} << bits) < map_size) bits++;
     skel_->rodata->fast_bucket_bits = bits;
     bpf_map__set_max_entries(skel_->maps.fast_keys, 1u << bits);
-    bpf_map__set_max_entries(skel_->maps.fast_conns, 8u << bits);
+    bpf_map__set_max_entries(skel_->maps.fast_conns, NT_TABLE_WAYS << bits);
     uint32_t ring_bytes = U32(opts, "ringBytes", 4u << 20);
     bpf_map__set_max_entries(skel_->maps.events, ring_bytes);
     // Wake-ups only past an eighth of the ring; the rest is drained by a timer.
