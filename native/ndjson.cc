@@ -3,7 +3,6 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
-#include <ctime>
 
 #include <linux/types.h>
 
@@ -105,15 +104,22 @@ Napi::Value NdjsonEncoder::Container(const Napi::CallbackInfo& info) {
     throw Napi::TypeError::New(info.Env(), "container(cgroupId, pid, fields)");
   }
   if (containers_.size() > 100000) containers_.clear();  // as ContainerResolver's cache
+  last_fields_ = nullptr;  // the map may have moved or dropped it
   uint64_t cgroup = static_cast<uint64_t>(info[0].ToNumber().DoubleValue());
   uint32_t pid = info[1].ToNumber().Uint32Value();
   containers_[ContainerKey(cgroup, pid)] = info[2].As<Napi::String>().Utf8Value();
   return info.Env().Undefined();
 }
 
-const std::string* NdjsonEncoder::ContainerFields(uint64_t cgroup_id, uint32_t pid) const {
-  auto it = containers_.find(ContainerKey(cgroup_id, pid));
-  return it == containers_.end() ? nullptr : &it->second;
+const std::string* NdjsonEncoder::ContainerFields(uint64_t cgroup_id, uint32_t pid) {
+  // Records come in runs of one owner: the last answer is usually the next.
+  uint64_t key = ContainerKey(cgroup_id, pid);
+  if (last_fields_ && key == last_key_) return last_fields_;
+  auto it = containers_.find(key);
+  if (it == containers_.end()) return nullptr;
+  last_key_ = key;
+  last_fields_ = &it->second;
+  return last_fields_;
 }
 
 Napi::Value NdjsonEncoder::EncodeInto(const Napi::CallbackInfo& info) {
@@ -158,11 +164,36 @@ void NdjsonEncoder::Timestamp(uint64_t ts_ns) {
   int64_t ms = static_cast<int64_t>(std::floor(static_cast<double>(ts_ns) / 1e6 + boot_to_realtime_ms_));
   if (ms == ts_ms_) return;
   ts_ms_ = ms;
-  time_t s = static_cast<time_t>(ms / 1000);
-  struct tm tm;
-  gmtime_r(&s, &tm);
-  snprintf(ts_, sizeof(ts_), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-           tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+  // Days to a civil date (H. Hinnant's days_from_civil inverted): no
+  // gmtime_r, which takes glibc's time-zone lock.
+  int64_t days = ms >= 0 ? ms / 86400000 : (ms - 86399999) / 86400000;
+  int64_t in_day = ms - days * 86400000;
+  int64_t z = days + 719468;
+  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  int64_t doe = z - era * 146097;
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  int64_t mp = (5 * doy + 2) / 153;
+  int64_t day = doy - (153 * mp + 2) / 5 + 1;
+  int64_t month = mp < 10 ? mp + 3 : mp - 9;
+  int64_t year = yoe + era * 400 + (month <= 2);
+  auto digits = [](char* p, int64_t v, int n) {
+    for (int i = n - 1; i >= 0; i--, v /= 10) p[i] = static_cast<char>('0' + v % 10);
+  };
+  digits(ts_, year, 4);
+  ts_[4] = '-';
+  digits(ts_ + 5, month, 2);
+  ts_[7] = '-';
+  digits(ts_ + 8, day, 2);
+  ts_[10] = 'T';
+  digits(ts_ + 11, in_day / 3600000, 2);
+  ts_[13] = ':';
+  digits(ts_ + 14, in_day / 60000 % 60, 2);
+  ts_[16] = ':';
+  digits(ts_ + 17, in_day / 1000 % 60, 2);
+  ts_[19] = '.';
+  digits(ts_ + 20, in_day % 1000, 3);
+  ts_[23] = 'Z';
 }
 
 // One line at p (kRecordRoom bytes at least); returns its end, or nullptr
@@ -266,7 +297,16 @@ char* NdjsonEncoder::EncodeOne(const uint8_t* data, char* p) {
       double rounded = std::floor(us);
       if (us - rounded >= 0.5) rounded += 1;
       LIT(",\"duration_ms\":");
-      p = std::to_chars(p, p + 32, rounded / 1e3, std::chars_format::fixed).ptr;
+      // rounded / 1e3 has at most three decimals, which is also its
+      // shortest form: write them from the integer (no double formatting).
+      uint64_t whole_us = static_cast<uint64_t>(rounded);
+      num(whole_us / 1000);
+      if (uint32_t frac = whole_us % 1000) {
+        *p++ = '.';
+        *p++ = static_cast<char>('0' + frac / 100);
+        if (frac % 100) *p++ = static_cast<char>('0' + frac / 10 % 10);
+        if (frac % 10) *p++ = static_cast<char>('0' + frac % 10);
+      }
     }
   }
   LIT("}\n");

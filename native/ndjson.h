@@ -36,13 +36,15 @@ class NdjsonEncoder : public Napi::ObjectWrap<NdjsonEncoder> {
 
   char* EncodeOne(const uint8_t* rec, char* p);
   void Timestamp(uint64_t ts_ns);
-  const std::string* ContainerFields(uint64_t cgroup_id, uint32_t pid) const;
+  const std::string* ContainerFields(uint64_t cgroup_id, uint32_t pid);
 
   bool unknown_owner_ = false;  // why the last EncodeOne left its record to JS
   double boot_to_realtime_ms_ = 0;
   bool header_size_ = false;
   bool incremental_ = false;
   std::unordered_map<uint64_t, std::string> containers_;  // by cgroup id, or by pid (no cgroup v2)
+  uint64_t last_key_ = 0;                                 // ContainerFields' last answer
+  const std::string* last_fields_ = nullptr;
   int64_t ts_ms_ = INT64_MIN;
   char ts_[64];  // 24 characters used
 };

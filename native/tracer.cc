@@ -260,7 +260,9 @@ Tracer::Tracer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tracer>(info) 
   }
   // Records reach JS through two buffers made once and reused (no
   // allocation per drain or per walk read): JS reads them during the call only.
-  chunk_ = Napi::Persistent(Napi::Buffer<uint8_t>::New(env, kChunkRecords * NT_RECORD_SIZE));
+  Napi::Buffer<uint8_t> chunk = Napi::Buffer<uint8_t>::New(env, kChunkRecords * NT_RECORD_SIZE);
+  chunk_data_ = chunk.Data();  // off the V8 heap: it never moves
+  chunk_ = Napi::Persistent(chunk);
   walk_ = Napi::Persistent(Napi::Buffer<uint8_t>::New(env, kWalkBytes));
 }
 
@@ -288,7 +290,7 @@ nettracer_bpf* Tracer::OpenSkeleton() {
 int Tracer::OnSample(void* ctx, void* data, size_t len) {
   auto* self = static_cast<Tracer*>(ctx);
   if (len < NT_RECORD_SIZE) return 0;
-  memcpy(self->chunk_.Value().Data() + self->chunk_len_ * NT_RECORD_SIZE, data, NT_RECORD_SIZE);
+  memcpy(self->chunk_data_ + self->chunk_len_ * NT_RECORD_SIZE, data, NT_RECORD_SIZE);
   // A full chunk stops the ring buffer's walk (this record is consumed);
   // Deliver hands it over and goes on.
   return ++self->chunk_len_ == kChunkRecords ? -E2BIG : 0;

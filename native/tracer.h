@@ -59,6 +59,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   static constexpr size_t kChunkRecords = 1024;  // records per JS call from the ring
   static constexpr size_t kWalkBytes = 64 * 1024;  // one read of the metrics walk
   Napi::Reference<Napi::Buffer<uint8_t>> chunk_;   // ring records for JS (reused)
+  uint8_t* chunk_data_ = nullptr;                  // chunk_'s bytes (OnSample runs per record: no N-API there)
   size_t chunk_len_ = 0;                           // records in chunk_
   Napi::Reference<Napi::Buffer<uint8_t>> walk_;    // walk records for JS (reused)
   std::vector<uint8_t> object_;  // -p: the BPF object read from a file

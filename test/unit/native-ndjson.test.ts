@@ -140,6 +140,27 @@ describe('native NDJSON encoder', () => {
     }
   }
 
+  it('writes timestamps as Date#toISOString does, across leap days and centuries', () => {
+    const b = batch(1);
+    b[OFF.kind] = KIND.connect;
+    b[OFF.flags] = 1;
+    b[OFF.direction] = 1;
+    b.writeBigUInt64LE(1n, OFF.id);
+    b.writeBigUInt64LE(7n, OFF.cgroup_id);
+    b.fill(0, OFF.comm, OFF.comm + 16);
+    b.writeBigUInt64LE(1_000_000n, OFF.ts_ns); // 1 ms after boot
+    const target = new Uint8Array(4096);
+    const dates = ['1970-01-01T00:00:00.000Z', '1999-12-31T23:59:59.999Z', '2000-02-29T12:00:00.000Z', '2024-02-29T23:59:59.998Z', '2100-03-01T00:00:00.000Z', '2399-12-31T23:59:59.999Z'];
+    const instants = [...dates.map((d) => Date.parse(d)), ...Array.from({ length: 2000 }, () => rand(2 ** 31) * 2000 + rand(1000))];
+    for (const ms of instants) {
+      const encoder = new native.NdjsonEncoder({ bootToRealtimeMs: ms - 1, headerSize: false, incremental: false });
+      encoder.container(7, 0, '');
+      const [, bytes] = encoder.encodeInto(b, 0, target, 0);
+      const line = JSON.parse(Buffer.from(target.subarray(0, bytes)).toString()) as { timestamp: string };
+      assert.equal(line.timestamp, new Date(ms).toISOString());
+    }
+  });
+
   it('ordinary records need no JavaScript once the owner is known', () => {
     const b = batch(2000);
     for (let at = 0; at < b.length; at += RECORD_SIZE) {
