@@ -393,7 +393,24 @@ Napi::Value Tracer::Counters(const Napi::CallbackInfo& info) {
   o.Set("recordsSent", Napi::Number::New(env, static_cast<double>(c.records_sent)));
   o.Set("unacceptedCloses", Napi::Number::New(env, static_cast<double>(c.unaccepted_closes)));
   o.Set("tracked", Napi::Number::New(env, static_cast<double>(c.tracked)));
+  o.Set("hookMisses", Napi::Number::New(env, static_cast<double>(HookMisses())));
   return o;
+}
+
+// Runs of our tracepoint programs the kernel skipped: a program is not run
+// again on a CPU where it is already running (an interrupt in the middle of
+// it whose softirq hits the same hook). Each skipped run may have been a
+// record; the kernel counts them per program (bpf_prog_info.recursion_misses).
+uint64_t Tracer::HookMisses() const {
+  uint64_t misses = 0;
+  const bpf_program* progs[] = {skel_->progs.set_state, skel_->progs.destroy_sock, skel_->progs.send_length,
+                                skel_->progs.recv_length};
+  for (const bpf_program* prog : progs) {
+    bpf_prog_info info = {};
+    __u32 len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) == 0) misses += info.recursion_misses;
+  }
+  return misses;
 }
 
 Napi::Value Tracer::Hooks(const Napi::CallbackInfo& info) {

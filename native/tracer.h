@@ -5,6 +5,7 @@
 #include <napi.h>
 #include <uv.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   static void OnReadable(uv_poll_t* handle, int status, int events);
   static void OnTimer(uv_timer_t* handle);
   void Deliver();
+  uint64_t HookMisses() const;
   void Teardown();
   nettracer_bpf* OpenSkeleton();
 

@@ -443,7 +443,7 @@ export interface CloseRecord {
 }
 
 /**
- * Something was not reported: the kernel's ring buffer was full (records_lost) or the connection table was full (connections_untracked). Counts are since the previous lost record.
+ * Something was not reported: the kernel's ring buffer was full (records_lost), the connection table was full (connections_untracked), or the kernel skipped a run of nettracer's programs (hook_misses). Counts are since the previous lost record.
  */
 export interface LostRecord {
   /**
@@ -462,6 +462,10 @@ export interface LostRecord {
    * Connections not followed because the connection table (--map-size) was full.
    */
   connections_untracked: number;
+  /**
+   * Runs of nettracer's kernel programs the kernel skipped because the same program was already running on that CPU (an interrupt in the middle of it reached the same hook). Each may have been a connect, accept or close record, or bytes of a connection's counters.
+   */
+  hook_misses: number;
 }
 
 /**
@@ -496,6 +500,10 @@ export interface StatsRecord {
    * Incoming connections that closed before any process accepted them (reported with pid 0).
    */
   unaccepted_closes: number;
+  /**
+   * Runs of nettracer's kernel programs the kernel skipped because the same program was already running on that CPU (see the lost record).
+   */
+  hook_misses: number;
   /**
    * The kernel hooks in use, as program-type/attach-point (for example tp_btf/inet_sock_set_state).
    */

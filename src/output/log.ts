@@ -66,10 +66,10 @@ export class LogFormat implements OutputFormat {
           out += this.stats(ms, r);
           break;
         case 'lost':
-          out += this.line(ms, 'warning', `lost events records:${r.records_lost} connections:${r.connections_untracked}`);
+          out += this.line(ms, 'warning', `lost events records:${r.records_lost} connections:${r.connections_untracked} hook_misses:${r.hook_misses}`);
           break;
         case 'stats':
-          out += this.line(ms, 'info', `[bpf_debug_counters] records_sent=${r.records_sent} records_lost=${r.records_lost} tracked=${r.connections_tracked} untracked=${r.connections_untracked} unaccepted_closes=${r.unaccepted_closes}`);
+          out += this.line(ms, 'info', `[bpf_debug_counters] records_sent=${r.records_sent} records_lost=${r.records_lost} tracked=${r.connections_tracked} untracked=${r.connections_untracked} unaccepted_closes=${r.unaccepted_closes} hook_misses=${r.hook_misses}`);
           break;
       }
     }

@@ -31,6 +31,8 @@ export interface NativeCounters {
   recordsSent: number;
   unacceptedCloses: number;
   tracked: number;
+  /** Runs of our tracepoint programs the kernel skipped (already running on that CPU). */
+  hookMisses: number;
 }
 
 export interface NativeTracer {

@@ -39,7 +39,7 @@ export class TraceSession {
   private builder?: RecordBuilder;
   private clock?: Clock;
   private timers: NodeJS.Timeout[] = [];
-  private reportedLoss = { recordsLost: 0, insertFailed: 0 };
+  private reportedLoss = { recordsLost: 0, insertFailed: 0, hookMisses: 0 };
   private hooks: string[] = [];
   private readonly view = new RecordView();
   /** Set when the output takes NDJSON lines: the native encoder writes most of them. */
@@ -197,6 +197,7 @@ export class TraceSession {
       connections_tracked: Math.max(0, c.tracked),
       connections_untracked: c.insertFailed,
       unaccepted_closes: c.unacceptedCloses,
+      hook_misses: c.hookMisses,
       hooks: this.hooks,
       final,
     };
@@ -208,13 +209,15 @@ export class TraceSession {
     if (!c || !this.clock) return;
     const lost = c.recordsLost - this.reportedLoss.recordsLost;
     const untracked = c.insertFailed - this.reportedLoss.insertFailed;
-    if (lost === 0 && untracked === 0) return;
-    this.reportedLoss = { recordsLost: c.recordsLost, insertFailed: c.insertFailed };
+    const missed = c.hookMisses - this.reportedLoss.hookMisses;
+    if (lost === 0 && untracked === 0 && missed === 0) return;
+    this.reportedLoss = { recordsLost: c.recordsLost, insertFailed: c.insertFailed, hookMisses: c.hookMisses };
     const record: LostRecord = {
       type: 'lost',
       timestamp: new Date().toISOString(),
       records_lost: lost,
       connections_untracked: untracked,
+      hook_misses: missed,
     };
     this.emit(record);
   }

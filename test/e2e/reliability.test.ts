@@ -133,6 +133,8 @@ describe('a slow reader', () => {
     const churned = events.filter((r) => r.sport === c.port || r.dport === c.port);
     assert.ok(stats.records_lost > 0, 'the small ring overflowed');
     assert.equal(lost, stats.records_lost, 'every loss was reported in lost records');
+    const missed = recs.filter((r) => r.type === 'lost').reduce((a, r) => a + r.hook_misses, 0);
+    assert.equal(missed, stats.hook_misses, 'every program run the kernel skipped was reported in lost records');
     assert.equal(events.length, stats.records_sent, 'every record the kernel sent was written');
     assert.equal(churned.length + stats.records_lost >= 1500 * 4, true, 'records seen + lost cover the churn');
     assert.ok(rss < 300 * 1024, `RSS stayed bounded while blocked: ${rss} KiB`);

@@ -83,7 +83,7 @@ describe('NDJSON lines', () => {
   }
 
   it('a limit keeps exactly the first records; objects (stats, lost) count too', () => {
-    const lost = { type: 'lost' as const, timestamp: '2026-01-01T00:00:00.000Z', records_lost: 3, connections_untracked: 0 };
+    const lost = { type: 'lost' as const, timestamp: '2026-01-01T00:00:00.000Z', records_lost: 3, connections_untracked: 0, hook_misses: 0 };
     const b = new RecordBuilder(bootClock(1.7e12), false);
     const sink = new NdjsonSink(3);
     sink.object(lost);
@@ -98,7 +98,7 @@ describe('NDJSON lines', () => {
 
   it('lines written into the buffer (by the native encoder) count toward the limit, cut at a line end', () => {
     const sink = new NdjsonSink(3);
-    sink.object({ type: 'lost', timestamp: '2026-01-01T00:00:00.000Z', records_lost: 1, connections_untracked: 0 });
+    sink.object({ type: 'lost', timestamp: '2026-01-01T00:00:00.000Z', records_lost: 1, connections_untracked: 0, hook_misses: 0 });
     const { buf, at } = sink.room(64);
     const text = '{"a":1}\n{"b":2}\n{"c":3}\n';
     Buffer.from(text).copy(buf, at);
@@ -117,7 +117,7 @@ describe('NDJSON lines', () => {
   });
 
   it('other records go through JSON.stringify; a batch is one line per record', () => {
-    const lost = { type: 'lost' as const, timestamp: '2026-01-01T00:00:00.000Z', records_lost: 3, connections_untracked: 0 };
+    const lost = { type: 'lost' as const, timestamp: '2026-01-01T00:00:00.000Z', records_lost: 3, connections_untracked: 0, hook_misses: 0 };
     assert.equal(toNdjson([lost, lost]), `${JSON.stringify(lost)}\n${JSON.stringify(lost)}\n`);
   });
 });
