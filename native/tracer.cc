@@ -230,6 +230,7 @@ Tracer::Tracer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tracer>(info) 
       throw Fail(env, "EATTACH", std::string("cannot attach ") + h.name + ": " + Errno(e));
     }
     hooks_.push_back(h.name);
+    hook_progs_.push_back(h.prog);
   }
   iter_link_ = bpf_program__attach_iter(skel_->progs.metrics, nullptr);
   if (!iter_link_) {
@@ -403,9 +404,7 @@ Napi::Value Tracer::Counters(const Napi::CallbackInfo& info) {
 // record; the kernel counts them per program (bpf_prog_info.recursion_misses).
 uint64_t Tracer::HookMisses() const {
   uint64_t misses = 0;
-  const bpf_program* progs[] = {skel_->progs.set_state, skel_->progs.destroy_sock, skel_->progs.send_length,
-                                skel_->progs.recv_length};
-  for (const bpf_program* prog : progs) {
+  for (const bpf_program* prog : hook_progs_) {
     bpf_prog_info info = {};
     __u32 len = sizeof(info);
     if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) == 0) misses += info.recursion_misses;
@@ -518,6 +517,7 @@ void Tracer::Teardown() {
   if (skel_) {
     nettracer_bpf__destroy(skel_);
     skel_ = nullptr;
+    hook_progs_.clear();  // they were the skeleton's
   }
   if (async_) {
     delete async_;

@@ -12,6 +12,7 @@
 struct nettracer_bpf;
 struct ring_buffer;
 struct bpf_link;
+struct bpf_program;
 
 class Tracer : public Napi::ObjectWrap<Tracer> {
  public:
@@ -66,6 +67,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   Napi::Reference<Napi::Buffer<uint8_t>> walk_;    // walk records for JS (reused)
   std::vector<uint8_t> object_;  // -p: the BPF object read from a file
   std::vector<std::string> hooks_;
+  std::vector<const bpf_program*> hook_progs_;  // the tracepoint programs attached (HookMisses)
   Napi::FunctionReference on_records_;
   Napi::AsyncContext* async_ = nullptr;
 };
