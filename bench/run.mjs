@@ -52,6 +52,10 @@ options:
   --interval S        nettracer --interval for memory (default 10)
   --cpu-prof DIR      run the tracer of the churn rounds under node --cpu-prof,
                       profiles written to DIR
+  --decompose         churn: also run nettracer stopped after attaching (records
+                      left in a 64 MiB ring) and with --output /dev/null, to
+                      show what the BPF work, reading the ring and writing the
+                      file each cost (two more runs per round)
   --soak-n N          soak: connections in total under one tracer (default 1000000)
   --soak-chunk N      soak: connections per sequential churn run (default 100000)
   --soak-sample S     soak: seconds between samples (default 5)
@@ -70,6 +74,7 @@ function parseArgs(argv) {
     sizes: [1000, 10000, 100000],
     interval: 10,
     cpuProf: undefined,
+    decompose: false,
     soakN: 1000000,
     soakChunk: 100000,
     soakSample: 5,
@@ -100,6 +105,7 @@ function parseArgs(argv) {
       case '--sizes': o.sizes = list(val(), a); break;
       case '--interval': o.interval = Math.round(num(val(), a)); break;
       case '--cpu-prof': o.cpuProf = path.resolve(val()); break;
+      case '--decompose': o.decompose = true; break;
       case '--soak-n': o.soakN = Math.round(num(val(), a)); break;
       case '--soak-chunk': o.soakChunk = Math.round(num(val(), a)); break;
       case '--soak-sample': o.soakSample = num(val(), a); break;
@@ -366,11 +372,17 @@ function noiseLine() {
 
 // ---------------------------------------------------------------- helpers
 
-/** "median of per-round ratios 0.927 (96% interval of the median 0.90-0.95)"; no interval when too few rounds. */
-function medianWithInterval(xs) {
+/**
+ * "median of per-round ratios 0.927 (96% interval of the median 0.90-0.95)";
+ * no interval when too few rounds. With a target: says when the interval
+ * holds it, i.e. when this run cannot tell whether the target is met.
+ */
+function medianWithInterval(xs, target) {
   const iv = medianInterval(xs);
-  const range = iv ? ` (${Math.floor(iv.coverage * 100)}% interval of the median ${fx(iv.lo)}-${fx(iv.hi)})` : '';
-  return `median of per-round ratios ${fx(median(xs), 3)}${range}`;
+  const range = iv ? ` (${Math.floor(iv.coverage * 100)}% interval of the median ${fx(iv.lo, 3)}-${fx(iv.hi, 3)})` : '';
+  const undecided = iv && target !== undefined && iv.lo < target && target <= iv.hi;
+  return `median of per-round ratios ${fx(median(xs), 3)}${range}` +
+    (undecided ? `; the interval holds ${target}: within this run's noise, more rounds would tell` : '');
 }
 const fx = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 const fint = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '-');
@@ -666,6 +678,7 @@ async function benchChurn(o) {
     .then((r) => r.code === 0 && fs.existsSync(HOOKS_ONLY));
   if (await hooksOnly) variants.push('hooksOnly');
   else note('could not build bpf/.output/hooks-only.bpf.o: the hooks-only floor is not measured');
+  if (o.decompose) variants.push('stopped', 'devNull');
   if (o.cpuProf) {
     fs.mkdirSync(o.cpuProf, { recursive: true });
     fs.chmodSync(o.cpuProf, 0o777); // nettracer drops root after attaching and writes the profile at exit
@@ -716,6 +729,32 @@ async function benchChurn(o) {
         fs.rmSync(out, { force: true });
       }
     },
+    // --decompose: the BPF work alone (the process stopped, nothing read;
+    // 64 MiB hold 116k connections' records), then reading and encoding
+    // without the file.
+    async stopped() {
+      const t = await startNettracer(tmpFile('churn-stopped.ndjson'), ['--ring-size', '65536']);
+      try {
+        t.child.kill('SIGSTOP');
+        const c = await churn(N);
+        t.child.kill('SIGCONT');
+        await t.stop();
+        return { rate: c.rate };
+      } finally {
+        if (t.child.exitCode === null) t.child.kill('SIGKILL');
+        fs.rmSync(tmpFile('churn-stopped.ndjson'), { force: true });
+      }
+    },
+    async devNull() {
+      const t = await startNettracer('/dev/null');
+      try {
+        const c = await churn(N);
+        await t.stop();
+        return { rate: c.rate };
+      } finally {
+        if (t.child.exitCode === null) t.child.kill('SIGKILL');
+      }
+    },
     async tcplife(r) {
       const out = tmpFile(`churn-tcplife-${r}.txt`);
       const t = await startTcplife(out);
@@ -743,7 +782,7 @@ async function benchChurn(o) {
 
   const traced = variants.filter((v) => v !== 'untraced');
   const s = await sandwich(o.rounds, traced, once.untraced, (v, r) => once[v](r), (u) => u.rate);
-  const res = { tcplife: [], hooksOnly: [], ...s.res, untraced: s.untraced.map((us) => ({ rate: mean(us.map((u) => u.rate)) })) };
+  const res = { tcplife: [], hooksOnly: [], stopped: [], devNull: [], ...s.res, untraced: s.untraced.map((us) => ({ rate: mean(us.map((u) => u.rate)) })) };
   const ratio = Object.fromEntries(traced.map((v) => [v, res[v].map((x, i) => x.rate / s.base[v][i])]));
 
   const rows = [];
@@ -787,10 +826,20 @@ async function benchChurn(o) {
   console.log('   ratio: to the mean of the untraced runs just before and just after it;');
   console.log('   CPU: the tracer\'s time on CPU during the run (all threads, /proc/PID/task/*/schedstat) per 10,000 connections;');
   console.log('   miss: expected records absent (nettracer 4/conn, tcplife 2/conn); lost: reported by the tracer)');
-  if (ratio.hooksOnly) {
+  if (ratio.hooksOnly && !ratio.stopped) {
     const floor = median(ratio.hooksOnly);
     const each = ratio.hooksOnly.map((x) => fx(x)).join(' ');
     note(`hooks only (nettracer's tracepoints attached, every program returning at once): ratio ${fx(floor, 3)} (rounds: ${each}): what attaching these hooks costs before any of nettracer's work`);
+  }
+  if (ratio.stopped) {
+    const steps = [
+      ['hooks attached, returning at once', ratio.hooksOnly],
+      ['+ the BPF work (tracer stopped, nothing read)', ratio.stopped],
+      ['+ reading the ring and encoding (--output /dev/null)', ratio.devNull],
+      ['+ writing the file (nettracer as above)', ratio.nettracer],
+    ].filter(([, xs]) => xs);
+    note(`where the churn's slowdown comes from (median ratio of ${o.rounds} rounds each, interval of the median):`);
+    for (const [what, xs] of steps) console.log(`  ${what.padEnd(54)} ${medianWithInterval(xs)}`);
   }
 
   const cpuN = med('nettracer', 'cpu10k');
@@ -803,7 +852,7 @@ async function benchChurn(o) {
   verdict(
     'churn rate under nettracer >= 0.90 x untraced',
     ratioN >= 0.9,
-    medianWithInterval(ratio.nettracer) + (hasTcplife ? `; tcplife ${fx(ratioT, 3)}` : ''),
+    medianWithInterval(ratio.nettracer, 0.9) + (hasTcplife ? `; tcplife ${fx(ratioT, 3)}` : ''),
   );
   const missing = sum(res.nettracer.map((x) => Math.max(0, x.missing)));
   const extra = sum(res.nettracer.map((x) => Math.max(0, -x.missing)));
@@ -968,7 +1017,7 @@ async function benchThroughput(o) {
   console.log('   the traced one, which the ratio compares it with)');
   for (const { path: name, rows } of results) {
     const ratios = rows.map((r) => r.ratio);
-    verdict(`throughput ${name} under nettracer >= 0.97 x untraced`, median(ratios) >= 0.97, medianWithInterval(ratios));
+    verdict(`throughput ${name} under nettracer >= 0.97 x untraced`, median(ratios) >= 0.97, medianWithInterval(ratios, 0.97));
   }
 }
 
