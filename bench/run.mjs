@@ -684,6 +684,20 @@ async function benchChurn(o) {
     fs.chmodSync(o.cpuProf, 0o777); // nettracer drops root after attaching and writes the profile at exit
   }
   console.log(`${o.rounds} rounds of ${fint(N)} sequential loopback connections: an untraced run before and after each traced one, order rotated each round`);
+  /** The churn's rate under nettracer with these arguments (stopped: SIGSTOP once attached). */
+  async function rateUnder(out, extra, stopped = false) {
+    const t = await startNettracer(out, extra);
+    try {
+      if (stopped) t.child.kill('SIGSTOP');
+      const c = await churn(N);
+      if (stopped) t.child.kill('SIGCONT');
+      await t.stop();
+      return { rate: c.rate };
+    } finally {
+      if (t.child.exitCode === null) t.child.kill('SIGKILL');
+      if (out !== '/dev/null') fs.rmSync(out, { force: true });
+    }
+  }
   const once = {
     async untraced() {
       const c = await churn(N);
@@ -717,44 +731,12 @@ async function benchChurn(o) {
         fs.rmSync(out, { force: true });
       }
     },
-    async hooksOnly(r) {
-      const out = tmpFile(`churn-hooks-only-${r}.ndjson`);
-      const t = await startNettracer(out, ['-p', HOOKS_ONLY]);
-      try {
-        const c = await churn(N);
-        await t.stop();
-        return { rate: c.rate };
-      } finally {
-        if (t.child.exitCode === null) t.child.kill('SIGKILL');
-        fs.rmSync(out, { force: true });
-      }
-    },
+    hooksOnly: (r) => rateUnder(tmpFile(`churn-hooks-only-${r}.ndjson`), ['-p', HOOKS_ONLY]),
     // --decompose: the BPF work alone (the process stopped, nothing read;
     // 64 MiB hold 116k connections' records), then reading and encoding
     // without the file.
-    async stopped() {
-      const t = await startNettracer(tmpFile('churn-stopped.ndjson'), ['--ring-size', '65536']);
-      try {
-        t.child.kill('SIGSTOP');
-        const c = await churn(N);
-        t.child.kill('SIGCONT');
-        await t.stop();
-        return { rate: c.rate };
-      } finally {
-        if (t.child.exitCode === null) t.child.kill('SIGKILL');
-        fs.rmSync(tmpFile('churn-stopped.ndjson'), { force: true });
-      }
-    },
-    async devNull() {
-      const t = await startNettracer('/dev/null');
-      try {
-        const c = await churn(N);
-        await t.stop();
-        return { rate: c.rate };
-      } finally {
-        if (t.child.exitCode === null) t.child.kill('SIGKILL');
-      }
-    },
+    stopped: (r) => rateUnder(tmpFile(`churn-stopped-${r}.ndjson`), ['--ring-size', '65536'], true),
+    devNull: () => rateUnder('/dev/null', []),
     async tcplife(r) {
       const out = tmpFile(`churn-tcplife-${r}.txt`);
       const t = await startTcplife(out);
