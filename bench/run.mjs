@@ -639,7 +639,10 @@ class EndsTail extends RecordTail {
   ends = new Map();
   count(r) {
     super.count(r);
-    if (r.type !== 'metrics') this.ends.set(r.id, [...(this.ends.get(r.id) ?? []), r.type]);
+    if (r.type === 'metrics') return;
+    const kinds = this.ends.get(r.id);
+    if (kinds) kinds.push(r.type);
+    else this.ends.set(r.id, [r.type]);
   }
 }
 
@@ -684,9 +687,13 @@ async function benchChurn(o) {
     fs.chmodSync(o.cpuProf, 0o777); // nettracer drops root after attaching and writes the profile at exit
   }
   console.log(`${o.rounds} rounds of ${fint(N)} sequential loopback connections: an untraced run before and after each traced one, order rotated each round`);
-  /** The churn's rate under nettracer with these arguments (stopped: SIGSTOP once attached). */
-  async function rateUnder(out, extra, stopped = false) {
-    const t = await startNettracer(out, extra);
+  /**
+   * The churn's rate under nettracer with these arguments, writing to the
+   * temp file `file` (removed after) or, without one, to /dev/null;
+   * stopped: SIGSTOP once attached.
+   */
+  async function rateUnder(file, extra, stopped = false) {
+    const t = await startNettracer(file ?? '/dev/null', extra);
     try {
       if (stopped) t.child.kill('SIGSTOP');
       const c = await churn(N);
@@ -695,7 +702,7 @@ async function benchChurn(o) {
       return { rate: c.rate };
     } finally {
       if (t.child.exitCode === null) t.child.kill('SIGKILL');
-      if (out !== '/dev/null') fs.rmSync(out, { force: true });
+      if (file) fs.rmSync(file, { force: true });
     }
   }
   const once = {
@@ -736,7 +743,7 @@ async function benchChurn(o) {
     // 64 MiB hold 116k connections' records), then reading and encoding
     // without the file.
     stopped: (r) => rateUnder(tmpFile(`churn-stopped-${r}.ndjson`), ['--ring-size', '65536'], true),
-    devNull: () => rateUnder('/dev/null', []),
+    devNull: () => rateUnder(undefined, []),
     async tcplife(r) {
       const out = tmpFile(`churn-tcplife-${r}.txt`);
       const t = await startTcplife(out);
@@ -764,7 +771,7 @@ async function benchChurn(o) {
 
   const traced = variants.filter((v) => v !== 'untraced');
   const s = await sandwich(o.rounds, traced, once.untraced, (v, r) => once[v](r), (u) => u.rate);
-  const res = { tcplife: [], hooksOnly: [], stopped: [], devNull: [], ...s.res, untraced: s.untraced.map((us) => ({ rate: mean(us.map((u) => u.rate)) })) };
+  const res = { tcplife: [], ...s.res, untraced: s.untraced.map((us) => ({ rate: mean(us.map((u) => u.rate)) })) };
   const ratio = Object.fromEntries(traced.map((v) => [v, res[v].map((x, i) => x.rate / s.base[v][i])]));
 
   const rows = [];
