@@ -1,13 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* nettracer's kernel side: tracepoints only (kprobes and fentry are not
- * available on every kernel we run on).
- *
- *   inet_sock_set_state  connection life cycle: connect, established, close; the
- *                        owner of an incoming connection when it closes it
- *   sock_send_length     bytes the application wrote (one run per send call)
- *   sock_recv_length     bytes the application read  (one run per recv call)
- *   tcp_destroy_sock     safety net: nothing stays in the table after a socket dies
- *   iter/task_file       periodic metrics, run on demand from user space
+/* nettracer's kernel side: tracepoints and a BPF iterator only (kprobes and
+ * fentry are not available on every kernel we run on). What each program is
+ * for, which are optional and since when the kernel has them: the hook table,
+ * native/hooks.cc (the loader refuses an object that differs from it).
  *
  * Nothing runs per packet: segment, retransmission and RTT counters are read
  * from struct tcp_sock when a record is made. Nothing runs per system call
@@ -42,7 +37,7 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* bench/run.mjs loads a build with -DNT_HOOKS_ONLY (make -C bpf hooks-only):
+/* The bench loads a build with -DNT_HOOKS_ONLY (make -C bpf hooks-only):
  * the same hooks attached, every program returning at once, to measure what
  * attaching them costs before any of our work. */
 #ifdef NT_HOOKS_ONLY
@@ -59,13 +54,13 @@ const volatile __u64 wakeup_bytes = 0; /* 0: wake the reader for every record */
 volatile struct nt_filters filters = { .loopback = 1, .addr_family = 4 };
 
 /* Written by user space before each metrics walk, to report each socket once. */
-__u64 iter_gen = 0;
-/* Set by user space for the start-up walks: 1 reports listeners, 2 adopts
- * connections already open (listeners first, so user space knows every
- * listener before the first adopted connection). */
-__u32 iter_discover = 0;
+__u64 walk_gen = 0;
+/* enum nt_walk, set by user space before each walk. The start-up walks go
+ * listeners first, so user space knows every listener before the first
+ * adopted connection. */
+__u32 walk_kind = NT_WALK_METRICS;
 
-struct nt_counters counters = {};
+struct nt_health health = {};
 
 struct conn {
 	struct nt_record rec;
@@ -259,17 +254,17 @@ static __always_inline void read_counters(struct sock *sk, struct nt_record *r)
 
 	if (!tp)
 		return;
-	r->segs_out = tp->segs_out;
-	r->segs_in = tp->segs_in;
-	r->total_retrans = tp->total_retrans;
-	r->srtt_us = tp->srtt_us >> 3;
-	r->rttvar_us = tp->mdev_us >> 2;
+	r->packets_sent = tp->segs_out;
+	r->packets_received = tp->segs_in;
+	r->packets_retransmitted = tp->total_retrans;
+	r->rtt_us = tp->srtt_us >> 3;
+	r->rtt_var_us = tp->mdev_us >> 2;
 	if (!io_hooks) {
 		/* Without the per-call hooks: acknowledged payload (an active
 		 * open's SYN counts as one acknowledged byte) and in-order
 		 * received bytes. */
 		__u64 acked = tp->bytes_acked;
-		r->bytes_sent = acked && r->direction == NT_DIR_OUT ? acked - 1 : acked;
+		r->bytes_sent = acked && r->direction == NT_DIR_OUTGOING ? acked - 1 : acked;
 		r->bytes_received = tp->bytes_received;
 	}
 }
@@ -281,7 +276,7 @@ static __always_inline void emit_at(struct conn *c, __u8 kind, __u64 ts)
 	struct nt_record *out = bpf_ringbuf_reserve(&events, sizeof(*out), 0);
 
 	if (!out) {
-		__sync_fetch_and_add(&counters.records_lost, 1);
+		__sync_fetch_and_add(&health.records_lost, 1);
 		return;
 	}
 	__builtin_memcpy(out, &c->rec, sizeof(*out));
@@ -294,7 +289,7 @@ static __always_inline void emit_at(struct conn *c, __u8 kind, __u64 ts)
 			      ? BPF_RB_NO_WAKEUP
 			      : BPF_RB_FORCE_WAKEUP;
 	bpf_ringbuf_submit(out, flags);
-	__sync_fetch_and_add(&counters.records_sent, 1);
+	__sync_fetch_and_add(&health.records_sent, 1);
 }
 
 static __always_inline void emit(struct conn *c, __u8 kind)
@@ -344,7 +339,7 @@ static __always_inline void set_owner_task(struct nt_record *r, struct task_stru
 /* The record that opens a connection's stream. */
 static __always_inline __u8 opening_kind(const struct nt_record *r)
 {
-	return r->direction == NT_DIR_OUT ? NT_CONNECT : NT_ACCEPT;
+	return r->direction == NT_DIR_OUTGOING ? NT_CONNECT : NT_ACCEPT;
 }
 
 static __always_inline struct conn *new_conn(void)
@@ -363,7 +358,7 @@ static __always_inline struct conn *new_conn(void)
  * never 0, a multiple of 8. */
 static __always_inline __u64 sk_key(const void *sk)
 {
-	return (__u64)sk - (__u64)&counters;
+	return (__u64)sk - (__u64)&health;
 }
 
 /* Sockets sit in slabs at a fixed stride, which a plain multiplicative hash
@@ -469,7 +464,7 @@ static __always_inline bool insert(__u64 key, struct conn *c, bool counted)
 	}
 	/* Reserve one of `capacity` places first, so a full table refuses
 	 * exactly the connections that do not fit. */
-	if (__sync_fetch_and_add(&counters.tracked, 1) >= capacity)
+	if (__sync_fetch_and_add(&health.tracked, 1) >= capacity)
 		goto refused;
 	if (w && insert_fast(w, b, key, c))
 		return true;
@@ -478,9 +473,9 @@ static __always_inline bool insert(__u64 key, struct conn *c, bool counted)
 		return true;
 	__sync_fetch_and_add(&overflowed, -1);
 refused:
-	__sync_fetch_and_add(&counters.tracked, -1);
+	__sync_fetch_and_add(&health.tracked, -1);
 	if (counted)
-		__sync_fetch_and_add(&counters.insert_failed, 1);
+		__sync_fetch_and_add(&health.insert_failed, 1);
 	return false;
 }
 
@@ -496,7 +491,7 @@ static __always_inline void forget(__u64 key, __u64 *slot)
 			return;
 		__sync_fetch_and_add(&overflowed, -1);
 	}
-	__sync_fetch_and_add(&counters.tracked, -1);
+	__sync_fetch_and_add(&health.tracked, -1);
 }
 
 static __always_inline void forget_key(__u64 key)
@@ -526,7 +521,7 @@ static __always_inline void on_syn_sent(struct sock *sk)
 	if (conn_filtered(&c->rec, true))
 		return;
 	c->rec.cgroup_id = current_cgroup_id();
-	c->rec.direction = NT_DIR_OUT;
+	c->rec.direction = NT_DIR_OUTGOING;
 	c->rec.flags = NT_F_ANNOUNCED; /* the owner is known: the connect record follows at ESTABLISHED */
 	insert(sk_key(sk), c, false);
 }
@@ -569,13 +564,13 @@ static __always_inline void on_established(struct sock *sk, int oldstate)
 		return;
 	c->rec.id = bpf_get_socket_cookie(sk);
 	c->rec.start_ns = bpf_ktime_get_boot_ns();
-	c->rec.direction = oldstate == TCP_SYN_RECV ? NT_DIR_IN : NT_DIR_OUT;
+	c->rec.direction = oldstate == TCP_SYN_RECV ? NT_DIR_INCOMING : NT_DIR_OUTGOING;
 	insert(key, c, true);
 }
 
-/* The final record of a connection end: counters are still intact at CLOSE
+/* The close record of a connection end: counters are still intact at CLOSE
  * (and at destruction, for sockets that never passed through CLOSE). */
-static __always_inline void finish(struct sock *sk)
+static __always_inline void report_close(struct sock *sk)
 {
 	__u64 key = sk_key(sk);
 	__u64 *slot;
@@ -588,7 +583,7 @@ static __always_inline void finish(struct sock *sk)
 		if (!(c->rec.flags & NT_F_ANNOUNCED)) {
 			/* Closed before any process accepted (or used) it: say so
 			 * rather than invent an owner. */
-			__sync_fetch_and_add(&counters.unaccepted_closes, 1);
+			__sync_fetch_and_add(&health.unaccepted_closes, 1);
 			if (!filters.pid && !filters.comm_on) {
 				c->rec.flags |= NT_F_ANNOUNCED | NT_F_PID_UNKNOWN;
 				__u64 now = bpf_ktime_get_boot_ns();
@@ -649,7 +644,7 @@ int BPF_PROG(set_state, struct sock *sk, int oldstate, int newstate)
 	else if (newstate == TCP_ESTABLISHED)
 		on_established(sk, oldstate);
 	else if (newstate == TCP_CLOSE)
-		finish(sk);
+		report_close(sk);
 	else if (newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK)
 		on_close_call(sk);
 	return 0;
@@ -659,7 +654,7 @@ SEC("tp_btf/tcp_destroy_sock")
 int BPF_PROG(destroy_sock, struct sock *sk)
 {
 	HOOK_ENTRY();
-	finish(sk);
+	report_close(sk);
 	return 0;
 }
 
@@ -697,7 +692,7 @@ int BPF_PROG(recv_length, struct sock *sk, int ret, int flags)
 	return 0;
 }
 
-/* Discovery (first walk only): a TCP socket that is not tracked is either a
+/* Discovery (the start-up walks only): a TCP socket that is not tracked is either a
  * listener (reported so user space can tell incoming from outgoing) or a
  * connection that was open before we started: adopt it, with the process
  * that holds it as owner. */
@@ -712,7 +707,7 @@ static __always_inline void discover(struct bpf_iter__task_file *ctx, struct soc
 	if (!c || !task)
 		return;
 	read_tuple(sk, &c->rec);
-	if (iter_discover == 1) {
+	if (walk_kind == NT_WALK_LISTENERS) {
 		if (state == TCP_LISTEN) {
 			c->rec.kind = NT_LISTEN;
 			bpf_seq_write(ctx->meta->seq, &c->rec, sizeof(c->rec));
@@ -727,7 +722,7 @@ static __always_inline void discover(struct bpf_iter__task_file *ctx, struct soc
 	c->rec.id = bpf_get_socket_cookie(sk);
 	c->rec.start_ns = bpf_ktime_get_boot_ns();
 	c->rec.flags = NT_F_ANNOUNCED | NT_F_PREEXISTING;
-	c->gen = iter_gen;
+	c->gen = walk_gen;
 	read_counters(sk, &c->rec);
 	/* Bytes before we started, from TCP's own counters; the hooks add every
 	 * call from now on. bytes_acked counts the SYN of an active open as one
@@ -783,11 +778,11 @@ int metrics(struct bpf_iter__task_file *ctx)
 	__u64 key = sk_key(sk);
 	struct conn *c = find(key);
 	if (!c) {
-		if (iter_discover)
+		if (walk_kind != NT_WALK_METRICS)
 			discover(ctx, sk);
 		return 0;
 	}
-	if (!c->rec.id || c->gen == iter_gen)
+	if (!c->rec.id || c->gen == walk_gen)
 		return 0;
 	bool claimed = false;
 	if (!(c->rec.flags & NT_F_ANNOUNCED)) {
@@ -804,7 +799,7 @@ int metrics(struct bpf_iter__task_file *ctx)
 	 * kernel on the next read (this run's output is dropped, the claim
 	 * too), so only a written record counts. */
 	if (bpf_seq_write(ctx->meta->seq, &r, sizeof(r)) == 0)
-		c->gen = iter_gen;
+		c->gen = walk_gen;
 	else if (claimed)
 		c->rec.flags &= ~NT_F_ANNOUNCED;
 	return 0;

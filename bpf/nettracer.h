@@ -1,6 +1,8 @@
 /* Records shared by the BPF program (bpf/nettracer.bpf.c) and the loader
- * (native/). Fixed-width fields, explicit padding: both sides assert the
- * size, and src/tracer/decode.ts reads the same offsets (test/unit/layout).
+ * (native/). The only definition of the wire layout: fixed-width fields,
+ * explicit padding; src/generated/wire.ts (offsets, kinds, flags) is
+ * generated from this file by scripts/gen-wire.ts and checked in the build.
+ * A member named like a record field (src/record/fields.ts) carries it.
  */
 #ifndef NETTRACER_H
 #define NETTRACER_H
@@ -20,8 +22,8 @@ enum nt_kind {
 
 enum nt_direction {
 	NT_DIR_UNKNOWN = 0,
-	NT_DIR_OUT = 1,
-	NT_DIR_IN = 2,
+	NT_DIR_OUTGOING = 1,
+	NT_DIR_INCOMING = 2,
 };
 
 /* nt_record.flags */
@@ -40,11 +42,11 @@ struct nt_record {
 	char comm[NT_COMM_LEN];
 	__u32 pid;            /* thread-group id of the owner */
 	__u32 netns;          /* network namespace inode number */
-	__u32 segs_out;       /* tcp_sock.segs_out */
-	__u32 segs_in;        /* tcp_sock.segs_in */
-	__u32 total_retrans;  /* tcp_sock.total_retrans */
-	__u32 srtt_us;        /* tcp_sock.srtt_us >> 3 */
-	__u32 rttvar_us;      /* tcp_sock.mdev_us >> 2, as TCP_INFO's tcpi_rttvar */
+	__u32 packets_sent;          /* tcp_sock.segs_out */
+	__u32 packets_received;      /* tcp_sock.segs_in */
+	__u32 packets_retransmitted; /* tcp_sock.total_retrans */
+	__u32 rtt_us;                /* tcp_sock.srtt_us >> 3 */
+	__u32 rtt_var_us;            /* tcp_sock.mdev_us >> 2, as TCP_INFO's tcpi_rttvar */
 	__u16 sport;          /* local port, host order */
 	__u16 dport;          /* remote port, host order */
 	__u8 kind;            /* enum nt_kind */
@@ -81,8 +83,16 @@ struct nt_filters {
 #define NT_TABLE_WAYS 8
 #define NT_TABLE_BUCKET_BITS_MAX 12
 
-/* Health counters, in the program's .bss; user space reads them mapped. */
-struct nt_counters {
+/* What a metrics walk (iter/task_file, run on demand) does besides reporting
+ * the metrics of tracked connections. */
+enum nt_walk {
+	NT_WALK_METRICS = 0,   /* metrics records only */
+	NT_WALK_LISTENERS = 1, /* also listening sockets (NT_LISTEN), to tell incoming from outgoing */
+	NT_WALK_EXISTING = 2,  /* also adopt connections open before tracing started (NT_EXISTING) */
+};
+
+/* The tracer's health, in the program's .bss; user space reads it mapped. */
+struct nt_health {
 	__u64 records_lost;      /* ring buffer full: a record could not be reserved */
 	__u64 insert_failed;     /* connection table full: a connection is not tracked */
 	__u64 records_sent;      /* records submitted to the ring buffer */

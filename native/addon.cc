@@ -1,4 +1,5 @@
-// Module entry: the Tracer class, the NDJSON encoder and the clock offset records need.
+// Module entry: the tracer, the NDJSON encoder, the hook table and probe, and
+// the clock offset records need.
 #include <napi.h>
 #include <time.h>
 
@@ -19,8 +20,10 @@ static Napi::Value BootToRealtimeMs(const Napi::CallbackInfo& info) {
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Tracer", Tracer::Define(env));
   exports.Set("NdjsonEncoder", NdjsonEncoder::Define(env));
+  exports.Set("encodeStops", NdjsonEncoder::Stops(env));
   exports.Set("bootToRealtimeMs", Napi::Function::New(env, BootToRealtimeMs));
   exports.Set("probe", Napi::Function::New(env, Probe));
+  exports.Set("hookTable", Napi::Function::New(env, HookTable));
   return exports;
 }
 

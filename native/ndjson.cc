@@ -9,16 +9,12 @@
 extern "C" {
 #include "nettracer.h"
 }
+#include "generated/record_fields.h"
 
 namespace {
 
 constexpr uint64_t kMaxSafe = (1ull << 53) - 1;  // JS numbers are exact up to here
 constexpr size_t kRecordRoom = 1024;            // more than any line this encoder writes
-constexpr uint32_t kStopEnd = 0, kStopHole = 1, kStopRoom = 2, kStopOwner = 3;
-
-// The original's average header bytes per packet (-s), as in records.ts.
-constexpr uint64_t kHeaderIpv4 = 66;
-constexpr uint64_t kHeaderIpv6 = 77;
 
 uint64_t ContainerKey(uint64_t cgroup_id, uint32_t pid) {
   // As ContainerResolver: without cgroup v2 every process has the root id.
@@ -87,14 +83,26 @@ NdjsonEncoder::NdjsonEncoder(const Napi::CallbackInfo& info) : Napi::ObjectWrap<
   Configure(info);
 }
 
+Napi::Object NdjsonEncoder::Stops(Napi::Env env) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("end", static_cast<uint32_t>(kStopEnd));
+  o.Set("hole", static_cast<uint32_t>(kStopHole));
+  o.Set("room", static_cast<uint32_t>(kStopRoom));
+  o.Set("owner", static_cast<uint32_t>(kStopOwner));
+  return o;
+}
+
 Napi::Value NdjsonEncoder::Configure(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsObject()) {
-    throw Napi::TypeError::New(info.Env(), "configure({ bootToRealtimeMs, headerSize, incremental })");
+    throw Napi::TypeError::New(
+        info.Env(), "configure({ bootToRealtimeMs, headerBytesIpv4, headerBytesIpv6, incremental, containerCacheMax })");
   }
   Napi::Object o = info[0].As<Napi::Object>();
   boot_to_realtime_ms_ = o.Get("bootToRealtimeMs").ToNumber().DoubleValue();
-  header_size_ = o.Get("headerSize").ToBoolean().Value();
+  header_bytes_ipv4_ = o.Get("headerBytesIpv4").ToNumber().Uint32Value();
+  header_bytes_ipv6_ = o.Get("headerBytesIpv6").ToNumber().Uint32Value();
   incremental_ = o.Get("incremental").ToBoolean().Value();
+  container_cache_max_ = o.Get("containerCacheMax").ToNumber().Uint32Value();
   ts_ms_ = INT64_MIN;
   return info.Env().Undefined();
 }
@@ -103,7 +111,7 @@ Napi::Value NdjsonEncoder::Container(const Napi::CallbackInfo& info) {
   if (info.Length() < 3 || !info[2].IsString()) {
     throw Napi::TypeError::New(info.Env(), "container(cgroupId, pid, fields)");
   }
-  if (containers_.size() > 100000) containers_.clear();  // as ContainerResolver's cache
+  if (containers_.size() >= container_cache_max_) containers_.clear();  // bounded, as ContainerResolver
   last_fields_ = nullptr;  // the map may have moved or dropped it
   uint64_t cgroup = static_cast<uint64_t>(info[0].ToNumber().DoubleValue());
   uint32_t pid = info[1].ToNumber().Uint32Value();
@@ -197,29 +205,22 @@ void NdjsonEncoder::Timestamp(uint64_t ts_ns) {
 }
 
 // One line at p (kRecordRoom bytes at least); returns its end, or nullptr
-// when JavaScript must write it.
+// when JavaScript must write it. The fields of each record and their order
+// come from the record table (generated/record_fields.h).
 char* NdjsonEncoder::EncodeOne(const uint8_t* data, char* p) {
   nt_record r;
   memcpy(&r, data, sizeof(r));
-  // Kinds user space keeps state for, or that are not records of the stream.
-  if (r.kind < NT_CONNECT || r.kind > NT_METRICS) return nullptr;
+  // Records user space keeps state for, or that are not records of the stream.
   if (r.flags & NT_F_PREEXISTING) return nullptr;  // direction and SYN byte known in JS only
-  if (incremental_ && (r.kind == NT_METRICS || r.kind == NT_CLOSE)) return nullptr;  // deltas
-  if (r.direction != NT_DIR_OUT && r.direction != NT_DIR_IN) return nullptr;
-  // JavaScript reads u64 stamps as doubles: do the same (they differ past 2^53 ns, 104 days of uptime).
-  const double duration_ns = static_cast<double>(r.ts_ns) - static_cast<double>(r.start_ns);
-  if (r.kind == NT_CLOSE && duration_ns < 0) return nullptr;
+  if (incremental_ && NT_HAS_COUNTERS(r.kind)) return nullptr;  // deltas
+  if (r.direction != NT_DIR_OUTGOING && r.direction != NT_DIR_INCOMING) return nullptr;
   const std::string* container = ContainerFields(r.cgroup_id, r.pid);
   if (!container) {
     unknown_owner_ = true;  // JS writes this one and tells us the owner's fields
     return nullptr;
   }
-  uint64_t hdr = 0;
-  bool ipv4 = r.family == 4 || (V4Mapped(r.saddr) && V4Mapped(r.daddr));
-  if (header_size_) hdr = ipv4 ? kHeaderIpv4 : kHeaderIpv6;
-  uint64_t sent = r.bytes_sent + hdr * r.segs_out;
-  uint64_t received = r.bytes_received + hdr * r.segs_in;
-  if (r.id > kMaxSafe || sent > kMaxSafe || received > kMaxSafe) return nullptr;
+  const bool ipv4 = r.family == 4 || (V4Mapped(r.saddr) && V4Mapped(r.daddr));
+  const uint64_t hdr = ipv4 ? header_bytes_ipv4_ : header_bytes_ipv6_;
 
   auto lit = [&p](const char* s, size_t n) {
     memcpy(p, s, n);
@@ -227,89 +228,127 @@ char* NdjsonEncoder::EncodeOne(const uint8_t* data, char* p) {
   };
   auto num = [&p](uint64_t v) { p = std::to_chars(p, p + 20, v).ptr; };
 #define LIT(s) lit(s, sizeof(s) - 1)
-  switch (r.kind) {
-    case NT_CONNECT: LIT("{\"type\":\"connect\",\"timestamp\":\""); break;
-    case NT_ACCEPT: LIT("{\"type\":\"accept\",\"timestamp\":\""); break;
-    case NT_CLOSE: LIT("{\"type\":\"close\",\"timestamp\":\""); break;
-    default: LIT("{\"type\":\"metrics\",\"timestamp\":\""); break;
+#define KEY(name) LIT(",\"" #name "\":")
+  // Numbers past 2^53 are JavaScript's: it prints them as the doubles they become.
+#define SAFE(v) \
+  if ((v) > kMaxSafe) return nullptr
+#define FIELD_NUMBER(name, member, per) \
+  SAFE(r.member);                      \
+  KEY(name);                           \
+  num(r.member);
+#define FIELD_COUNTER(name, member, per)              \
+  {                                                   \
+    const uint64_t v = r.member + hdr * r.per;        \
+    SAFE(v);                                          \
+    KEY(name);                                        \
+    num(v);                                           \
   }
-  Timestamp(r.ts_ns);
-  lit(ts_, 24);
-  LIT("\",\"id\":");
-  num(r.id);
-  LIT(",\"pid\":");
-  num(r.pid);
-  LIT(",\"comm\":\"");
-  // comm.ts keeps printable ASCII as it is (JSON escapes " and \);
-  // anything else is comm.ts's to decide.
-  for (int i = 0; i < NT_COMM_LEN && r.comm[i]; i++) {
-    unsigned char c = static_cast<unsigned char>(r.comm[i]);
+#define FIELD_TIMESTAMP(name, member, per) \
+  KEY(name);                               \
+  *p++ = '"';                              \
+  Timestamp(r.ts_ns);                      \
+  lit(ts_, 24);                            \
+  *p++ = '"';
+#define FIELD_COMM(name, member, per) \
+  KEY(name);                          \
+  *p++ = '"';                         \
+  if (!(p = Comm(p, r.comm))) return nullptr; \
+  *p++ = '"';
+#define FIELD_FAMILY(name, member, per) \
+  KEY(name);                            \
+  if (ipv4)                             \
+    LIT("\"ipv4\"");                    \
+  else                                  \
+    LIT("\"ipv6\"");
+#define FIELD_SADDR(name, member, per) \
+  KEY(name);                           \
+  p = Address(p, r.saddr, ipv4, r.family);
+#define FIELD_DADDR(name, member, per) \
+  KEY(name);                           \
+  p = Address(p, r.daddr, ipv4, r.family);
+#define FIELD_DIRECTION(name, member, per) \
+  KEY(name);                               \
+  if (r.direction == NT_DIR_OUTGOING)      \
+    LIT("\"outgoing\"");                   \
+  else                                     \
+    LIT("\"incoming\"");
+#define FIELD_CONTAINER(name, member, per) lit(container->data(), container->size());
+#define FIELD_INCREMENTAL(name, member, per) \
+  KEY(name);                                 \
+  LIT("false");
+#define FIELD_DURATION_MS(name, member, per) \
+  KEY(name);                                 \
+  if (!(p = DurationMs(p, r.ts_ns, r.start_ns))) return nullptr;
+#define FIELD(how, name, member, per) FIELD_##how(name, member, per)
+#define RECORD(kind, type, FIELDS)     \
+  case kind:                           \
+    LIT("{\"type\":\"" #type "\""); \
+    FIELDS(FIELD)                      \
+    break;
+  switch (r.kind) {
+    NT_CONNECTION_RECORDS(RECORD)
+    default:
+      return nullptr;  // listeners, and kinds this build does not know
+  }
+  LIT("}\n");
+#undef RECORD
+#undef FIELD
+#undef FIELD_DURATION_MS
+#undef FIELD_INCREMENTAL
+#undef FIELD_CONTAINER
+#undef FIELD_DIRECTION
+#undef FIELD_DADDR
+#undef FIELD_SADDR
+#undef FIELD_FAMILY
+#undef FIELD_COMM
+#undef FIELD_TIMESTAMP
+#undef FIELD_COUNTER
+#undef FIELD_NUMBER
+#undef SAFE
+#undef KEY
+#undef LIT
+  return p;
+}
+
+// comm.ts keeps printable ASCII as it is (JSON escapes " and \); anything
+// else is comm.ts's to decide: nullptr.
+char* NdjsonEncoder::Comm(char* p, const char* comm) {
+  for (int i = 0; i < NT_COMM_LEN && comm[i]; i++) {
+    unsigned char c = static_cast<unsigned char>(comm[i]);
     if (c < 0x20 || c > 0x7e) return nullptr;
     if (c == '"' || c == '\\') *p++ = '\\';
     *p++ = static_cast<char>(c);
   }
-  if (ipv4) {
-    const int at = r.family == 4 ? 0 : 12;
-    LIT("\",\"family\":\"ipv4\",\"saddr\":\"");
-    p = Ipv4(p, r.saddr + at);
-    LIT("\",\"sport\":");
-    num(r.sport);
-    LIT(",\"daddr\":\"");
-    p = Ipv4(p, r.daddr + at);
-  } else {
-    LIT("\",\"family\":\"ipv6\",\"saddr\":\"");
-    p = Ipv6(p, r.saddr);
-    LIT("\",\"sport\":");
-    num(r.sport);
-    LIT(",\"daddr\":\"");
-    p = Ipv6(p, r.daddr);
+  return p;
+}
+
+// A quoted address: IPv4 (also the mapped form of an IPv6 socket) or IPv6.
+char* NdjsonEncoder::Address(char* p, const uint8_t* a, bool ipv4, uint8_t family) {
+  *p++ = '"';
+  p = ipv4 ? Ipv4(p, a + (family == 4 ? 0 : 12)) : Ipv6(p, a);
+  *p++ = '"';
+  return p;
+}
+
+// Math.round((ts - start) / 1e3) / 1e3 as JavaScript prints it (shortest
+// round trip, never an exponent in this range); nullptr when negative.
+char* NdjsonEncoder::DurationMs(char* p, uint64_t ts_ns, uint64_t start_ns) {
+  // JavaScript reads u64 stamps as doubles: do the same (they differ past
+  // 2^53 ns, 104 days of uptime).
+  const double duration_ns = static_cast<double>(ts_ns) - static_cast<double>(start_ns);
+  if (duration_ns < 0) return nullptr;
+  double us = duration_ns / 1e3;
+  double rounded = std::floor(us);
+  if (us - rounded >= 0.5) rounded += 1;
+  // rounded / 1e3 has at most three decimals, which is also its shortest
+  // form: write them from the integer (no double formatting).
+  uint64_t whole_us = static_cast<uint64_t>(rounded);
+  p = std::to_chars(p, p + 20, whole_us / 1000).ptr;
+  if (uint32_t frac = whole_us % 1000) {
+    *p++ = '.';
+    *p++ = static_cast<char>('0' + frac / 100);
+    if (frac % 100) *p++ = static_cast<char>('0' + frac / 10 % 10);
+    if (frac % 10) *p++ = static_cast<char>('0' + frac % 10);
   }
-  LIT("\",\"dport\":");
-  num(r.dport);
-  LIT(",\"netns\":");
-  num(r.netns);
-  if (r.direction == NT_DIR_OUT)
-    LIT(",\"direction\":\"outgoing\"");
-  else
-    LIT(",\"direction\":\"incoming\"");
-  lit(container->data(), container->size());
-  if (r.kind == NT_CLOSE || r.kind == NT_METRICS) {
-    LIT(",\"bytes_sent\":");
-    num(sent);
-    LIT(",\"bytes_received\":");
-    num(received);
-    LIT(",\"packets_sent\":");
-    num(r.segs_out);
-    LIT(",\"packets_received\":");
-    num(r.segs_in);
-    LIT(",\"packets_retransmitted\":");
-    num(r.total_retrans);
-    LIT(",\"rtt_us\":");
-    num(r.srtt_us);
-    LIT(",\"rtt_var_us\":");
-    num(r.rttvar_us);
-    if (r.kind == NT_METRICS) {
-      LIT(",\"incremental\":false");
-    } else {
-      // Math.round((ts - start) / 1e3) / 1e3, printed as JS prints numbers
-      // (shortest round trip, never an exponent in this range).
-      double us = duration_ns / 1e3;
-      double rounded = std::floor(us);
-      if (us - rounded >= 0.5) rounded += 1;
-      LIT(",\"duration_ms\":");
-      // rounded / 1e3 has at most three decimals, which is also its
-      // shortest form: write them from the integer (no double formatting).
-      uint64_t whole_us = static_cast<uint64_t>(rounded);
-      num(whole_us / 1000);
-      if (uint32_t frac = whole_us % 1000) {
-        *p++ = '.';
-        *p++ = static_cast<char>('0' + frac / 100);
-        if (frac % 100) *p++ = static_cast<char>('0' + frac / 10 % 10);
-        if (frac % 10) *p++ = static_cast<char>('0' + frac % 10);
-      }
-    }
-  }
-  LIT("}\n");
-#undef LIT
   return p;
 }

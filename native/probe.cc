@@ -2,22 +2,21 @@
 
 #include <bpf/btf.h>
 #include <errno.h>
-#include <string.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
-namespace {
-
-// A tracepoint exists when BTF has its btf_trace_<name> typedef.
-bool HasTracepoint(const struct btf* vmlinux, const char* name) {
-  std::string type = std::string("btf_trace_") + name;
-  return btf__find_by_name_kind(vmlinux, type.c_str(), BTF_KIND_TYPEDEF) > 0;
+bool KernelOffer::GroupComplete(const HookSpec& h) const {
+  if (!h.group) return Has(h);
+  for (size_t i = 0; i < kHookCount; i++) {
+    if (kHooks[i].group && strcmp(kHooks[i].group, h.group) == 0 && !hooks[i]) return false;
+  }
+  return true;
 }
-
-}  // namespace
 
 KernelOffer ProbeKernel() {
   KernelOffer k;
+  k.hooks.assign(kHookCount, false);
   // NETTRACER_SYSFS_BTF: where the kernel's BTF is looked for (tests point it
   // at a missing file to see how a kernel without BTF is reported).
   const char* env = getenv("NETTRACER_SYSFS_BTF");
@@ -32,14 +31,32 @@ KernelOffer ProbeKernel() {
     return k;
   }
   k.btf = true;
-  k.set_state = HasTracepoint(vmlinux, "inet_sock_set_state");
-  k.send_length = HasTracepoint(vmlinux, "sock_send_length");
-  k.recv_length = HasTracepoint(vmlinux, "sock_recv_length");
-  k.destroy_sock = HasTracepoint(vmlinux, "tcp_destroy_sock");
-  k.iter_task_file = btf__find_by_name_kind(vmlinux, "bpf_iter__task_file", BTF_KIND_STRUCT) > 0;
+  for (size_t i = 0; i < kHookCount; i++) {
+    // A tracepoint has a btf_trace_<name> typedef; an iterator target, its context struct.
+    int kind = kHooks[i].kind == HookKind::kTracepoint ? BTF_KIND_TYPEDEF : BTF_KIND_STRUCT;
+    k.hooks[i] = btf__find_by_name_kind(vmlinux, kHooks[i].btf_name, kind) > 0;
+  }
   btf__free(vmlinux);
   return k;
 }
+
+namespace {
+
+Napi::Object HookObject(Napi::Env env, const HookSpec& h) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("program", h.program);
+  o.Set("section", h.section);
+  o.Set("kernelName", h.kernel_name);
+  o.Set("kind", h.kind == HookKind::kTracepoint ? "tracepoint" : "iterator");
+  o.Set("required", h.required);
+  if (h.group) o.Set("group", h.group);
+  o.Set("since", h.since);
+  o.Set("role", h.role);
+  o.Set("without", h.without);
+  return o;
+}
+
+}  // namespace
 
 Napi::Value Probe(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -47,12 +64,26 @@ Napi::Value Probe(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("btf", k.btf);
   if (!k.btf) o.Set("btfError", k.btf_error);
-  Napi::Object tp = Napi::Object::New(env);
-  tp.Set("sock:inet_sock_set_state", k.set_state);
-  tp.Set("sock:sock_send_length", k.send_length);
-  tp.Set("sock:sock_recv_length", k.recv_length);
-  tp.Set("tcp:tcp_destroy_sock", k.destroy_sock);
-  o.Set("tracepoints", tp);
-  o.Set("iterTaskFile", k.iter_task_file);
+  Napi::Array hooks = Napi::Array::New(env, kHookCount);
+  for (size_t i = 0; i < kHookCount; i++) {
+    Napi::Object h = HookObject(env, kHooks[i]);
+    h.Set("available", k.btf && k.hooks[i]);
+    // Whether nettracer would attach it here: offered, with its whole group.
+    h.Set("used", k.btf && k.GroupComplete(kHooks[i]));
+    hooks.Set(i, h);
+  }
+  o.Set("hooks", hooks);
+  return o;
+}
+
+Napi::Value HookTable(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  Napi::Array hooks = Napi::Array::New(env, kHookCount);
+  for (size_t i = 0; i < kHookCount; i++) hooks.Set(i, HookObject(env, kHooks[i]));
+  o.Set("hooks", hooks);
+  Napi::Array maps = Napi::Array::New(env, kConnectionMapCount);
+  for (size_t i = 0; i < kConnectionMapCount; i++) maps.Set(i, kConnectionMaps[i]);
+  o.Set("connectionMaps", maps);
   return o;
 }

@@ -1,27 +1,29 @@
-// Loads bpf/nettracer.bpf.c (embedded as a skeleton), attaches what this
-// kernel offers, and moves records to JavaScript: the ring buffer's epoll fd
-// is watched on Node's own loop (no extra thread), and every wake-up hands
-// one Buffer holding all pending records to a single JS call.
+// Loads bpf/nettracer.bpf.c (embedded as a skeleton), attaches the hooks of
+// the hook table (hooks.h) that this kernel offers, and moves records to
+// JavaScript: the ring buffer's epoll fd is watched on Node's own loop (no
+// extra thread); a wake-up, or a short timer for records below the wake-up
+// mark, drains the ring in chunks of up to kChunkRecords, one JS call each.
 #include "tracer.h"
-
-#include "probe.h"
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <grp.h>
 #include <linux/types.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <grp.h>
-#include <pthread.h>
-#include <signal.h>
-#include <pwd.h>
 #include <unistd.h>
 
 #include <cstdint>
+
+#include "hooks.h"
+#include "probe.h"
 
 extern "C" {
 #include "nettracer.h"
@@ -96,13 +98,53 @@ void WriteFilters(volatile nt_filters* f, const Napi::Object& opts) {
   memcpy(const_cast<nt_filters*>(f), &n, sizeof(n));
 }
 
+// The hook table and the object's programs name the same programs, in the
+// same sections: anything else is an object this loader cannot drive.
+std::string ObjectMismatch(bpf_object* obj) {
+  bpf_program* prog;
+  bpf_object__for_each_program(prog, obj) {
+    const HookSpec* h = FindHook(bpf_program__name(prog));
+    if (!h) return std::string("its program ") + bpf_program__name(prog) + " is not in the hook table";
+    if (strcmp(bpf_program__section_name(prog), h->section) != 0) {
+      return std::string("its program ") + h->program + " is in section " + bpf_program__section_name(prog) +
+             ", not " + h->section;
+    }
+  }
+  for (size_t i = 0; i < kHookCount; i++) {
+    if (!bpf_object__find_program_by_name(obj, kHooks[i].program)) {
+      return std::string("it has no program ") + kHooks[i].program;
+    }
+  }
+  return "";
+}
+
+// Whether the hooks of a group (hooks.h) are all offered: the BPF side is
+// told, since it counts bytes differently without them.
+bool GroupUsed(const KernelOffer& k, const char* group) {
+  for (size_t i = 0; i < kHookCount; i++) {
+    if (kHooks[i].group && strcmp(kHooks[i].group, group) == 0) return k.GroupComplete(kHooks[i]);
+  }
+  return false;
+}
+
+void RequireKernel(Napi::Env env, const KernelOffer& k) {
+  if (!k.btf) throw Fail(env, "ENOBTF", "this kernel exposes no BTF (" + k.btf_error + "); nettracer needs it");
+  for (size_t i = 0; i < kHookCount; i++) {
+    const HookSpec& h = kHooks[i];
+    if (h.required && !k.Has(h)) {
+      throw Fail(env, "ENOHOOK", std::string("this kernel has no ") + h.kernel_name + " (Linux " + h.since +
+                                     " or later is needed)");
+    }
+  }
+}
+
 }  // namespace
 
 Napi::Function Tracer::Define(Napi::Env env) {
   return DefineClass(env, "Tracer",
                      {
-                         InstanceMethod("collect", &Tracer::Collect),
-                         InstanceMethod("counters", &Tracer::Counters),
+                         InstanceMethod("walk", &Tracer::Walk),
+                         InstanceMethod("health", &Tracer::Health),
                          InstanceMethod("hooks", &Tracer::Hooks),
                          InstanceMethod("pause", &Tracer::Pause),
                          InstanceMethod("resume", &Tracer::Resume),
@@ -114,7 +156,8 @@ Napi::Function Tracer::Define(Napi::Env env) {
                      });
 }
 
-// new Tracer({mapSize, withLoopback, pid, port, ringBytes, verbose}, onRecords)
+// new Tracer(options, onRecords): options as NativeOptions in
+// src/tracer/native.ts (filters, sizes, pollMs, program, verbose).
 Tracer::Tracer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tracer>(info) {
   Napi::Env env = info.Env();
   if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction()) {
@@ -127,65 +170,47 @@ Tracer::Tracer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tracer>(info) 
   libbpf_set_print(PrintLibbpf);
 
   KernelOffer k = ProbeKernel();
-  if (!k.btf) {
-    throw Fail(env, "ENOBTF", "this kernel exposes no BTF (" + k.btf_error + "); nettracer needs it");
-  }
-  if (!k.set_state) {
-    throw Fail(env, "ENOHOOK",
-               "this kernel has no sock:inet_sock_set_state tracepoint (Linux 4.16 or later "
-               "is needed)");
-  }
-  if (!k.iter_task_file) {
-    throw Fail(env, "ENOHOOK", "this kernel has no task_file BPF iterator (Linux 5.8 or later is needed)");
-  }
-  bool has_io = k.send_length && k.recv_length;
-  bool has_destroy = k.destroy_sock;
+  RequireKernel(env, k);
+  ReadObject(env, opts);
+  Load(env, opts, k);
+  Attach(env, k);
+  StartPolling(env);
+}
 
-  // The verifier gives up with EAGAIN when a signal arrives while it works
-  // (a profiler's SIGPROF, a terminal resize): open and load again.
-  int err = 0;
-  // -p FILE: a BPF object of the same shape (programs, maps) instead of the
-  // embedded one.
+// -p FILE: a BPF object of the same shape (programs, maps) instead of the
+// embedded one.
+void Tracer::ReadObject(Napi::Env env, const Napi::Object& opts) {
   Napi::Value program = opts.Get("program");
-  if (program.IsString()) {
-    std::string path = program.As<Napi::String>().Utf8Value();
-    FILE* f = fopen(path.c_str(), "rb");
-    if (!f) throw Fail(env, "EOBJECT", "cannot read the BPF object " + path + ": " + Errno(errno));
-    uint8_t chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) object_.insert(object_.end(), chunk, chunk + n);
-    fclose(f);
-  }
+  if (!program.IsString()) return;
+  object_path_ = program.As<Napi::String>().Utf8Value();
+  FILE* f = fopen(object_path_.c_str(), "rb");
+  if (!f) throw Fail(env, "EOBJECT", "cannot read the BPF object " + object_path_ + ": " + Errno(errno));
+  uint8_t chunk[65536];
+  size_t n;
+  while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) object_.insert(object_.end(), chunk, chunk + n);
+  fclose(f);
+}
+
+// Open, configure and load. The verifier gives up with EAGAIN when a signal
+// arrives while it works (a profiler's SIGPROF, a terminal resize): open and
+// load again.
+void Tracer::Load(Napi::Env env, const Napi::Object& opts, const KernelOffer& k) {
+  int err = 0;
   for (int attempt = 0; attempt < 5; attempt++) {
     skel_ = OpenSkeleton();
     if (!skel_) {
-      throw Fail(env, object_.empty() ? "ELOAD" : "EOBJECT",
-                 object_.empty() ? "cannot open the BPF object: " + Errno(errno)
-                                 : "the BPF object " + program.As<Napi::String>().Utf8Value() +
-                                       " is not one this nettracer can use (its programs and maps "
-                                       "must match bpf/nettracer.bpf.c): " + Errno(errno));
+      if (object_.empty()) throw Fail(env, "ELOAD", "cannot open the BPF object: " + Errno(errno));
+      throw Fail(env, "EOBJECT", "the BPF object " + object_path_ + " is not one this nettracer can use: " +
+                                     Errno(errno));
     }
-
-    skel_->rodata->io_hooks = has_io;
-    WriteFilters(&skel_->data->filters, opts);
-    uint32_t map_size = U32(opts, "mapSize", 262144);
-    bpf_map__set_max_entries(skel_->maps.conns, map_size);
-    skel_->rodata->capacity = map_size;
-    // The table's array part: a slot per connection of capacity, in a power
-    // of two of buckets, from 2 up to its maximum (see the BPF source).
-    uint32_t bits = 1;
-    while (bits < NT_TABLE_BUCKET_BITS_MAX && (uint64_t{NT_TABLE_WAYS} << bits) < map_size) bits++;
-    skel_->rodata->fast_bucket_bits = bits;
-    bpf_map__set_max_entries(skel_->maps.fast_keys, 1u << bits);
-    bpf_map__set_max_entries(skel_->maps.fast_conns, NT_TABLE_WAYS << bits);
-    uint32_t ring_bytes = U32(opts, "ringBytes", 4u << 20);
-    bpf_map__set_max_entries(skel_->maps.events, ring_bytes);
-    // Wake-ups only past an eighth of the ring; the rest is drained by a timer.
-    poll_ms_ = U32(opts, "pollMs", 50);
-    skel_->rodata->wakeup_bytes = poll_ms_ ? ring_bytes / 8 : 0;
-    bpf_program__set_autoload(skel_->progs.send_length, has_io);
-    bpf_program__set_autoload(skel_->progs.recv_length, has_io);
-    bpf_program__set_autoload(skel_->progs.destroy_sock, has_destroy);
+    std::string mismatch = ObjectMismatch(skel_->obj);
+    if (!mismatch.empty()) {
+      Teardown();
+      throw Fail(env, object_.empty() ? "ELOAD" : "EOBJECT",
+                 "the BPF object " + (object_.empty() ? std::string("built in") : object_path_) +
+                     " does not match the hook table (native/hooks.cc): " + mismatch);
+    }
+    Configure(opts, k);
     // Signals wait while the verifier runs (delivered right after), so a
     // profiler's SIGPROF cannot interrupt it; EAGAIN is retried regardless.
     sigset_t all, old;
@@ -197,49 +222,60 @@ Tracer::Tracer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tracer>(info) 
     nettracer_bpf__destroy(skel_);
     skel_ = nullptr;
   }
-  if (err) {
-    Teardown();
-    if (err == -EPERM) {
-      throw Fail(env, "EPERM",
-                 "not allowed to load BPF programs: run as root (sudo), or with the "
-                 "capabilities CAP_BPF and CAP_PERFMON");
-    }
-    throw Fail(env, "ELOAD",
-               "the kernel refused the BPF program: " + Errno(err) +
-                   " (run with --verbose for the verifier's log)");
+  if (!err) return;
+  Teardown();
+  if (err == -EPERM) {
+    throw Fail(env, "EPERM",
+               "not allowed to load BPF programs: run as root (sudo), or with the "
+               "capabilities CAP_BPF and CAP_PERFMON");
   }
+  throw Fail(env, "ELOAD",
+             "the kernel refused the BPF program: " + Errno(err) + " (run with --verbose for the verifier's log)");
+}
 
-  struct {
-    bpf_program* prog;
-    bpf_link** link;
-    const char* name;
-    bool wanted;
-  } hooks[] = {
-      {skel_->progs.set_state, &skel_->links.set_state, "tp_btf/inet_sock_set_state", true},
-      {skel_->progs.destroy_sock, &skel_->links.destroy_sock, "tp_btf/tcp_destroy_sock",
-       has_destroy},
-      {skel_->progs.send_length, &skel_->links.send_length, "tp_btf/sock_send_length", has_io},
-      {skel_->progs.recv_length, &skel_->links.recv_length, "tp_btf/sock_recv_length", has_io},
-  };
-  for (auto& h : hooks) {
-    if (!h.wanted) continue;
-    *h.link = bpf_program__attach(h.prog);
-    if (!*h.link) {
+// Before load: what the user chose (rodata, .data), the sizes of the maps,
+// and which optional programs load at all.
+void Tracer::Configure(const Napi::Object& opts, const KernelOffer& k) {
+  skel_->rodata->io_hooks = GroupUsed(k, "io");
+  WriteFilters(&skel_->data->filters, opts);
+  uint32_t map_size = U32(opts, "mapSize", 262144);
+  bpf_map__set_max_entries(skel_->maps.conns, map_size);
+  skel_->rodata->capacity = map_size;
+  // The table's array part: a slot per connection of capacity, in a power
+  // of two of buckets, from 2 up to its maximum (see the BPF source).
+  uint32_t bits = 1;
+  while (bits < NT_TABLE_BUCKET_BITS_MAX && (uint64_t{NT_TABLE_WAYS} << bits) < map_size) bits++;
+  skel_->rodata->fast_bucket_bits = bits;
+  bpf_map__set_max_entries(skel_->maps.fast_keys, 1u << bits);
+  bpf_map__set_max_entries(skel_->maps.fast_conns, NT_TABLE_WAYS << bits);
+  uint32_t ring_bytes = U32(opts, "ringBytes", 4u << 20);
+  bpf_map__set_max_entries(skel_->maps.events, ring_bytes);
+  // Wake-ups only past an eighth of the ring; the rest is drained by a timer.
+  poll_ms_ = U32(opts, "pollMs", 50);
+  skel_->rodata->wakeup_bytes = poll_ms_ ? ring_bytes / 8 : 0;
+  for (size_t i = 0; i < kHookCount; i++) {
+    bpf_program* prog = bpf_object__find_program_by_name(skel_->obj, kHooks[i].program);
+    bpf_program__set_autoload(prog, k.GroupComplete(kHooks[i]));
+  }
+}
+
+void Tracer::Attach(Napi::Env env, const KernelOffer& k) {
+  for (size_t i = 0; i < kHookCount; i++) {
+    const HookSpec& h = kHooks[i];
+    if (!k.GroupComplete(h)) continue;
+    bpf_program* prog = bpf_object__find_program_by_name(skel_->obj, h.program);
+    bpf_link* link = h.kind == HookKind::kIterator ? bpf_program__attach_iter(prog, nullptr) : bpf_program__attach(prog);
+    if (!link) {
       int e = errno;
       Teardown();
-      throw Fail(env, "EATTACH", std::string("cannot attach ") + h.name + ": " + Errno(e));
+      throw Fail(env, "EATTACH", std::string("cannot attach ") + h.section + ": " + Errno(e));
     }
-    hooks_.push_back(h.name);
-    hook_progs_.push_back(h.prog);
+    attached_.push_back({&h, prog, link});
+    if (h.kind == HookKind::kIterator) iter_link_ = link;
   }
-  iter_link_ = bpf_program__attach_iter(skel_->progs.metrics, nullptr);
-  if (!iter_link_) {
-    int e = errno;
-    Teardown();
-    throw Fail(env, "EATTACH", "cannot attach iter/task_file: " + Errno(e));
-  }
-  hooks_.push_back("iter/task_file");
+}
 
+void Tracer::StartPolling(Napi::Env env) {
   rb_ = ring_buffer__new(bpf_map__fd(skel_->maps.events), OnSample, this, nullptr);
   if (!rb_) {
     int e = errno;
@@ -341,18 +377,23 @@ void Tracer::Deliver() {
   }
 }
 
-// collect(mode, onChunk): walk every process's open files once, handing the
-// records to onChunk a read at a time (a few hundred records), so a walk
-// over 100k connections never sits in memory whole. mode 0: metrics of
-// tracked connections; 1: also report listeners; 2: also adopt connections
-// open before tracing started. Returns how many records were handed over.
-Napi::Value Tracer::Collect(const Napi::CallbackInfo& info) {
+// walk(kind, onChunk): run the metrics iterator over every process's open
+// files once (kind: enum nt_walk), handing the records to onChunk a read at a
+// time (a few hundred records), so a walk over 100k connections never sits
+// in memory whole. Returns how many records were handed over.
+Napi::Value Tracer::Walk(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!iter_link_) throw Fail(env, "ECLOSED", "tracer is closed");
-  if (info.Length() < 2 || !info[1].IsFunction()) throw Napi::TypeError::New(env, "collect(mode, onChunk)");
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsFunction()) {
+    throw Napi::TypeError::New(env, "walk(kind, onChunk)");
+  }
+  uint32_t kind = info[0].As<Napi::Number>().Uint32Value();
+  if (kind != NT_WALK_METRICS && kind != NT_WALK_LISTENERS && kind != NT_WALK_EXISTING) {
+    throw Napi::RangeError::New(env, "walk kind must be 0, 1 or 2 (enum nt_walk)");
+  }
   Napi::Function on_chunk = info[1].As<Napi::Function>();
-  skel_->bss->iter_gen++;
-  skel_->bss->iter_discover = info[0].ToNumber().Uint32Value();
+  skel_->bss->walk_gen++;
+  skel_->bss->walk_kind = kind;
   int fd = bpf_iter_create(bpf_link__fd(iter_link_));
   if (fd < 0) throw Fail(env, "EITER", "metrics walk failed: " + Errno(errno));
   uint8_t* buf = walk_.Value().Data();
@@ -365,7 +406,7 @@ Napi::Value Tracer::Collect(const Napi::CallbackInfo& info) {
     if (n < 0) {
       int e = errno;
       close(fd);
-      if (skel_) skel_->bss->iter_discover = 0;
+      if (skel_) skel_->bss->walk_kind = NT_WALK_METRICS;
       throw Fail(env, "EITER", "metrics walk failed: " + Errno(e));
     }
     if (n == 0) break;
@@ -380,15 +421,15 @@ Napi::Value Tracer::Collect(const Napi::CallbackInfo& info) {
     }
   }
   close(fd);
-  if (skel_) skel_->bss->iter_discover = 0;
+  if (skel_) skel_->bss->walk_kind = NT_WALK_METRICS;
   return Napi::Number::New(env, records);
 }
 
-Napi::Value Tracer::Counters(const Napi::CallbackInfo& info) {
+Napi::Value Tracer::Health(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
   if (!skel_) return o;
-  const volatile nt_counters& c = skel_->bss->counters;
+  const volatile nt_health& c = skel_->bss->health;
   o.Set("recordsLost", Napi::Number::New(env, static_cast<double>(c.records_lost)));
   o.Set("insertFailed", Napi::Number::New(env, static_cast<double>(c.insert_failed)));
   o.Set("recordsSent", Napi::Number::New(env, static_cast<double>(c.records_sent)));
@@ -404,18 +445,20 @@ Napi::Value Tracer::Counters(const Napi::CallbackInfo& info) {
 // record; the kernel counts them per program (bpf_prog_info.recursion_misses).
 uint64_t Tracer::HookMisses() const {
   uint64_t misses = 0;
-  for (const bpf_program* prog : hook_progs_) {
+  for (const Attached& a : attached_) {
+    if (a.hook->kind != HookKind::kTracepoint) continue;
     bpf_prog_info info = {};
     __u32 len = sizeof(info);
-    if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) == 0) misses += info.recursion_misses;
+    if (bpf_obj_get_info_by_fd(bpf_program__fd(a.prog), &info, &len) == 0) misses += info.recursion_misses;
   }
   return misses;
 }
 
+// hooks(): the sections of the programs attached, in hook table order.
 Napi::Value Tracer::Hooks(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Napi::Array a = Napi::Array::New(env, hooks_.size());
-  for (size_t i = 0; i < hooks_.size(); i++) a.Set(i, hooks_[i]);
+  Napi::Array a = Napi::Array::New(env, attached_.size());
+  for (size_t i = 0; i < attached_.size(); i++) a.Set(i, attached_[i].hook->section);
   return a;
 }
 
@@ -473,8 +516,17 @@ Napi::Value Tracer::SetFilters(const Napi::CallbackInfo& info) {
 // the ring buffer, the counters and the metrics iterator stay usable: what
 // is drained afterwards is final.
 Napi::Value Tracer::Detach(const Napi::CallbackInfo& info) {
-  if (skel_) nettracer_bpf__detach(skel_);
+  DestroyTracepointLinks();
   return info.Env().Undefined();
+}
+
+void Tracer::DestroyTracepointLinks() {
+  for (Attached& a : attached_) {
+    if (a.link && a.link != iter_link_) {
+      bpf_link__destroy(a.link);
+      a.link = nullptr;
+    }
+  }
 }
 
 Napi::Value Tracer::Close(const Napi::CallbackInfo& info) {
@@ -510,14 +562,15 @@ void Tracer::Teardown() {
     ring_buffer__free(rb_);
     rb_ = nullptr;
   }
+  DestroyTracepointLinks();
   if (iter_link_) {
     bpf_link__destroy(iter_link_);
     iter_link_ = nullptr;
   }
+  attached_.clear();  // their programs were the skeleton's
   if (skel_) {
     nettracer_bpf__destroy(skel_);
     skel_ = nullptr;
-    hook_progs_.clear();  // they were the skeleton's
   }
   if (async_) {
     delete async_;

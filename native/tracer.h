@@ -1,5 +1,5 @@
-// The addon's one class: owns the loaded BPF object, its links and the ring
-// buffer, and hands records to JavaScript in whole batches.
+// The addon's tracer: owns the loaded BPF object, its links and the ring
+// buffer, and hands records to JavaScript in bounded chunks.
 #pragma once
 
 #include <napi.h>
@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "probe.h"
 
 struct nettracer_bpf;
 struct ring_buffer;
@@ -31,8 +33,16 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     }
   };
 
-  Napi::Value Collect(const Napi::CallbackInfo& info);
-  Napi::Value Counters(const Napi::CallbackInfo& info);
+  // The constructor's steps, in order.
+  void ReadObject(Napi::Env env, const Napi::Object& opts);
+  void Load(Napi::Env env, const Napi::Object& opts, const KernelOffer& k);
+  void Configure(const Napi::Object& opts, const KernelOffer& k);
+  void Attach(Napi::Env env, const KernelOffer& k);
+  void StartPolling(Napi::Env env);
+  nettracer_bpf* OpenSkeleton();
+
+  Napi::Value Walk(const Napi::CallbackInfo& info);
+  Napi::Value Health(const Napi::CallbackInfo& info);
   Napi::Value Hooks(const Napi::CallbackInfo& info);
   Napi::Value Pause(const Napi::CallbackInfo& info);
   Napi::Value Resume(const Napi::CallbackInfo& info);
@@ -47,27 +57,32 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   static void OnTimer(uv_timer_t* handle);
   void Deliver();
   uint64_t HookMisses() const;
+  void DestroyTracepointLinks();
   void Teardown();
-  nettracer_bpf* OpenSkeleton();
 
   nettracer_bpf* skel_ = nullptr;
   ring_buffer* rb_ = nullptr;
-  bpf_link* iter_link_ = nullptr;
+  bpf_link* iter_link_ = nullptr;  // the metrics walk: kept after detach() for a last walk
+  struct Attached {
+    const HookSpec* hook;
+    bpf_program* prog;
+    bpf_link* link;  // nullptr once detached
+  };
+  std::vector<Attached> attached_;  // in hook table order
   uv_poll_t* poll_ = nullptr;
-  uv_timer_t* timer_ = nullptr;  // drains the ring every pollMs (records below the wake-up mark)
+  uv_timer_t* timer_ = nullptr;  // drains the ring every poll_ms_ (records below the wake-up mark)
   uint64_t poll_ms_ = 50;
   bool polling_ = false;
   int depth_ = 0;         // nesting of records callbacks in progress
   bool closing_ = false;  // close() asked for inside a callback: tear down after it
-  static constexpr size_t kChunkRecords = 1024;  // records per JS call from the ring
+  static constexpr size_t kChunkRecords = 1024;    // records per JS call from the ring
   static constexpr size_t kWalkBytes = 64 * 1024;  // one read of the metrics walk
   Napi::Reference<Napi::Buffer<uint8_t>> chunk_;   // ring records for JS (reused)
-  uint8_t* chunk_data_ = nullptr;                  // chunk_'s bytes (OnSample runs per record: no N-API there)
-  size_t chunk_len_ = 0;                           // records in chunk_
-  Napi::Reference<Napi::Buffer<uint8_t>> walk_;    // walk records for JS (reused)
-  std::vector<uint8_t> object_;  // -p: the BPF object read from a file
-  std::vector<std::string> hooks_;
-  std::vector<const bpf_program*> hook_progs_;  // the tracepoint programs attached (HookMisses)
+  uint8_t* chunk_data_ = nullptr;  // chunk_'s bytes (OnSample runs per record: no N-API there)
+  size_t chunk_len_ = 0;           // records in chunk_
+  Napi::Reference<Napi::Buffer<uint8_t>> walk_;  // walk records for JS (reused)
+  std::string object_path_;                      // -p: a BPF object file instead of the embedded one
+  std::vector<uint8_t> object_;                  // its bytes
   Napi::FunctionReference on_records_;
   Napi::AsyncContext* async_ = nullptr;
 };

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import type { CheckReport } from '../generated/records.js';
 import { MAP_SIZE_DEFAULT, MAP_SIZE_MAX } from '../tracer/limits.js';
-import { loadNative } from '../tracer/native.js';
+import { type KernelProbe, loadNative, type NativeModule } from '../tracer/native.js';
 
 type Item = CheckReport['items'][number];
 
@@ -32,30 +32,16 @@ export function privilegeItem(euid: number, caps: bigint): Item {
   };
 }
 
-interface Probe {
-  btf: boolean;
-  btfError?: string;
-  tracepoints: Record<string, boolean>;
-  iterTaskFile: boolean;
-}
-
-const TRACEPOINTS: { name: string; hook: string; required: boolean; without: string }[] = [
-  { name: 'sock:inet_sock_set_state', hook: 'tp_btf/inet_sock_set_state', required: true, without: 'no connection life cycle: Linux 4.16 or later is needed' },
-  { name: 'tcp:tcp_destroy_sock', hook: 'tp_btf/tcp_destroy_sock', required: false, without: 'a socket freed without passing through CLOSE leaves its entry until the table is full' },
-  { name: 'sock:sock_send_length', hook: 'tp_btf/sock_send_length', required: false, without: 'bytes come from TCP counters (acknowledged and received bytes) instead of the application\'s calls, and an accepted connection gets its owner when it closes or at the next metrics walk rather than at its first send (Linux 6.3+ has it)' },
-  { name: 'sock:sock_recv_length', hook: 'tp_btf/sock_recv_length', required: false, without: 'bytes come from TCP counters instead of the application\'s calls (Linux 6.3+ has it)' },
-];
-
 export function runCheck(tryLoad = true): CheckReport {
   const items: Item[] = [];
   const kernel = release();
   items.push({ name: 'kernel', ok: true, required: true, detail: `Linux ${kernel}` });
 
-  let probe: Probe | undefined;
-  let native;
+  let probe: KernelProbe | undefined;
+  let native: NativeModule | undefined;
   try {
     native = loadNative();
-    probe = native.probe() as Probe;
+    probe = native.probe();
   } catch (err) {
     items.push({ name: 'addon', ok: false, required: true, detail: (err as Error).message.split('\n')[0], fix: 'run the set-up command from the README (npm run setup)' });
   }
@@ -69,29 +55,26 @@ export function runCheck(tryLoad = true): CheckReport {
       name: 'btf',
       ok: probe.btf,
       required: true,
-      detail: probe.btf ? '/sys/kernel/btf/vmlinux' : probe.btfError ?? 'missing',
+      detail: probe.btf ? '/sys/kernel/btf/vmlinux' : (probe.btfError ?? 'missing'),
       ...(probe.btf ? {} : { fix: 'use a kernel built with CONFIG_DEBUG_INFO_BTF=y (most distribution kernels since 2020 are)' }),
     });
     if (probe.btf) {
-      for (const tp of TRACEPOINTS) {
-        const ok = probe.tracepoints[tp.name] === true;
-        if (ok) hooks.push(tp.hook);
+      // One item per row of the hook table (native/hooks.cc).
+      for (const h of probe.hooks) {
+        if (h.used) hooks.push(h.section);
+        const detail = h.available
+          ? h.used
+            ? `available: ${h.section}`
+            : `available, unused: the other ${h.group ?? ''} hooks are missing`
+          : `missing (Linux ${h.since}+ has it): ${h.without}`;
         items.push({
-          name: tp.name,
-          ok,
-          required: tp.required,
-          detail: ok ? `available: ${tp.hook}` : `missing: ${tp.without}`,
-          ...(ok ? {} : { fix: tp.required ? 'upgrade the kernel' : 'nothing needed; upgrade the kernel for full fidelity' }),
+          name: h.kernelName,
+          ok: h.used,
+          required: h.required,
+          detail,
+          ...(h.used ? {} : { fix: h.required ? 'upgrade the kernel' : 'nothing needed; upgrade the kernel for full fidelity' }),
         });
       }
-      if (probe.iterTaskFile) hooks.push('iter/task_file');
-      items.push({
-        name: 'iter/task_file',
-        ok: probe.iterTaskFile,
-        required: true,
-        detail: probe.iterTaskFile ? 'available: periodic metrics of every process\'s sockets' : 'missing: Linux 5.8 or later is needed',
-        ...(probe.iterTaskFile ? {} : { fix: 'upgrade the kernel' }),
-      });
     }
   }
 

@@ -1,13 +1,22 @@
 // Every command's error path: one plain line on stderr and a documented exit
 // status, never a stack trace.
-import { Command } from '@oclif/core';
-import { EXIT, TracerError } from '../tracer/errors.js';
+import { Command, type Interfaces } from '@oclif/core';
+import { TracerError } from '../tracer/errors.js';
+import { EXIT, exitCodeOf } from './exit-codes.js';
+
+/** What parsing a command's flags and arguments gives. */
+export interface Parsed<T extends { flags?: Interfaces.FlagInput; args?: Interfaces.ArgInput }> {
+  flags: Interfaces.InferredFlags<T['flags']>;
+  args: Interfaces.InferredArgs<T['args']>;
+  argv: unknown[];
+}
 
 export abstract class BaseCommand extends Command {
   /** Flag parsing where every failure is a usage error (exit 2). */
-  protected async parseFlags<T extends Parameters<Command['parse']>[0]>(cmd: T) {
+  protected async parseFlags<T extends { flags?: Interfaces.FlagInput; args?: Interfaces.ArgInput }>(cmd: T): Promise<Parsed<T>> {
     try {
-      return await this.parse(cmd);
+      // oclif infers nothing through a class: say what its parser returns for this one.
+      return (await this.parse(cmd)) as unknown as Parsed<T>;
     } catch (err) {
       if (isExit(err)) throw err;
       return this.fail(`${firstLine((err as Error).message)} (see --help)`, EXIT.usage);
@@ -20,7 +29,7 @@ export abstract class BaseCommand extends Command {
   }
 
   protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
-    if (err instanceof TracerError) return this.fail(err.message, err.exitCode);
+    if (err instanceof TracerError) return this.fail(err.message, exitCodeOf(err.kind));
     // oclif's own exit (this.exit) and help/version requests pass through.
     if (isExit(err)) throw err;
     if (err.oclif?.exit === 2 || err.constructor?.name?.endsWith('ParseError') || err.name === 'CLIParseError') {

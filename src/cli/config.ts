@@ -4,7 +4,7 @@
 // `name=`, `name=1` or `name=true` and cleared by `name=0` or `name=false`.
 // Values go through the same parsers as the command line.
 import { readFileSync } from 'node:fs';
-import { traceFlags } from './flags.js';
+import { type TraceFlags, traceFlags } from './flags.js';
 
 type FlagName = keyof typeof traceFlags;
 
@@ -26,7 +26,8 @@ export const LIVE: readonly FlagName[] = [
   'pid', 'port', 'comm', 'addr', 'netns', 'family', 'container', 'log-level',
 ];
 
-export type ConfigValues = Partial<Record<FlagName, unknown>>;
+/** Values checked by the flags' own parsers. */
+export type ConfigValues = Partial<TraceFlags>;
 
 export async function readConfig(path: string): Promise<ConfigValues> {
   let text: string;
@@ -35,7 +36,7 @@ export async function readConfig(path: string): Promise<ConfigValues> {
   } catch (err) {
     throw new Error(`--config: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  const out: ConfigValues = {};
+  const out: Record<string, unknown> = {};
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i].replace(/#.*/, '').trim();
@@ -47,7 +48,7 @@ export async function readConfig(path: string): Promise<ConfigValues> {
     const value = line.slice(eq + 1).trim();
     const name = (ALIASES[raw] ?? raw) as FlagName;
     const flag = traceFlags[name] as { type: string; options?: string[]; parse?: (v: string, ctx: unknown, opts: unknown) => Promise<unknown> } | undefined;
-    if (!flag || name === 'verbose') throw new Error(`${where}: unknown option "${raw}"`);
+    if (!flag || name === 'verbose' || name === 'ready-fd') throw new Error(`${where}: unknown option "${raw}"`);
     try {
       if (flag.type === 'boolean') {
         if (!['', '1', 'true', '0', 'false'].includes(value)) throw new Error(`${raw} takes no value, 1/true or 0/false, got "${value}"`);
@@ -64,5 +65,5 @@ export async function readConfig(path: string): Promise<ConfigValues> {
       throw new Error(`${where}: ${(err as Error).message}`);
     }
   }
-  return out;
+  return out as ConfigValues;
 }

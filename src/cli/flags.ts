@@ -1,7 +1,7 @@
 // Flag definitions shared by commands. Every value is validated here, before
 // anything is loaded into the kernel; a bad value is a usage error (exit 2).
-import { Flags } from '@oclif/core';
-import { accessSync, constants, statSync } from 'node:fs';
+import { Flags, type Interfaces } from '@oclif/core';
+import { accessSync, constants, fstatSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { FORMATS } from '../output/format.js';
 import { LOG_LEVELS } from '../output/log.js';
@@ -63,6 +63,23 @@ export function writableFile(text: string, flag = '--output'): string {
   }
   return path;
 }
+
+/** --ready-fd: a descriptor the caller opened for us (a pipe, usually). */
+export const readyFd = Flags.custom<number>({
+  parse: async (text) => {
+    const fd = number('ready-fd', text, { min: 3, max: 1048575, integer: true });
+    try {
+      fstatSync(fd);
+    } catch {
+      throw new Error(`--ready-fd ${fd} is not an open file descriptor (open one for nettracer, as 3>file or a pipe)`);
+    }
+    return fd;
+  },
+})({
+  summary:
+    'Once tracing has started (programs attached, output open, privileges dropped), write one JSON line to this open file descriptor and close it: {"ready":true,"pid":N,"hooks":[...],"attach_ms":N,"user":"..."}. For scripts that must not miss a connection.',
+  helpValue: 'FD',
+});
 
 export const traceFlags = {
   config: readableFile('--config')({
@@ -192,4 +209,8 @@ export const traceFlags = {
     default: false,
     summary: 'Say on standard error which hooks are used and when tracing starts; show libbpf messages.',
   }),
+  'ready-fd': readyFd,
 };
+
+/** The values of trace's flags, after parsing. */
+export type TraceFlags = Omit<Interfaces.InferredFlags<typeof traceFlags>, 'json'>;

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
 import { runCheck } from '../check/check.js';
 import { checkTable } from '../output/check-table.js';
-import { EXIT } from '../tracer/errors.js';
+import { EXIT } from '../cli/exit-codes.js';
 
 export default class Check extends BaseCommand {
   static override summary = 'Check whether nettracer can trace on this host, and say how to fix what is missing.';

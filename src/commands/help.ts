@@ -1,7 +1,7 @@
 import { Args, loadHelpClass } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
 import { unknownCommand } from '../cli/not-found.js';
-import { EXIT } from '../tracer/errors.js';
+import { EXIT } from '../cli/exit-codes.js';
 
 // `nettracer help [COMMAND]`. Ours rather than @oclif/plugin-help's, whose
 // command would load a second, unbundled copy of @oclif/core (see src/main.ts).

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BaseCommand } from '../cli/base.js';
 import { ROOT } from '../root.js';
-import { EXIT } from '../tracer/errors.js';
+import { EXIT } from '../cli/exit-codes.js';
 
 const DIR = join(ROOT, 'schemas', 'v1');
 

@@ -3,14 +3,15 @@ import { createReadStream } from 'node:fs';
 import { hostname } from 'node:os';
 import ndjson from 'ndjson';
 import { BaseCommand } from '../cli/base.js';
-import { numberFlag } from '../cli/flags.js';
+import { numberFlag, readyFd } from '../cli/flags.js';
 import type { NettracerRecord, SummaryRecord } from '../generated/records.js';
 import { summaryTable } from '../output/summary-table.js';
 import { Aggregator, type Dimension } from '../summary/aggregate.js';
-import { EXIT, TracerError } from '../tracer/errors.js';
+import { EXIT } from '../cli/exit-codes.js';
+import { LiveSummaryFormat } from '../output/live-summary.js';
+import { runTrace } from '../run/trace-run.js';
+import { TracerError } from '../tracer/errors.js';
 import { MAP_SIZE_DEFAULT } from '../tracer/limits.js';
-import { TraceSession } from '../tracer/session.js';
-import { ObjectSink } from '../tracer/sink.js';
 
 const DIMENSIONS: Dimension[] = ['host', 'container', 'process'];
 
@@ -43,18 +44,22 @@ pkts_retr, retr_percentage, rtt (ms: avg, min, max), traffic, traffic_rx and tra
     live: Flags.boolean({ default: false, summary: 'Trace live instead of reading a capture (needs root).' }),
     duration: numberFlag('duration', { min: 0.001 })({ summary: 'With --live: stop after this many seconds.', helpValue: 'SECONDS' }),
     'with-loopback': Flags.boolean({ char: 'f', default: false, summary: 'With --live: include loopback connections.' }),
+    'ready-fd': readyFd,
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parseFlags(Summarize);
     const table = (flags.format ?? (process.stdout.isTTY ? 'table' : 'ndjson')) === 'table';
-    const print = (rows: SummaryRecord[]) => {
-      if (rows.length === 0) return;
-      process.stdout.write(table ? summaryTable(rows) : rows.map((r) => JSON.stringify(r) + '\n').join(''));
+    const render = (rows: SummaryRecord[]): string => {
+      if (rows.length === 0) return '';
+      return table ? summaryTable(rows) : rows.map((r) => JSON.stringify(r) + '\n').join('');
+    };
+    const print = (rows: SummaryRecord[]): void => {
+      process.stdout.write(render(rows));
     };
     if (flags.live) {
       if (args.file) this.fail('--live reads no file: give one or the other', EXIT.usage);
-      await this.live(flags.window ?? 10, flags.by ?? DIMENSIONS, flags.duration, flags['with-loopback'], print);
+      await this.live(flags.window ?? 10, flags.by ?? DIMENSIONS, flags.duration, flags['with-loopback'], flags['ready-fd'], render);
       return;
     }
     const agg = new Aggregator({ windowS: flags.window, host: hostname(), by: flags.by ?? DIMENSIONS });
@@ -67,7 +72,7 @@ pkts_retr, retr_percentage, rtt (ms: avg, min, max), traffic, traffic_rx and tra
     const name = !file || file === '-' ? 'standard input' : file;
     return new Promise((resolve, reject) => {
       let line = 0;
-      const fail = (why: string) => reject(new TracerError(`${name}: ${why}`, EXIT.usage));
+      const fail = (why: string) => reject(new TracerError(`${name}: ${why}`, 'usage'));
       source.on('error', (e: NodeJS.ErrnoException) => fail(e.code === 'ENOENT' ? 'no such file' : e.message));
       source
         .pipe(ndjson.parse({ strict: true }))
@@ -84,34 +89,20 @@ pkts_retr, retr_percentage, rtt (ms: avg, min, max), traffic, traffic_rx and tra
     });
   }
 
-  private live(windowS: number, by: Dimension[], durationS: number | undefined, withLoopback: boolean, print: (rows: SummaryRecord[]) => void): Promise<void> {
-    const agg = new Aggregator({ windowS, host: hostname(), by });
-    const sink = new ObjectSink();
-    const session = new TraceSession(
-      { intervalS: windowS, incremental: false, withLoopback, mapSize: MAP_SIZE_DEFAULT, verbose: false, statsIntervalS: 0 },
-      {
-        sink,
-        flush: () => {
-          for (const r of sink.take()) print(agg.add(r));
-        },
-      },
-    );
-    session.start();
-    agg.begin(Date.now());
-    session.announceExisting();
-    session.dropPrivileges();
-    return new Promise((resolve) => {
-      // Metrics walks run every window; the window closes just after one.
-      const timer = setInterval(() => print(agg.tick(Date.now())), 250);
-      const stop = () => {
-        clearInterval(timer);
-        session.stop(true);
-        print(agg.finish(Date.now()));
-        resolve();
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      if (durationS) setTimeout(stop, durationS * 1000);
+  private live(
+    windowS: number,
+    by: Dimension[],
+    durationS: number | undefined,
+    withLoopback: boolean,
+    readyFd: number | undefined,
+    render: (rows: SummaryRecord[]) => string,
+  ): Promise<void> {
+    // Metrics walks run every window; the window closes just after one.
+    return runTrace({
+      session: { intervalS: windowS, incremental: false, headerSize: false, withLoopback, mapSize: MAP_SIZE_DEFAULT, verbose: false, statsIntervalS: 0 },
+      format: new LiveSummaryFormat(new Aggregator({ windowS, host: hostname(), by }), render),
+      durationS,
+      readyFd,
     });
   }
 }

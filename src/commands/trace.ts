@@ -1,12 +1,12 @@
-import { traceFlags } from '../cli/flags.js';
-import { BaseCommand } from '../cli/base.js';
-import { runTrace } from '../cli/trace-runner.js';
-import { EXIT } from '../tracer/errors.js';
-import type { SessionOptions } from '../tracer/session.js';
-import { LIVE, readConfig } from '../cli/config.js';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
-import type { FormatName } from '../output/format.js';
-import type { LogLevel } from '../output/log.js';
+import { BaseCommand } from '../cli/base.js';
+import { LIVE, readConfig } from '../cli/config.js';
+import { EXIT } from '../cli/exit-codes.js';
+import { type TraceFlags, traceFlags } from '../cli/flags.js';
+import { createFormat, type FormatName } from '../output/format.js';
+import { LogFormat, type LogLevel } from '../output/log.js';
+import { runTrace } from '../run/trace-run.js';
+import type { SessionOptions } from '../tracer/session.js';
 
 /** The kernel wants a power-of-two number of pages. */
 function ringBytes(kib: number): number {
@@ -31,8 +31,8 @@ Needs root (or CAP_BPF and CAP_PERFMON).`;
   async run(): Promise<void> {
     const { flags: cli } = await this.parseFlags(Trace);
     // --config: the file's options override the command line's, now and on every change.
-    const withConfig = async (): Promise<typeof cli> => (cli.config ? { ...cli, ...(await readConfig(cli.config)) } : cli);
-    let flags: typeof cli;
+    const withConfig = async (): Promise<TraceFlags> => (cli.config ? { ...cli, ...(await readConfig(cli.config)) } : cli);
+    let flags: TraceFlags;
     try {
       flags = await withConfig();
     } catch (err) {
@@ -48,26 +48,31 @@ Needs root (or CAP_BPF and CAP_PERFMON).`;
       const removed = removePinned();
       if (flags.verbose) process.stderr.write(`nettracer: cleanup: ${removed.length ? `removed ${removed.join(', ')}` : 'nothing left by earlier runs'}\n`);
     }
-    const format = (flags.format ?? (flags.output || !process.stdout.isTTY ? 'ndjson' : 'table')) as FormatName;
+    const name = (flags.format ?? (flags.output || !process.stdout.isTTY ? 'ndjson' : 'table')) as FormatName;
+    const logLevel = flags['log-level'] as LogLevel;
+    const format = createFormat(name, { logLevel, incremental: flags.incremental, clearScreen: !flags.output && process.stdout.isTTY === true });
+    const logFormat = flags['log-file'] ? new LogFormat(logLevel) : undefined;
     await runTrace({
-      format,
-      logLevel: flags['log-level'] as LogLevel,
-      logFile: flags['log-file'],
       session: sessionOptions(flags),
+      format: name === 'ndjson' && !logFormat ? 'ndjson' : format,
+      logFile: flags['log-file'] && logFormat ? { path: flags['log-file'], format: logFormat } : undefined,
       durationS: flags.duration,
       count: flags.count,
       outputPath: flags.output,
       keepPrivileges: flags['keep-privileges'],
+      refreshOnEnter: name === 'table' && process.stdin.isTTY === true,
+      readyFd: flags['ready-fd'],
       note: flags.verbose ? (line) => process.stderr.write(`nettracer: ${line}\n`) : undefined,
       config: cli.config
         ? {
             path: cli.config,
             reload: async () => {
               const next = await withConfig();
-              const restartOnly = Object.keys(next).filter(
-                (k) => !LIVE.includes(k as never) && JSON.stringify(next[k as keyof typeof next]) !== JSON.stringify(flags[k as keyof typeof flags]),
+              const restartOnly = (Object.keys(next) as (keyof TraceFlags)[]).filter(
+                (k) => !(LIVE as readonly string[]).includes(k) && JSON.stringify(next[k]) !== JSON.stringify(flags[k]),
               );
-              return { session: sessionOptions(next), logLevel: next['log-level'] as LogLevel, restartOnly };
+              for (const f of [format, logFormat]) if (f instanceof LogFormat) f.setLevel(next['log-level'] as LogLevel);
+              return { session: sessionOptions(next), restartOnly };
             },
           }
         : undefined,
@@ -75,7 +80,7 @@ Needs root (or CAP_BPF and CAP_PERFMON).`;
   }
 }
 
-function sessionOptions(flags: Record<string, any>): SessionOptions {
+function sessionOptions(flags: TraceFlags): SessionOptions {
   return {
     intervalS: flags.interval,
     incremental: flags.incremental,

@@ -1,12 +1,47 @@
-// An output format: text for each batch of records, and for the end of each
-// metrics interval (the "cycle" of the original's periodic outputs).
+// An output format: text for each batch of records, and for the moments a
+// format marks (the end of each metrics interval: the "cycle" of the
+// original's periodic outputs; a timer; the end of tracing).
 import type { NettracerRecord } from '../generated/records.js';
+import { LegacyFormat } from './legacy.js';
+import { LogFormat, type LogLevel } from './log.js';
+import { toNdjson } from './ndjson.js';
+import { TableFormat } from './table.js';
 
 export interface OutputFormat {
+  /** Called once when tracing has started, before the first records. */
+  begin?(nowMs: number): string;
   records(records: readonly NettracerRecord[]): string;
   /** Called after every metrics walk (and once at start); returns what a cycle prints. */
   cycle?(nowMs: number): string;
+  /** Called every tickMs while tracing. */
+  tick?(nowMs: number): string;
+  readonly tickMs?: number;
+  /** Called once when tracing has stopped, after the last records. */
+  end?(nowMs: number): string;
 }
 
 export type FormatName = 'ndjson' | 'table' | 'log' | 'legacy';
 export const FORMATS: readonly FormatName[] = ['ndjson', 'table', 'log', 'legacy'];
+
+export interface FormatOptions {
+  /** The log format's lowest level (the original's -d). */
+  logLevel?: LogLevel;
+  /** Metrics records carry deltas: formats that show totals add them up. */
+  incremental: boolean;
+  /** The table redraws the screen: only on a terminal. */
+  clearScreen: boolean;
+}
+
+/** A format that reads records as objects (NDJSON bytes are the writer's: src/encode/). */
+export function createFormat(name: FormatName, opts: FormatOptions): OutputFormat {
+  switch (name) {
+    case 'ndjson':
+      return { records: toNdjson };
+    case 'log':
+      return new LogFormat(opts.logLevel);
+    case 'legacy':
+      return new LegacyFormat(opts.incremental);
+    case 'table':
+      return new TableFormat(opts.clearScreen);
+  }
+}

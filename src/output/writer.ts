@@ -1,5 +1,6 @@
-// Writes text to a stream, honouring back-pressure and noticing when the
-// reader has gone (EPIPE) or the output fails (ENOSPC, EIO...).
+// Where output bytes go: a stream (standard output), honouring back-pressure
+// and noticing when the reader has gone (EPIPE) or the output fails (ENOSPC,
+// EIO...); or a file descriptor written synchronously.
 import { closeSync, writeSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 
@@ -11,7 +12,15 @@ export interface WriterEvents {
   gone(err?: NodeJS.ErrnoException): void;
 }
 
-export class LineWriter {
+/** Text or bytes to a stream. */
+export interface OutputWriter {
+  /** Bytes are copied or written at once: the caller may reuse them. */
+  write(text: string | Uint8Array): void;
+  /** Resolves once everything written has reached its target. */
+  end(): Promise<void>;
+}
+
+export class StreamWriter implements OutputWriter {
   private waiting = false;
   private failed = false;
 
@@ -64,7 +73,7 @@ export class LineWriter {
  * (--output), where a write completes at page-cache speed; nothing queues
  * in memory, however large a burst, and a failure (ENOSPC) is seen at once.
  */
-export class FdWriter {
+export class FileWriter implements OutputWriter {
   private failed = false;
 
   constructor(

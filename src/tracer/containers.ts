@@ -58,6 +58,9 @@ export function parseProcCgroup(text: string): ContainerInfo {
   return best;
 }
 
+/** Owners remembered at most (here and by the native encoder): then the cache starts again. */
+export const CONTAINER_CACHE_MAX = 100_000;
+
 /**
  * Resolves (cgroup id, pid) to container facts, once per cgroup: cgroup ids
  * are never reused while the host runs. On hosts without cgroup v2 every
@@ -80,7 +83,7 @@ export class ContainerResolver {
       } catch {
         info = {}; // the process is gone: fail soft
       }
-      if (cache.size > 100_000) cache.clear();
+      if (cache.size >= CONTAINER_CACHE_MAX) cache.clear();
       cache.set(key, info);
     }
     return info;

@@ -1,59 +1,29 @@
-// Binary nt_record batches: read in place through a moving view (the hot
-// path), or copied to plain objects.
+// Batches of the kernel's nt_record, read in place through one moving view
+// (the hot path), or copied to plain objects. The number members come from
+// the generated WireView (bpf/nettracer.h); the text ones are decoded here.
 import { formatPair, type Family } from './address.js';
 import { decodeComm } from './comm.js';
-import { ADDR_LEN, COMM_LEN, DIRECTION, FLAG, KIND, OFF, RECORD_SIZE } from './layout.js';
+import { ADDR_LEN, COMM_LEN, KIND, OFF, READ, RECORD_SIZE, type WireMember, type WireNumbers, WireView } from '../generated/wire.js';
 
-export type Kind = 'connect' | 'accept' | 'close' | 'metrics' | 'existing' | 'listen';
+export type KindName = keyof typeof KIND;
 
-/** 'unknown' only for connections found open at start (resolved by the session). */
-export type Direction = 'outgoing' | 'incoming' | 'unknown';
-
-export interface KernelRecord {
-  kind: Kind;
-  id: number;
-  tsNs: number;
-  startNs: number;
-  pid: number;
-  /** Open before tracing started; startNs is when it was found. */
-  preexisting: boolean;
-  comm: string;
-  family: Family;
-  saddr: string;
-  sport: number;
-  daddr: string;
-  dport: number;
-  netns: number;
-  direction: Direction;
-  bytesSent: number;
-  bytesReceived: number;
-  segsOut: number;
-  segsIn: number;
-  totalRetrans: number;
-  srttUs: number;
-  rttvarUs: number;
-  /** The owner's cgroup v2 id (cgroupfs inode); 1 on hosts without cgroup v2. */
-  cgroupId: number;
-}
-
-const KINDS: Record<number, Kind> = {
-  [KIND.connect]: 'connect',
-  [KIND.accept]: 'accept',
-  [KIND.close]: 'close',
-  [KIND.metrics]: 'metrics',
-  [KIND.existing]: 'existing',
-  [KIND.listen]: 'listen',
+/** A kernel record as a plain object: every number member, and the decoded text. */
+export type KernelRecord = WireNumbers & {
+  readonly comm: string;
+  /** The family as the records show it: an IPv6 socket between IPv4-mapped addresses is ipv4. */
+  readonly ipFamily: Family;
+  readonly saddr: string;
+  readonly daddr: string;
 };
 
-const DIRECTIONS: Record<number, Direction> = {
-  [DIRECTION.outgoing]: 'outgoing',
-  [DIRECTION.incoming]: 'incoming',
-};
+/** enum nt_kind by value. */
+export const KIND_NAME: readonly (KindName | undefined)[] = (() => {
+  const names: (KindName | undefined)[] = [];
+  for (const [name, value] of Object.entries(KIND)) names[value] = name as KindName;
+  return names;
+})();
 
-/** u64 as a JS number: exact below 2^53 (cookies, byte counts, boot-time ns for ~104 days). */
-function u64(v: DataView, at: number): number {
-  return v.getUint32(at + 4, true) * 4294967296 + v.getUint32(at, true);
-}
+const MEMBERS = Object.keys(READ) as WireMember[];
 
 export class DecodeError extends Error {}
 
@@ -87,11 +57,8 @@ function pair(buf: Uint8Array, at: number, family: number): ReturnType<typeof fo
  * (at()), so decoding allocates nothing per record. Strings come from the
  * caches above.
  */
-export class RecordView implements KernelRecord {
+export class RecordView extends WireView implements KernelRecord {
   private buf: Uint8Array = new Uint8Array(0);
-  private v = new DataView(this.buf.buffer);
-  private o = 0;
-  kind: Kind = 'connect';
   comm = '';
   private addrs = lastPair.pair;
 
@@ -109,65 +76,34 @@ export class RecordView implements KernelRecord {
   at(i: number): this {
     const o = (this.o = i * RECORD_SIZE);
     const buf = this.buf;
-    const kind = KINDS[buf[o + OFF.kind]];
-    if (!kind) throw new DecodeError(`unknown record kind ${buf[o + OFF.kind]}`);
-    this.kind = kind;
+    if (KIND_NAME[buf[o + OFF.kind]] === undefined) throw new DecodeError(`unknown record kind ${buf[o + OFF.kind]}`);
     this.addrs = pair(buf, o, buf[o + OFF.family]);
     this.comm = comm(buf, o + OFF.comm);
     return this;
   }
 
-  get id(): number { return u64(this.v, this.o + OFF.id); }
-  get tsNs(): number { return u64(this.v, this.o + OFF.ts_ns); }
-  get startNs(): number { return u64(this.v, this.o + OFF.start_ns); }
-  get pid(): number { return this.v.getUint32(this.o + OFF.pid, true); }
-  get preexisting(): boolean { return (this.buf[this.o + OFF.flags] & FLAG.preexisting) !== 0; }
-  get family(): Family { return this.addrs.family; }
-  get saddr(): string { return this.addrs.saddr; }
-  get sport(): number { return this.v.getUint16(this.o + OFF.sport, true); }
-  get daddr(): string { return this.addrs.daddr; }
-  get dport(): number { return this.v.getUint16(this.o + OFF.dport, true); }
-  get netns(): number { return this.v.getUint32(this.o + OFF.netns, true); }
-  get direction(): Direction { return DIRECTIONS[this.buf[this.o + OFF.direction]] ?? 'unknown'; }
-  get bytesSent(): number { return u64(this.v, this.o + OFF.bytes_sent); }
-  get bytesReceived(): number { return u64(this.v, this.o + OFF.bytes_received); }
-  get segsOut(): number { return this.v.getUint32(this.o + OFF.segs_out, true); }
-  get segsIn(): number { return this.v.getUint32(this.o + OFF.segs_in, true); }
-  get totalRetrans(): number { return this.v.getUint32(this.o + OFF.total_retrans, true); }
-  get srttUs(): number { return this.v.getUint32(this.o + OFF.srtt_us, true); }
-  get rttvarUs(): number { return this.v.getUint32(this.o + OFF.rttvar_us, true); }
-  get cgroupId(): number { return u64(this.v, this.o + OFF.cgroup_id); }
+  get kindName(): KindName {
+    return KIND_NAME[this.kind]!;
+  }
+  get ipFamily(): Family {
+    return this.addrs.family;
+  }
+  get saddr(): string {
+    return this.addrs.saddr;
+  }
+  get daddr(): string {
+    return this.addrs.daddr;
+  }
 
   /** A copy that outlives the view's next move. */
   snapshot(): KernelRecord {
-    return {
-      kind: this.kind,
-      id: this.id,
-      tsNs: this.tsNs,
-      startNs: this.startNs,
-      pid: this.pid,
-      preexisting: this.preexisting,
-      comm: this.comm,
-      family: this.family,
-      saddr: this.saddr,
-      sport: this.sport,
-      daddr: this.daddr,
-      dport: this.dport,
-      netns: this.netns,
-      direction: this.direction,
-      bytesSent: this.bytesSent,
-      bytesReceived: this.bytesReceived,
-      segsOut: this.segsOut,
-      segsIn: this.segsIn,
-      totalRetrans: this.totalRetrans,
-      srttUs: this.srttUs,
-      rttvarUs: this.rttvarUs,
-      cgroupId: this.cgroupId,
-    };
+    const out: Record<string, number | string> = { comm: this.comm, ipFamily: this.ipFamily, saddr: this.saddr, daddr: this.daddr };
+    for (const m of MEMBERS) out[m] = READ[m](this);
+    return out as KernelRecord;
   }
 }
 
-/** Every record of a batch as a plain object (start-up walks, tests). */
+/** Every record of a batch as a plain object (tests, one-off use). */
 export function decodeRecords(buf: Uint8Array): KernelRecord[] {
   const view = new RecordView();
   const n = view.batch(buf);

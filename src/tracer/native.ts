@@ -1,7 +1,9 @@
-// The native addon (native/), loaded on first use so `--help` never pays for it.
+// The native addon (native/): its whole JavaScript surface, typed here, and
+// loaded on first use so `--help` never pays for it.
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { ROOT } from '../root.js';
+import type { WALK } from '../generated/wire.js';
 
 export interface NativeOptions {
   mapSize: number;
@@ -17,6 +19,8 @@ export interface NativeOptions {
   addr?: { family: 4 | 6; prefix: number; bytes: number[] };
   /** A BPF object file to load instead of the embedded one (-p). */
   program?: string;
+  /** Milliseconds between drains of records below the wake-up mark; 0: wake for every record. */
+  pollMs?: number;
 }
 
 /**
@@ -25,7 +29,8 @@ export interface NativeOptions {
  */
 export type RecordsCallback = (records: Buffer, length: number) => void;
 
-export interface NativeCounters {
+/** struct nt_health, and what the kernel counts about our programs. */
+export interface HealthCounters {
   recordsLost: number;
   insertFailed: number;
   recordsSent: number;
@@ -35,14 +40,47 @@ export interface NativeCounters {
   hookMisses: number;
 }
 
+/** A row of the hook table (native/hooks.cc). */
+export interface HookSpec {
+  /** The BPF program's name in bpf/nettracer.bpf.c. */
+  program: string;
+  /** Its libbpf section, as `hooks` lists report it: tp_btf/inet_sock_set_state. */
+  section: string;
+  /** What the kernel calls it: sock:inet_sock_set_state. */
+  kernelName: string;
+  kind: 'tracepoint' | 'iterator';
+  required: boolean;
+  /** Optional hooks used only together. */
+  group?: string;
+  /** First Linux release with it. */
+  since: string;
+  role: string;
+  without: string;
+}
+
+/** What probe() found for one hook. */
+export interface HookOffer extends HookSpec {
+  available: boolean;
+  /** Available with its whole group: it would be attached. */
+  used: boolean;
+}
+
+export interface KernelProbe {
+  btf: boolean;
+  btfError?: string;
+  hooks: HookOffer[];
+}
+
+export type WalkKind = (typeof WALK)[keyof typeof WALK];
+
 export interface NativeTracer {
   /**
-   * Walks every process's open files, handing records over a chunk at a
-   * time. mode 0: metrics of tracked connections; 1: also listeners;
-   * 2: also adopts connections open before tracing started.
+   * Runs the metrics walk over every process's open files (kind: WALK),
+   * handing records over a chunk at a time; returns how many.
    */
-  collect(mode: 0 | 1 | 2, onChunk: RecordsCallback): number;
-  counters(): NativeCounters;
+  walk(kind: WalkKind, onChunk: RecordsCallback): number;
+  health(): HealthCounters;
+  /** The sections of the programs attached. */
   hooks(): string[];
   pause(): void;
   resume(): void;
@@ -58,29 +96,41 @@ export interface NativeTracer {
 
 export interface EncoderOptions {
   bootToRealtimeMs: number;
-  headerSize: boolean;
+  /** Added per packet to byte counts (--header-size); 0 without. */
+  headerBytesIpv4: number;
+  headerBytesIpv6: number;
   incremental: boolean;
+  /** Owners whose container fields are remembered, at most. */
+  containerCacheMax: number;
+}
+
+/** Why encodeInto() stopped (native/ndjson.h). */
+export interface EncodeStops {
+  end: number;
+  hole: number;
+  room: number;
+  owner: number;
 }
 
 /** native/ndjson.h: nt_record batches to NDJSON lines, except records that need JavaScript's state. */
 export interface NativeNdjsonEncoder {
   /**
    * Writes the lines of records first.. of batch into target at offset;
-   * returns [next record, bytes written, stop]: stop 0 at the end of the
-   * batch, 1 at a record JavaScript must write (next), 2 when target is
-   * full, 3 like 1 because the record's owner is new to the encoder.
+   * returns [next record, bytes written, stop] (EncodeStops).
    */
-  encodeInto(batch: Buffer, first: number, target: Uint8Array, offset: number): [number, number, 0 | 1 | 2 | 3];
+  encodeInto(batch: Buffer, first: number, target: Uint8Array, offset: number): [number, number, number];
   configure(options: EncoderOptions): void;
   /** What follows "direction" in records of this owner ('' when not in a container). */
   container(cgroupId: number, pid: number, fields: string): void;
 }
 
-interface NativeModule {
+export interface NativeModule {
   Tracer: new (options: NativeOptions, onRecords: RecordsCallback) => NativeTracer;
   NdjsonEncoder: new (options: EncoderOptions) => NativeNdjsonEncoder;
+  encodeStops: EncodeStops;
   bootToRealtimeMs(): number;
-  probe(): unknown;
+  probe(): KernelProbe;
+  hookTable(): { hooks: HookSpec[]; connectionMaps: string[] };
 }
 
 let cached: NativeModule | undefined;

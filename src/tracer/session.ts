@@ -1,32 +1,23 @@
-// A tracing session: the native tracer, the metrics timer, loss accounting,
-// and the conversion of kernel records to published records. Output is not
-// its concern: records go, a batch at a time, to the function it is given.
+// A tracing session: the native tracer, the metrics walks, the stats and
+// loss records. Output is not its concern: kernel records go, a batch at a
+// time, to the RecordWriter it is given, which makes them records.
 import type { LostRecord, NettracerRecord, StatsRecord } from '../generated/records.js';
-import { ContainerResolver } from './containers.js';
-import { decodeRecords, RecordView } from './decode.js';
+import { WALK } from '../generated/wire.js';
 import { fromNative } from './errors.js';
-import { loadNative, type EncoderOptions, type NativeOptions, type NativeTracer } from './native.js';
-import { NativeLines, type LineSink } from './native-lines.js';
-import { bootClock, RecordBuilder, type Clock } from './records.js';
-import type { RecordSink } from './sink.js';
+import { loadNative, type NativeOptions, type NativeTracer } from './native.js';
+import type { EncodingOptions, RecordWriter } from './record-writer.js';
 
-export interface SessionOptions extends NativeOptions {
+export interface SessionOptions extends NativeOptions, EncodingOptions {
   /** Seconds between metrics walks. */
   intervalS: number;
-  incremental: boolean;
   /** Seconds between stats records; 0: only the final one. */
   statsIntervalS: number;
-  /** Only connections whose container id starts with this (decided in user space). */
-  containerPrefix?: string;
-  /** Add 66 (IPv4) or 77 (IPv6) bytes per packet to byte counts (the original's -s). */
-  headerSize?: boolean;
 }
 
 /** Where a session's records go. */
 export interface SessionOutput {
-  /** Every record, as it is built. */
-  readonly sink: RecordSink;
-  /** After each batch written to the sink (a drain of the ring, a chunk of a walk, a stats record). */
+  readonly writer: RecordWriter;
+  /** After each batch handed to the writer (a drain of the ring, a chunk of a walk, a stats record). */
   flush(): void;
   /** After every metrics walk: the end of an interval's output. */
   cycle?(): void;
@@ -36,15 +27,9 @@ const LOSS_CHECK_MS = 1000;
 
 export class TraceSession {
   private native?: NativeTracer;
-  private builder?: RecordBuilder;
-  private clock?: Clock;
   private timers: NodeJS.Timeout[] = [];
   private reportedLoss = { recordsLost: 0, insertFailed: 0, hookMisses: 0 };
   private hooks: string[] = [];
-  private readonly view = new RecordView();
-  /** Set when the output takes NDJSON lines: the native encoder writes most of them. */
-  private lines?: NativeLines;
-  private bootToRealtimeMs = 0;
 
   constructor(
     private opts: SessionOptions,
@@ -55,22 +40,10 @@ export class TraceSession {
   start(): string[] {
     try {
       const native = loadNative();
-      this.bootToRealtimeMs = native.bootToRealtimeMs();
-      this.clock = bootClock(this.bootToRealtimeMs);
-      this.builder = new RecordBuilder(
-        this.clock,
-        this.opts.incremental,
-        new ContainerResolver(),
-        this.opts.headerSize,
-        this.opts.containerPrefix,
-      );
-      if (this.output.sink.room && this.output.sink.wrote) {
-        this.lines = new NativeLines(new native.NdjsonEncoder(this.encoderOptions()), this.builder);
-      }
       this.native = new native.Tracer(this.opts, (batch, length) => this.deliver(batch.subarray(0, length)));
       // Listeners first: they tell which connections found open are incoming.
-      const builder = this.builder;
-      this.native.collect(1, (chunk, length) => builder.noteListeners(decodeRecords(chunk.subarray(0, length))));
+      const writer = this.output.writer;
+      this.native.walk(WALK.listeners, (chunk, length) => writer.listeners(chunk.subarray(0, length)));
     } catch (err) {
       this.native?.close();
       this.native = undefined;
@@ -100,8 +73,7 @@ export class TraceSession {
   reconfigure(next: SessionOptions): void {
     const timing = next.intervalS !== this.opts.intervalS || next.statsIntervalS !== this.opts.statsIntervalS;
     this.opts = { ...next, mapSize: this.opts.mapSize, ringBytes: this.opts.ringBytes };
-    this.builder?.configure(next.incremental, next.headerSize ?? false, next.containerPrefix);
-    this.lines?.configure(this.encoderOptions());
+    this.output.writer.configure(next);
     this.native?.setFilters(this.opts);
     if (timing && this.native) this.startTimers();
   }
@@ -111,7 +83,7 @@ export class TraceSession {
    * namespace (records of type existing); call once the output is ready.
    */
   announceExisting(): void {
-    this.native?.collect(2, (chunk, length) => this.deliver(chunk.subarray(0, length)));
+    this.native?.walk(WALK.existing, (chunk, length) => this.deliver(chunk.subarray(0, length)));
   }
 
   /** Call once everything that needs root (the output file) is open. */
@@ -131,7 +103,7 @@ export class TraceSession {
   collectMetrics(): void {
     if (!this.native) return;
     this.native.flush();
-    this.native.collect(0, (chunk, length) => this.deliver(chunk.subarray(0, length)));
+    this.native.walk(WALK.metrics, (chunk, length) => this.deliver(chunk.subarray(0, length)));
     this.output.cycle?.();
   }
 
@@ -149,7 +121,7 @@ export class TraceSession {
       native.detach(); // nothing new after this: the drain and the counters are final
       native.flush();
       if (finalMetrics) {
-        native.collect(0, (chunk, length) => this.deliver(chunk.subarray(0, length)));
+        native.walk(WALK.metrics, (chunk, length) => this.deliver(chunk.subarray(0, length)));
         this.output.cycle?.();
       }
       this.reportLoss();
@@ -160,34 +132,21 @@ export class TraceSession {
     }
   }
 
-  private encoderOptions(): EncoderOptions {
-    return { bootToRealtimeMs: this.bootToRealtimeMs, headerSize: this.opts.headerSize ?? false, incremental: this.opts.incremental };
-  }
-
   private deliver(batch: Buffer): void {
-    const builder = this.builder;
-    if (batch.length === 0 || !builder) return;
+    if (batch.length === 0) return;
     // Failpoint for the tests of the error path (test/e2e/reliability.test.ts).
     if (process.env.NETTRACER_FAILPOINT === 'deliver') throw new Error('failpoint: deliver');
-    const sink = this.output.sink;
-    // --container filters in JavaScript: every record goes through the builder.
-    if (this.lines && !this.opts.containerPrefix) {
-      this.lines.deliver(batch, this.view, sink as LineSink);
-    } else {
-      const view = this.view;
-      const n = view.batch(batch);
-      for (let i = 0; i < n; i++) builder.write(view.at(i), sink);
-    }
+    this.output.writer.kernel(batch);
     this.output.flush();
   }
 
   private emit(record: NettracerRecord): void {
-    this.output.sink.object(record);
+    this.output.writer.record(record);
     this.output.flush();
   }
 
   private reportStats(final: boolean): void {
-    const c = this.native?.counters();
+    const c = this.native?.health();
     if (!c) return;
     const record: StatsRecord = {
       type: 'stats',
@@ -205,8 +164,8 @@ export class TraceSession {
   }
 
   private reportLoss(): void {
-    const c = this.native?.counters();
-    if (!c || !this.clock) return;
+    const c = this.native?.health();
+    if (!c) return;
     const lost = c.recordsLost - this.reportedLoss.recordsLost;
     const untracked = c.insertFailed - this.reportedLoss.insertFailed;
     const missed = c.hookMisses - this.reportedLoss.hookMisses;

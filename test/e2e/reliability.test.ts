@@ -11,7 +11,8 @@ import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
 import { bpfObjectsOf, pinned, rssKiB, waitUnloaded } from '../helpers/kernel.js';
 import { createNetns, deleteNetns, netnsInode } from '../helpers/netns.js';
-import { killAll, ROOT, RUN, startGenerator, startTracer } from '../helpers/processes.js';
+import { launch } from '../helpers/launch.js';
+import { killAll, ROOT, startGenerator, startTracer } from '../helpers/processes.js';
 import { assertValidLine } from '../helpers/schemas.js';
 
 after(killAll);
@@ -32,17 +33,6 @@ async function churn(count: number): Promise<{ pid: number; port: number; made: 
 }
 
 const emptyObjects = { progs: [], maps: [], links: [] };
-
-/** Resolves once a tracer started with --verbose says it is tracing. */
-function attached(p: ReturnType<typeof execa>): Promise<void> {
-  let stderr = '';
-  return new Promise<void>((resolve) => {
-    p.stderr!.on('data', (d) => {
-      stderr += d;
-      if (stderr.includes('tracing')) resolve();
-    });
-  });
-}
 
 describe('signals and crashes leave nothing in the kernel', () => {
   it('SIGTERM: pending records and a final stats record are written, everything detached, exit 0', async () => {
@@ -73,18 +63,13 @@ describe('signals and crashes leave nothing in the kernel', () => {
   });
 
   it('an internal error while tracing: one clear message, exit 1, everything detached', async () => {
-    const p = execa(process.execPath, [RUN, 'trace', '-f', '--verbose'], {
-      reject: false,
-      env: { NETTRACER_FAILPOINT: 'deliver' },
-      buffer: { stdout: true, stderr: true },
-    });
-    await attached(p);
-    const held = bpfObjectsOf(p.pid!);
+    const t = await launch(['-f'], { env: { NETTRACER_FAILPOINT: 'deliver' }, stdout: 'ignore' });
+    const held = bpfObjectsOf(t.pid);
     await churn(1);
-    const r = await p;
+    const r = await t.proc;
     assert.equal(r.exitCode, 1);
-    assert.match(String(r.stderr), /^nettracer: internal error: failpoint: deliver$/m);
-    assert.doesNotMatch(String(r.stderr), /\bat .*\.(js|ts):\d+/, 'no stack trace');
+    assert.match(t.stderr(), /^nettracer: internal error: failpoint: deliver$/m);
+    assert.doesNotMatch(t.stderr(), /\bat .*\.(js|ts):\d+/, 'no stack trace');
     assert.deepEqual(await waitUnloaded(held), emptyObjects);
   });
 });
@@ -108,15 +93,7 @@ describe('privileges after attaching', () => {
 
 describe('a slow reader', () => {
   it('back-pressure holds memory; the ring overflows into counted loss, and every record sent arrives', async () => {
-    const p = execa(process.execPath, [RUN, 'trace', '-f', '--ring-size', '16', '--verbose'], {
-      reject: false,
-      buffer: false,
-    });
-    const lines: string[] = [];
-    const rl = createInterface({ input: p.stdout! });
-    rl.on('line', (l) => lines.push(l));
-    const ended = once(rl, 'close');
-    await attached(p);
+    const { proc: p, lines, drained: ended } = await launch(['-f', '--ring-size', '16']);
     // Nobody reads stdout while 1500 connections churn: the pipe fills, then the 16 KiB ring.
     p.stdout!.pause();
     const c = await churn(1500);
@@ -194,14 +171,12 @@ describe('output errors', () => {
     mkdirSync(mnt);
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt]);
     try {
-      const p = execa(process.execPath, [RUN, 'trace', '-f', '--verbose', '--output', join(mnt, 'capture.ndjson')], { reject: false });
-      await attached(p);
-      const held = bpfObjectsOf(p.pid!);
-      let r;
-      for (let i = 0; i < 20 && p.exitCode === null; i++) await churn(200);
-      r = await p;
+      const t = await launch(['-f', '--output', join(mnt, 'capture.ndjson')]);
+      const held = bpfObjectsOf(t.pid);
+      for (let i = 0; i < 20 && t.proc.exitCode === null; i++) await churn(200);
+      const r = await t.proc;
       assert.equal(r.exitCode, 1);
-      assert.match(String(r.stderr), /^nettracer: cannot write the output: ENOSPC: no space left on device/m);
+      assert.match(t.stderr(), /^nettracer: cannot write the output: ENOSPC: no space left on device/m);
       assert.deepEqual(await waitUnloaded(held), emptyObjects);
     } finally {
       execFileSync('umount', [mnt]);

@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { launch } from '../helpers/launch.js';
 import { killAll, ROOT, RUN, startGenerator, startTracer, type GeneratedConnection } from '../helpers/processes.js';
 import { validatorFor } from '../helpers/schemas.js';
 
@@ -96,12 +97,12 @@ describe('nettracer summarize', () => {
 describe('nettracer summarize --live', () => {
   it('traces by itself and prints a host and a process row per window', async () => {
     const gen = await startGenerator({ connections: [{ family: 4, client_bytes: 12_345, server_bytes: 678 }], hold: 1.5 });
-    const run = execa(process.execPath, [RUN, 'summarize', '--live', '-f', '--window', '1', '--duration', '3.5', '--by', 'host,process'], { reject: false, cwd: ROOT });
-    await new Promise((r) => setTimeout(r, 1200)); // attached
+    const t = await launch(['--live', '-f', '--window', '1', '--duration', '3.5', '--by', 'host,process'], { command: 'summarize' });
     await gen.run();
-    const r = await run;
-    assert.equal(r.exitCode, 0, String(r.stderr));
-    const rows = String(r.stdout).trim().split('\n').map((l) => JSON.parse(l));
+    const r = await t.proc;
+    await t.drained;
+    assert.equal(r.exitCode, 0, t.stderr());
+    const rows = t.lines.map((l) => JSON.parse(l));
     rows.forEach(validSummary);
     assert.ok(rows.filter((x) => x.dimension === 'host').length >= 3, 'a host row per window');
     const mine = rows.filter((x) => x.dimension === 'process' && x.pid === gen.pid);

@@ -5,9 +5,9 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ROOT } from '../../src/root.js';
+import { killLaunched, launch, type Ready, RUN } from './launch.js';
 
-export { ROOT };
-export const RUN = join(ROOT, 'bin', 'run.cjs');
+export { ROOT, RUN };
 const TRAFFIC = join(ROOT, 'test', 'helpers', 'traffic.py');
 
 const children = new Set<ResultPromise>();
@@ -15,6 +15,7 @@ const children = new Set<ResultPromise>();
 export function killAll(): void {
   for (const c of children) c.kill('SIGKILL');
   children.clear();
+  killLaunched();
 }
 
 function track<T extends ResultPromise>(p: T): T {
@@ -27,34 +28,16 @@ export interface TracerProcess {
   pid: number;
   lines: string[];
   stderr: () => string;
+  /** What the tracer said when it was ready (hooks, user, attach time). */
+  ready: Ready;
   /** SIGINT, then the exit status once it has flushed and exited. */
   stop(): Promise<number | undefined>;
   exited: Promise<{ exitCode?: number; signal?: string }>;
 }
 
-/** Starts `nettracer trace ARGS --verbose` and resolves once it says it is tracing. */
-export async function startTracer(args: string[], opts: { uid?: number } = {}): Promise<TracerProcess> {
-  const proc = track(
-    execa(process.execPath, [RUN, 'trace', ...args, '--verbose'], {
-      reject: false,
-      stdin: 'ignore',
-      buffer: false,
-      cwd: ROOT,
-    }),
-  );
-  const lines: string[] = [];
-  let stderr = '';
-  const rl = createInterface({ input: proc.stdout! });
-  rl.on('line', (l) => lines.push(l));
-  const drained = once(rl, 'close'); // every line read, not only the process gone
-  const attached = new Promise<void>((resolve, reject) => {
-    proc.stderr!.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (/nettracer: attached in .* tracing/.test(stderr)) resolve();
-    });
-    proc.once('exit', (code) => reject(new Error(`tracer exited (${code}) before attaching: ${stderr}`)));
-  });
-  await attached;
+/** Starts `nettracer trace ARGS` and resolves once it is tracing (its ready line). */
+export async function startTracer(args: string[]): Promise<TracerProcess> {
+  const { proc, ready, stderr, lines, drained } = await launch(args);
   const exited = proc.then(async (r) => {
     await drained;
     return { exitCode: r.exitCode, signal: r.signal };
@@ -62,7 +45,8 @@ export async function startTracer(args: string[], opts: { uid?: number } = {}): 
   return {
     pid: proc.pid!,
     lines,
-    stderr: () => stderr,
+    stderr,
+    ready,
     exited,
     async stop() {
       proc.kill('SIGINT');

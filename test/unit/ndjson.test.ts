@@ -3,41 +3,48 @@
 // escapes, non-ASCII, fractions, container fields), and honours --count.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { KernelRecord } from '../../src/tracer/decode.js';
-import { NdjsonSink, toNdjson } from '../../src/output/ndjson.js';
+import { bootClock, RecordBuilder } from '../../src/encode/builder.js';
+import { ObjectSink } from '../../src/encode/field-sink.js';
+import { NdjsonSink } from '../../src/encode/ndjson-sink.js';
+import { DIRECTION, FLAG, KIND } from '../../src/generated/wire.js';
+import { toNdjson } from '../../src/output/ndjson.js';
 import { ContainerResolver } from '../../src/tracer/containers.js';
-import { bootClock, RecordBuilder } from '../../src/tracer/records.js';
-import { ObjectSink } from '../../src/tracer/sink.js';
+import type { KernelRecord } from '../../src/tracer/decode.js';
 import { assertValidLine } from '../helpers/schemas.js';
 
 let seed = 7;
 const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
 const comms = ['curl', 'a"b', 'back\\slash', 'größe', 'x\\x0ay', '', 'tab\there', '\u{1f600}', 'x\u007f'];
 
-function kernelRecord(kind: KernelRecord['kind']): KernelRecord {
+type KindName = 'connect' | 'accept' | 'metrics' | 'close' | 'existing';
+
+// Text fields decoded already: the builder takes them as they are.
+function kernelRecord(kind: KindName): KernelRecord & { ts_ns: number } {
+  const ipFamily = rand(2) ? 'ipv4' : 'ipv6';
   return {
-    kind,
+    kind: KIND[kind],
     id: rand(1e9) + 1,
-    tsNs: 1e9 + rand(1e9),
-    startNs: 5e8 + rand(4e8),
+    ts_ns: 1e9 + rand(1e9),
+    start_ns: 5e8 + rand(4e8),
     pid: rand(4e6),
-    preexisting: kind === 'existing',
+    flags: FLAG.announced | (kind === 'existing' ? FLAG.preexisting : 0),
     comm: comms[rand(comms.length)],
-    family: rand(2) ? 'ipv4' : 'ipv6',
+    family: ipFamily === 'ipv4' ? 4 : 6,
+    ipFamily,
     saddr: '10.0.0.1',
     sport: rand(65536),
     daddr: 'fd00::1',
     dport: rand(65536),
     netns: 4026531840 + rand(100),
-    direction: kind === 'existing' ? 'unknown' : rand(2) ? 'outgoing' : 'incoming',
-    bytesSent: rand(2 ** 30) * 1024,
-    bytesReceived: rand(2 ** 30),
-    segsOut: rand(1e6),
-    segsIn: rand(1e6),
-    totalRetrans: rand(100),
-    srttUs: rand(1e6),
-    rttvarUs: rand(1e5),
-    cgroupId: rand(3) + 1,
+    direction: kind === 'existing' ? DIRECTION.unknown : rand(2) ? DIRECTION.outgoing : DIRECTION.incoming,
+    bytes_sent: rand(2 ** 30) * 1024,
+    bytes_received: rand(2 ** 30),
+    packets_sent: rand(1e6),
+    packets_received: rand(1e6),
+    packets_retransmitted: rand(100),
+    rtt_us: rand(1e6),
+    rtt_var_us: rand(1e5),
+    cgroup_id: rand(3) + 1,
   };
 }
 
@@ -54,15 +61,15 @@ describe('NDJSON lines', () => {
       it(`NdjsonSink lines equal JSON.stringify of the object records (incremental ${incremental}, -s ${headerSize})`, () => {
         // Two builders with the same history: one writes bytes, one objects.
         const resolver = () => new ContainerResolver((pid) => cgroups[(pid % 3) + 1]);
-        const a = new RecordBuilder(bootClock(1.7e12), incremental, resolver(), headerSize);
-        const b = new RecordBuilder(bootClock(1.7e12), incremental, resolver(), headerSize);
+        const a = new RecordBuilder(bootClock(1.7e12), { incremental, headerSize }, resolver());
+        const b = new RecordBuilder(bootClock(1.7e12), { incremental, headerSize }, resolver());
         const bytes = new NdjsonSink();
         const objects = new ObjectSink();
         let text = '';
         for (let i = 0; i < 3000; i++) {
           const kind = (['connect', 'accept', 'metrics', 'close', 'existing'] as const)[i % 5];
           const k = kernelRecord(kind);
-          if (i % 7 === 0) k.tsNs += 0.5e6; // duration_ms with fractions of every length
+          if (i % 7 === 0) k.ts_ns += 0.5e6; // duration_ms with fractions of every length
           a.write(k, bytes);
           b.write(k, objects);
           if (i % 97 === 0) text += bytes.take().toString('utf8'); // batches: the buffer is reused
@@ -84,7 +91,7 @@ describe('NDJSON lines', () => {
 
   it('a limit keeps exactly the first records; objects (stats, lost) count too', () => {
     const lost = { type: 'lost' as const, timestamp: '2026-01-01T00:00:00.000Z', records_lost: 3, connections_untracked: 0, hook_misses: 0 };
-    const b = new RecordBuilder(bootClock(1.7e12), false);
+    const b = new RecordBuilder(bootClock(1.7e12), { incremental: false, headerSize: false });
     const sink = new NdjsonSink(3);
     sink.object(lost);
     for (let i = 0; i < 5; i++) b.write(kernelRecord('connect'), sink);
@@ -108,7 +115,7 @@ describe('NDJSON lines', () => {
   });
 
   it('a buffer that must grow keeps what it holds', () => {
-    const b = new RecordBuilder(bootClock(1.7e12), false);
+    const b = new RecordBuilder(bootClock(1.7e12), { incremental: false, headerSize: false });
     const sink = new NdjsonSink();
     for (let i = 0; i < 20_000; i++) b.write(kernelRecord('close'), sink); // ~5 MB, the buffer starts at 1 MB
     const lines = sink.take().toString().trimEnd().split('\n');

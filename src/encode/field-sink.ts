@@ -1,7 +1,7 @@
-// Where built records go, a field at a time. RecordBuilder says once, in
-// schema order, what each record holds; a sink makes it an object
-// (ObjectSink, for the formats that read records) or bytes
-// (output/ndjson.ts's NdjsonSink, which allocates nothing per record).
+// Where the TypeScript encoder's records go, a field at a time. RecordBuilder
+// writes each record once, in the order of the record table; a sink makes it
+// an object (ObjectSink, for the formats that read records) or NDJSON bytes
+// (NdjsonSink, which allocates nothing per record).
 import type { NettracerRecord } from '../generated/records.js';
 
 /** A record key, with its NDJSON form (`,"name":`) encoded once. */
@@ -14,7 +14,7 @@ export class Field {
   }
 }
 
-export interface RecordSink {
+export interface FieldSink {
   /** Starts a record: its first key is always `type`. */
   begin(type: NettracerRecord['type']): void;
   str(f: Field, v: string): void;
@@ -23,19 +23,12 @@ export interface RecordSink {
   end(): void;
   /** A record already built as an object (stats, lost). */
   object(r: NettracerRecord): void;
-  /**
-   * A sink that takes NDJSON lines written straight into its buffer by
-   * native/ndjson.h has these: room(n) makes room for n more bytes and says
-   * where to write; wrote() says how many bytes (whole lines) went there.
-   */
-  room?(bytes: number): { buf: Uint8Array; at: number };
-  wrote?(bytes: number, lines: number): void;
   /** Records accepted so far (past the limit, records are dropped). */
   readonly count: number;
 }
 
 /** Collects plain objects: keys in the order they were written. */
-export class ObjectSink implements RecordSink {
+export class ObjectSink implements FieldSink {
   private out: NettracerRecord[] = [];
   private cur: Record<string, unknown> = {};
   count = 0;

@@ -9,7 +9,7 @@ const PAGE = join(ROOT, 'man', 'nettracer.1');
 
 describe('man page', () => {
   it('is what the CLI definitions and schemas generate (no drift)', () => {
-    execFileSync(process.execPath, [join(ROOT, 'scripts', 'gen-man.mjs'), '--check'], { stdio: 'pipe' });
+    execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'generate.ts'), '--check', 'man'], { stdio: 'pipe', cwd: ROOT });
   });
 
   it('renders with man --warnings and no warnings', () => {

@@ -1,0 +1,39 @@
+#include "hooks.h"
+
+#include <cstring>
+
+const HookSpec kHooks[] = {
+    {"set_state", "tp_btf/inet_sock_set_state", "sock:inet_sock_set_state", "btf_trace_inet_sock_set_state",
+     HookKind::kTracepoint, true, nullptr, "4.16",
+     "connection life cycle: connect, established, close; the owner of an incoming connection when it closes it",
+     "no connection life cycle: nettracer cannot trace"},
+    {"destroy_sock", "tp_btf/tcp_destroy_sock", "tcp:tcp_destroy_sock", "btf_trace_tcp_destroy_sock",
+     HookKind::kTracepoint, false, nullptr, "4.15",
+     "safety net: nothing stays in the connection table after a socket is freed",
+     "a socket freed without passing through CLOSE keeps its table entry until the table is full"},
+    {"send_length", "tp_btf/sock_send_length", "sock:sock_send_length", "btf_trace_sock_send_length",
+     HookKind::kTracepoint, false, "io", "6.3",
+     "bytes the application wrote (one run per send call); the owner of an incoming connection at its first send",
+     "bytes come from TCP's counters (acknowledged and received bytes) instead of the application's calls, and an "
+     "accepted connection gets its owner when it closes or at the next metrics walk rather than at its first send"},
+    {"recv_length", "tp_btf/sock_recv_length", "sock:sock_recv_length", "btf_trace_sock_recv_length",
+     HookKind::kTracepoint, false, "io", "6.3", "bytes the application read (one run per receive call, MSG_PEEK excluded)",
+     "bytes come from TCP's counters instead of the application's calls"},
+    {"metrics", "iter/task_file", "iter/task_file", "bpf_iter__task_file", HookKind::kIterator, true, nullptr,
+     "5.8",
+     "metrics walks over every process's open files: counters of tracked connections, connections open before "
+     "tracing started, owners of connections no process has touched yet",
+     "no metrics and no connections found at start: nettracer cannot trace"},
+};
+
+const size_t kHookCount = sizeof(kHooks) / sizeof(kHooks[0]);
+
+const HookSpec* FindHook(const char* program) {
+  for (size_t i = 0; i < kHookCount; i++) {
+    if (strcmp(kHooks[i].program, program) == 0) return &kHooks[i];
+  }
+  return nullptr;
+}
+
+const char* const kConnectionMaps[] = {"fast_keys", "fast_conns", "conns"};
+const size_t kConnectionMapCount = sizeof(kConnectionMaps) / sizeof(kConnectionMaps[0]);

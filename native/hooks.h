@@ -1,0 +1,32 @@
+// The kernel hooks nettracer uses: one row per BPF program of
+// bpf/nettracer.bpf.c. The loader (attach), probe(), `nettracer check`, the
+// bench and the man page all read this table; the loader refuses an object
+// whose programs differ from it.
+#pragma once
+
+#include <cstddef>
+
+enum class HookKind { kTracepoint, kIterator };
+
+struct HookSpec {
+  const char* program;      // the BPF program's name (its function in bpf/nettracer.bpf.c)
+  const char* section;      // libbpf section: tp_btf/<tracepoint> or iter/<target>
+  const char* kernel_name;  // what the kernel calls it: sock:inet_sock_set_state
+  const char* btf_name;     // in the kernel's BTF when it has the hook
+  HookKind kind;
+  bool required;            // no tracing without it
+  const char* group;        // optional hooks used only together (all or none), or nullptr
+  const char* since;        // first Linux release with it
+  const char* role;         // what nettracer does with it
+  const char* without;      // what changes on a kernel without it
+};
+
+extern const HookSpec kHooks[];
+extern const size_t kHookCount;
+
+// The row of a program, or nullptr.
+const HookSpec* FindHook(const char* program);
+
+// The connection table's maps (bpf/nettracer.bpf.c), for the bench's counts.
+extern const char* const kConnectionMaps[];
+extern const size_t kConnectionMapCount;

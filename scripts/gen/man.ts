@@ -1,0 +1,121 @@
+// man/nettracer.1 from the CLI's own definitions (oclif.manifest.json), the
+// record table and the hook table (read from the built addon), so options,
+// record fields and hooks cannot drift from the page.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fieldsOf, RECORDS, schemaOf } from '../../src/record/fields.js';
+import { loadNative } from '../../src/tracer/native.js';
+import { banner, type Generated, ROOT } from './common.js';
+import { EXIT_STATUS_HEAD, FORMATS_AND_CONFIG, SIGNALS_TO_END } from './man-prose.js';
+
+interface ManifestFlag {
+  char?: string;
+  type: 'boolean' | 'option';
+  helpValue?: string;
+  summary?: string;
+  description?: string;
+  default?: unknown;
+  hidden?: boolean;
+}
+
+interface Manifest {
+  commands: Record<string, { summary?: string; description?: string; flags?: Record<string, ManifestFlag> }>;
+}
+
+/** Text for roff: backslashes, leading dots/quotes, and hyphens in option names. */
+function esc(text: unknown): string {
+  return String(text)
+    .replace(/\\/g, '\\e')
+    .replace(/-/g, '\\-')
+    .split('\n')
+    .map((l) => l.replace(/^\s+/, '').replace(/^([.'])/, '\\&$1'))
+    .join('\n');
+}
+
+function flagLine(name: string, f: ManifestFlag): string {
+  const short = f.char ? `\\fB\\-${f.char}\\fR, ` : '';
+  const value = f.type === 'option' ? ` \\fI${esc(f.helpValue ?? 'VALUE')}\\fR` : '';
+  return `${short}\\fB\\-\\-${esc(name)}\\fR${value}`;
+}
+
+function commands(manifest: Manifest): string {
+  const ids = Object.keys(manifest.commands).sort();
+  let page = '.SH SYNOPSIS\n';
+  for (const id of ids) page += `.B nettracer ${esc(id)}\n.RI [ options ]\n.br\n`;
+  page += `.B nettracer
+.RB [ \\-\\-help | \\-\\-version ]
+.SH DESCRIPTION
+.B nettracer
+follows every TCP connection on the host with tracepoint BPF programs and
+reports, for each connection end, who opened it (process id, process name,
+network namespace), its establishment, its counters every interval (bytes,
+segments, retransmissions, round\\-trip time) and its close.
+It reimplements the NetTracer that Dynatrace ships in OneAgent.
+Output is NDJSON: one JSON object per line, each valid against a JSON Schema
+published in \\fIschemas/v1/\\fR.
+.SH COMMANDS
+`;
+  for (const id of ids) {
+    const c = manifest.commands[id];
+    page += `.SS "nettracer ${esc(id)}"\n${esc(c.summary ?? '')}\n`;
+    if (c.description) page += `.PP\n${esc(c.description)}\n`;
+    const flags = Object.entries(c.flags ?? {}).filter(([, f]) => !f.hidden);
+    flags.sort(([a], [b]) => a.localeCompare(b));
+    for (const [name, f] of flags) {
+      page += `.TP\n${flagLine(name, f)}\n${esc(f.summary ?? f.description ?? '')}`;
+      if (f.default !== undefined && f.type === 'option') page += ` Default: ${esc(f.default)}.`;
+      page += '\n';
+    }
+  }
+  return page;
+}
+
+function records(): string {
+  let page = `.SH RECORDS
+Every record has a \\fBtype\\fR. Connection records describe one end of a
+connection: \\fBsaddr\\fR/\\fBsport\\fR are the local end, \\fBdaddr\\fR/\\fBdport\\fR the remote end.
+`;
+  for (const r of RECORDS.filter((x) => x.stream)) {
+    page += `.SS "${r.type}"\n${esc(r.description)}\n`;
+    for (const f of fieldsOf(r.type)) page += `.TP\n.B ${esc(f.name)}\n${esc(schemaOf(f).description ?? '')}\n`;
+  }
+  return page;
+}
+
+function hooks(): string {
+  let page = `.SH "KERNEL HOOKS"
+The BPF programs nettracer loads, what each is for, and what changes on a kernel
+without it (\\fBnettracer check\\fR says which this kernel offers):
+`;
+  for (const h of loadNative().hookTable().hooks) {
+    const need = h.required ? 'required' : h.group ? `optional, with the other ${h.group} hooks` : 'optional';
+    page += `.TP\n.B ${esc(h.section)}\n${esc(`${h.kernelName === h.section ? '' : `${h.kernelName}, `}Linux ${h.since}+, ${need}: ${h.role}. Without it: ${h.without}.`)}\n`;
+  }
+  return page;
+}
+
+function exitStatus(): string {
+  const required = loadNative()
+    .hookTable()
+    .hooks.filter((h) => h.required)
+    .map((h) => h.kernelName);
+  return `${EXIT_STATUS_HEAD}The kernel lacks what nettracer needs (BTF at /sys/kernel/btf/vmlinux, ${required.join(', ')}).`;
+}
+
+export function generateMan(): Generated[] {
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')) as Manifest;
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  const text =
+    banner('oclif.manifest.json, src/record/fields.ts and native/hooks.cc', '.\\"') +
+    `.TH NETTRACER 1 "" "nettracer ${esc(pkg.version)}" "User Commands"
+.SH NAME
+nettracer \\- trace TCP connections with eBPF and stream them as NDJSON
+` +
+    commands(manifest) +
+    records() +
+    FORMATS_AND_CONFIG +
+    hooks() +
+    exitStatus() +
+    SIGNALS_TO_END;
+  return [{ path: 'man/nettracer.1', text }];
+}

@@ -1,0 +1,612 @@
+// The one table of nettracer's records: every record type and every field,
+// with its JSON type, unit, which records carry it, its description, and for
+// connection records where its value comes from in the kernel's nt_record.
+//
+// scripts/generate.ts makes from it the published JSON Schemas (schemas/v1),
+// the TypeScript types (src/generated/records.ts), the native encoder's field
+// lists (native/generated/record_fields.h) and the man page's field lists;
+// the TypeScript encoder (src/encode/field-plan.ts) reads it at run time.
+// CONTRIBUTING.md: adding a field.
+import type { WireMember } from '../generated/wire.js';
+import type { Schema } from './schema.js';
+
+/** Shared value types: published as common.schema.json#/$defs/<name>. */
+export const TYPES = {
+  timestamp: {
+    type: 'string',
+    format: 'date-time',
+    description: 'When the kernel made the record, RFC 3339 in UTC with millisecond precision.',
+  },
+  id: {
+    type: 'integer',
+    minimum: 1,
+    description:
+      "Stable identifier of one end of a connection: the kernel's socket cookie (the value `ss -e` prints as sk:...; decimal here). Equal in every record about that end; the two ends of a loopback connection have different ids.",
+  },
+  pid: {
+    type: 'integer',
+    minimum: 0,
+    description:
+      'Process id (thread-group id) of the owner: for outgoing connections the process that called connect(), for incoming ones the process that accepted it, known when it first sends, receives, closes or holds it in a metrics walk (for one that was open before tracing started and connecting when it did, the same). 0 only when a connection closed before any process accepted or used it.',
+  },
+  comm: {
+    type: 'string',
+    maxLength: 64,
+    description:
+      "Name of the owning process (the kernel's comm, at most 15 bytes; bytes that are not printable UTF-8 are escaped as \\xNN). Empty when pid is 0.",
+  },
+  family: {
+    enum: ['ipv4', 'ipv6'],
+    description:
+      'Address family of the connection as seen on the wire. An IPv6 socket talking to an IPv4-mapped address (::ffff:a.b.c.d) is reported as ipv4.',
+  },
+  address: {
+    type: 'string',
+    description: 'Textual IP address: dotted quad for IPv4, RFC 5952 compressed form for IPv6.',
+  },
+  port: { type: 'integer', minimum: 0, maximum: 65535, description: 'TCP port number.' },
+  netns: {
+    type: 'integer',
+    minimum: 0,
+    description: "Inode number of the connection's network namespace, as `stat -L -c %i /proc/PID/ns/net` prints it.",
+  },
+  direction: {
+    enum: ['outgoing', 'incoming'],
+    description:
+      'outgoing: this end called connect() (active open); incoming: this end was accepted from a listening socket (passive open).',
+  },
+  bytes: { type: 'integer', minimum: 0, description: 'Payload bytes (TCP headers and retransmissions excluded).' },
+  segments: { type: 'integer', minimum: 0, description: 'TCP segments, as the kernel counts them for TCP_INFO.' },
+  microseconds: { type: 'integer', minimum: 0, description: 'A duration in microseconds.' },
+  container_id: {
+    type: 'string',
+    pattern: '^[0-9a-f]{64}$',
+    description:
+      'Id of the container the owning process runs in, from its cgroup path (docker, containerd, cri-o and podman conventions; cgroup v1 and v2). Absent when the process is not in a recognisable container or had exited before it could be looked up.',
+  },
+  container_runtime: {
+    enum: ['docker', 'containerd', 'cri-o', 'podman'],
+    description:
+      "The container runtime named by the cgroup path. Absent when the path does not say (Kubernetes' cgroupfs driver).",
+  },
+  pod_uid: {
+    type: 'string',
+    pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
+    description: 'Kubernetes pod UID, from the kubepods cgroup path. Absent outside Kubernetes.',
+  },
+  qos_class: {
+    enum: ['guaranteed', 'burstable', 'besteffort'],
+    description: 'Kubernetes QoS class of the pod, from the kubepods cgroup path. Absent outside Kubernetes.',
+  },
+} as const satisfies Record<string, Schema>;
+
+export type TypeName = keyof typeof TYPES;
+
+export type RecordType = 'connect' | 'accept' | 'existing' | 'metrics' | 'close' | 'lost' | 'stats' | 'check' | 'summary';
+
+/** The connection records: the ones made from the kernel's nt_record. */
+export const CONNECTION_RECORDS = ['connect', 'accept', 'existing', 'metrics', 'close'] as const;
+export type ConnectionRecordType = (typeof CONNECTION_RECORDS)[number];
+
+export interface RecordDef {
+  type: RecordType;
+  /** The TypeScript type's name, and the schema's title. */
+  title: string;
+  description: string;
+  /** A line of the NDJSON stream (record.schema.json), or a report of its own. */
+  stream: boolean;
+  /** Schemas only this record uses: its schema's $defs. */
+  defs?: Readonly<Record<string, Schema>>;
+}
+
+export const RECORDS: readonly RecordDef[] = [
+  {
+    type: 'connect',
+    title: 'ConnectRecord',
+    stream: true,
+    description: 'An outgoing connection (this end called connect()) became established.',
+  },
+  {
+    type: 'accept',
+    title: 'AcceptRecord',
+    stream: true,
+    description:
+      "An incoming connection became established and a process took it over: made when the process that accepted it first sends, receives, closes or shuts it down, or at the next metrics walk if it holds it idle, whichever comes first (nettracer hooks no system call: a hook on accept()'s return would slow every system call on the host), so pid is that process. A connection that closes before anyone accepts it gets an accept record with pid 0 just before its close record.",
+  },
+  {
+    type: 'existing',
+    title: 'ExistingRecord',
+    stream: true,
+    description:
+      "A connection that was already established when tracing started, found by the start-up walk over every process's open files (all network namespaces). It is not a new connection: no connect or accept record precedes it. Its later metrics and close records are like any other's. pid/comm are the process holding the socket at start-up. direction is incoming when a listening socket on the same local port and namespace was found, otherwise outgoing. Counters are totals since the connection was established, except that bytes_sent counts acknowledged payload and bytes_received in-order received payload up to the start (TCP's own counters; the application's calls are counted from then on).",
+  },
+  {
+    type: 'metrics',
+    title: 'MetricsRecord',
+    stream: true,
+    description: 'Periodic report for an open connection, every --interval seconds.',
+  },
+  {
+    type: 'close',
+    title: 'CloseRecord',
+    stream: true,
+    description:
+      'A connection end closed (reached TCP state CLOSE). Counters are final totals since the connection was established, also in incremental mode.',
+  },
+  {
+    type: 'lost',
+    title: 'LostRecord',
+    stream: true,
+    description:
+      "Something was not reported: the kernel's ring buffer was full (records_lost), the connection table was full (connections_untracked), or the kernel skipped a run of nettracer's programs (hook_misses). Counts are since the previous lost record.",
+  },
+  {
+    type: 'stats',
+    title: 'StatsRecord',
+    stream: true,
+    description:
+      "The tracer's own health, every --stats-interval seconds and once when tracing stops. Counts are totals since tracing started.",
+  },
+  {
+    type: 'check',
+    title: 'CheckReport',
+    stream: false,
+    description: 'What `nettracer check --json` prints: whether tracing would work on this host, and why not.',
+  },
+  {
+    type: 'summary',
+    title: 'SummaryRecord',
+    stream: false,
+    description:
+      "What `nettracer summarize` prints: the traffic of one process, container or the whole host over one window, with the metric keys of Dynatrace's NetTracer (builtin:tech.nettracer.*: bytes_rx, bytes_tx, pkts_rx, pkts_tx, pkts_retr, retr_percentage, rtt, traffic, traffic_rx, traffic_tx). A session is one connection end active in the window; its bytes and packets are what it moved inside the window.",
+    defs: {
+      stats: {
+        title: 'SummaryStats',
+        type: 'object',
+        additionalProperties: false,
+        required: ['sum', 'avg', 'min', 'max', 'count'],
+        properties: {
+          sum: { type: 'number', minimum: 0, description: 'Total over the sessions.' },
+          avg: { type: 'number', minimum: 0, description: 'sum / count (0 when count is 0).' },
+          min: { type: 'number', minimum: 0, description: 'Smallest value of one session (0 when count is 0).' },
+          max: { type: 'number', minimum: 0, description: 'Largest value of one session (0 when count is 0).' },
+          count: { type: 'integer', minimum: 0, description: 'Number of sessions.' },
+        },
+      },
+    },
+  },
+];
+
+/** Fields several record types share: published as common.schema.json#/$defs/<name>. */
+export const GROUPS = {
+  connection: {
+    records: CONNECTION_RECORDS,
+    description: 'The fields every connection record carries: when, which connection end, and its owner.',
+  },
+  counters: {
+    records: ['existing', 'metrics', 'close'],
+    description: "A connection end's counters, as TCP_INFO reports them.",
+  },
+} as const satisfies Record<string, { records: readonly RecordType[]; description: string }>;
+
+export type GroupName = keyof typeof GROUPS;
+
+/**
+ * Where a connection record's field comes from.
+ * - wire: the nt_record member of that name (bpf/nettracer.h). counter: a
+ *   running total, a delta since the previous metrics record under
+ *   --incremental; plusHeadersPer: with --header-size, plus the average
+ *   header size times this member; lessSynByte: a connection found open at
+ *   start and outgoing counts its SYN in TCP's bytes_acked, one byte less.
+ * - derived: computed by each encoder (native/ndjson.cc, src/encode/).
+ * - container: the owner's container, from its cgroup (src/tracer/containers.ts).
+ */
+export type Source =
+  | { wire: WireMember; counter?: true; plusHeadersPer?: WireMember; lessSynByte?: true }
+  | { derived: 'timestamp' | 'comm' | 'family' | 'saddr' | 'daddr' | 'direction' | 'incremental' | 'duration_ms' }
+  | { container: 'container_id' | 'container_runtime' | 'pod_uid' | 'qos_class' };
+
+export interface FieldDef {
+  name: string;
+  /** A shared type, or a schema of its own. */
+  type: TypeName | Schema;
+  /** The records that carry it: a group, or a list. */
+  in: GroupName | readonly RecordType[];
+  /** Replaces the shared type's description. */
+  description?: string;
+  /** UCUM unit (By, us, ms, s, bit/s, %, {segment}), for fields that count or measure. */
+  unit?: string;
+  /** Absent from some records of its types (default: always present). */
+  optional?: true;
+  /** Connection records only. */
+  from?: Source;
+}
+
+const headers = 'With --header-size (-s), plus 66 bytes (IPv4) or 77 bytes (IPv6) per packet sent/received.';
+
+/** Every field, in the order records carry them. */
+export const FIELDS: readonly FieldDef[] = [
+  // Connection records.
+  { name: 'timestamp', in: 'connection', type: 'timestamp', from: { derived: 'timestamp' } },
+  { name: 'id', in: 'connection', type: 'id', from: { wire: 'id' } },
+  { name: 'pid', in: 'connection', type: 'pid', from: { wire: 'pid' } },
+  { name: 'comm', in: 'connection', type: 'comm', from: { derived: 'comm' } },
+  { name: 'family', in: 'connection', type: 'family', from: { derived: 'family' } },
+  { name: 'saddr', in: 'connection', type: 'address', description: 'Local address of this end.', from: { derived: 'saddr' } },
+  { name: 'sport', in: 'connection', type: 'port', description: 'Local port of this end.', from: { wire: 'sport' } },
+  { name: 'daddr', in: 'connection', type: 'address', description: 'Remote address.', from: { derived: 'daddr' } },
+  { name: 'dport', in: 'connection', type: 'port', description: 'Remote port.', from: { wire: 'dport' } },
+  { name: 'netns', in: 'connection', type: 'netns', from: { wire: 'netns' } },
+  { name: 'direction', in: 'connection', type: 'direction', from: { derived: 'direction' } },
+  { name: 'container_id', in: 'connection', type: 'container_id', optional: true, from: { container: 'container_id' } },
+  { name: 'container_runtime', in: 'connection', type: 'container_runtime', optional: true, from: { container: 'container_runtime' } },
+  { name: 'pod_uid', in: 'connection', type: 'pod_uid', optional: true, from: { container: 'pod_uid' } },
+  { name: 'qos_class', in: 'connection', type: 'qos_class', optional: true, from: { container: 'qos_class' } },
+  {
+    name: 'bytes_sent',
+    in: 'counters',
+    type: 'bytes',
+    unit: 'By',
+    description: `Payload bytes the application wrote to the socket (sum of successful send/write calls). In bytes; retransmissions and headers excluded. ${headers}`,
+    from: { wire: 'bytes_sent', counter: true, plusHeadersPer: 'packets_sent', lessSynByte: true },
+  },
+  {
+    name: 'bytes_received',
+    in: 'counters',
+    type: 'bytes',
+    unit: 'By',
+    description: `Payload bytes the application read from the socket (sum of successful recv/read calls, MSG_PEEK excluded). In bytes. ${headers}`,
+    from: { wire: 'bytes_received', counter: true, plusHeadersPer: 'packets_received' },
+  },
+  {
+    name: 'packets_sent',
+    in: 'counters',
+    type: 'segments',
+    unit: '{segment}',
+    description: 'TCP segments sent, including SYN, FIN, pure ACKs and retransmissions (TCP_INFO tcpi_segs_out).',
+    from: { wire: 'packets_sent', counter: true },
+  },
+  {
+    name: 'packets_received',
+    in: 'counters',
+    type: 'segments',
+    unit: '{segment}',
+    description: 'TCP segments received, including SYN, FIN and pure ACKs (TCP_INFO tcpi_segs_in).',
+    from: { wire: 'packets_received', counter: true },
+  },
+  {
+    name: 'packets_retransmitted',
+    in: 'counters',
+    type: 'segments',
+    unit: '{segment}',
+    description:
+      "Segments retransmitted over the connection's life (TCP_INFO tcpi_total_retrans): segments, not retransmission events.",
+    from: { wire: 'packets_retransmitted', counter: true },
+  },
+  {
+    name: 'rtt_us',
+    in: 'counters',
+    type: 'microseconds',
+    unit: 'us',
+    description: 'Smoothed round-trip time in microseconds (TCP_INFO tcpi_rtt). Not a delta, also in incremental mode.',
+    from: { wire: 'rtt_us' },
+  },
+  {
+    name: 'rtt_var_us',
+    in: 'counters',
+    type: 'microseconds',
+    unit: 'us',
+    description:
+      'Round-trip time variance (mean deviation) in microseconds (TCP_INFO tcpi_rttvar). Not a delta, also in incremental mode.',
+    from: { wire: 'rtt_var_us' },
+  },
+  {
+    name: 'incremental',
+    in: ['metrics'],
+    type: { type: 'boolean' },
+    description:
+      "true: bytes_*, packets_* are deltas since this connection's previous metrics record (or since it was established, for its first); false: totals since it was established.",
+    from: { derived: 'incremental' },
+  },
+  {
+    name: 'duration_ms',
+    in: ['close'],
+    type: { type: 'number', minimum: 0 },
+    unit: 'ms',
+    description:
+      'Time from established to closed, in milliseconds (microsecond precision). For a connection open before tracing started (see the existing record), from when it was found.',
+    from: { derived: 'duration_ms' },
+  },
+
+  // The tracer's own health.
+  {
+    name: 'timestamp',
+    in: ['lost'],
+    type: { type: 'string', format: 'date-time' },
+    description: 'When the loss was noticed (checked every second), RFC 3339 UTC.',
+  },
+  {
+    name: 'timestamp',
+    in: ['stats'],
+    type: { type: 'string', format: 'date-time' },
+    description: 'When the counters were read, RFC 3339 UTC.',
+  },
+  {
+    name: 'records_sent',
+    in: ['stats'],
+    type: { type: 'integer', minimum: 0 },
+    unit: '{record}',
+    description: 'Connect, accept and close records the kernel side handed to nettracer.',
+  },
+  {
+    name: 'records_lost',
+    in: ['lost'],
+    type: { type: 'integer', minimum: 0 },
+    unit: '{record}',
+    description:
+      'Connect, accept or close records dropped because the ring buffer between kernel and nettracer was full (the reader was too slow).',
+  },
+  {
+    name: 'records_lost',
+    in: ['stats'],
+    type: { type: 'integer', minimum: 0 },
+    unit: '{record}',
+    description:
+      'Connect, accept and close records dropped because the ring buffer between kernel and nettracer was full.',
+  },
+  {
+    name: 'connections_tracked',
+    in: ['stats'],
+    type: { type: 'integer', minimum: 0 },
+    unit: '{connection}',
+    description: 'Connection ends in the connection table now (including incoming ones not yet accepted).',
+  },
+  {
+    name: 'connections_untracked',
+    in: ['lost', 'stats'],
+    type: { type: 'integer', minimum: 0 },
+    unit: '{connection}',
+    description: 'Connections not followed because the connection table (--map-size) was full.',
+  },
+  {
+    name: 'unaccepted_closes',
+    in: ['stats'],
+    type: { type: 'integer', minimum: 0 },
+    unit: '{connection}',
+    description: 'Incoming connections that closed before any process accepted them (reported with pid 0).',
+  },
+  {
+    name: 'hook_misses',
+    in: ['lost'],
+    type: { type: 'integer', minimum: 0 },
+    unit: '{run}',
+    description:
+      "Runs of nettracer's kernel programs the kernel skipped because the same program was already running on that CPU (an interrupt in the middle of it reached the same hook). Each may have been a connect, accept or close record, or bytes of a connection's counters.",
+  },
+  {
+    name: 'hook_misses',
+    in: ['stats'],
+    type: { type: 'integer', minimum: 0 },
+    unit: '{run}',
+    description:
+      "Runs of nettracer's kernel programs the kernel skipped because the same program was already running on that CPU (see the lost record).",
+  },
+  {
+    name: 'hooks',
+    in: ['stats'],
+    type: { type: 'array', items: { type: 'string' } },
+    description: 'The kernel hooks in use, as program-type/attach-point (for example tp_btf/inet_sock_set_state).',
+  },
+  { name: 'final', in: ['stats'], type: { type: 'boolean' }, description: 'true for the record written when tracing stops.' },
+
+  // `nettracer check --json`.
+  {
+    name: 'ok',
+    in: ['check'],
+    type: { type: 'boolean' },
+    description: 'true when every required item passed: `nettracer trace` would start.',
+  },
+  { name: 'kernel', in: ['check'], type: { type: 'string' }, description: 'Kernel release (uname -r).' },
+  {
+    name: 'hook_strategy',
+    in: ['check'],
+    type: { type: ['string', 'null'] },
+    description:
+      'The hook strategy nettracer would use (tp_btf: BTF-typed tracepoints), null when none is possible.',
+  },
+  {
+    name: 'hooks',
+    in: ['check'],
+    type: { type: 'array', items: { type: 'string' } },
+    description: 'The hooks that would be attached, as program-type/attach-point.',
+  },
+  {
+    name: 'items',
+    in: ['check'],
+    type: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'ok', 'required', 'detail'],
+        properties: {
+          name: {
+            type: 'string',
+            description: 'What was checked (kernel, btf, privileges, tracepoint names, iterator, load, capacity).',
+          },
+          ok: { type: 'boolean', description: 'Whether it passed.' },
+          required: {
+            type: 'boolean',
+            description:
+              'true: tracing cannot work without it; false: tracing works with less (the detail says what is lost).',
+          },
+          detail: { type: 'string', description: 'What was found.' },
+          fix: { type: 'string', description: 'What to do about a failed item.' },
+        },
+      },
+    },
+    description: 'Each thing checked, in order.',
+  },
+
+  // `nettracer summarize`.
+  {
+    name: 'window_start',
+    in: ['summary'],
+    type: { type: 'string', format: 'date-time' },
+    description: 'Start of the window, RFC 3339 UTC.',
+  },
+  {
+    name: 'window_end',
+    in: ['summary'],
+    type: { type: 'string', format: 'date-time' },
+    description: 'End of the window, RFC 3339 UTC.',
+  },
+  {
+    name: 'window_s',
+    in: ['summary'],
+    type: { type: 'number', exclusiveMinimum: 0 },
+    unit: 's',
+    description: 'Length of the window in seconds: the divisor of the traffic rates.',
+  },
+  {
+    name: 'dimension',
+    in: ['summary'],
+    type: { enum: ['process', 'container', 'host'] },
+    description:
+      'What the record aggregates: one process (pid and comm), one container (container_id), or the whole host.',
+  },
+  {
+    name: 'host',
+    in: ['summary'],
+    type: { type: 'string' },
+    description: 'Host name of the machine that was traced (where summarize ran, for a capture).',
+  },
+  {
+    name: 'pid',
+    in: ['summary'],
+    type: { type: 'integer', minimum: 0 },
+    optional: true,
+    description: 'Process id, for dimension process.',
+  },
+  { name: 'comm', in: ['summary'], type: { type: 'string' }, optional: true, description: 'Process name, for dimension process.' },
+  {
+    name: 'container_id',
+    in: ['summary'],
+    type: { type: 'string' },
+    optional: true,
+    description: 'Container id, for dimension container.',
+  },
+  {
+    name: 'pod_uid',
+    in: ['summary'],
+    type: { type: 'string' },
+    optional: true,
+    description: 'Kubernetes pod UID of the container, when known.',
+  },
+  {
+    name: 'sessions',
+    in: ['summary'],
+    type: { type: 'integer', minimum: 0 },
+    unit: '{session}',
+    description: 'Connection ends active in the window.',
+  },
+  {
+    name: 'bytes_rx',
+    in: ['summary'],
+    type: { $ref: '#/$defs/stats' },
+    unit: 'By',
+    description: 'Payload bytes received per session, in bytes.',
+  },
+  {
+    name: 'bytes_tx',
+    in: ['summary'],
+    type: { $ref: '#/$defs/stats' },
+    unit: 'By',
+    description: 'Payload bytes sent per session, in bytes.',
+  },
+  {
+    name: 'pkts_rx',
+    in: ['summary'],
+    type: { type: 'integer', minimum: 0 },
+    unit: '{segment}',
+    description: 'TCP segments received, all sessions.',
+  },
+  {
+    name: 'pkts_tx',
+    in: ['summary'],
+    type: { type: 'integer', minimum: 0 },
+    unit: '{segment}',
+    description: 'TCP segments sent, all sessions.',
+  },
+  {
+    name: 'pkts_retr',
+    in: ['summary'],
+    type: { type: 'integer', minimum: 0 },
+    unit: '{segment}',
+    description: 'TCP segments retransmitted, all sessions.',
+  },
+  {
+    name: 'retr_percentage',
+    in: ['summary'],
+    type: { type: 'number', minimum: 0, maximum: 100 },
+    unit: '%',
+    description: 'pkts_retr / (pkts_retr + pkts_tx) x 100; 0 when nothing was sent.',
+  },
+  {
+    name: 'rtt',
+    in: ['summary'],
+    type: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['avg', 'min', 'max'],
+      properties: {
+        avg: { type: 'number', minimum: 0, description: 'Mean RTT, ms.' },
+        min: { type: 'number', minimum: 0, description: 'Smallest session RTT, ms.' },
+        max: { type: 'number', minimum: 0, description: 'Largest session RTT, ms.' },
+      },
+    },
+    unit: 'ms',
+    description:
+      'Smoothed RTT in milliseconds over the sessions that reported one (the last value of each session in the window); all 0 when none did.',
+  },
+  {
+    name: 'traffic',
+    in: ['summary'],
+    type: { type: 'number', minimum: 0 },
+    unit: 'bit/s',
+    description: '(bytes_rx.sum + bytes_tx.sum) x 8 / window_s, bit/s.',
+  },
+  {
+    name: 'traffic_rx',
+    in: ['summary'],
+    type: { type: 'number', minimum: 0 },
+    unit: 'bit/s',
+    description: 'bytes_rx.sum x 8 / window_s, bit/s.',
+  },
+  {
+    name: 'traffic_tx',
+    in: ['summary'],
+    type: { type: 'number', minimum: 0 },
+    unit: 'bit/s',
+    description: 'bytes_tx.sum x 8 / window_s, bit/s.',
+  },
+];
+
+/** The record types a field's `in` names. */
+export function recordsOf(f: FieldDef): readonly RecordType[] {
+  return typeof f.in === 'string' ? GROUPS[f.in].records : f.in;
+}
+
+/** A record type's fields, in order (`type` itself not included). */
+export function fieldsOf(type: RecordType): FieldDef[] {
+  return FIELDS.filter((f) => recordsOf(f).includes(type));
+}
+
+/** The schema of a field's value, with its own description where it has one. */
+export function schemaOf(f: FieldDef): Schema {
+  const base: Schema = typeof f.type === 'string' ? TYPES[f.type] : f.type;
+  return f.description ? { ...base, description: f.description } : base;
+}
+
+/** The original NetTracer's average header bytes per packet (--header-size). */
+export const HEADER_BYTES = { ipv4: 66, ipv6: 77 } as const;

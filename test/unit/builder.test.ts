@@ -1,0 +1,123 @@
+// Record building: deltas, durations, timestamps, header sizes, connections
+// found at start, and that what the builder makes is valid against the
+// published schemas.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { bootClock, RecordBuilder } from '../../src/encode/builder.js';
+import type { ConnectionRecord } from '../../src/generated/records.js';
+import { DIRECTION, FLAG, KIND, OFF, RECORD_SIZE } from '../../src/generated/wire.js';
+import type { KernelRecord } from '../../src/tracer/decode.js';
+import { assertValidLine } from '../helpers/schemas.js';
+
+const base: KernelRecord = {
+  kind: KIND.metrics,
+  id: 7,
+  ts_ns: 2_000_000_000,
+  start_ns: 1_000_000_000,
+  pid: 10,
+  flags: FLAG.announced,
+  comm: 'svc',
+  family: 6,
+  ipFamily: 'ipv6',
+  saddr: '::1',
+  sport: 1000,
+  daddr: '::1',
+  dport: 2000,
+  netns: 4026531840,
+  direction: DIRECTION.incoming,
+  bytes_sent: 100,
+  bytes_received: 50,
+  packets_sent: 5,
+  packets_received: 4,
+  packets_retransmitted: 1,
+  rtt_us: 40,
+  rtt_var_us: 20,
+  cgroup_id: 1,
+};
+
+const clock = bootClock(1_700_000_000_000 - 1000); // boot 1 s before 2023-11-14T22:13:20Z
+const options = (over: Partial<{ incremental: boolean; headerSize: boolean }> = {}) => ({ incremental: false, headerSize: false, ...over });
+
+function build(b: RecordBuilder, k: KernelRecord): ConnectionRecord & Record<string, unknown> {
+  const r = b.build(k);
+  assert.ok(r, 'a record');
+  return r as ConnectionRecord & Record<string, unknown>;
+}
+
+describe('record building', () => {
+  it('timestamps: CLOCK_BOOTTIME ns plus the boot offset, RFC 3339 UTC', () => {
+    assert.equal(clock(1_000_000_000), '2023-11-14T22:13:20.000Z');
+    assert.equal(clock(1_500_000_000), '2023-11-14T22:13:20.500Z');
+  });
+
+  it('totals by default; deltas per connection with --incremental, forgotten at close', () => {
+    const totals = new RecordBuilder(clock, options());
+    const inc = new RecordBuilder(clock, options({ incremental: true }));
+    const second = { ...base, bytes_sent: 160, bytes_received: 50, packets_sent: 9, packets_received: 6, packets_retransmitted: 1 };
+    assert.equal(build(totals, second).bytes_sent, 160);
+    const a = build(inc, base);
+    const b = build(inc, second);
+    assert.deepEqual([a.bytes_sent, a.packets_sent, a.incremental], [100, 5, true]);
+    assert.deepEqual([b.bytes_sent, b.bytes_received, b.packets_sent, b.packets_received, b.packets_retransmitted], [60, 0, 4, 2, 0]);
+    assert.equal(b.rtt_us, 40, 'RTT is a level, never a delta');
+    const close = build(inc, { ...second, kind: KIND.close, ts_ns: 3_500_250_000 });
+    assert.equal(close.bytes_sent, 160, 'close carries totals');
+    assert.equal(close.duration_ms, 2500.25);
+    // After close the id is forgotten: a reused id starts from zero again.
+    assert.equal(build(inc, base).bytes_sent, 100);
+  });
+
+  it('a delta never goes negative', () => {
+    const inc = new RecordBuilder(clock, options({ incremental: true }));
+    build(inc, base);
+    assert.equal(build(inc, { ...base, bytes_sent: 1 }).bytes_sent, 0);
+  });
+
+  it('--header-size adds 66 bytes per IPv4 packet and 77 per IPv6 packet', () => {
+    const b = new RecordBuilder(clock, options({ headerSize: true }));
+    const v6 = build(b, base);
+    assert.deepEqual([v6.bytes_sent, v6.bytes_received], [100 + 77 * 5, 50 + 77 * 4]);
+    const v4 = build(b, { ...base, id: 8, family: 4, ipFamily: 'ipv4', saddr: '10.0.0.1', daddr: '10.0.0.2' });
+    assert.deepEqual([v4.bytes_sent, v4.bytes_received], [100 + 66 * 5, 50 + 66 * 4]);
+  });
+
+  it('every kind the builder makes validates against its schema', () => {
+    const b = new RecordBuilder(clock, options());
+    for (const kind of [KIND.connect, KIND.accept, KIND.metrics, KIND.close]) {
+      assertValidLine(JSON.stringify(b.build({ ...base, kind })));
+    }
+  });
+});
+
+describe('connections found open at start', () => {
+  it('incoming when a listener has the local port in the same namespace; the SYN leaves outgoing byte counts', () => {
+    const b = new RecordBuilder(clock, options());
+    const found = (over: Partial<KernelRecord>): KernelRecord => ({ ...base, kind: KIND.existing, flags: FLAG.announced | FLAG.preexisting, direction: DIRECTION.unknown, ...over });
+    const listener = Buffer.alloc(RECORD_SIZE);
+    listener[OFF.kind] = KIND.listen;
+    listener[OFF.family] = 4;
+    listener.writeUInt16LE(8080, OFF.sport);
+    listener.writeUInt32LE(1, OFF.netns);
+    b.noteListeners(listener);
+    const recs = [
+      found({ id: 1, sport: 8080, netns: 1, bytes_sent: 10 }), // accepted from the listener
+      found({ id: 2, sport: 8080, netns: 2, bytes_sent: 10 }), // same port, other namespace: outgoing
+      found({ id: 3, sport: 40000, netns: 1, bytes_sent: 10 }), // outgoing
+    ].map((k) => build(b, k));
+    assert.deepEqual(
+      recs.map((r) => [r.type, r.id, r.direction, r.bytes_sent]),
+      [
+        ['existing', 1, 'incoming', 10],
+        ['existing', 2, 'outgoing', 9],
+        ['existing', 3, 'outgoing', 9],
+      ],
+    );
+    const close = build(b, { ...base, kind: KIND.close, id: 3, flags: FLAG.announced | FLAG.preexisting, direction: DIRECTION.unknown, bytes_sent: 110 });
+    assert.equal(close.direction, 'outgoing', 'later records keep the direction');
+    assert.equal(close.bytes_sent, 109);
+  });
+
+  it('listeners themselves are not records', () => {
+    assert.equal(new RecordBuilder(clock, options()).build({ ...base, kind: KIND.listen }), undefined);
+  });
+});
