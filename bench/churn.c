@@ -1,4 +1,4 @@
-/* Connection-churn generator for bench/run.mjs.
+/* Connection-churn generator for the benchmarks (bench/churn.ts and others).
  *
  *   churn N [ADDR]
  *

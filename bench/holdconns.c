@@ -1,4 +1,4 @@
-/* Holds many open loopback TCP connections for bench/run.mjs (memory).
+/* Holds many open loopback TCP connections for bench/memory.ts.
  *
  *   holdconns N K [FIRST]
  *
@@ -8,7 +8,7 @@
  * accepted and used for one byte (both ends stay open in this process: 2N
  * descriptors). The soft
  * RLIMIT_NOFILE is raised as needed, the hard one too when allowed
- * (CAP_SYS_RESOURCE); without it N is bounded by about hard/2 and bench/run.mjs
+ * (CAP_SYS_RESOURCE); without it N is bounded by about hard/2 and bench/memory.ts
  * spreads the connections over several holdconns processes.
  * Several destination addresses give enough ephemeral ports for N > 28k.
  *

@@ -1,7 +1,7 @@
-// The statistics behind the benchmark verdicts (bench/stats.mjs).
+// The statistics behind the benchmark verdicts (bench/lib/stats.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { median, medianInterval, quantile, sandwich } from '../../bench/stats.mjs';
+import { median, medianInterval, quantile, sandwich } from '../../bench/lib/stats.js';
 
 test('quantile interpolates between ranks and ignores non-finite values', () => {
   assert.equal(median([3, 1, 2]), 2);
@@ -17,6 +17,7 @@ test('medianInterval: the order statistics whose binomial coverage is at least 9
   assert.deepEqual(medianInterval(nine), { lo: 2, hi: 8, coverage: 1 - 20 / 512 });
   // 45 values: 16th to 30th smallest (the 17th to 31st miss 95%).
   const iv = medianInterval(Array.from({ length: 45 }, (_, i) => i + 1));
+  assert.ok(iv);
   assert.equal(iv.lo, 16);
   assert.equal(iv.hi, 30);
   assert.ok(iv.coverage >= 0.95 && iv.coverage < 0.97);
