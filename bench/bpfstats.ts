@@ -28,7 +28,11 @@ export async function benchBpfStats(o: Options): Promise<void> {
   const RUNS = 3;
   const restore = enableBpfStats();
   const builds = o.baseline ? [THIS_BUILD, baselineBuild(o.baseline)] : [THIS_BUILD];
-  const tools: Tool[] = builds.map((build) => ({ name: build.label, build, start: (out) => startNettracer(out, [], { build }) }));
+  const tools: Tool[] = builds.map((build) => ({
+    name: build.label,
+    build,
+    start: (out) => startNettracer(out, [], { build }),
+  }));
   if (which('tcplife')) tools.push({ name: 'tcplife', start: startTcplife });
   const summary: [string, number][] = [];
   try {
@@ -69,13 +73,25 @@ export async function benchBpfStats(o: Options): Promise<void> {
           totRuns += cnt;
           rows.push([name, fint(cnt), fx(cnt / N, 2), cnt ? fx(ns / cnt, 0) : '-', fx(ns / N, 0)]);
         }
-        rows.push(['total', fint(totRuns), fx(totRuns / N, 2), totRuns ? fx(totNs / totRuns, 0) : '-', fx(totNs / N, 0)]);
-        console.log(`${tool.name}: ${RUNS} runs of ${fint(N)} connections (median per run), churn ${fint(median(rates))} conn/s with stats on`);
+        rows.push([
+          'total',
+          fint(totRuns),
+          fx(totRuns / N, 2),
+          totRuns ? fx(totNs / totRuns, 0) : '-',
+          fx(totNs / N, 0),
+        ]);
+        console.log(
+          `${tool.name}: ${RUNS} runs of ${fint(N)} connections (median per run), churn ${fint(median(rates))} conn/s with stats on`,
+        );
         table(['program', 'runs', 'runs/conn', 'ns/run', 'ns/conn'], rows);
         summary.push([tool.name, totNs / N]);
         if (bulk) {
-          const each = bulk.progs.filter((x) => x.cnt).map((x) => `${x.name} ${fint(x.cnt / bulk.secs)} runs/s x ${fx(x.ns / x.cnt, 0)} ns`);
-          console.log(`  during one iperf3 loopback transfer (${fx(bulk.gbps)} Gbit/s, ${bulk.secs.toFixed(1)} s): ${each.join(', ')}`);
+          const each = bulk.progs
+            .filter((x) => x.cnt)
+            .map((x) => `${x.name} ${fint(x.cnt / bulk.secs)} runs/s x ${fx(x.ns / x.cnt, 0)} ns`);
+          console.log(
+            `  during one iperf3 loopback transfer (${fx(bulk.gbps)} Gbit/s, ${bulk.secs.toFixed(1)} s): ${each.join(', ')}`,
+          );
           note(
             `${tool.name === 'nettracer' ? '' : `${tool.name}: `}BPF time during a bulk transfer: ${fx(bulk.msPerSec, 1)} ms per second, ${fx(bulk.msPerSec / 10, 1)}% of one CPU (the throughput ratio's expected cost, which that ratio's noise hides)`,
           );
@@ -94,7 +110,10 @@ export async function benchBpfStats(o: Options): Promise<void> {
 }
 
 /** BPF run time of the given programs while one iperf3 loopback transfer runs (stats must be on). */
-async function bulkBpfTime(ids: ReadonlySet<number>, secs: number): Promise<{ gbps: number; secs: number; progs: { name: string; cnt: number; ns: number }[]; msPerSec: number }> {
+async function bulkBpfTime(
+  ids: ReadonlySet<number>,
+  secs: number,
+): Promise<{ gbps: number; secs: number; progs: { name: string; cnt: number; ns: number }[]; msPerSec: number }> {
   const server = await startIperfServer([]);
   try {
     const before = progStats(ids);

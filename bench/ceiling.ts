@@ -47,7 +47,18 @@ export async function benchCeiling(o: Options): Promise<void> {
       const kernelMissed = sum([...progStats(bpfIds(t.pid).progs).values()].map((p) => p.misses));
       await t.stop();
       tail.poll();
-      levels.push({ L, untraced, rate, expected: 4 * L * N, found: tail.lifecycle, lost: tail.lost, untracked: tail.untracked, missed: tail.missed, kernelMissed, cpu });
+      levels.push({
+        L,
+        untraced,
+        rate,
+        expected: 4 * L * N,
+        found: tail.lifecycle,
+        lost: tail.lost,
+        untracked: tail.untracked,
+        missed: tail.missed,
+        kernelMissed,
+        cpu,
+      });
     } finally {
       t.kill();
       rmSync(out, { force: true });
@@ -65,7 +76,21 @@ export async function benchCeiling(o: Options): Promise<void> {
     fint(l.missed),
     fx(l.cpu, 2),
   ]);
-  table(['generators', 'untraced/s', 'nettracer/s', 'ratio', 'expected', 'missing', 'records_lost', 'untracked', 'hook_misses', 'nt CPU s'], rows);
+  table(
+    [
+      'generators',
+      'untraced/s',
+      'nettracer/s',
+      'ratio',
+      'expected',
+      'missing',
+      'records_lost',
+      'untracked',
+      'hook_misses',
+      'nt CPU s',
+    ],
+    rows,
+  );
   console.log(`  (${fint(N)} connections per generator; rate: all connections / slowest generator's time;`);
   console.log('   records_lost, untracked, hook_misses: sums of the tracer\'s "lost" records)');
   // A skipped program run (hook_misses) loses a record only if it was one that
@@ -73,19 +98,26 @@ export async function benchCeiling(o: Options): Promise<void> {
   const clean = levels.filter((l) => l.expected === l.found && l.lost === 0 && l.untracked === 0);
   const best = clean.length ? clean.reduce((a, b) => (b.rate > a.rate ? b : a)) : undefined;
   const lossy = levels.filter((l) => !clean.includes(l));
-  let detail = best ? `highest rate with zero loss ${fint(best.rate)} conn/s (${best.L} generator${best.L > 1 ? 's' : ''})` : 'loss at every level';
+  let detail = best
+    ? `highest rate with zero loss ${fint(best.rate)} conn/s (${best.L} generator${best.L > 1 ? 's' : ''})`
+    : 'loss at every level';
   if (lossy.length) {
     detail +=
       '; loss: ' +
       lossy
-        .map((l) => `${l.L} gen at ${fint(l.rate)}/s: ${fint(l.expected - l.found)} missing (${fx((100 * (l.expected - l.found)) / l.expected, 1)}%), ${fint(l.lost + l.untracked + l.missed)} reported`)
+        .map(
+          (l) =>
+            `${l.L} gen at ${fint(l.rate)}/s: ${fint(l.expected - l.found)} missing (${fx((100 * (l.expected - l.found)) / l.expected, 1)}%), ${fint(l.lost + l.untracked + l.missed)} reported`,
+        )
         .join('; ');
   } else {
     detail += '; no loss at any level tested';
   }
   const missed = levels.filter((l) => l.missed > 0 || l.kernelMissed > 0);
   if (missed.length) {
-    detail += "; program runs the kernel skipped (hook_misses in the stream; the kernel's count): " + missed.map((l) => `${l.L} gen: ${fint(l.missed)}; ${fint(l.kernelMissed)}`).join(', ');
+    detail +=
+      "; program runs the kernel skipped (hook_misses in the stream; the kernel's count): " +
+      missed.map((l) => `${l.L} gen: ${fint(l.missed)}; ${fint(l.kernelMissed)}`).join(', ');
   }
   note(`ceiling: ${detail}`);
 }

@@ -30,7 +30,14 @@ interface Result {
   bpfNs: number;
 }
 
-const rateOnly = (rate: number): Result => ({ rate, cpu10k: NaN, expected: NaN, missing: NaN, reportedLost: NaN, bpfNs: NaN });
+const rateOnly = (rate: number): Result => ({
+  rate,
+  cpu10k: NaN,
+  expected: NaN,
+  missing: NaN,
+  reportedLost: NaN,
+  bpfNs: NaN,
+});
 
 /**
  * A churn round whose records do not add up: keep its output (the temp dir
@@ -69,14 +76,18 @@ export async function benchChurn(o: Options): Promise<void> {
     mkdirSync(o.cpuProf, { recursive: true });
     chmodSync(o.cpuProf, 0o777); // nettracer drops root after attaching and writes the profile at exit
   }
-  console.log(`${o.rounds} rounds of ${fint(N)} sequential loopback connections: an untraced run before and after each traced one, order rotated each round`);
+  console.log(
+    `${o.rounds} rounds of ${fint(N)} sequential loopback connections: an untraced run before and after each traced one, order rotated each round`,
+  );
   // BPF run time per connection, for the comparison with the baseline, needs
   // the kernel's run_time_ns: on for all the rounds, so both builds pay it alike.
   let restoreStats = (): void => {};
   if (baseline) {
     requireBpftool();
     restoreStats = enableBpfStats();
-    console.log(`--baseline ${o.baseline}: kernel.bpf_stats_enabled on during the rounds (each BPF program run costs slightly more, for every tracer)`);
+    console.log(
+      `--baseline ${o.baseline}: kernel.bpf_stats_enabled on during the rounds (each BPF program run costs slightly more, for every tracer)`,
+    );
   }
 
   /** A full measurement under a build of nettracer: rate, CPU, records, and BPF time when stats are on. */
@@ -148,7 +159,14 @@ export async function benchChurn(o: Options): Promise<void> {
         const cpu = cpuSeconds(t.pid) - cpu0;
         await t.stop();
         const { lines, lost } = countTcplife(out, new Set([c.port]), t.stderr());
-        return { rate: c.rate, cpu10k: (cpu / N) * 1e4, expected: 2 * N, missing: 2 * N - lines, reportedLost: lost, bpfNs: NaN };
+        return {
+          rate: c.rate,
+          cpu10k: (cpu / N) * 1e4,
+          expected: 2 * N,
+          missing: 2 * N - lines,
+          reportedLost: lost,
+          bpfNs: NaN,
+        };
       } finally {
         t.kill();
         rmSync(out, { force: true });
@@ -158,13 +176,21 @@ export async function benchChurn(o: Options): Promise<void> {
 
   let s;
   try {
-    s = await sandwich(o.rounds, variants, async () => ({ rate: (await churn(N)).rate }), (v, r) => once[v](r), (u) => u.rate);
+    s = await sandwich(
+      o.rounds,
+      variants,
+      async () => ({ rate: (await churn(N)).rate }),
+      (v, r) => once[v](r),
+      (u) => u.rate,
+    );
   } finally {
     restoreStats();
   }
   const res = s.res;
   const untraced = s.untraced.map((us) => mean(us.map((u) => u.rate)));
-  const ratio = Object.fromEntries(variants.map((v) => [v, res[v].map((x, i) => x.rate / s.base[v][i])])) as Partial<Record<Variant, number[]>>;
+  const ratio = Object.fromEntries(variants.map((v) => [v, res[v].map((x, i) => x.rate / s.base[v][i])])) as Partial<
+    Record<Variant, number[]>
+  >;
   const nt = res.nettracer;
   const tl = hasTcplife ? res.tcplife : [];
   const ratioN = ratio.nettracer ?? [];
@@ -202,10 +228,26 @@ export async function benchChurn(o: Options): Promise<void> {
     '',
     '',
   ]);
-  table(['', 'untraced/s', 'nettracer/s', 'ratio', 'tcplife/s', 'ratio', 'nt CPU s/10k', 'tl CPU s/10k', 'nt miss/lost', 'tl miss/lost'], rows);
+  table(
+    [
+      '',
+      'untraced/s',
+      'nettracer/s',
+      'ratio',
+      'tcplife/s',
+      'ratio',
+      'nt CPU s/10k',
+      'tl CPU s/10k',
+      'nt miss/lost',
+      'tl miss/lost',
+    ],
+    rows,
+  );
   console.log("  (conn/s as the generator measures them; untraced: mean of the round's untraced runs;");
   console.log('   ratio: to the mean of the untraced runs just before and just after it;');
-  console.log("   CPU: the tracer's time on CPU during the run (all threads, /proc/PID/task/*/schedstat) per 10,000 connections;");
+  console.log(
+    "   CPU: the tracer's time on CPU during the run (all threads, /proc/PID/task/*/schedstat) per 10,000 connections;",
+  );
   console.log('   miss: expected records absent (nettracer 4/conn, tcplife 2/conn); lost: reported by the tracer)');
   if (ratio.hooksOnly && !ratio.stopped) {
     const each = ratio.hooksOnly.map((x) => fx(x)).join(' ');
@@ -232,32 +274,68 @@ export async function benchChurn(o: Options): Promise<void> {
     hasTcplife ? cpuN <= cpuT : undefined,
     `median ${fx((cpuN / 1e4) * 1e6, 1)} us/conn vs tcplife ${fx((cpuT / 1e4) * 1e6, 1)} us/conn, ${fx(cpuN / cpuT, 1)}x`,
   );
-  verdict('churn rate under nettracer >= 0.90 x untraced', medN >= 0.9, medianWithInterval(ratioN, 0.9) + (hasTcplife ? `; tcplife ${fx(medTl, 3)}` : ''));
+  verdict(
+    'churn rate under nettracer >= 0.90 x untraced',
+    medN >= 0.9,
+    medianWithInterval(ratioN, 0.9) + (hasTcplife ? `; tcplife ${fx(medTl, 3)}` : ''),
+  );
   const missing = sum(nt.map((x) => Math.max(0, x.missing)));
   const extra = sum(nt.map((x) => Math.max(0, -x.missing)));
   const lost = sum(nt.map((x) => x.reportedLost));
   verdict(
     'churn zero lost events (nettracer)',
     missing === 0 && lost === 0 && extra === 0,
-    `${fint(missing)} of ${fint(sum(nt.map((x) => x.expected)))} records missing, ${fint(lost)} reported lost` + (extra ? `, ${extra} unexpected extra` : ''),
+    `${fint(missing)} of ${fint(sum(nt.map((x) => x.expected)))} records missing, ${fint(lost)} reported lost` +
+      (extra ? `, ${extra} unexpected extra` : ''),
   );
   if (o.cpuProf) note(`nettracer CPU profiles in ${o.cpuProf}`);
 }
 
 /** --baseline: this build and the baseline side by side, over the same rounds of the same connections. */
 function compareBaseline(o: Options, nt: Result[], bl: Result[], ratioN: number[], ratioB: number[]): void {
-  console.log(`nettracer (this checkout) and baseline (${o.baseline}), the same ${o.rounds} rounds of ${fint(o.n)} connections:`);
+  console.log(
+    `nettracer (this checkout) and baseline (${o.baseline}), the same ${o.rounds} rounds of ${fint(o.n)} connections:`,
+  );
   const us = (x: Result): number => (x.cpu10k / 1e4) * 1e6;
   const rows = nt.map((n, r) => {
     const b = bl[r];
-    return [`round ${r + 1}`, fx(ratioN[r], 3), fx(ratioB[r], 3), fx(ratioN[r] / ratioB[r], 3), fx(us(n), 1), fx(us(b), 1), fx(n.bpfNs, 0), fx(b.bpfNs, 0), `${n.missing}/${n.reportedLost}`, `${b.missing}/${b.reportedLost}`];
+    return [
+      `round ${r + 1}`,
+      fx(ratioN[r], 3),
+      fx(ratioB[r], 3),
+      fx(ratioN[r] / ratioB[r], 3),
+      fx(us(n), 1),
+      fx(us(b), 1),
+      fx(n.bpfNs, 0),
+      fx(b.bpfNs, 0),
+      `${n.missing}/${n.reportedLost}`,
+      `${b.missing}/${b.reportedLost}`,
+    ];
   });
-  table(['', 'nt ratio', 'bl ratio', 'nt/bl', 'nt CPU us/conn', 'bl CPU us/conn', 'nt BPF ns/conn', 'bl BPF ns/conn', 'nt miss/lost', 'bl miss/lost'], rows);
+  table(
+    [
+      '',
+      'nt ratio',
+      'bl ratio',
+      'nt/bl',
+      'nt CPU us/conn',
+      'bl CPU us/conn',
+      'nt BPF ns/conn',
+      'bl BPF ns/conn',
+      'nt miss/lost',
+      'bl miss/lost',
+    ],
+    rows,
+  );
   const interval = (xs: number[]): string => {
     const iv = medianInterval(xs);
     return iv ? `${fx(iv.lo, 3)}-${fx(iv.hi, 3)} (${Math.floor(iv.coverage * 100)}%)` : '(too few rounds)';
   };
-  const side = (what: string, f: (xs: Result[], ratios: number[]) => string): string[] => [what, f(nt, ratioN), f(bl, ratioB)];
+  const side = (what: string, f: (xs: Result[], ratios: number[]) => string): string[] => [
+    what,
+    f(nt, ratioN),
+    f(bl, ratioB),
+  ];
   table(
     ['median of the rounds', 'nettracer', 'baseline'],
     [
@@ -265,10 +343,17 @@ function compareBaseline(o: Options, nt: Result[], bl: Result[], ratioN: number[
       side('  interval of the median', (_, rs) => interval(rs)),
       side('tracer CPU us/conn', (xs) => fx(median(xs.map(us)), 1)),
       side('BPF run time ns/conn', (xs) => fx(median(xs.map((x) => x.bpfNs)), 0)),
-      side('records missing/reported lost (sum)', (xs) => `${fint(sum(xs.map((x) => x.missing)))}/${fint(sum(xs.map((x) => x.reportedLost)))}`),
+      side(
+        'records missing/reported lost (sum)',
+        (xs) => `${fint(sum(xs.map((x) => x.missing)))}/${fint(sum(xs.map((x) => x.reportedLost)))}`,
+      ),
     ],
   );
-  console.log('  (ratio: to the untraced runs around it, as above; CPU: schedstat, all threads; BPF: run_time_ns of the');
-  console.log("   tracer's own programs over the run, per connection; hooks fire for every process, so others' connections add)");
+  console.log(
+    '  (ratio: to the untraced runs around it, as above; CPU: schedstat, all threads; BPF: run_time_ns of the',
+  );
+  console.log(
+    "   tracer's own programs over the run, per connection; hooks fire for every process, so others' connections add)",
+  );
   note(`nettracer/baseline churn ratio in the same round: ${medianWithInterval(ratioN.map((x, i) => x / ratioB[i]))}`);
 }

@@ -60,8 +60,9 @@ int main(int argc, char **argv)
 		struct rlimit up = {want, rl.rlim_max < want ? want : rl.rlim_max};
 		if (setrlimit(RLIMIT_NOFILE, &up)) {
 			if (rl.rlim_max < want) {
-				fprintf(stderr, "holdconns: %ld connections need %lu descriptors; the hard "
-						"limit is %lu and cannot be raised (no CAP_SYS_RESOURCE)\n",
+				fprintf(stderr,
+					"holdconns: %ld connections need %lu descriptors; the hard "
+					"limit is %lu and cannot be raised (no CAP_SYS_RESOURCE)\n",
 					n, (unsigned long)want, (unsigned long)rl.rlim_max);
 				return 1;
 			}
@@ -125,7 +126,8 @@ int main(int argc, char **argv)
 	for (int i = 0; i < k; i++) {
 		char buf[INET_ADDRSTRLEN];
 		inet_ntop(AF_INET, &addrs[i].sin_addr, buf, sizeof(buf));
-		printf("%s{\"addr\":\"%s\",\"port\":%u}", i ? "," : "", buf, ntohs(addrs[i].sin_port));
+		printf("%s{\"addr\":\"%s\",\"port\":%u}", i ? "," : "", buf,
+		       ntohs(addrs[i].sin_port));
 	}
 	printf("]}\n");
 	fflush(stdout);

@@ -68,7 +68,10 @@ export async function benchMemory(o: Options): Promise<void> {
       // Then the next walk: wait for its records, then for the file to stop
       // growing (a walk is written as one batch).
       const m0 = tail.counts.metrics;
-      await tail.settle(() => tail.counts.metrics > m0, { stallMs: o.interval * 2000 + 30000, timeoutMs: o.interval * 2000 + 30000 });
+      await tail.settle(() => tail.counts.metrics > m0, {
+        stallMs: o.interval * 2000 + 30000,
+        timeoutMs: o.interval * 2000 + 30000,
+      });
       await tail.settle(() => false, { stallMs: 1500 });
       const walk = memStatus(t.pid);
       const metrics = tail.counts.metrics - m0;
@@ -78,7 +81,8 @@ export async function benchMemory(o: Options): Promise<void> {
       await tail.settle(() => tail.counts.close >= 2 * size, { stallMs: 2000 });
       await t.stop();
       tail.poll();
-      const conns = (m: MapMemory[]): number => m.filter((x) => tableMaps.includes(x.name)).reduce((a, x) => a + x.bytes, 0);
+      const conns = (m: MapMemory[]): number =>
+        m.filter((x) => tableMaps.includes(x.name)).reduce((a, x) => a + x.bytes, 0);
       const total = (m: MapMemory[]): number => m.reduce((a, x) => a + x.bytes, 0);
       const row: Row = { size, idle: idle.rssMiB, open: open.rssMiB, walk: walk.rssMiB, hwm: walk.hwmMiB, metrics };
       memRows.push(row);
@@ -111,16 +115,39 @@ export async function benchMemory(o: Options): Promise<void> {
     }
   }
   console.log('tracer RSS (MiB) with N open loopback connections (both ends tracked: 2N sockets):');
-  table(['N', 'holders', 'idle', 'all seen', 'after walk', 'VmHWM', 'conn+acc seen', 'seen in s', 'metrics', 'closes', 'lost'], rows);
+  table(
+    [
+      'N',
+      'holders',
+      'idle',
+      'all seen',
+      'after walk',
+      'VmHWM',
+      'conn+acc seen',
+      'seen in s',
+      'metrics',
+      'closes',
+      'lost',
+    ],
+    rows,
+  );
   console.log(`  (idle: attached, nothing open; all seen: once every connect/accept record was written;`);
   console.log(`   after walk: after a metrics walk (--interval ${o.interval}) over all of them; VmHWM: peak so far;`);
   console.log('   closes/lost: closing them all at once, a burst of 2N close records)');
   console.log('kernel map memory (bytes_memlock, MiB):');
   table(['N', 'idle', 'open', 'table maps', 'B/entry', 'per map (open)'], mapRows);
   for (const r of memRows) {
-    if (r.metrics < 2 * r.size) note(`N=${fint(r.size)}: the metrics walk reported ${fint(r.metrics)} of ${fint(2 * r.size)} open connection ends (${fint(2 * r.size - r.metrics)} missing)`);
+    if (r.metrics < 2 * r.size)
+      note(
+        `N=${fint(r.size)}: the metrics walk reported ${fint(r.metrics)} of ${fint(2 * r.size)} open connection ends (${fint(2 * r.size - r.metrics)} missing)`,
+      );
   }
   const name = 'memory tracer RSS <= 100 MB at 100k connections';
-  if (at100k) verdict(name, at100k.hwm <= 100, `VmHWM ${fx(at100k.hwm, 1)} MiB, VmRSS ${fx(at100k.open, 1)} all seen / ${fx(at100k.walk, 1)} after walk`);
+  if (at100k)
+    verdict(
+      name,
+      at100k.hwm <= 100,
+      `VmHWM ${fx(at100k.hwm, 1)} MiB, VmRSS ${fx(at100k.open, 1)} all seen / ${fx(at100k.walk, 1)} after walk`,
+    );
   else verdict(name, undefined, '100000 not among --sizes');
 }

@@ -96,21 +96,46 @@ function parseArgs(argv: string[]): Options | undefined {
       case '--help':
         console.log(USAGE);
         return undefined;
-      case '--n': o.n = Math.round(num(val(), a)); break;
-      case '--rounds': o.rounds = Math.round(num(val(), a)); break;
-      case '--iperf-seconds': o.iperfSeconds = Math.round(num(val(), a)); break;
-      case '--tput-rounds': o.tputRounds = Math.round(num(val(), a)); break;
-      case '--levels': o.levels = list(val(), a); break;
-      case '--sizes': o.sizes = list(val(), a); break;
-      case '--interval': o.interval = Math.round(num(val(), a)); break;
-      case '--cpu-prof': o.cpuProf = resolve(val()); break;
-      case '--decompose': o.decompose = true; break;
-      case '--soak-n': o.soakN = Math.round(num(val(), a)); break;
-      case '--soak-chunk': o.soakChunk = Math.round(num(val(), a)); break;
-      case '--soak-sample': o.soakSample = num(val(), a); break;
+      case '--n':
+        o.n = Math.round(num(val(), a));
+        break;
+      case '--rounds':
+        o.rounds = Math.round(num(val(), a));
+        break;
+      case '--iperf-seconds':
+        o.iperfSeconds = Math.round(num(val(), a));
+        break;
+      case '--tput-rounds':
+        o.tputRounds = Math.round(num(val(), a));
+        break;
+      case '--levels':
+        o.levels = list(val(), a);
+        break;
+      case '--sizes':
+        o.sizes = list(val(), a);
+        break;
+      case '--interval':
+        o.interval = Math.round(num(val(), a));
+        break;
+      case '--cpu-prof':
+        o.cpuProf = resolve(val());
+        break;
+      case '--decompose':
+        o.decompose = true;
+        break;
+      case '--soak-n':
+        o.soakN = Math.round(num(val(), a));
+        break;
+      case '--soak-chunk':
+        o.soakChunk = Math.round(num(val(), a));
+        break;
+      case '--soak-sample':
+        o.soakSample = num(val(), a);
+        break;
       case '--baseline': {
         const dir = resolve(val());
-        if (!existsSync(join(dir, 'bin', 'run.cjs'))) throw new Error(`--baseline ${dir}: no bin/run.cjs there (a built checkout of nettracer)`);
+        if (!existsSync(join(dir, 'bin', 'run.cjs')))
+          throw new Error(`--baseline ${dir}: no bin/run.cjs there (a built checkout of nettracer)`);
         o.baseline = dir;
         break;
       }
@@ -155,7 +180,9 @@ async function main(): Promise<number> {
   }
   compile();
   const started = Date.now();
-  console.log(`nettracer bench: ${new Date().toISOString()}, ${cpus().length} CPUs, kernel ${release()}, node ${process.version}`);
+  console.log(
+    `nettracer bench: ${new Date().toISOString()}, ${cpus().length} CPUs, kernel ${release()}, node ${process.version}`,
+  );
   console.log(`noise at start: ${noiseLine()}`);
   let failed = 0;
   for (const name of o.benches) {

@@ -61,7 +61,10 @@ export async function benchSoak(o: Options): Promise<void> {
     `${fint(N)} connections (sequential churn runs of ${fint(CHUNK)}) under one nettracer, sampled every ${o.soakSample} s; ` +
       `output ~${fx(need / 2 ** 30, 1)} GiB in ${dir} (${fx(avail / 2 ** 30, 1)} GiB available), deleted at the end`,
   );
-  if (avail < 2 * need) throw new Error(`not enough space in ${dir}: ${fx(avail / 2 ** 30, 1)} GiB available, want ${fx((2 * need) / 2 ** 30, 1)}`);
+  if (avail < 2 * need)
+    throw new Error(
+      `not enough space in ${dir}: ${fx(avail / 2 ** 30, 1)} GiB available, want ${fx((2 * need) / 2 ** 30, 1)}`,
+    );
   const haveSs = !!which('ss');
   if (!haveSs) note("ss (iproute2) not found: each run's records are counted once it ends (progress is coarser)");
 
@@ -140,7 +143,8 @@ export async function benchSoak(o: Options): Promise<void> {
           }
         }
         const r = await waitExit(p, 15 * 60000);
-        if (r.error || r.code !== 0) throw new Error(`churn exited ${r.error?.message ?? r.code ?? r.signal}: ${stderr.trim()}`);
+        if (r.error || r.code !== 0)
+          throw new Error(`churn exited ${r.error?.message ?? r.code ?? r.signal}: ${stderr.trim()}`);
         const c = parseChurn(stdout);
         if (holdTail) ports.add(c.port);
         else if (!ports.has(c.port)) throw new Error(`churn reported port ${c.port}, ss said otherwise`);
@@ -194,13 +198,34 @@ export async function benchSoak(o: Options): Promise<void> {
         fx(s.bytes / 2 ** 20, 0),
       ];
     });
-    rows.push(['final', 'stopped', fint(done), fint(tail.counts.connect), '-', fx(cpuEnd, 1), final ? fint(final.connections_tracked) : '(none)', '-', fint(tail.lines), fx(fileBytes / 2 ** 20, 0)]);
-    table(['t s', 'phase', 'conns done', 'conns seen', 'RSS MiB', 'CPU s', 'tracked @t', 'live', 'records', 'file MiB'], rows);
-    if (shown.length < samples.length) console.log(`  (${shown.length} of ${samples.length} samples shown, evenly spaced)`);
+    rows.push([
+      'final',
+      'stopped',
+      fint(done),
+      fint(tail.counts.connect),
+      '-',
+      fx(cpuEnd, 1),
+      final ? fint(final.connections_tracked) : '(none)',
+      '-',
+      fint(tail.lines),
+      fx(fileBytes / 2 ** 20, 0),
+    ]);
+    table(
+      ['t s', 'phase', 'conns done', 'conns seen', 'RSS MiB', 'CPU s', 'tracked @t', 'live', 'records', 'file MiB'],
+      rows,
+    );
+    if (shown.length < samples.length)
+      console.log(`  (${shown.length} of ${samples.length} samples shown, evenly spaced)`);
     console.log('  (conns done: connections of the churn runs finished so far (runs of ' + fint(CHUNK) + ');');
-    console.log("   conns seen: connect records of the churn read from the output so far; CPU: the tracer's time on CPU since it started;");
-    console.log('   tracked @t: connections_tracked of the latest "stats" record (--stats-interval 10) and when it was');
-    console.log("   written; live: entries in the tracer's connection table (bpftool map dump) at the sample; records: lines written)");
+    console.log(
+      "   conns seen: connect records of the churn read from the output so far; CPU: the tracer's time on CPU since it started;",
+    );
+    console.log(
+      '   tracked @t: connections_tracked of the latest "stats" record (--stats-interval 10) and when it was',
+    );
+    console.log(
+      "   written; live: entries in the tracer's connection table (bpftool map dump) at the sample; records: lines written)",
+    );
     const rates = runs.map((c) => c.rate);
     const churnS = sum(runs.map((c) => c.seconds));
     note(
@@ -218,7 +243,11 @@ export async function benchSoak(o: Options): Promise<void> {
     const first = samples.filter((s) => s.phase === 'churn' && s.seen < N / 2).map((s) => s.rss);
     const second = samples.filter((s) => s.seen >= N / 2 || s.phase !== 'churn').map((s) => s.rss);
     if (first.length < 2 || second.length < 2) {
-      verdict('soak: RSS flat', undefined, `too few samples (${first.length} in the first half, ${second.length} in the second): raise --soak-n or lower --soak-sample`);
+      verdict(
+        'soak: RSS flat',
+        undefined,
+        `too few samples (${first.length} in the first half, ${second.length} in the second): raise --soak-n or lower --soak-sample`,
+      );
     } else {
       const m1 = Math.max(...first);
       const m2 = Math.max(...second);

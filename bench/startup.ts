@@ -54,7 +54,9 @@ export async function benchStartup(): Promise<void> {
       ['  node -e 0 (the floor)', fx(median(bare), 0), f(bare)],
     ],
   );
-  console.log('  (trace: node bin/run.cjs trace --ready-fd 3, until its ready line; "self-reported": the attach_ms of that line;');
+  console.log(
+    '  (trace: node bin/run.cjs trace --ready-fd 3, until its ready line; "self-reported": the attach_ms of that line;',
+  );
   console.log('   --help: ./bin/run.cjs spawned directly, as a user runs it)');
   verdict('startup --help < 300 ms', median(help) < 300, `median ${fx(median(help), 0)} ms`);
   verdict('startup attached < 1 s', median(attach) < 1000, `median ${fx(median(attach), 0)} ms from spawn`);

@@ -38,7 +38,12 @@ export async function benchThroughput(o: Options): Promise<void> {
       name: 'veth (netns)',
       setup: () => {
         const ns = setupNetns();
-        return { prefix: ['ip', 'netns', 'exec', ns.nsB], serverPrefix: ['ip', 'netns', 'exec', ns.nsA], host: ns.server, release: ns.release };
+        return {
+          prefix: ['ip', 'netns', 'exec', ns.nsB],
+          serverPrefix: ['ip', 'netns', 'exec', ns.nsA],
+          host: ns.server,
+          release: ns.release,
+        };
       },
     },
   ];
@@ -68,7 +73,12 @@ export async function benchThroughput(o: Options): Promise<void> {
         },
         (x) => x,
       );
-      const rows = s.res.nettracer.map((x, i) => ({ untraced: s.base.nettracer[i], nettracer: x.gbps, ratio: x.gbps / s.base.nettracer[i], cpu: x.cpu }));
+      const rows = s.res.nettracer.map((x, i) => ({
+        untraced: s.base.nettracer[i],
+        nettracer: x.gbps,
+        ratio: x.gbps / s.base.nettracer[i],
+        cpu: x.cpu,
+      }));
       results.push({ path: p.name, rows });
     } finally {
       await server?.stop();
@@ -77,14 +87,28 @@ export async function benchThroughput(o: Options): Promise<void> {
   }
   const out: string[][] = [];
   for (const { path: name, rows } of results) {
-    rows.forEach((r, i) => out.push([`${name} #${i + 1}`, fx(r.untraced), fx(r.nettracer), fx(r.ratio, 3), fx(r.cpu, 2)]));
-    out.push([`${name} median`, fx(median(rows.map((r) => r.untraced))), fx(median(rows.map((r) => r.nettracer))), fx(median(rows.map((r) => r.ratio)), 3), '']);
+    rows.forEach((r, i) =>
+      out.push([`${name} #${i + 1}`, fx(r.untraced), fx(r.nettracer), fx(r.ratio, 3), fx(r.cpu, 2)]),
+    );
+    out.push([
+      `${name} median`,
+      fx(median(rows.map((r) => r.untraced))),
+      fx(median(rows.map((r) => r.nettracer))),
+      fx(median(rows.map((r) => r.ratio)), 3),
+      '',
+    ]);
   }
   table(['path', 'untraced Gbit/s', 'nettracer Gbit/s', 'ratio', 'nt CPU s'], out);
-  console.log(`  (iperf3 -t ${secs}, one stream, received rate; untraced: mean of the untraced runs just before and after`);
+  console.log(
+    `  (iperf3 -t ${secs}, one stream, received rate; untraced: mean of the untraced runs just before and after`,
+  );
   console.log('   the traced one, which the ratio compares it with)');
   for (const { path: name, rows } of results) {
     const ratios = rows.map((r) => r.ratio);
-    verdict(`throughput ${name} under nettracer >= 0.97 x untraced`, median(ratios) >= 0.97, medianWithInterval(ratios, 0.97));
+    verdict(
+      `throughput ${name} under nettracer >= 0.97 x untraced`,
+      median(ratios) >= 0.97,
+      medianWithInterval(ratios, 0.97),
+    );
   }
 }

@@ -18,22 +18,22 @@
 #include <bpf/bpf_endian.h>
 #include "nettracer.h"
 
-#define AF_INET 2
-#define AF_INET6 10
+#define AF_INET	    2
+#define AF_INET6    10
 #define IPPROTO_TCP 6
-#define MSG_PEEK 2
-#define S_IFMT 00170000
-#define S_IFSOCK 0140000
+#define MSG_PEEK    2
+#define S_IFMT	    00170000
+#define S_IFSOCK    0140000
 
 /* tcp_states.h */
 #define TCP_ESTABLISHED 1
-#define TCP_SYN_SENT 2
-#define TCP_SYN_RECV 3
-#define TCP_FIN_WAIT1 4
-#define TCP_CLOSE 7
-#define TCP_CLOSE_WAIT 8
-#define TCP_LAST_ACK 9
-#define TCP_LISTEN 10
+#define TCP_SYN_SENT	2
+#define TCP_SYN_RECV	3
+#define TCP_FIN_WAIT1	4
+#define TCP_CLOSE	7
+#define TCP_CLOSE_WAIT	8
+#define TCP_LAST_ACK	9
+#define TCP_LISTEN	10
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -43,7 +43,7 @@ char LICENSE[] SEC("license") = "GPL";
 #ifdef NT_HOOKS_ONLY
 #define HOOK_ENTRY() return 0
 #else
-#define HOOK_ENTRY() do {} while (0)
+#define HOOK_ENTRY() ((void)0)
 #endif
 
 /* Chosen by the user, written before load so the verifier prunes. */
@@ -51,7 +51,7 @@ const volatile bool io_hooks = true;   /* sock_{send,recv}_length attached */
 const volatile __u64 wakeup_bytes = 0; /* 0: wake the reader for every record */
 
 /* Filters may change while tracing (a re-read --config): .data, not rodata. */
-volatile struct nt_filters filters = { .loopback = 1, .addr_family = 4 };
+volatile struct nt_filters filters = {.loopback = 1, .addr_family = 4};
 
 /* Written by user space before each metrics walk, to report each socket once. */
 __u64 walk_gen = 0;
@@ -83,6 +83,7 @@ struct conn {
 /* Buckets: 2^fast_bucket_bits, set by user space to fit --map-size, up to
  * 4096 (32,768 slots, 4.5 MiB): beyond that the hash map takes the rest. */
 #define FAST_BUCKETS_MAX (1 << NT_TABLE_BUCKET_BITS_MAX)
+#define FAST_SLOTS_MAX	 (FAST_BUCKETS_MAX * FAST_WAYS)
 /* A slot's key while its record is being written: keys are multiples of 8,
  * so no lookup matches it. */
 #define SLOT_BUSY 1
@@ -102,7 +103,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, FAST_BUCKETS_MAX * FAST_WAYS);
+	__uint(max_entries, FAST_SLOTS_MAX);
 	__type(key, __u32);
 	__type(value, struct conn);
 } fast_conns SEC(".maps");
@@ -116,7 +117,8 @@ struct {
 } conns SEC(".maps");
 
 const volatile __s64 capacity = 262144; /* --map-size */
-__s64 overflowed = 0; /* entries in conns now: 0 spares misses a hash lookup */
+/* Entries in conns now: 0 spares misses a hash lookup. */
+__s64 overflowed = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -522,7 +524,8 @@ static __always_inline void on_syn_sent(struct sock *sk)
 		return;
 	c->rec.cgroup_id = current_cgroup_id();
 	c->rec.direction = NT_DIR_OUTGOING;
-	c->rec.flags = NT_F_ANNOUNCED; /* the owner is known: the connect record follows at ESTABLISHED */
+	/* The owner is known: the connect record follows at ESTABLISHED. */
+	c->rec.flags = NT_F_ANNOUNCED;
 	insert(sk_key(sk), c, false);
 }
 

@@ -12,12 +12,12 @@
 
 /* What a record says happened. */
 enum nt_kind {
-	NT_CONNECT = 1, /* outgoing connection reached ESTABLISHED */
-	NT_ACCEPT = 2,  /* incoming connection established and its owner known */
-	NT_CLOSE = 3,   /* connection reached CLOSE; counters are final */
-	NT_METRICS = 4, /* periodic snapshot of an open connection */
+	NT_CONNECT = 1,	 /* outgoing connection reached ESTABLISHED */
+	NT_ACCEPT = 2,	 /* incoming connection established and its owner known */
+	NT_CLOSE = 3,	 /* connection reached CLOSE; counters are final */
+	NT_METRICS = 4,	 /* periodic snapshot of an open connection */
 	NT_EXISTING = 5, /* found already open when tracing started (discovery walk) */
-	NT_LISTEN = 6,  /* a listening socket seen by the discovery walk (sport, netns) */
+	NT_LISTEN = 6,	 /* a listening socket seen by the discovery walk (sport, netns) */
 };
 
 enum nt_direction {
@@ -27,34 +27,34 @@ enum nt_direction {
 };
 
 /* nt_record.flags */
-#define NT_F_ANNOUNCED 0x01    /* connect/accept record already sent */
-#define NT_F_PID_UNKNOWN 0x02  /* incoming connection closed before any process accepted it */
-#define NT_F_PREEXISTING 0x04  /* open before tracing started: start_ns is when it was found */
+#define NT_F_ANNOUNCED	 0x01 /* connect/accept record already sent */
+#define NT_F_PID_UNKNOWN 0x02 /* incoming connection closed before any process accepted it */
+#define NT_F_PREEXISTING 0x04 /* open before tracing started: start_ns is when it was found */
 
 struct nt_record {
-	__u64 id;             /* socket cookie: stable per connection end */
-	__u64 ts_ns;          /* CLOCK_BOOTTIME when the record was made */
-	__u64 start_ns;       /* CLOCK_BOOTTIME when the connection was established */
-	__u64 bytes_sent;     /* payload bytes the application wrote */
-	__u64 bytes_received; /* payload bytes the application read */
+	__u64 id;		 /* socket cookie: stable per connection end */
+	__u64 ts_ns;		 /* CLOCK_BOOTTIME when the record was made */
+	__u64 start_ns;		 /* CLOCK_BOOTTIME when the connection was established */
+	__u64 bytes_sent;	 /* payload bytes the application wrote */
+	__u64 bytes_received;	 /* payload bytes the application read */
 	__u8 saddr[NT_ADDR_LEN]; /* local address; IPv4 in the first 4 bytes */
 	__u8 daddr[NT_ADDR_LEN]; /* remote address */
 	char comm[NT_COMM_LEN];
-	__u32 pid;            /* thread-group id of the owner */
-	__u32 netns;          /* network namespace inode number */
-	__u32 packets_sent;          /* tcp_sock.segs_out */
-	__u32 packets_received;      /* tcp_sock.segs_in */
+	__u32 pid;		     /* thread-group id of the owner */
+	__u32 netns;		     /* network namespace inode number */
+	__u32 packets_sent;	     /* tcp_sock.segs_out */
+	__u32 packets_received;	     /* tcp_sock.segs_in */
 	__u32 packets_retransmitted; /* tcp_sock.total_retrans */
-	__u32 rtt_us;                /* tcp_sock.srtt_us >> 3 */
-	__u32 rtt_var_us;            /* tcp_sock.mdev_us >> 2, as TCP_INFO's tcpi_rttvar */
-	__u16 sport;          /* local port, host order */
-	__u16 dport;          /* remote port, host order */
-	__u8 kind;            /* enum nt_kind */
-	__u8 family;          /* 4 or 6 */
-	__u8 direction;       /* enum nt_direction */
-	__u8 flags;           /* NT_F_* */
+	__u32 rtt_us;		     /* tcp_sock.srtt_us >> 3 */
+	__u32 rtt_var_us;	     /* tcp_sock.mdev_us >> 2, as TCP_INFO's tcpi_rttvar */
+	__u16 sport;		     /* local port, host order */
+	__u16 dport;		     /* remote port, host order */
+	__u8 kind;		     /* enum nt_kind */
+	__u8 family;		     /* 4 or 6 */
+	__u8 direction;		     /* enum nt_direction */
+	__u8 flags;		     /* NT_F_* */
 	__u32 _pad;
-	__u64 cgroup_id;      /* owner's cgroup (v2 hierarchy) id: the cgroupfs inode */
+	__u64 cgroup_id; /* owner's cgroup (v2 hierarchy) id: the cgroupfs inode */
 };
 
 #define NT_RECORD_SIZE 136
@@ -62,16 +62,16 @@ struct nt_record {
 /* What to trace, in the program's .data: user space sets it before load and
  * may change it while tracing (a re-read --config), without a reload. */
 struct nt_filters {
-	__u8 loopback;     /* 1: hide loopback connections */
-	__u8 family;       /* 0: any; 4 or 6 (IPv4-mapped IPv6 counts as 4) */
+	__u8 loopback; /* 1: hide loopback connections */
+	__u8 family;   /* 0: any; 4 or 6 (IPv4-mapped IPv6 counts as 4) */
 	__u8 comm_on;
-	__u8 addr_on;      /* local or remote address in a CIDR */
-	__u8 addr_family;  /* 4 or 6 */
-	__u8 addr_prefix;  /* bits */
+	__u8 addr_on;	  /* local or remote address in a CIDR */
+	__u8 addr_family; /* 4 or 6 */
+	__u8 addr_prefix; /* bits */
 	__u16 _pad;
-	__u32 pid;         /* 0: any */
-	__u32 port;        /* 0: any; else local or remote port + 1 */
-	__u32 netns;       /* 0: any; else a namespace inode */
+	__u32 pid;   /* 0: any */
+	__u32 port;  /* 0: any; else local or remote port + 1 */
+	__u32 netns; /* 0: any; else a namespace inode */
 	__u32 _pad2;
 	__u8 addr[NT_ADDR_LEN];
 	char comm[NT_COMM_LEN];
@@ -80,24 +80,25 @@ struct nt_filters {
 /* The connection table's array part (bpf/nettracer.bpf.c): buckets of
  * NT_TABLE_WAYS slots, at most 2^NT_TABLE_BUCKET_BITS_MAX buckets; user space
  * sizes it to --map-size within that. */
-#define NT_TABLE_WAYS 8
+#define NT_TABLE_WAYS		 8
 #define NT_TABLE_BUCKET_BITS_MAX 12
 
 /* What a metrics walk (iter/task_file, run on demand) does besides reporting
  * the metrics of tracked connections. */
 enum nt_walk {
-	NT_WALK_METRICS = 0,   /* metrics records only */
-	NT_WALK_LISTENERS = 1, /* also listening sockets (NT_LISTEN), to tell incoming from outgoing */
-	NT_WALK_EXISTING = 2,  /* also adopt connections open before tracing started (NT_EXISTING) */
+	NT_WALK_METRICS = 0, /* metrics records only */
+	NT_WALK_LISTENERS =
+		1, /* also listening sockets (NT_LISTEN), to tell incoming from outgoing */
+	NT_WALK_EXISTING = 2, /* also adopt connections open before tracing started (NT_EXISTING) */
 };
 
 /* The tracer's health, in the program's .bss; user space reads it mapped. */
 struct nt_health {
-	__u64 records_lost;      /* ring buffer full: a record could not be reserved */
-	__u64 insert_failed;     /* connection table full: a connection is not tracked */
-	__u64 records_sent;      /* records submitted to the ring buffer */
+	__u64 records_lost;	 /* ring buffer full: a record could not be reserved */
+	__u64 insert_failed;	 /* connection table full: a connection is not tracked */
+	__u64 records_sent;	 /* records submitted to the ring buffer */
 	__u64 unaccepted_closes; /* incoming connections closed before accept() */
-	__s64 tracked;           /* entries in the connection table now */
+	__s64 tracked;		 /* entries in the connection table now */
 };
 
 #endif

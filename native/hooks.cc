@@ -17,10 +17,10 @@ const HookSpec kHooks[] = {
      "bytes come from TCP's counters (acknowledged and received bytes) instead of the application's calls, and an "
      "accepted connection gets its owner when it closes or at the next metrics walk rather than at its first send"},
     {"recv_length", "tp_btf/sock_recv_length", "sock:sock_recv_length", "btf_trace_sock_recv_length",
-     HookKind::kTracepoint, false, "io", "6.3", "bytes the application read (one run per receive call, MSG_PEEK excluded)",
+     HookKind::kTracepoint, false, "io", "6.3",
+     "bytes the application read (one run per receive call, MSG_PEEK excluded)",
      "bytes come from TCP's counters instead of the application's calls"},
-    {"metrics", "iter/task_file", "iter/task_file", "bpf_iter__task_file", HookKind::kIterator, true, nullptr,
-     "5.8",
+    {"metrics", "iter/task_file", "iter/task_file", "bpf_iter__task_file", HookKind::kIterator, true, nullptr, "5.8",
      "metrics walks over every process's open files: counters of tracked connections, connections open before "
      "tracing started, owners of connections no process has touched yet",
      "no metrics and no connections found at start: nettracer cannot trace"},

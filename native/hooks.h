@@ -14,11 +14,11 @@ struct HookSpec {
   const char* kernel_name;  // what the kernel calls it: sock:inet_sock_set_state
   const char* btf_name;     // in the kernel's BTF when it has the hook
   HookKind kind;
-  bool required;            // no tracing without it
-  const char* group;        // optional hooks used only together (all or none), or nullptr
-  const char* since;        // first Linux release with it
-  const char* role;         // what nettracer does with it
-  const char* without;      // what changes on a kernel without it
+  bool required;        // no tracing without it
+  const char* group;    // optional hooks used only together (all or none), or nullptr
+  const char* since;    // first Linux release with it
+  const char* role;     // what nettracer does with it
+  const char* without;  // what changes on a kernel without it
 };
 
 extern const HookSpec kHooks[];

@@ -14,7 +14,7 @@ extern "C" {
 namespace {
 
 constexpr uint64_t kMaxSafe = (1ull << 53) - 1;  // JS numbers are exact up to here
-constexpr size_t kRecordRoom = 1024;            // more than any line this encoder writes
+constexpr size_t kRecordRoom = 1024;             // more than any line this encoder writes
 
 uint64_t ContainerKey(uint64_t cgroup_id, uint32_t pid) {
   // As ContainerResolver: without cgroup v2 every process has the root id.
@@ -95,7 +95,8 @@ Napi::Object NdjsonEncoder::Stops(Napi::Env env) {
 Napi::Value NdjsonEncoder::Configure(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsObject()) {
     throw Napi::TypeError::New(
-        info.Env(), "configure({ bootToRealtimeMs, headerBytesIpv4, headerBytesIpv6, incremental, containerCacheMax })");
+        info.Env(),
+        "configure({ bootToRealtimeMs, headerBytesIpv4, headerBytesIpv6, incremental, containerCacheMax })");
   }
   Napi::Object o = info[0].As<Napi::Object>();
   boot_to_realtime_ms_ = o.Get("bootToRealtimeMs").ToNumber().DoubleValue();
@@ -112,7 +113,7 @@ Napi::Value NdjsonEncoder::Container(const Napi::CallbackInfo& info) {
     throw Napi::TypeError::New(info.Env(), "container(cgroupId, pid, fields)");
   }
   if (containers_.size() >= container_cache_max_) containers_.clear();  // bounded, as ContainerResolver
-  last_fields_ = nullptr;  // the map may have moved or dropped it
+  last_fields_ = nullptr;                                               // the map may have moved or dropped it
   uint64_t cgroup = static_cast<uint64_t>(info[0].ToNumber().DoubleValue());
   uint32_t pid = info[1].ToNumber().Uint32Value();
   containers_[ContainerKey(cgroup, pid)] = info[2].As<Napi::String>().Utf8Value();
@@ -211,7 +212,7 @@ char* NdjsonEncoder::EncodeOne(const uint8_t* data, char* p) {
   nt_record r;
   memcpy(&r, data, sizeof(r));
   // Records user space keeps state for, or that are not records of the stream.
-  if (r.flags & NT_F_PREEXISTING) return nullptr;  // direction and SYN byte known in JS only
+  if (r.flags & NT_F_PREEXISTING) return nullptr;               // direction and SYN byte known in JS only
   if (incremental_ && NT_HAS_COUNTERS(r.kind)) return nullptr;  // deltas
   if (r.direction != NT_DIR_OUTGOING && r.direction != NT_DIR_INCOMING) return nullptr;
   const std::string* container = ContainerFields(r.cgroup_id, r.pid);
@@ -233,15 +234,15 @@ char* NdjsonEncoder::EncodeOne(const uint8_t* data, char* p) {
 #define SAFE(v) \
   if ((v) > kMaxSafe) return nullptr
 #define FIELD_NUMBER(name, member, per) \
-  SAFE(r.member);                      \
-  KEY(name);                           \
+  SAFE(r.member);                       \
+  KEY(name);                            \
   num(r.member);
-#define FIELD_COUNTER(name, member, per)              \
-  {                                                   \
-    const uint64_t v = r.member + hdr * r.per;        \
-    SAFE(v);                                          \
-    KEY(name);                                        \
-    num(v);                                           \
+#define FIELD_COUNTER(name, member, per)       \
+  {                                            \
+    const uint64_t v = r.member + hdr * r.per; \
+    SAFE(v);                                   \
+    KEY(name);                                 \
+    num(v);                                    \
   }
 #define FIELD_TIMESTAMP(name, member, per) \
   KEY(name);                               \
@@ -249,9 +250,9 @@ char* NdjsonEncoder::EncodeOne(const uint8_t* data, char* p) {
   Timestamp(r.ts_ns);                      \
   lit(ts_, 24);                            \
   *p++ = '"';
-#define FIELD_COMM(name, member, per) \
-  KEY(name);                          \
-  *p++ = '"';                         \
+#define FIELD_COMM(name, member, per)         \
+  KEY(name);                                  \
+  *p++ = '"';                                 \
   if (!(p = Comm(p, r.comm))) return nullptr; \
   *p++ = '"';
 #define FIELD_FAMILY(name, member, per) \
@@ -280,10 +281,10 @@ char* NdjsonEncoder::EncodeOne(const uint8_t* data, char* p) {
   KEY(name);                                 \
   if (!(p = DurationMs(p, r.ts_ns, r.start_ns))) return nullptr;
 #define FIELD(how, name, member, per) FIELD_##how(name, member, per)
-#define RECORD(kind, type, FIELDS)     \
-  case kind:                           \
+#define RECORD(kind, type, FIELDS)  \
+  case kind:                        \
     LIT("{\"type\":\"" #type "\""); \
-    FIELDS(FIELD)                      \
+    FIELDS(FIELD)                   \
     break;
   switch (r.kind) {
     NT_CONNECTION_RECORDS(RECORD)

@@ -10,9 +10,9 @@
 #include "hooks.h"
 
 struct KernelOffer {
-  bool btf = false;          // the kernel's BTF is readable
-  std::string btf_error;     // why not
-  std::vector<bool> hooks;   // by kHooks index
+  bool btf = false;         // the kernel's BTF is readable
+  std::string btf_error;    // why not
+  std::vector<bool> hooks;  // by kHooks index
 
   bool Has(const HookSpec& h) const { return hooks[&h - kHooks]; }
   // Every hook of h's group is offered (a hook without a group: itself).

@@ -106,8 +106,8 @@ std::string ObjectMismatch(bpf_object* obj) {
     const HookSpec* h = FindHook(bpf_program__name(prog));
     if (!h) return std::string("its program ") + bpf_program__name(prog) + " is not in the hook table";
     if (strcmp(bpf_program__section_name(prog), h->section) != 0) {
-      return std::string("its program ") + h->program + " is in section " + bpf_program__section_name(prog) +
-             ", not " + h->section;
+      return std::string("its program ") + h->program + " is in section " + bpf_program__section_name(prog) + ", not " +
+             h->section;
     }
   }
   for (size_t i = 0; i < kHookCount; i++) {
@@ -132,8 +132,8 @@ void RequireKernel(Napi::Env env, const KernelOffer& k) {
   for (size_t i = 0; i < kHookCount; i++) {
     const HookSpec& h = kHooks[i];
     if (h.required && !k.Has(h)) {
-      throw Fail(env, "ENOHOOK", std::string("this kernel has no ") + h.kernel_name + " (Linux " + h.since +
-                                     " or later is needed)");
+      throw Fail(env, "ENOHOOK",
+                 std::string("this kernel has no ") + h.kernel_name + " (Linux " + h.since + " or later is needed)");
     }
   }
 }
@@ -200,8 +200,8 @@ void Tracer::Load(Napi::Env env, const Napi::Object& opts, const KernelOffer& k)
     skel_ = OpenSkeleton();
     if (!skel_) {
       if (object_.empty()) throw Fail(env, "ELOAD", "cannot open the BPF object: " + Errno(errno));
-      throw Fail(env, "EOBJECT", "the BPF object " + object_path_ + " is not one this nettracer can use: " +
-                                     Errno(errno));
+      throw Fail(env, "EOBJECT",
+                 "the BPF object " + object_path_ + " is not one this nettracer can use: " + Errno(errno));
     }
     std::string mismatch = ObjectMismatch(skel_->obj);
     if (!mismatch.empty()) {
@@ -264,7 +264,8 @@ void Tracer::Attach(Napi::Env env, const KernelOffer& k) {
     const HookSpec& h = kHooks[i];
     if (!k.GroupComplete(h)) continue;
     bpf_program* prog = bpf_object__find_program_by_name(skel_->obj, h.program);
-    bpf_link* link = h.kind == HookKind::kIterator ? bpf_program__attach_iter(prog, nullptr) : bpf_program__attach(prog);
+    bpf_link* link =
+        h.kind == HookKind::kIterator ? bpf_program__attach_iter(prog, nullptr) : bpf_program__attach(prog);
     if (!link) {
       int e = errno;
       Teardown();
@@ -547,14 +548,12 @@ void Tracer::Teardown() {
   closing_ = false;
   if (timer_) {
     uv_timer_stop(timer_);
-    uv_close(reinterpret_cast<uv_handle_t*>(timer_),
-             [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+    uv_close(reinterpret_cast<uv_handle_t*>(timer_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
     timer_ = nullptr;
   }
   if (poll_) {
     uv_poll_stop(poll_);
-    uv_close(reinterpret_cast<uv_handle_t*>(poll_),
-             [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
     poll_ = nullptr;
     polling_ = false;
   }

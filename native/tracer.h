@@ -73,16 +73,16 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   uv_timer_t* timer_ = nullptr;  // drains the ring every poll_ms_ (records below the wake-up mark)
   uint64_t poll_ms_ = 50;
   bool polling_ = false;
-  int depth_ = 0;         // nesting of records callbacks in progress
-  bool closing_ = false;  // close() asked for inside a callback: tear down after it
+  int depth_ = 0;                                  // nesting of records callbacks in progress
+  bool closing_ = false;                           // close() asked for inside a callback: tear down after it
   static constexpr size_t kChunkRecords = 1024;    // records per JS call from the ring
   static constexpr size_t kWalkBytes = 64 * 1024;  // one read of the metrics walk
   Napi::Reference<Napi::Buffer<uint8_t>> chunk_;   // ring records for JS (reused)
-  uint8_t* chunk_data_ = nullptr;  // chunk_'s bytes (OnSample runs per record: no N-API there)
-  size_t chunk_len_ = 0;           // records in chunk_
-  Napi::Reference<Napi::Buffer<uint8_t>> walk_;  // walk records for JS (reused)
-  std::string object_path_;                      // -p: a BPF object file instead of the embedded one
-  std::vector<uint8_t> object_;                  // its bytes
+  uint8_t* chunk_data_ = nullptr;                  // chunk_'s bytes (OnSample runs per record: no N-API there)
+  size_t chunk_len_ = 0;                           // records in chunk_
+  Napi::Reference<Napi::Buffer<uint8_t>> walk_;    // walk records for JS (reused)
+  std::string object_path_;                        // -p: a BPF object file instead of the embedded one
+  std::vector<uint8_t> object_;                    // its bytes
   Napi::FunctionReference on_records_;
   Napi::AsyncContext* async_ = nullptr;
 };

@@ -32,6 +32,10 @@ await build({
 });
 
 const run = (args, env = {}) =>
-  execFileSync(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(process.execPath, args, {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
 run([join(root, 'node_modules', 'oclif', 'bin', 'run.js'), 'manifest']);
 run([join(root, 'bin', 'run.cjs'), '--help'], { NETTRACER_WRITE_CODE_CACHE: '1' });

@@ -26,13 +26,22 @@ export function progStats(ids: ReadonlySet<number>): Map<number, ProgStat> {
   const out = new Map<number, ProgStat>();
   for (const x of arr(bpftool(['prog', 'show']), 'bpftool prog show')) {
     const p = obj(x, 'bpftool prog show');
-    if (ids.has(num(p, 'id'))) out.set(num(p, 'id'), { name: str(p, 'name'), cnt: count(p, 'run_cnt'), ns: count(p, 'run_time_ns'), misses: count(p, 'recursion_misses') });
+    if (ids.has(num(p, 'id')))
+      out.set(num(p, 'id'), {
+        name: str(p, 'name'),
+        cnt: count(p, 'run_cnt'),
+        ns: count(p, 'run_time_ns'),
+        misses: count(p, 'recursion_misses'),
+      });
   }
   return out;
 }
 
 /** What ran between two progStats() readings, summed per program name. */
-export function progDelta(before: Map<number, ProgStat>, after: Map<number, ProgStat>): Map<string, { cnt: number; ns: number }> {
+export function progDelta(
+  before: Map<number, ProgStat>,
+  after: Map<number, ProgStat>,
+): Map<string, { cnt: number; ns: number }> {
   const d = new Map<string, { cnt: number; ns: number }>();
   for (const [id, a] of after) {
     const b = before.get(id) ?? { cnt: 0, ns: 0 };
@@ -55,7 +64,13 @@ export function mapMemory(ids: ReadonlySet<number>): MapMemory[] {
   return arr(bpftool(['map', 'show']), 'bpftool map show')
     .map((x) => obj(x, 'bpftool map show'))
     .filter((m) => ids.has(num(m, 'id')))
-    .map((m) => ({ id: num(m, 'id'), name: str(m, 'name'), type: str(m, 'type'), bytes: count(m, 'bytes_memlock'), max: num(m, 'max_entries') }));
+    .map((m) => ({
+      id: num(m, 'id'),
+      name: str(m, 'name'),
+      type: str(m, 'type'),
+      bytes: count(m, 'bytes_memlock'),
+      max: num(m, 'max_entries'),
+    }));
 }
 
 /**

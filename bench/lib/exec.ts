@@ -64,7 +64,11 @@ export interface RunResult extends Exit {
 }
 
 /** Runs a command to completion (killed after timeoutMs, default 2 min). */
-export async function run(cmd: string, args: string[], { timeoutMs = 120_000, ...opts }: SpawnOptions & { timeoutMs?: number } = {}): Promise<RunResult> {
+export async function run(
+  cmd: string,
+  args: string[],
+  { timeoutMs = 120_000, ...opts }: SpawnOptions & { timeoutMs?: number } = {},
+): Promise<RunResult> {
   const p = spawnTracked(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
   let stdout = '';
   let stderr = '';
@@ -96,7 +100,10 @@ export function which(cmd: string): string | undefined {
 }
 
 /** Polls pred until it returns a truthy value (returned), or throws after timeoutMs. */
-export async function waitFor<T>(pred: () => T | Promise<T>, { timeoutMs, intervalMs = 200, what }: { timeoutMs: number; intervalMs?: number; what: string }): Promise<T> {
+export async function waitFor<T>(
+  pred: () => T | Promise<T>,
+  { timeoutMs, intervalMs = 200, what }: { timeoutMs: number; intervalMs?: number; what: string },
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await pred();

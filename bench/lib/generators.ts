@@ -39,7 +39,14 @@ export interface ChurnResult {
 /** churn's last line of output. */
 export function parseChurn(stdout: string): ChurnResult {
   const j = obj(JSON.parse(stdout.trim().split('\n').pop() ?? '') as unknown, 'churn output');
-  return { connections: num(j, 'connections'), seconds: num(j, 'seconds'), rate: num(j, 'rate'), port: num(j, 'port'), pid: num(j, 'pid'), retries: num(j, 'retries') };
+  return {
+    connections: num(j, 'connections'),
+    seconds: num(j, 'seconds'),
+    rate: num(j, 'rate'),
+    port: num(j, 'port'),
+    pid: num(j, 'pid'),
+    retries: num(j, 'retries'),
+  };
 }
 
 /** N sequential loopback connections (bench/churn.c). */

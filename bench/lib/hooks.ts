@@ -4,7 +4,10 @@
 import { loadNative } from '../../src/tracer/native.js';
 
 /** The BPF programs, in the table's order: set_state, ... */
-export const hookPrograms = (): string[] => loadNative().hookTable().hooks.map((h) => h.program);
+export const hookPrograms = (): string[] =>
+  loadNative()
+    .hookTable()
+    .hooks.map((h) => h.program);
 
 /** The maps that make up the connection table: fast_keys, fast_conns, conns. */
 export const connectionMaps = (): string[] => loadNative().hookTable().connectionMaps;

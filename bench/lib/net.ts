@@ -132,7 +132,10 @@ export function listenPortOf(pid: number): number | undefined {
   }
   for (const l of out.split('\n')) {
     if (!l.includes(`pid=${pid},`)) continue;
-    const m = l.trim().split(/\s+/)[3]?.match(/:(\d+)$/);
+    const m = l
+      .trim()
+      .split(/\s+/)[3]
+      ?.match(/:(\d+)$/);
     if (m) return Number(m[1]);
   }
   return undefined;

@@ -85,7 +85,7 @@ export function fdLinks(pid: number): string[] {
 /** This process and its ancestors (npm's `sh -c node --import tsx ...` is not another test). */
 function lineage(): Set<number> {
   const pids = new Set<number>();
-  for (let pid = process.pid; pid > 1 && !pids.has(pid); ) {
+  for (let pid = process.pid; pid > 1 && !pids.has(pid);) {
     pids.add(pid);
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

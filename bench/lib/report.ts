@@ -5,9 +5,11 @@ import { otherActivity } from './proc.js';
 import { median, medianInterval } from './stats.js';
 
 /** x with d decimals, or '-' when not a number. */
-export const fx = (x: number | undefined, d = 2): string => (x !== undefined && Number.isFinite(x) ? x.toFixed(d) : '-');
+export const fx = (x: number | undefined, d = 2): string =>
+  x !== undefined && Number.isFinite(x) ? x.toFixed(d) : '-';
 /** x rounded, with thousands separators, or '-'. */
-export const fint = (x: number | undefined): string => (x !== undefined && Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '-');
+export const fint = (x: number | undefined): string =>
+  x !== undefined && Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '-';
 
 /**
  * "median of per-round ratios 0.927 (96% interval of the median 0.90-0.95)";
@@ -18,14 +20,18 @@ export function medianWithInterval(xs: readonly number[], target?: number): stri
   const iv = medianInterval(xs);
   const range = iv ? ` (${Math.floor(iv.coverage * 100)}% interval of the median ${fx(iv.lo, 3)}-${fx(iv.hi, 3)})` : '';
   const undecided = iv && target !== undefined && iv.lo < target && target <= iv.hi;
-  return `median of per-round ratios ${fx(median(xs), 3)}${range}` + (undecided ? `; the interval holds ${target}: within this run's noise, more rounds would tell` : '');
+  return (
+    `median of per-round ratios ${fx(median(xs), 3)}${range}` +
+    (undecided ? `; the interval holds ${target}: within this run's noise, more rounds would tell` : '')
+  );
 }
 
 /** A table: the first column left-aligned, the others right-aligned. */
 export function table(headers: string[], rows: string[][]): void {
   const cells = [headers, ...rows];
   const w = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]): string => '  ' + r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
+  const line = (r: string[]): string =>
+    '  ' + r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
   console.log(line(headers));
   console.log('  ' + w.map((n) => '-'.repeat(n)).join('  '));
   for (const r of rows) console.log(line(r));

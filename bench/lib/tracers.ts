@@ -38,12 +38,25 @@ export interface Build {
 export const THIS_BUILD: Build = { label: 'nettracer', readyBy: 'fd' };
 
 /** The build in checkout dir (built already), which predates --ready-fd. */
-export const baselineBuild = (dir: string): Build => ({ label: 'baseline', bin: join(dir, 'bin', 'run.cjs'), readyBy: 'verbose' });
+export const baselineBuild = (dir: string): Build => ({
+  label: 'baseline',
+  bin: join(dir, 'bin', 'run.cjs'),
+  readyBy: 'verbose',
+});
 
 /** Starts `nettracer trace --with-loopback --output FILE ARGS`; resolves once it traces. */
-export async function startNettracer(outFile: string, extra: string[] = [], { build = THIS_BUILD, nodeArgs = [] }: { build?: Build; nodeArgs?: string[] } = {}): Promise<Nettracer> {
+export async function startNettracer(
+  outFile: string,
+  extra: string[] = [],
+  { build = THIS_BUILD, nodeArgs = [] }: { build?: Build; nodeArgs?: string[] } = {},
+): Promise<Nettracer> {
   // Killed at clean-up if still running (killLaunched()).
-  const t = await launch(['--with-loopback', '--output', outFile, ...extra], { bin: build.bin, nodeArgs, stdout: 'ignore', readyBy: build.readyBy });
+  const t = await launch(['--with-loopback', '--output', outFile, ...extra], {
+    bin: build.bin,
+    nodeArgs,
+    stdout: 'ignore',
+    readyBy: build.readyBy,
+  });
   const exited = t.proc.then((r): Exit => ({ code: r.exitCode ?? null, signal: r.signal ?? null }));
   const alive = (): boolean => t.proc.exitCode === null && t.proc.signalCode === null;
   return {
@@ -58,7 +71,8 @@ export async function startNettracer(outFile: string, extra: string[] = [], { bu
       t.proc.kill('SIGINT');
       const r = await waitExit({ exited, kill: (s) => void t.proc.kill(s) }, 60_000);
       if (r.killed) throw new Error(`${build.label} did not stop within 60 s of SIGINT (killed)`);
-      if (r.code !== 0) throw new Error(`${build.label} exited ${r.code ?? r.signal}: ${t.stderr().trim().slice(-500)}`);
+      if (r.code !== 0)
+        throw new Error(`${build.label} exited ${r.code ?? r.signal}: ${t.stderr().trim().slice(-500)}`);
     },
   };
 }
@@ -95,7 +109,8 @@ export async function startTcplife(outFile: string): Promise<Running> {
   // buffer is set up after attaching, just before the header is printed.
   await waitFor(
     () => {
-      if (dead) throw new Error(`tcplife exited (${dead.error?.message ?? dead.code ?? dead.signal}): ${stderr.trim()}`);
+      if (dead)
+        throw new Error(`tcplife exited (${dead.error?.message ?? dead.code ?? dead.signal}): ${stderr.trim()}`);
       const perf = fdLinks(child.pid).filter((l) => l.includes('perf_event')).length;
       return perf >= 1 + ncpu && Date.now() - t0 >= 1500;
     },
@@ -117,7 +132,11 @@ export async function startTcplife(outFile: string): Promise<Running> {
 }
 
 /** tcplife lines whose LPORT or RPORT is in ports; and the perf buffer's reported losses. */
-export function countTcplife(outFile: string, ports: ReadonlySet<number>, stderr: string): { lines: number; lost: number } {
+export function countTcplife(
+  outFile: string,
+  ports: ReadonlySet<number>,
+  stderr: string,
+): { lines: number; lost: number } {
   let lines = 0;
   for (const l of readFileSync(outFile, 'utf8').split('\n')) {
     const f = l.trim().split(/\s+/);

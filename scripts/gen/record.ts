@@ -24,7 +24,9 @@ const json = (value: unknown): string => JSON.stringify(value, null, 2) + '\n';
 /** A field's schema where `refBase` leads to the shared types. */
 function propertySchema(f: FieldDef, refBase: string): Schema {
   if (typeof f.type !== 'string') return schemaOf(f);
-  return f.description ? { $ref: `${refBase}#/$defs/${f.type}`, description: f.description } : { $ref: `${refBase}#/$defs/${f.type}` };
+  return f.description
+    ? { $ref: `${refBase}#/$defs/${f.type}`, description: f.description }
+    : { $ref: `${refBase}#/$defs/${f.type}` };
 }
 
 const requiredOf = (fields: FieldDef[]): string[] => fields.filter((f) => !f.optional).map((f) => f.name);
@@ -48,7 +50,8 @@ function commonSchema(): Generated {
     $schema: DRAFT,
     $id: `${ID_BASE}common.schema.json`,
     title: 'nettracer shared field definitions',
-    description: 'Definitions shared by the record schemas: value types and the field groups several records carry. Not a record type itself.',
+    description:
+      'Definitions shared by the record schemas: value types and the field groups several records carry. Not a record type itself.',
     $defs: defs,
   };
   return { path: 'schemas/v1/common.schema.json', text: json(schema) };
@@ -199,7 +202,9 @@ function nativeHeader(): Generated {
   }
   text += `\n/* X(kind, type, fields): every connection record. */\n#define NT_CONNECTION_RECORDS(X) \\\n`;
   text += CONNECTION_RECORDS.map((t) => `\tX(NT_${t.toUpperCase()}, ${t}, NT_FIELDS_${t.toUpperCase()})`).join(' \\\n');
-  const counted = CONNECTION_RECORDS.filter((t) => fieldsOf(t).some((f) => f.from && 'wire' in f.from && f.from.counter));
+  const counted = CONNECTION_RECORDS.filter((t) =>
+    fieldsOf(t).some((f) => f.from && 'wire' in f.from && f.from.counter),
+  );
   text += `\n\n/* Records with running totals: under --incremental, JavaScript keeps their deltas. */\n#define NT_HAS_COUNTERS(kind) (${counted.map((t) => `(kind) == NT_${t.toUpperCase()}`).join(' || ')})\n`;
   return { path: 'native/generated/record_fields.h', text };
 }

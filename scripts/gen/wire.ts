@@ -31,7 +31,10 @@ function members(header: string): Member[] {
 function enums(header: string): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const m of header.matchAll(/enum nt_(\w+) \{([^}]*)\};/g)) {
-    out.set(m[1], [...m[2].matchAll(/^\s*(NT_\w+)/gm)].map((c) => c[1]));
+    out.set(
+      m[1],
+      [...m[2].matchAll(/^\s*(NT_\w+)/gm)].map((c) => c[1]),
+    );
   }
   return out;
 }
@@ -41,7 +44,8 @@ const flags = (header: string): string[] => [...header.matchAll(/^#define (NT_F_
 /** Lower-case names without the constants' common prefix: NT_DIR_INCOMING -> incoming. */
 function shortNames(constants: string[]): string[] {
   let prefix = constants[0].slice(0, constants[0].lastIndexOf('_') + 1);
-  while (!constants.every((c) => c.startsWith(prefix))) prefix = prefix.slice(0, prefix.lastIndexOf('_', prefix.length - 2) + 1);
+  while (!constants.every((c) => c.startsWith(prefix)))
+    prefix = prefix.slice(0, prefix.lastIndexOf('_', prefix.length - 2) + 1);
   return constants.map((c) => c.slice(prefix.length).toLowerCase());
 }
 

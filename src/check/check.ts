@@ -22,7 +22,11 @@ export function privilegeItem(euid: number, caps: bigint): Item {
   const has = (c: bigint) => (caps & (1n << c)) !== 0n;
   const ok = (has(CAP_BPF) && has(CAP_PERFMON)) || has(CAP_SYS_ADMIN);
   const who = euid === 0 ? 'root' : `uid ${euid}`;
-  const names = [has(CAP_BPF) && 'CAP_BPF', has(CAP_PERFMON) && 'CAP_PERFMON', has(CAP_SYS_ADMIN) && 'CAP_SYS_ADMIN'].filter(Boolean);
+  const names = [
+    has(CAP_BPF) && 'CAP_BPF',
+    has(CAP_PERFMON) && 'CAP_PERFMON',
+    has(CAP_SYS_ADMIN) && 'CAP_SYS_ADMIN',
+  ].filter(Boolean);
   return {
     name: 'privileges',
     ok,
@@ -43,7 +47,13 @@ export function runCheck(tryLoad = true): CheckReport {
     native = loadNative();
     probe = native.probe();
   } catch (err) {
-    items.push({ name: 'addon', ok: false, required: true, detail: (err as Error).message.split('\n')[0], fix: 'run the set-up command from the README (npm run setup)' });
+    items.push({
+      name: 'addon',
+      ok: false,
+      required: true,
+      detail: (err as Error).message.split('\n')[0],
+      fix: 'run the set-up command from the README (npm run setup)',
+    });
   }
 
   const privileges = privilegeItem(process.geteuid?.() ?? -1, effectiveCaps());
@@ -56,7 +66,9 @@ export function runCheck(tryLoad = true): CheckReport {
       ok: probe.btf,
       required: true,
       detail: probe.btf ? '/sys/kernel/btf/vmlinux' : (probe.btfError ?? 'missing'),
-      ...(probe.btf ? {} : { fix: 'use a kernel built with CONFIG_DEBUG_INFO_BTF=y (most distribution kernels since 2020 are)' }),
+      ...(probe.btf
+        ? {}
+        : { fix: 'use a kernel built with CONFIG_DEBUG_INFO_BTF=y (most distribution kernels since 2020 are)' }),
     });
     if (probe.btf) {
       // One item per row of the hook table (native/hooks.cc).
@@ -72,7 +84,9 @@ export function runCheck(tryLoad = true): CheckReport {
           ok: h.used,
           required: h.required,
           detail,
-          ...(h.used ? {} : { fix: h.required ? 'upgrade the kernel' : 'nothing needed; upgrade the kernel for full fidelity' }),
+          ...(h.used
+            ? {}
+            : { fix: h.required ? 'upgrade the kernel' : 'nothing needed; upgrade the kernel for full fidelity' }),
         });
       }
     }
@@ -84,13 +98,35 @@ export function runCheck(tryLoad = true): CheckReport {
       const t = new native.Tracer({ mapSize: MAP_SIZE_DEFAULT, withLoopback: false, verbose: false }, () => {});
       const attached = t.hooks();
       t.close();
-      items.push({ name: 'load', ok: true, required: true, detail: `loaded and attached ${attached.length} programs, then detached` });
-      items.push({ name: 'capacity', ok: true, required: true, detail: `${MAP_SIZE_DEFAULT} connections by default (--map-size up to ${MAP_SIZE_MAX})` });
+      items.push({
+        name: 'load',
+        ok: true,
+        required: true,
+        detail: `loaded and attached ${attached.length} programs, then detached`,
+      });
+      items.push({
+        name: 'capacity',
+        ok: true,
+        required: true,
+        detail: `${MAP_SIZE_DEFAULT} connections by default (--map-size up to ${MAP_SIZE_MAX})`,
+      });
     } catch (err) {
-      items.push({ name: 'load', ok: false, required: true, detail: (err as Error).message, fix: 'run with --verbose to see libbpf\'s messages' });
+      items.push({
+        name: 'load',
+        ok: false,
+        required: true,
+        detail: (err as Error).message,
+        fix: "run with --verbose to see libbpf's messages",
+      });
     }
   } else if (tryLoad) {
-    items.push({ name: 'load', ok: false, required: true, detail: 'not tried: a required item above failed', fix: 'fix the items above' });
+    items.push({
+      name: 'load',
+      ok: false,
+      required: true,
+      detail: 'not tried: a required item above failed',
+      fix: 'fix the items above',
+    });
   }
 
   const ok = !blockers();

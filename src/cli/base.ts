@@ -13,7 +13,9 @@ export interface Parsed<T extends { flags?: Interfaces.FlagInput; args?: Interfa
 
 export abstract class BaseCommand extends Command {
   /** Flag parsing where every failure is a usage error (exit 2). */
-  protected async parseFlags<T extends { flags?: Interfaces.FlagInput; args?: Interfaces.ArgInput }>(cmd: T): Promise<Parsed<T>> {
+  protected async parseFlags<T extends { flags?: Interfaces.FlagInput; args?: Interfaces.ArgInput }>(
+    cmd: T,
+  ): Promise<Parsed<T>> {
     try {
       // oclif infers nothing through a class: say what its parser returns for this one.
       return (await this.parse(cmd)) as unknown as Parsed<T>;
@@ -45,7 +47,7 @@ function firstLine(message: string): string {
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('See more help'));
   // oclif: "Parsing --interval \n\t--interval must be..." -> keep the specific line.
-  return lines.length > 1 && lines[0].startsWith('Parsing --') ? lines[1] : lines[0] ?? message;
+  return lines.length > 1 && lines[0].startsWith('Parsing --') ? lines[1] : (lines[0] ?? message);
 }
 
 function isExit(err: unknown): boolean {

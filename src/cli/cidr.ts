@@ -20,6 +20,6 @@ export function parseCidr(text: string): Cidr {
   if (len !== undefined && (!/^\d+$/.test(len) || prefix > max)) {
     throw new Error(`--addr prefix length must be 0 to ${max}, got "${len}"`);
   }
-  const bytes = family === 4 ? [...addr.split('.').map(Number), ...Array(12).fill(0)] : ipv6Bytes(addr);
+  const bytes = family === 4 ? [...addr.split('.').map(Number), ...new Array<number>(12).fill(0)] : ipv6Bytes(addr);
   return { family, prefix, bytes };
 }

@@ -83,22 +83,24 @@ export const readyFd = Flags.custom<number>({
 
 export const traceFlags = {
   config: readableFile('--config')({
-    summary: 'Read options from FILE (name=value lines; the original\'s --args_file), over the command line\'s; re-read when it changes: interval, incremental, header size, stats interval, filters and log level apply at once, without losing tracked connections.',
+    summary:
+      "Read options from FILE (name=value lines; the original's --args_file), over the command line's; re-read when it changes: interval, incremental, header size, stats interval, filters and log level apply at once, without losing tracked connections.",
     helpValue: 'FILE',
   }),
   format: Flags.string({
     options: [...FORMATS],
-    summary: 'Output format: ndjson (schemas/v1), table (the original\'s interactive view), log (its log lines) or legacy (its machine format). Default: table on a terminal, ndjson otherwise.',
+    summary:
+      "Output format: ndjson (schemas/v1), table (the original's interactive view), log (its log lines) or legacy (its machine format). Default: table on a terminal, ndjson otherwise.",
   }),
   'log-level': Flags.string({
     char: 'd',
     options: [...LOG_LEVELS],
     default: 'info',
-    summary: 'Lowest level the log format writes (the original\'s -d).',
+    summary: "Lowest level the log format writes (the original's -d).",
   }),
   'log-file': Flags.custom<string>({ parse: async (text) => writableFile(text, '--log-file') })({
     char: 'l',
-    summary: 'Also write the log format to FILE, while the chosen format goes to standard output (the original\'s -l).',
+    summary: "Also write the log format to FILE, while the chosen format goes to standard output (the original's -l).",
     helpValue: 'FILE',
   }),
   interval: numberFlag('interval', { min: 0.1, max: 86400 })({
@@ -145,10 +147,14 @@ export const traceFlags = {
   }),
   comm: Flags.custom<string>({
     parse: async (text) => {
-      if (text.length === 0 || Buffer.byteLength(text) > 15) throw new Error(`--comm must be a process name of 1 to 15 bytes (the kernel's comm), got "${text}"`);
+      if (text.length === 0 || Buffer.byteLength(text) > 15)
+        throw new Error(`--comm must be a process name of 1 to 15 bytes (the kernel's comm), got "${text}"`);
       return text;
     },
-  })({ summary: 'Only connections owned by processes with this name (exact, as ps -o comm shows it).', helpValue: 'NAME' }),
+  })({
+    summary: 'Only connections owned by processes with this name (exact, as ps -o comm shows it).',
+    helpValue: 'NAME',
+  }),
   addr: Flags.custom({ parse: async (text: string) => parseCidr(text) })({
     summary: 'Only connections whose local or remote address is in this CIDR (10.0.0.0/8, fd00::/8, or one address).',
     helpValue: 'CIDR',
@@ -165,7 +171,8 @@ export const traceFlags = {
   })({ summary: 'Only IPv4 (4) or IPv6 (6) connections; IPv4-mapped IPv6 counts as IPv4.', helpValue: '4|6' }),
   container: Flags.custom<string>({
     parse: async (text) => {
-      if (!/^[0-9a-f]{6,64}$/.test(text)) throw new Error(`--container must be a container id or its prefix (6 to 64 hex digits), got "${text}"`);
+      if (!/^[0-9a-f]{6,64}$/.test(text))
+        throw new Error(`--container must be a container id or its prefix (6 to 64 hex digits), got "${text}"`);
       return text;
     },
   })({ summary: 'Only connections of processes in this container (id or id prefix).', helpValue: 'ID' }),
@@ -177,7 +184,8 @@ export const traceFlags = {
   }),
   'ring-size': numberFlag('ring-size', { min: 16, max: 1048576, integer: true })({
     default: 4096,
-    summary: 'KiB of kernel ring buffer between the kernel and nettracer (rounded up to a power of two); what overflows is counted in "lost" records.',
+    summary:
+      'KiB of kernel ring buffer between the kernel and nettracer (rounded up to a power of two); what overflows is counted in "lost" records.',
     helpValue: 'KIB',
   }),
   'stats-interval': numberFlag('stats-interval', { min: 0, max: 86400 })({
@@ -189,21 +197,25 @@ export const traceFlags = {
     char: 'b',
     default: 'auto',
     options: ['auto', 'tp_btf', 'kprobe', 'fentry'],
-    summary: 'Kernel hooks to use: auto (probe and choose), or a named strategy. Only tp_btf (BTF tracepoints) is built in; naming another is an error.',
+    summary:
+      'Kernel hooks to use: auto (probe and choose), or a named strategy. Only tp_btf (BTF tracepoints) is built in; naming another is an error.',
   }),
   program: readableFile('--program')({
     char: 'p',
-    summary: 'Load this BPF object file instead of the one built in (it must have the same programs and maps, as bpf/nettracer.bpf.c builds).',
+    summary:
+      'Load this BPF object file instead of the one built in (it must have the same programs and maps, as bpf/nettracer.bpf.c builds).',
     helpValue: 'FILE',
   }),
   cleanup: Flags.boolean({
     char: 'c',
     default: false,
-    summary: 'First remove anything an earlier run left in bpffs (/sys/fs/bpf/nettracer*). nettracer pins nothing itself: its programs leave the kernel with the process.',
+    summary:
+      'First remove anything an earlier run left in bpffs (/sys/fs/bpf/nettracer*). nettracer pins nothing itself: its programs leave the kernel with the process.',
   }),
   'keep-privileges': Flags.boolean({
     default: false,
-    summary: 'Stay root after attaching. By default nettracer started as root continues as the user nobody once its programs are attached and its output is open.',
+    summary:
+      'Stay root after attaching. By default nettracer started as root continues as the user nobody once its programs are attached and its output is open.',
   }),
   verbose: Flags.boolean({
     default: false,

@@ -12,7 +12,10 @@ detaches them. Exit status 0 only when tracing would work; 3 when only privilege
 missing; 4 when the kernel lacks something required; 1 when loading failed.`;
   static override examples = ['<%= config.bin %> check', '<%= config.bin %> check --json | jq .ok'];
   static override flags = {
-    json: Flags.boolean({ default: false, summary: 'Print the report as one JSON object (schemas/v1/check.schema.json).' }),
+    json: Flags.boolean({
+      default: false,
+      summary: 'Print the report as one JSON object (schemas/v1/check.schema.json).',
+    }),
   };
 
   async run(): Promise<void> {

@@ -8,13 +8,17 @@ import { EXIT } from '../cli/exit-codes.js';
 const DIR = join(ROOT, 'schemas', 'v1');
 
 export default class Schema extends BaseCommand {
-  static override summary = 'Print the published JSON Schemas of nettracer\'s records (all, or one type).';
+  static override summary = "Print the published JSON Schemas of nettracer's records (all, or one type).";
   static override description = `Without TYPE: one JSON object mapping each schema's name to the schema. With TYPE
 (connect, accept, existing, metrics, close, lost, stats, record, check, summary, common):
 that schema alone. The same files are in schemas/v1/ of the package.`;
   static override examples = ['<%= config.bin %> schema close', '<%= config.bin %> schema | jq keys'];
   static override args = {
-    type: Args.string({ description: 'Record type (or record, check, summary, common).', required: false, ignoreStdin: true }),
+    type: Args.string({
+      description: 'Record type (or record, check, summary, common).',
+      required: false,
+      ignoreStdin: true,
+    }),
   };
 
   async run(): Promise<void> {
@@ -23,7 +27,7 @@ that schema alone. The same files are in schemas/v1/ of the package.`;
       .filter((f) => f.endsWith('.schema.json'))
       .map((f) => f.replace('.schema.json', ''))
       .sort();
-    const load = (n: string) => JSON.parse(readFileSync(join(DIR, `${n}.schema.json`), 'utf8'));
+    const load = (n: string): unknown => JSON.parse(readFileSync(join(DIR, `${n}.schema.json`), 'utf8'));
     if (args.type === undefined) {
       process.stdout.write(JSON.stringify(Object.fromEntries(names.map((n) => [n, load(n)])), null, 2) + '\n');
       return;

@@ -28,10 +28,17 @@ pkts_retr, retr_percentage, rtt (ms: avg, min, max), traffic, traffic_rx and tra
     '<%= config.bin %> summarize --live --window 10 --by process --format table',
   ];
   static override args = {
-    file: Args.string({ description: 'NDJSON capture to read ("-" or none: standard input).', required: false, ignoreStdin: true }),
+    file: Args.string({
+      description: 'NDJSON capture to read ("-" or none: standard input).',
+      required: false,
+      ignoreStdin: true,
+    }),
   };
   static override flags = {
-    window: numberFlag('window', { min: 0.001 })({ summary: 'Seconds per window (default: the whole capture; 10 with --live).', helpValue: 'SECONDS' }),
+    window: numberFlag('window', { min: 0.001 })({
+      summary: 'Seconds per window (default: the whole capture; 10 with --live).',
+      helpValue: 'SECONDS',
+    }),
     by: Flags.custom<Dimension[]>({
       parse: async (t) => {
         const v = t.split(',').map((x) => x.trim()) as Dimension[];
@@ -39,11 +46,24 @@ pkts_retr, retr_percentage, rtt (ms: avg, min, max), traffic, traffic_rx and tra
         if (bad) throw new Error(`--by takes host, container and process (comma-separated), got "${bad}"`);
         return v;
       },
-    })({ summary: 'Dimensions to report: host, container, process (comma-separated). Default: all.', helpValue: 'LIST' }),
-    format: Flags.string({ options: ['ndjson', 'table'], summary: 'Output format (default: table on a terminal, ndjson otherwise).' }),
+    })({
+      summary: 'Dimensions to report: host, container, process (comma-separated). Default: all.',
+      helpValue: 'LIST',
+    }),
+    format: Flags.string({
+      options: ['ndjson', 'table'],
+      summary: 'Output format (default: table on a terminal, ndjson otherwise).',
+    }),
     live: Flags.boolean({ default: false, summary: 'Trace live instead of reading a capture (needs root).' }),
-    duration: numberFlag('duration', { min: 0.001 })({ summary: 'With --live: stop after this many seconds.', helpValue: 'SECONDS' }),
-    'with-loopback': Flags.boolean({ char: 'f', default: false, summary: 'With --live: include loopback connections.' }),
+    duration: numberFlag('duration', { min: 0.001 })({
+      summary: 'With --live: stop after this many seconds.',
+      helpValue: 'SECONDS',
+    }),
+    'with-loopback': Flags.boolean({
+      char: 'f',
+      default: false,
+      summary: 'With --live: include loopback connections.',
+    }),
     'ready-fd': readyFd,
   };
 
@@ -59,7 +79,14 @@ pkts_retr, retr_percentage, rtt (ms: avg, min, max), traffic, traffic_rx and tra
     };
     if (flags.live) {
       if (args.file) this.fail('--live reads no file: give one or the other', EXIT.usage);
-      await this.live(flags.window ?? 10, flags.by ?? DIMENSIONS, flags.duration, flags['with-loopback'], flags['ready-fd'], render);
+      await this.live(
+        flags.window ?? 10,
+        flags.by ?? DIMENSIONS,
+        flags.duration,
+        flags['with-loopback'],
+        flags['ready-fd'],
+        render,
+      );
       return;
     }
     const agg = new Aggregator({ windowS: flags.window, host: hostname(), by: flags.by ?? DIMENSIONS });
@@ -99,7 +126,15 @@ pkts_retr, retr_percentage, rtt (ms: avg, min, max), traffic, traffic_rx and tra
   ): Promise<void> {
     // Metrics walks run every window; the window closes just after one.
     return runTrace({
-      session: { intervalS: windowS, incremental: false, headerSize: false, withLoopback, mapSize: MAP_SIZE_DEFAULT, verbose: false, statsIntervalS: 0 },
+      session: {
+        intervalS: windowS,
+        incremental: false,
+        headerSize: false,
+        withLoopback,
+        mapSize: MAP_SIZE_DEFAULT,
+        verbose: false,
+        statsIntervalS: 0,
+      },
       format: new LiveSummaryFormat(new Aggregator({ windowS, host: hostname(), by }), render),
       durationS,
       readyFd,

@@ -31,7 +31,8 @@ Needs root (or CAP_BPF and CAP_PERFMON).`;
   async run(): Promise<void> {
     const { flags: cli } = await this.parseFlags(Trace);
     // --config: the file's options override the command line's, now and on every change.
-    const withConfig = async (): Promise<TraceFlags> => (cli.config ? { ...cli, ...(await readConfig(cli.config)) } : cli);
+    const withConfig = async (): Promise<TraceFlags> =>
+      cli.config ? { ...cli, ...(await readConfig(cli.config)) } : cli;
     let flags: TraceFlags;
     try {
       flags = await withConfig();
@@ -46,11 +47,18 @@ Needs root (or CAP_BPF and CAP_PERFMON).`;
     }
     if (flags.cleanup) {
       const removed = removePinned();
-      if (flags.verbose) process.stderr.write(`nettracer: cleanup: ${removed.length ? `removed ${removed.join(', ')}` : 'nothing left by earlier runs'}\n`);
+      if (flags.verbose)
+        process.stderr.write(
+          `nettracer: cleanup: ${removed.length ? `removed ${removed.join(', ')}` : 'nothing left by earlier runs'}\n`,
+        );
     }
     const name = (flags.format ?? (flags.output || !process.stdout.isTTY ? 'ndjson' : 'table')) as FormatName;
     const logLevel = flags['log-level'] as LogLevel;
-    const format = createFormat(name, { logLevel, incremental: flags.incremental, clearScreen: !flags.output && process.stdout.isTTY === true });
+    const format = createFormat(name, {
+      logLevel,
+      incremental: flags.incremental,
+      clearScreen: !flags.output && process.stdout.isTTY === true,
+    });
     const logFormat = flags['log-file'] ? new LogFormat(logLevel) : undefined;
     await runTrace({
       session: sessionOptions(flags),
@@ -71,7 +79,8 @@ Needs root (or CAP_BPF and CAP_PERFMON).`;
               const restartOnly = (Object.keys(next) as (keyof TraceFlags)[]).filter(
                 (k) => !(LIVE as readonly string[]).includes(k) && JSON.stringify(next[k]) !== JSON.stringify(flags[k]),
               );
-              for (const f of [format, logFormat]) if (f instanceof LogFormat) f.setLevel(next['log-level'] as LogLevel);
+              for (const f of [format, logFormat])
+                if (f instanceof LogFormat) f.setLevel(next['log-level'] as LogLevel);
               return { session: sessionOptions(next), restartOnly };
             },
           }

@@ -5,7 +5,7 @@
 import type { ConnectionRecord } from '../generated/records.js';
 import { DIRECTION, FLAG, KIND } from '../generated/wire.js';
 import { HEADER_BYTES } from '../record/fields.js';
-import type { ContainerInfo, ContainerResolver } from '../tracer/containers.js';
+import type { ContainerResolver } from '../tracer/containers.js';
 import { KIND_NAME, type KernelRecord, RecordView } from '../tracer/decode.js';
 import type { EncodingOptions } from '../tracer/record-writer.js';
 import { type Field, type FieldSink, ObjectSink } from './field-sink.js';
@@ -179,7 +179,7 @@ export class RecordBuilder {
     if (info?.container_id === undefined) return NO_FIELDS;
     const out: [Field, string][] = [];
     for (const { field, key } of CONTAINER_FIELDS) {
-      const v = info[key as keyof ContainerInfo];
+      const v = info[key];
       if (v !== undefined) out.push([field, v]);
     }
     return out;

@@ -3,7 +3,13 @@
 // the same table through its generated field lists, so both encoders write
 // the same fields in the same order.
 import { READ, type WireNumbers } from '../generated/wire.js';
-import { CONNECTION_RECORDS, type ConnectionRecordType, fieldsOf, type FieldDef, type Source } from '../record/fields.js';
+import {
+  CONNECTION_RECORDS,
+  type ConnectionRecordType,
+  fieldsOf,
+  type FieldDef,
+  type Source,
+} from '../record/fields.js';
 import { Field } from './field-sink.js';
 
 type Derived = Extract<Source, { derived: string }>['derived'];

@@ -40,7 +40,7 @@ export class NdjsonWriter extends BuilderWriter<NdjsonSink> {
     const view = this.view;
     const sink = this.sink;
     const n = view.batch(batch);
-    for (let i = 0; i < n; ) {
+    for (let i = 0; i < n;) {
       const { buf, at } = sink.room(ROOM);
       const [next, bytes, stop] = encoder.encodeInto(batch, i, buf, at);
       sink.wrote(bytes, next - i);
@@ -61,7 +61,8 @@ export class NdjsonWriter extends BuilderWriter<NdjsonSink> {
   /** The encoder keeps what it is taught (bounded): nothing to remember here. */
   private teach(cgroupId: number, pid: number): void {
     let fields = '';
-    for (const [f, v] of this.builder.containerFields({ cgroup_id: cgroupId, pid })) fields += f.key + JSON.stringify(v);
+    for (const [f, v] of this.builder.containerFields({ cgroup_id: cgroupId, pid }))
+      fields += f.key + JSON.stringify(v);
     this.encoder!.container(cgroupId, pid, fields);
   }
 

@@ -29,7 +29,11 @@ export abstract class BuilderWriter<S extends FieldSink> implements RecordWriter
     w: WriterOptions,
   ) {
     this.bootToRealtimeMs = w.bootToRealtimeMs ?? loadNative().bootToRealtimeMs();
-    this.builder = new RecordBuilder(bootClock(this.bootToRealtimeMs), options, w.containers ?? new ContainerResolver());
+    this.builder = new RecordBuilder(
+      bootClock(this.bootToRealtimeMs),
+      options,
+      w.containers ?? new ContainerResolver(),
+    );
   }
 
   listeners(batch: Buffer): void {

@@ -3,7 +3,12 @@ import Table from 'cli-table3';
 import type { CheckReport } from '../generated/records.js';
 
 export function checkTable(r: CheckReport): string {
-  const table = new Table({ head: ['check', 'result', 'detail'], wordWrap: true, colWidths: [26, 8, 70], style: { head: [], border: [] } });
+  const table = new Table({
+    head: ['check', 'result', 'detail'],
+    wordWrap: true,
+    colWidths: [26, 8, 70],
+    style: { head: [], border: [] },
+  });
   for (const i of r.items) {
     const result = i.ok ? 'ok' : i.required ? 'FAIL' : 'degraded';
     table.push([i.name, result, i.fix ? `${i.detail}\nfix: ${i.fix}` : i.detail]);

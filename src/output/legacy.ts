@@ -24,7 +24,12 @@ export function legacyAddress(text: string, family: 'ipv4' | 'ipv6'): string {
     return hex(d, 2) + hex(c, 2) + hex(b, 2) + hex(a, 2);
   }
   const bytes = ipv6Bytes(text);
-  const half = (from: number) => bytes.slice(from, from + 8).reverse().map((x) => hex(x, 2)).join('');
+  const half = (from: number) =>
+    bytes
+      .slice(from, from + 8)
+      .reverse()
+      .map((x) => hex(x, 2))
+      .join('');
   return half(0) + half(8);
 }
 
@@ -66,9 +71,21 @@ export class LegacyFormat implements OutputFormat {
 
   /** Cumulative counters: metrics under -i are deltas, everything else totals. */
   private totals(rec: Counted, prev: Totals | undefined): Totals {
-    const v = { bytesSent: rec.bytes_sent, bytesReceived: rec.bytes_received, packetsSent: rec.packets_sent, packetsReceived: rec.packets_received, retrans: rec.packets_retransmitted };
+    const v = {
+      bytesSent: rec.bytes_sent,
+      bytesReceived: rec.bytes_received,
+      packetsSent: rec.packets_sent,
+      packetsReceived: rec.packets_received,
+      retrans: rec.packets_retransmitted,
+    };
     if (rec.type === 'metrics' && rec.incremental && prev) {
-      return { bytesSent: prev.bytesSent + v.bytesSent, bytesReceived: prev.bytesReceived + v.bytesReceived, packetsSent: prev.packetsSent + v.packetsSent, packetsReceived: prev.packetsReceived + v.packetsReceived, retrans: prev.retrans + v.retrans };
+      return {
+        bytesSent: prev.bytesSent + v.bytesSent,
+        bytesReceived: prev.bytesReceived + v.bytesReceived,
+        packetsSent: prev.packetsSent + v.packetsSent,
+        packetsReceived: prev.packetsReceived + v.packetsReceived,
+        retrans: prev.retrans + v.retrans,
+      };
     }
     return v;
   }
@@ -77,7 +94,9 @@ export class LegacyFormat implements OutputFormat {
     let out = '';
     const now = Math.floor(nowMs / 1000);
     // IPv4 first, then IPv6, as the original prints its two tables.
-    const rows = [...this.rows.entries()].sort(([, a], [, b]) => Number(a.rec.family === 'ipv6') - Number(b.rec.family === 'ipv6'));
+    const rows = [...this.rows.entries()].sort(
+      ([, a], [, b]) => Number(a.rec.family === 'ipv6') - Number(b.rec.family === 'ipv6'),
+    );
     for (const [id, row] of rows) {
       out += this.line(now, row, this.starts.get(id), this.printed.get(id)) + '\n';
       this.printed.set(id, row.totals);

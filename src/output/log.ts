@@ -40,7 +40,9 @@ export class LogFormat implements OutputFormat {
   }
 
   line(ms: number, level: LogLevel, message: string): string {
-    return LOG_LEVELS.indexOf(level) < this.min ? '' : `${localTime(ms)} [${this.tid}] ${level} [nettracer] ${message}\n`;
+    return LOG_LEVELS.indexOf(level) < this.min
+      ? ''
+      : `${localTime(ms)} [${this.tid}] ${level} [nettracer] ${message}\n`;
   }
 
   records(records: readonly NettracerRecord[]): string {
@@ -66,10 +68,18 @@ export class LogFormat implements OutputFormat {
           out += this.stats(ms, r);
           break;
         case 'lost':
-          out += this.line(ms, 'warning', `lost events records:${r.records_lost} connections:${r.connections_untracked} hook_misses:${r.hook_misses}`);
+          out += this.line(
+            ms,
+            'warning',
+            `lost events records:${r.records_lost} connections:${r.connections_untracked} hook_misses:${r.hook_misses}`,
+          );
           break;
         case 'stats':
-          out += this.line(ms, 'info', `[bpf_debug_counters] records_sent=${r.records_sent} records_lost=${r.records_lost} tracked=${r.connections_tracked} untracked=${r.connections_untracked} unaccepted_closes=${r.unaccepted_closes} hook_misses=${r.hook_misses}`);
+          out += this.line(
+            ms,
+            'info',
+            `[bpf_debug_counters] records_sent=${r.records_sent} records_lost=${r.records_lost} tracked=${r.connections_tracked} untracked=${r.connections_untracked} unaccepted_closes=${r.unaccepted_closes} hook_misses=${r.hook_misses}`,
+          );
           break;
       }
     }
@@ -80,7 +90,11 @@ export class LogFormat implements OutputFormat {
     const t = tuple(r, ARROW[r.direction]);
     return (
       this.line(ms, 'info', `${t} - stats: Bytes sent=${r.bytes_sent} Bytes received=${r.bytes_received}`) +
-      this.line(ms, 'info', `${t} - TCP stats: Retransmissions=${r.packets_retransmitted} Segs_in=${r.packets_received} Segs_out=${r.packets_sent} RTT=${r.rtt_us} RTT_var=${r.rtt_var_us}`)
+      this.line(
+        ms,
+        'info',
+        `${t} - TCP stats: Retransmissions=${r.packets_retransmitted} Segs_in=${r.packets_received} Segs_out=${r.packets_sent} RTT=${r.rtt_us} RTT_var=${r.rtt_var_us}`,
+      )
     );
   }
 }

@@ -19,8 +19,22 @@ export function summaryTable(rows: readonly SummaryRecord[]): string {
     style: { head: [], border: [] },
   });
   for (const r of rows) {
-    const who = r.dimension === 'host' ? r.host : r.dimension === 'container' ? (r.container_id ?? '').slice(0, 12) : `${r.pid} ${r.comm}`;
-    t.push([r.dimension, who, r.sessions, human(r.bytes_rx.sum, 'B'), human(r.bytes_tx.sum, 'B'), r.retr_percentage.toFixed(2), r.rtt.avg.toFixed(3), human(r.traffic, 'bit/s')]);
+    const who =
+      r.dimension === 'host'
+        ? r.host
+        : r.dimension === 'container'
+          ? (r.container_id ?? '').slice(0, 12)
+          : `${r.pid} ${r.comm}`;
+    t.push([
+      r.dimension,
+      who,
+      r.sessions,
+      human(r.bytes_rx.sum, 'B'),
+      human(r.bytes_tx.sum, 'B'),
+      r.retr_percentage.toFixed(2),
+      r.rtt.avg.toFixed(3),
+      human(r.traffic, 'bit/s'),
+    ]);
   }
   return `${rows[0].window_start} .. ${rows[0].window_end} (${rows[0].window_s} s)\n${t.toString()}\n`;
 }

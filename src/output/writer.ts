@@ -85,7 +85,7 @@ export class FileWriter implements OutputWriter {
     if (this.failed || text.length === 0) return;
     const buf = typeof text === 'string' ? Buffer.from(text) : text;
     try {
-      for (let off = 0; off < buf.length; ) off += writeSync(this.fd, buf, off);
+      for (let off = 0; off < buf.length;) off += writeSync(this.fd, buf, off);
     } catch (err) {
       this.failed = true;
       this.events.gone(err as NodeJS.ErrnoException);

@@ -82,7 +82,8 @@ export const TYPES = {
 
 export type TypeName = keyof typeof TYPES;
 
-export type RecordType = 'connect' | 'accept' | 'existing' | 'metrics' | 'close' | 'lost' | 'stats' | 'check' | 'summary';
+export type RecordType =
+  'connect' | 'accept' | 'existing' | 'metrics' | 'close' | 'lost' | 'stats' | 'check' | 'summary';
 
 /** The connection records: the ones made from the kernel's nt_record. */
 export const CONNECTION_RECORDS = ['connect', 'accept', 'existing', 'metrics', 'close'] as const;
@@ -232,14 +233,26 @@ export const FIELDS: readonly FieldDef[] = [
   { name: 'pid', in: 'connection', type: 'pid', from: { wire: 'pid' } },
   { name: 'comm', in: 'connection', type: 'comm', from: { derived: 'comm' } },
   { name: 'family', in: 'connection', type: 'family', from: { derived: 'family' } },
-  { name: 'saddr', in: 'connection', type: 'address', description: 'Local address of this end.', from: { derived: 'saddr' } },
+  {
+    name: 'saddr',
+    in: 'connection',
+    type: 'address',
+    description: 'Local address of this end.',
+    from: { derived: 'saddr' },
+  },
   { name: 'sport', in: 'connection', type: 'port', description: 'Local port of this end.', from: { wire: 'sport' } },
   { name: 'daddr', in: 'connection', type: 'address', description: 'Remote address.', from: { derived: 'daddr' } },
   { name: 'dport', in: 'connection', type: 'port', description: 'Remote port.', from: { wire: 'dport' } },
   { name: 'netns', in: 'connection', type: 'netns', from: { wire: 'netns' } },
   { name: 'direction', in: 'connection', type: 'direction', from: { derived: 'direction' } },
   { name: 'container_id', in: 'connection', type: 'container_id', optional: true, from: { container: 'container_id' } },
-  { name: 'container_runtime', in: 'connection', type: 'container_runtime', optional: true, from: { container: 'container_runtime' } },
+  {
+    name: 'container_runtime',
+    in: 'connection',
+    type: 'container_runtime',
+    optional: true,
+    from: { container: 'container_runtime' },
+  },
   { name: 'pod_uid', in: 'connection', type: 'pod_uid', optional: true, from: { container: 'pod_uid' } },
   { name: 'qos_class', in: 'connection', type: 'qos_class', optional: true, from: { container: 'qos_class' } },
   {
@@ -397,7 +410,12 @@ export const FIELDS: readonly FieldDef[] = [
     type: { type: 'array', items: { type: 'string' } },
     description: 'The kernel hooks in use, as program-type/attach-point (for example tp_btf/inet_sock_set_state).',
   },
-  { name: 'final', in: ['stats'], type: { type: 'boolean' }, description: 'true for the record written when tracing stops.' },
+  {
+    name: 'final',
+    in: ['stats'],
+    type: { type: 'boolean' },
+    description: 'true for the record written when tracing stops.',
+  },
 
   // `nettracer check --json`.
   {
@@ -411,8 +429,7 @@ export const FIELDS: readonly FieldDef[] = [
     name: 'hook_strategy',
     in: ['check'],
     type: { type: ['string', 'null'] },
-    description:
-      'The hook strategy nettracer would use (tp_btf: BTF-typed tracepoints), null when none is possible.',
+    description: 'The hook strategy nettracer would use (tp_btf: BTF-typed tracepoints), null when none is possible.',
   },
   {
     name: 'hooks',
@@ -488,7 +505,13 @@ export const FIELDS: readonly FieldDef[] = [
     optional: true,
     description: 'Process id, for dimension process.',
   },
-  { name: 'comm', in: ['summary'], type: { type: 'string' }, optional: true, description: 'Process name, for dimension process.' },
+  {
+    name: 'comm',
+    in: ['summary'],
+    type: { type: 'string' },
+    optional: true,
+    description: 'Process name, for dimension process.',
+  },
   {
     name: 'container_id',
     in: ['summary'],

@@ -118,7 +118,9 @@ export async function runTrace(opts: TraceRunOptions): Promise<void> {
   };
   // Opened now, synchronously: privileges are dropped right after.
   try {
-    out = opts.outputPath ? new FileWriter(openOutput(opts.outputPath), events) : new StreamWriter(process.stdout, events);
+    out = opts.outputPath
+      ? new FileWriter(openOutput(opts.outputPath), events)
+      : new StreamWriter(process.stdout, events);
     if (opts.logFile) logOut = new FileWriter(openOutput(opts.logFile.path), events);
   } catch (err) {
     session.stop(false);
@@ -131,8 +133,8 @@ export async function runTrace(opts: TraceRunOptions): Promise<void> {
   const onKey = (): void => session.collectMetrics();
   if (opts.refreshOnEnter) process.stdin.on('data', onKey);
   const onConfig = (): void => {
-    opts.config!
-      .reload()
+    opts
+      .config!.reload()
       .then(({ session: next, restartOnly }) => {
         session.reconfigure(next);
         const later = restartOnly.length ? `; ${restartOnly.join(', ')} change at the next start` : '';
@@ -142,7 +144,8 @@ export async function runTrace(opts: TraceRunOptions): Promise<void> {
   };
   // Polled: editors replace files rather than write them in place.
   if (opts.config) watchFile(opts.config.path, { interval: 500 }, onConfig);
-  const tick = format?.tick && format.tickMs ? setInterval(() => write(format.tick!(Date.now())), format.tickMs) : undefined;
+  const tick =
+    format?.tick && format.tickMs ? setInterval(() => write(format.tick!(Date.now())), format.tickMs) : undefined;
   opts.note?.(`hooks: ${hooks.join(', ')}`);
   // The config file is re-read later: keep root if `nobody` could not read it.
   const configReadable = !opts.config || readableByAnyone(opts.config.path);
@@ -172,14 +175,18 @@ export async function runTrace(opts: TraceRunOptions): Promise<void> {
 }
 
 interface OutputSinks {
-  bytes(b: Uint8Array): void;
-  records(records: ReturnType<ObjectWriter['take']>): void;
-  atLimit(): void;
-  cycle(): void;
+  bytes: (b: Uint8Array) => void;
+  records: (records: ReturnType<ObjectWriter['take']>) => void;
+  atLimit: () => void;
+  cycle: () => void;
 }
 
 /** The session's writer, what happens after each batch, and the records written so far. */
-function makeOutput(opts: TraceRunOptions, limit: number, to: OutputSinks): { output: SessionOutput; count: () => number } {
+function makeOutput(
+  opts: TraceRunOptions,
+  limit: number,
+  to: OutputSinks,
+): { output: SessionOutput; count: () => number } {
   const encoding = opts.session;
   // NDJSON alone is written as bytes, straight from the kernel's records;
   // other formats (and -l) read records as objects.

@@ -73,7 +73,17 @@ export class Aggregator {
 
     let s = this.sessions.get(r.id);
     if (!s) {
-      s = { pid: r.pid, comm: r.comm, containerId: r.container_id, podUid: r.pod_uid, base: ZERO, now: ZERO, rttUs: 0, active: false, closed: false };
+      s = {
+        pid: r.pid,
+        comm: r.comm,
+        containerId: r.container_id,
+        podUid: r.pod_uid,
+        base: ZERO,
+        now: ZERO,
+        rttUs: 0,
+        active: false,
+        closed: false,
+      };
       this.sessions.set(r.id, s);
     }
     s.active = true;
@@ -82,13 +92,25 @@ export class Aggregator {
       s.comm = r.comm;
     }
     if (r.type === 'connect' || r.type === 'accept') return out;
-    const c: Counters = { tx: r.bytes_sent, rx: r.bytes_received, pktsTx: r.packets_sent, pktsRx: r.packets_received, retr: r.packets_retransmitted };
+    const c: Counters = {
+      tx: r.bytes_sent,
+      rx: r.bytes_received,
+      pktsTx: r.packets_sent,
+      pktsRx: r.packets_received,
+      retr: r.packets_retransmitted,
+    };
     if (r.type === 'existing') {
       // Traffic from before tracing started belongs to no window.
       s.base = c;
       s.now = c;
     } else if (r.type === 'metrics' && r.incremental) {
-      s.now = { tx: s.now.tx + c.tx, rx: s.now.rx + c.rx, pktsTx: s.now.pktsTx + c.pktsTx, pktsRx: s.now.pktsRx + c.pktsRx, retr: s.now.retr + c.retr };
+      s.now = {
+        tx: s.now.tx + c.tx,
+        rx: s.now.rx + c.rx,
+        pktsTx: s.now.pktsTx + c.pktsTx,
+        pktsRx: s.now.pktsRx + c.pktsRx,
+        retr: s.now.retr + c.retr,
+      };
     } else {
       s.now = c; // totals (metrics without -i, close always)
     }
@@ -128,12 +150,18 @@ export class Aggregator {
     for (const s of active) {
       if (this.opts.by.includes('host')) add('host', 'host', {}, s);
       if (this.opts.by.includes('container') && s.containerId) {
-        add(`c/${s.containerId}`, 'container', { container_id: s.containerId, ...(s.podUid ? { pod_uid: s.podUid } : {}) }, s);
+        add(
+          `c/${s.containerId}`,
+          'container',
+          { container_id: s.containerId, ...(s.podUid ? { pod_uid: s.podUid } : {}) },
+          s,
+        );
       }
       if (this.opts.by.includes('process')) add(`p/${s.pid}/${s.comm}`, 'process', { pid: s.pid, comm: s.comm }, s);
     }
     // The host always has a row: a quiet window says so.
-    if (this.opts.by.includes('host') && !groups.has('host')) groups.set('host', { dim: 'host', key: {}, sessions: [] });
+    if (this.opts.by.includes('host') && !groups.has('host'))
+      groups.set('host', { dim: 'host', key: {}, sessions: [] });
     const windowS = (endMs - startMs) / 1000;
     const order: Record<Dimension, number> = { host: 0, container: 1, process: 2 };
     const out: SummaryRecord[] = [];
@@ -163,12 +191,16 @@ export class Aggregator {
         pkts_retr: retr,
         retr_percentage: retr + pktsTx > 0 ? round3((retr / (retr + pktsTx)) * 100) : 0,
         rtt: rtts.length
-          ? { avg: round3(rtts.reduce((a, b) => a + b, 0) / rtts.length), min: Math.min(...rtts), max: Math.max(...rtts) }
+          ? {
+              avg: round3(rtts.reduce((a, b) => a + b, 0) / rtts.length),
+              min: Math.min(...rtts),
+              max: Math.max(...rtts),
+            }
           : { avg: 0, min: 0, max: 0 },
         traffic: round3(((bytesRx.sum + bytesTx.sum) * 8) / windowS),
         traffic_rx: round3((bytesRx.sum * 8) / windowS),
         traffic_tx: round3((bytesTx.sum * 8) / windowS),
-      } as SummaryRecord);
+      });
     }
     out.sort((a, b) => order[a.dimension] - order[b.dimension] || b.traffic - a.traffic);
     // The next window starts from here: closed sessions leave, the rest rebase.

@@ -19,7 +19,8 @@ const RUNTIMES: [RegExp, NonNullable<ContainerInfo['container_runtime']>][] = [
   [new RegExp(`(?:^|/)libpod-(?:conmon-)?${ID}(?:\\.scope)?(?:/container)?$`), 'podman'],
 ];
 const BARE_ID = new RegExp(`/${ID}$`); // cgroupfs driver under kubepods: the runtime is not in the path
-const POD = /(?:^|\/)kubepods(?:-([a-z]+))?(?:\.slice)?\/(?:kubepods-([a-z]+)\.slice\/|([a-z]+)\/)?(?:kubepods-(?:[a-z]+-)?)?pod([0-9a-f_-]{36})(?:\.slice)?(?:\/|$)/;
+const POD =
+  /(?:^|\/)kubepods(?:-([a-z]+))?(?:\.slice)?\/(?:kubepods-([a-z]+)\.slice\/|([a-z]+)\/)?(?:kubepods-(?:[a-z]+-)?)?pod([0-9a-f_-]{36})(?:\.slice)?(?:\/|$)/;
 
 /** Container facts from one cgroup path ("/kubepods.slice/.../cri-containerd-<id>.scope"). */
 export function parseCgroupPath(path: string): ContainerInfo {

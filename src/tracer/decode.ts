@@ -3,7 +3,17 @@
 // the generated WireView (bpf/nettracer.h); the text ones are decoded here.
 import { formatPair, type Family } from './address.js';
 import { decodeComm } from './comm.js';
-import { ADDR_LEN, COMM_LEN, KIND, OFF, READ, RECORD_SIZE, type WireMember, type WireNumbers, WireView } from '../generated/wire.js';
+import {
+  ADDR_LEN,
+  COMM_LEN,
+  KIND,
+  OFF,
+  READ,
+  RECORD_SIZE,
+  type WireMember,
+  type WireNumbers,
+  WireView,
+} from '../generated/wire.js';
 
 export type KindName = keyof typeof KIND;
 
@@ -97,7 +107,12 @@ export class RecordView extends WireView implements KernelRecord {
 
   /** A copy that outlives the view's next move. */
   snapshot(): KernelRecord {
-    const out: Record<string, number | string> = { comm: this.comm, ipFamily: this.ipFamily, saddr: this.saddr, daddr: this.daddr };
+    const out: Record<string, number | string> = {
+      comm: this.comm,
+      ipFamily: this.ipFamily,
+      saddr: this.saddr,
+      daddr: this.daddr,
+    };
     for (const m of MEMBERS) out[m] = READ[m](this);
     return out as KernelRecord;
   }
@@ -107,7 +122,7 @@ export class RecordView extends WireView implements KernelRecord {
 export function decodeRecords(buf: Uint8Array): KernelRecord[] {
   const view = new RecordView();
   const n = view.batch(buf);
-  const out: KernelRecord[] = new Array(n);
+  const out = new Array<KernelRecord>(n);
   for (let i = 0; i < n; i++) out[i] = view.at(i).snapshot();
   return out;
 }

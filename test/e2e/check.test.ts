@@ -35,7 +35,17 @@ describe('nettracer check', () => {
   it('without privileges: not ok, exit 3, the failing item says how to fix it', async () => {
     const r = await execa(
       'setpriv',
-      ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', process.execPath, RUN, 'check', '--json'],
+      [
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        '--inh-caps=-all',
+        '--bounding-set=-all',
+        process.execPath,
+        RUN,
+        'check',
+        '--json',
+      ],
       { reject: false, cwd: ROOT, env: { HOME: '/tmp' } },
     );
     assert.equal(r.exitCode, 3);
@@ -67,7 +77,11 @@ describe('privilege arithmetic', () => {
 describe('nettracer schema', () => {
   it('prints every published schema, or one, exactly as in schemas/v1', async () => {
     const all = JSON.parse(String((await execa(process.execPath, [RUN, 'schema'], { cwd: ROOT })).stdout));
-    assert.ok(['connect', 'accept', 'existing', 'metrics', 'close', 'lost', 'stats', 'record', 'check', 'summary'].every((k) => k in all));
+    assert.ok(
+      ['connect', 'accept', 'existing', 'metrics', 'close', 'lost', 'stats', 'record', 'check', 'summary'].every(
+        (k) => k in all,
+      ),
+    );
     const close = JSON.parse(String((await execa(process.execPath, [RUN, 'schema', 'close'], { cwd: ROOT })).stdout));
     assert.deepEqual(close, JSON.parse(readFileSync(join(ROOT, 'schemas', 'v1', 'close.schema.json'), 'utf8')));
     const bad = await execa(process.execPath, [RUN, 'schema', 'nope'], { cwd: ROOT, reject: false });
@@ -83,7 +97,10 @@ describe('a kernel without BTF', () => {
     const r = await execa(process.execPath, [RUN, 'trace'], { reject: false, cwd: ROOT, env });
     assert.equal(r.exitCode, 4);
     assert.equal(String(r.stderr).trim().split('\n').length, 1);
-    assert.match(String(r.stderr), /^nettracer: this kernel exposes no BTF \(\/nonexistent\/vmlinux is missing: the kernel was built without CONFIG_DEBUG_INFO_BTF\).*nettracer check/);
+    assert.match(
+      String(r.stderr),
+      /^nettracer: this kernel exposes no BTF \(\/nonexistent\/vmlinux is missing: the kernel was built without CONFIG_DEBUG_INFO_BTF\).*nettracer check/,
+    );
   });
 
   it('check: not ok, the btf item fails with its fix, exit 4', async () => {

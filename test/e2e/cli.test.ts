@@ -1,7 +1,7 @@
 // The command line as a user meets it: bad input, missing privileges, the
 // reader going away, one-shot captures. Real processes, real kernel.
 import assert from 'node:assert/strict';
-import { execa } from 'execa';
+import { execa, type Options } from 'execa';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -16,7 +16,7 @@ after(killAll);
 const tmp = mkdtempSync(join(tmpdir(), 'nettracer-cli-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-function nettracer(args: string[], opts: Parameters<typeof execa>[2] = {}) {
+function nettracer(args: string[], opts: Options = {}) {
   return execa(process.execPath, [RUN, ...args], { reject: false, cwd: ROOT, timeout: 30_000, ...opts });
 }
 
@@ -68,7 +68,7 @@ describe('bad input: one line on stderr, exit 2, nothing loaded or written', () 
   for (const [args, message] of cases) {
     it(`trace ${args.join(' ')}`, async () => {
       const r = await nettracer(['trace', ...args]);
-      assert.equal(r.exitCode, 2, r.stderr);
+      assert.equal(r.exitCode, 2, String(r.stderr));
       assert.equal(r.stdout, '');
       const lines = String(r.stderr).trim().split('\n');
       assert.equal(lines.length, 1, `one line: ${r.stderr}`);
@@ -88,12 +88,25 @@ describe('privileges', () => {
     const out = join(home, 'unprivileged.ndjson');
     const r = await execa(
       'setpriv',
-      ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all',
-        process.execPath, RUN, 'trace', '--output', out],
+      [
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        '--inh-caps=-all',
+        '--bounding-set=-all',
+        process.execPath,
+        RUN,
+        'trace',
+        '--output',
+        out,
+      ],
       { reject: false, cwd: ROOT, timeout: 30_000, env: { HOME: home } },
     );
     assert.equal(r.exitCode, 3, String(r.stderr));
-    assert.match(String(r.stderr), /^nettracer: not allowed to load BPF programs: run as root \(sudo\), or with the capabilities CAP_BPF and CAP_PERFMON$/);
+    assert.match(
+      String(r.stderr),
+      /^nettracer: not allowed to load BPF programs: run as root \(sudo\), or with the capabilities CAP_BPF and CAP_PERFMON$/,
+    );
     assert.equal(String(r.stderr).trim().split('\n').length, 1);
     assert.equal(existsSync(out), false, 'nothing written');
   });
@@ -105,13 +118,28 @@ describe('the minimal privileges', () => {
     const traffic = churn();
     const r = await execa(
       'setpriv',
-      ['--reuid=65534', '--regid=65534', '--clear-groups', `--inh-caps=${caps}`, `--ambient-caps=${caps}`, `--bounding-set=${caps}`,
-        process.execPath, RUN, 'trace', '-f', '--count', '4'],
+      [
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        `--inh-caps=${caps}`,
+        `--ambient-caps=${caps}`,
+        `--bounding-set=${caps}`,
+        process.execPath,
+        RUN,
+        'trace',
+        '-f',
+        '--count',
+        '4',
+      ],
       { reject: false, cwd: ROOT, timeout: 30_000, env: { HOME: '/tmp' } },
     );
     await traffic.stop();
     assert.equal(r.exitCode, 0, String(r.stderr));
-    String(r.stdout).trim().split('\n').forEach((l) => assertValidLine(l));
+    String(r.stdout)
+      .trim()
+      .split('\n')
+      .forEach((l) => assertValidLine(l));
   });
 });
 
@@ -123,7 +151,10 @@ describe('-b, the hook strategy', () => {
     assert.equal(ok.exitCode, 0, String(ok.stderr));
     const bad = await nettracer(['trace', '-b', 'kprobe']);
     assert.equal(bad.exitCode, 2);
-    assert.match(String(bad.stderr), /^nettracer: --hook-strategy kprobe is not available: this nettracer traces with BTF tracepoints only/);
+    assert.match(
+      String(bad.stderr),
+      /^nettracer: --hook-strategy kprobe is not available: this nettracer traces with BTF tracepoints only/,
+    );
   });
 });
 
@@ -139,7 +170,10 @@ describe('one-shot captures', () => {
   });
 
   it('--count reached in the middle of a burst exits cleanly, every time (20 runs under fast churn)', async () => {
-    const fast = execa('python3', [join(ROOT, 'test', 'helpers', 'churn.py'), '1000000'], { input: 'go\n', reject: false });
+    const fast = execa('python3', [join(ROOT, 'test', 'helpers', 'churn.py'), '1000000'], {
+      input: 'go\n',
+      reject: false,
+    });
     try {
       await new Promise((r) => setTimeout(r, 500));
       for (let i = 0; i < 20; i++) {
@@ -179,13 +213,16 @@ describe('one-shot captures', () => {
   });
 });
 
-describe('the original\'s -p and -c', () => {
+describe("the original's -p and -c", () => {
   it('-p loads a BPF object file instead of the built-in one; a file that is not one is a clear usage error', async () => {
     const traffic = churn();
     const r = await nettracer(['trace', '-f', '-p', join(ROOT, 'bpf', '.output', 'nettracer.bpf.o'), '--count', '3']);
     await traffic.stop();
     assert.equal(r.exitCode, 0, String(r.stderr));
-    String(r.stdout).trim().split('\n').forEach((l) => assertValidLine(l));
+    String(r.stdout)
+      .trim()
+      .split('\n')
+      .forEach((l) => assertValidLine(l));
     const bad = await nettracer(['trace', '-p', join(ROOT, 'package.json')]);
     assert.equal(bad.exitCode, 2);
     assert.match(String(bad.stderr), /^nettracer: the BPF object .*package\.json is not one this nettracer can use/);
@@ -193,7 +230,9 @@ describe('the original\'s -p and -c', () => {
 
   it('-c removes what an earlier run left pinned in bpffs', async () => {
     // bpffs, mounted for the test when it is not (and unmounted after).
-    const mounted = readFileSync('/proc/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === '/sys/fs/bpf' && l.split(' ')[2] === 'bpf');
+    const mounted = readFileSync('/proc/mounts', 'utf8')
+      .split('\n')
+      .some((l) => l.split(' ')[1] === '/sys/fs/bpf' && l.split(' ')[2] === 'bpf');
     if (!mounted) execFileSync('mount', ['-t', 'bpf', 'bpf', '/sys/fs/bpf']);
     const pin = '/sys/fs/bpf/nettracer-test-leftover';
     try {

@@ -15,7 +15,9 @@ const POD_UID = '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0';
 const CONTAINER = 'c0ffee'.padEnd(64, '0123456789abcdef');
 
 function cgroup2Root(): string {
-  const line = readFileSync('/proc/mounts', 'utf8').split('\n').find((l) => l.split(' ')[2] === 'cgroup2');
+  const line = readFileSync('/proc/mounts', 'utf8')
+    .split('\n')
+    .find((l) => l.split(' ')[2] === 'cgroup2');
   if (!line) throw new Error('no cgroup2 mount');
   return line.split(' ')[1];
 }
@@ -62,7 +64,12 @@ before(async () => {
   });
   podGen = await startGenerator({ connections: [{ family: 4, client_bytes: 50, server_bytes: 60 }], hold: 0.5 });
   writeFileSync(join(podDirs[3], 'cgroup.procs'), String(podGen.pid));
-  nsGen = await startGenerator({ connections: [{ family: 4, client_bytes: 70, server_bytes: 80 }], hold: 0.5, server_netns: NS, client_netns: NS } as never);
+  nsGen = await startGenerator({
+    connections: [{ family: 4, client_bytes: 70, server_bytes: 80 }],
+    hold: 0.5,
+    server_netns: NS,
+    client_netns: NS,
+  } as never);
   const args: Record<string, string[]> = {
     comm: ['--comm', 'python3'],
     family6: ['--family', '6'],
@@ -72,13 +79,20 @@ before(async () => {
     all: [],
     container: ['--container', CONTAINER.slice(0, 12)],
   };
-  const entries = await Promise.all(Object.entries(args).map(async ([k, a]) => [k, await startTracer(['-f', ...a])] as const));
+  const entries = await Promise.all(
+    Object.entries(args).map(async ([k, a]) => [k, await startTracer(['-f', ...a])] as const),
+  );
   tracers = Object.fromEntries(entries);
   // A connection from this (node) process too.
   const server = net.createServer((s) => s.end('x'));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   otherPort = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => net.connect(otherPort, '127.0.0.1').on('data', () => {}).on('close', () => r()));
+  await new Promise<void>((r) =>
+    net
+      .connect(otherPort, '127.0.0.1')
+      .on('data', () => {})
+      .on('close', () => r()),
+  );
   server.close();
   await Promise.all([gen.run(), podGen.run(), nsGen.run()]);
   await new Promise((r) => setTimeout(r, 300));
@@ -132,7 +146,10 @@ describe('containers', () => {
       assert.equal(r.pod_uid, POD_UID);
       assert.equal(r.qos_class, 'burstable');
     }
-    assert.ok(byPid(recs.all, gen.pid).every((r) => r.container_id === undefined), 'others have none');
+    assert.ok(
+      byPid(recs.all, gen.pid).every((r) => r.container_id === undefined),
+      'others have none',
+    );
   });
 
   it('--container keeps only that container', () => {

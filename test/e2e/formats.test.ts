@@ -6,7 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { legacyAddress } from '../../src/output/legacy.js';
-import { killAll, startGenerator, startTracer, type GeneratedConnection, type TracerProcess } from '../helpers/processes.js';
+import {
+  killAll,
+  startGenerator,
+  startTracer,
+  type GeneratedConnection,
+  type TracerProcess,
+} from '../helpers/processes.js';
 import { assertValidLine } from '../helpers/schemas.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'nettracer-fmt-'));
@@ -59,34 +65,62 @@ describe('legacy format', () => {
     const rows = lines.filter((l) => l !== ' ');
     assert.ok(rows.length >= 8);
     for (const l of rows) {
-      assert.match(l, /^ *\d{1,12} [01] ([0-9A-F]{8}|[0-9A-F]{32}) [0-9A-F]{4} [01] ([0-9A-F]{8}|[0-9A-F]{32}) [0-9A-F]{4} +\d+ +\d+ [01]{3} +\d+ +\d+ +\d+ +\d+ +\d+ +\d+ +\d+ +\d+ +\d+$/);
+      assert.match(
+        l,
+        /^ *\d{1,12} [01] ([0-9A-F]{8}|[0-9A-F]{32}) [0-9A-F]{4} [01] ([0-9A-F]{8}|[0-9A-F]{32}) [0-9A-F]{4} +\d+ +\d+ [01]{3} +\d+ +\d+ +\d+ +\d+ +\d+ +\d+ +\d+ +\d+ +\d+$/,
+      );
       assert.equal(l.length, / 0 [0-9A-F]{8} [0-9A-F]{4} 0 /.test(l) ? 233 : 281, l);
     }
     const closed = rows.map((l) => l.trim().split(/\s+/)).filter((f) => f[9].endsWith('1'));
     assert.equal(closed.length, 4, 'each end shown closed exactly once');
     for (const f of closed) {
       const [, fam, sa, sp, , da, dp, pid, netns, state, bs, br, ps, pr, retr, rtt, rttvar] = f;
-      const rec = ndjson.find((r) => r.type === 'close' && r.saddr === fromLegacy(sa) && r.sport === parseInt(sp, 16) && r.daddr === fromLegacy(da) && r.dport === parseInt(dp, 16));
+      const rec = ndjson.find(
+        (r) =>
+          r.type === 'close' &&
+          r.saddr === fromLegacy(sa) &&
+          r.sport === parseInt(sp, 16) &&
+          r.daddr === fromLegacy(da) &&
+          r.dport === parseInt(dp, 16),
+      );
       assert.ok(rec, `a close record for ${f.slice(0, 7).join(' ')}`);
       assert.equal(fam, rec.family === 'ipv4' ? '0' : '1');
       assert.equal(sa, legacyAddress(rec.saddr, rec.family));
-      assert.deepEqual(
-        [pid, netns, state, bs, br, ps, pr, retr, rtt, rttvar].map(Number),
-        [rec.pid, rec.netns, Number(`1${rec.direction === 'incoming' ? 1 : 0}1`), rec.bytes_sent, rec.bytes_received, rec.packets_sent, rec.packets_received, rec.packets_retransmitted, rec.rtt_us, rec.rtt_var_us],
-      );
+      assert.deepEqual([pid, netns, state, bs, br, ps, pr, retr, rtt, rttvar].map(Number), [
+        rec.pid,
+        rec.netns,
+        Number(`1${rec.direction === 'incoming' ? 1 : 0}1`),
+        rec.bytes_sent,
+        rec.bytes_received,
+        rec.packets_sent,
+        rec.packets_received,
+        rec.packets_retransmitted,
+        rec.rtt_us,
+        rec.rtt_var_us,
+      ]);
     }
     const sent = closed.map((f) => Number(f[10])).sort((a, b) => a - b);
-    assert.deepEqual(sent, truth.flatMap((c) => [c.client_sent, c.server_sent]).sort((a, b) => a - b), 'the generator\'s bytes');
+    assert.deepEqual(
+      sent,
+      truth.flatMap((c) => [c.client_sent, c.server_sent]).sort((a, b) => a - b),
+      "the generator's bytes",
+    );
   });
 });
 
 describe('log format', () => {
   const prefix = '\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3} \\[\\d+\\] info \\[nettracer\\] ';
   const ep = '[0-9a-f.:]+:\\d+';
-  it('event and stats lines match the documented patterns and carry the generator\'s numbers', () => {
+  it("event and stats lines match the documented patterns and carry the generator's numbers", () => {
     const lines = t.log.lines;
     for (const l of lines) {
-      assert.match(l, new RegExp(`^${prefix}(event (connect ${ep} -> ${ep}|accept ${ep} <- ${ep}|close ${ep} -- ${ep}) NS:\\d+ PID:\\d+|${ep} (->|<-) ${ep} NS:\\d+ - (stats: Bytes sent=\\d+ Bytes received=\\d+|TCP stats: Retransmissions=\\d+ Segs_in=\\d+ Segs_out=\\d+ RTT=\\d+ RTT_var=\\d+)|\\[bpf_debug_counters\\] .*)$`), l);
+      assert.match(
+        l,
+        new RegExp(
+          `^${prefix}(event (connect ${ep} -> ${ep}|accept ${ep} <- ${ep}|close ${ep} -- ${ep}) NS:\\d+ PID:\\d+|${ep} (->|<-) ${ep} NS:\\d+ - (stats: Bytes sent=\\d+ Bytes received=\\d+|TCP stats: Retransmissions=\\d+ Segs_in=\\d+ Segs_out=\\d+ RTT=\\d+ RTT_var=\\d+)|\\[bpf_debug_counters\\] .*)$`,
+        ),
+        l,
+      );
     }
     assert.equal(lines.filter((l) => / event connect /.test(l)).length, 2);
     assert.equal(lines.filter((l) => / event accept /.test(l)).length, 2);
@@ -110,7 +144,9 @@ describe('table format', () => {
     assert.match(text, /local address/);
     assert.match(text, /Number of passive tcp sessions: 2, active: 2, established: 4/);
     for (const c of truth) {
-      const row = t.table.lines.find((l) => l.includes(`:${c.client.port} `) && l.includes('python3') && l.includes(String(c.client_sent)));
+      const row = t.table.lines.find(
+        (l) => l.includes(`:${c.client.port} `) && l.includes('python3') && l.includes(String(c.client_sent)),
+      );
       assert.ok(row, `a row for the client on port ${c.client.port} with its bytes`);
     }
   });
@@ -133,10 +169,16 @@ describe('--config', () => {
     const recs = tr.lines.map(assertValidLine).filter((r) => 'saddr' in r);
     const metrics = recs.filter((r) => r.type === 'metrics');
     assert.ok(before <= 2 && metrics.length >= 3, `no metrics at 30 s, then every 0.4 s: ${metrics.length}`);
-    assert.ok(metrics.every((m) => m.incremental === true), 'incremental from the file');
+    assert.ok(
+      metrics.every((m) => m.incremental === true),
+      'incremental from the file',
+    );
     const closes = recs.filter((r) => r.type === 'close');
     assert.equal(closes.length, 2, 'connections tracked before the change are still followed');
-    assert.deepEqual(closes.map((c) => c.bytes_sent).sort((a, b) => a - b), [56, 1234]);
+    assert.deepEqual(
+      closes.map((c) => c.bytes_sent!).sort((a, b) => a - b),
+      [56, 1234],
+    );
   });
 
   it('a bad file: one clear line naming the file and line, exit 2', async () => {
@@ -156,7 +198,14 @@ describe('table format on a terminal', () => {
     const { RUN, ROOT } = await import('../helpers/processes.js');
     // script(1) gives the tracer a pseudo-terminal; an Enter is typed after it attached.
     const run = (keys: boolean) =>
-      execa('bash', ['-c', `(sleep 1.5; ${keys ? "printf '\\n';" : ''} sleep 3) | script -qc "${process.execPath} ${RUN} trace -f -t 30 --duration 3" /dev/null`], { cwd: ROOT, reject: false });
+      execa(
+        'bash',
+        [
+          '-c',
+          `(sleep 1.5; ${keys ? "printf '\\n';" : ''} sleep 3) | script -qc "${process.execPath} ${RUN} trace -f -t 30 --duration 3" /dev/null`,
+        ],
+        { cwd: ROOT, reject: false },
+      );
     const [withEnter, without] = await Promise.all([run(true), run(false)]);
     const draws = (s: unknown) => (String(s).match(/Number of passive tcp sessions/g) ?? []).length;
     assert.equal(draws(without.stdout), 2, 'at start and at exit');

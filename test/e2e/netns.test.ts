@@ -14,7 +14,8 @@ after(() => {
 });
 
 type Rec = Record<string, any>;
-const ofTuple = (recs: Rec[], sport: number, dport: number) => recs.filter((r) => r.sport === sport && r.dport === dport);
+const ofTuple = (recs: Rec[], sport: number, dport: number) =>
+  recs.filter((r) => r.sport === sport && r.dport === dport);
 
 describe('network namespaces', () => {
   it('the same tuple in two namespaces at once stays two connections, each with its netns, PID and bytes', async () => {
@@ -35,13 +36,27 @@ describe('network namespaces', () => {
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(await t.stop(), 0);
     const recs = t.lines.map(assertValidLine);
-    for (const [ns, gen, bytes] of [[a, genA, 1111], [b, genB, 2222]] as const) {
+    for (const [ns, gen, bytes] of [
+      [a, genA, 1111],
+      [b, genB, 2222],
+    ] as const) {
       const netns = netnsInode(ns);
       const client = ofTuple(recs, 40001, 5001).filter((r) => r.netns === netns);
       const server = ofTuple(recs, 5001, 40001).filter((r) => r.netns === netns);
-      assert.deepEqual(client.map((r) => r.type), ['connect', 'close'], `${ns} client`);
-      assert.deepEqual(server.map((r) => r.type), ['accept', 'close'], `${ns} server`);
-      assert.ok([...client, ...server].every((r) => r.pid === gen.pid), `${ns}: the generator in ${ns}`);
+      assert.deepEqual(
+        client.map((r) => r.type),
+        ['connect', 'close'],
+        `${ns} client`,
+      );
+      assert.deepEqual(
+        server.map((r) => r.type),
+        ['accept', 'close'],
+        `${ns} server`,
+      );
+      assert.ok(
+        [...client, ...server].every((r) => r.pid === gen.pid),
+        `${ns}: the generator in ${ns}`,
+      );
       assert.equal(client[1].bytes_sent, bytes);
       assert.equal(client[1].bytes_received, bytes * 2);
       assert.equal(server[1].bytes_received, bytes);
@@ -80,7 +95,7 @@ describe('network namespaces', () => {
 });
 
 describe('real loss', () => {
-  it('with nftables dropping data segments at the receiver, retransmissions equal the sender\'s TCP_INFO total_retrans', async () => {
+  it("with nftables dropping data segments at the receiver, retransmissions equal the sender's TCP_INFO total_retrans", async () => {
     const [, , c, d] = NS;
     createVethPair(c, d, '10.251.8.1', '10.251.8.2');
     // Drop every 8th data segment on the receiver's input (a counter, not a random
@@ -118,7 +133,11 @@ describe('real loss', () => {
     for (const conn of truth) {
       const close = ofTuple(recs, conn.client.port, 5002).find((r) => r.type === 'close')!;
       assert.ok(conn.client_tcp_info.total_retrans > 0, `loss happened (${dropped.trim().split('\n').length} rules)`);
-      assert.equal(close.packets_retransmitted, conn.client_tcp_info.total_retrans, `connection from port ${conn.client.port}`);
+      assert.equal(
+        close.packets_retransmitted,
+        conn.client_tcp_info.total_retrans,
+        `connection from port ${conn.client.port}`,
+      );
       assert.equal(close.bytes_sent, conn.client_sent, 'payload bytes exclude retransmissions');
     }
     execFileSync('ip', ['netns', 'exec', d, 'nft', 'delete', 'table', 'inet', 'nt_loss']);

@@ -12,14 +12,20 @@ after(killAll);
 
 type Rec = Record<string, any>;
 
-async function trace(intervalS: number, hold: number): Promise<{ pid: number; conn: GeneratedConnection; recs: Rec[] }> {
+async function trace(
+  intervalS: number,
+  hold: number,
+): Promise<{ pid: number; conn: GeneratedConnection; recs: Rec[] }> {
   const tracer = await startTracer(['-f', '-t', String(intervalS)]);
   const gen = await startGenerator({ connections: [{ family: 4, client_bytes: 0, server_bytes: 0 }], hold });
   const [conn] = await gen.run();
   await sleep(300); // the close records reach the tracer
   assert.equal(await tracer.stop(), 0);
   const server = (r: Rec) =>
-    r.saddr === conn.server.addr && r.sport === conn.server.port && r.daddr === conn.client.addr && r.dport === conn.client.port;
+    r.saddr === conn.server.addr &&
+    r.sport === conn.server.port &&
+    r.daddr === conn.client.addr &&
+    r.dport === conn.client.port;
   return { pid: gen.pid, conn, recs: tracer.lines.map((l) => assertValidLine(l)).filter(server) };
 }
 
@@ -34,14 +40,26 @@ describe('the owner of an accepted connection', () => {
     assert.equal(accept.comm, 'python3');
     assert.equal(close.pid, pid);
     const metrics = recs.filter((r) => r.type === 'metrics');
-    assert.ok(metrics.length >= 1 && recs.indexOf(accept) < recs.indexOf(metrics[0]), 'the accept record precedes its metrics');
+    assert.ok(
+      metrics.length >= 1 && recs.indexOf(accept) < recs.indexOf(metrics[0]),
+      'the accept record precedes its metrics',
+    );
     // Long before the close: the walk found it, not the close.
-    assert.ok(Date.parse(close.timestamp) - Date.parse(accept.timestamp) >= 1000, `${accept.timestamp} vs ${close.timestamp}`);
+    assert.ok(
+      Date.parse(close.timestamp) - Date.parse(accept.timestamp) >= 1000,
+      `${accept.timestamp} vs ${close.timestamp}`,
+    );
   });
 
   it('is the process that closes a connection it never used', async () => {
     const { pid, recs } = await trace(600, 0); // no walk before the close
-    assert.deepEqual(recs.map((r) => r.type), ['accept', 'close']);
-    assert.ok(recs.every((r) => r.pid === pid && r.comm === 'python3'), JSON.stringify(recs));
+    assert.deepEqual(
+      recs.map((r) => r.type),
+      ['accept', 'close'],
+    );
+    assert.ok(
+      recs.every((r) => r.pid === pid && r.comm === 'python3'),
+      JSON.stringify(recs),
+    );
   });
 });

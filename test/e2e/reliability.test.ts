@@ -6,7 +6,6 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
 import { bpfObjectsOf, pinned, rssKiB, waitUnloaded } from '../helpers/kernel.js';
@@ -105,15 +104,15 @@ describe('a slow reader', () => {
     await ended;
     const recs = lines.map(assertValidLine);
     const stats = recs.filter((r) => r.type === 'stats').pop()!;
-    const lost = recs.filter((r) => r.type === 'lost').reduce((a, r) => a + r.records_lost, 0);
+    const lost = recs.filter((r) => r.type === 'lost').reduce((a, r) => a + r.records_lost!, 0);
     const events = recs.filter((r) => ['connect', 'accept', 'close'].includes(r.type));
     const churned = events.filter((r) => r.sport === c.port || r.dport === c.port);
-    assert.ok(stats.records_lost > 0, 'the small ring overflowed');
+    assert.ok(stats.records_lost! > 0, 'the small ring overflowed');
     assert.equal(lost, stats.records_lost, 'every loss was reported in lost records');
-    const missed = recs.filter((r) => r.type === 'lost').reduce((a, r) => a + r.hook_misses, 0);
+    const missed = recs.filter((r) => r.type === 'lost').reduce((a, r) => a + r.hook_misses!, 0);
     assert.equal(missed, stats.hook_misses, 'every program run the kernel skipped was reported in lost records');
     assert.equal(events.length, stats.records_sent, 'every record the kernel sent was written');
-    assert.equal(churned.length + stats.records_lost >= 1500 * 4, true, 'records seen + lost cover the churn');
+    assert.equal(churned.length + stats.records_lost! >= 1500 * 4, true, 'records seen + lost cover the churn');
     assert.ok(rss < 300 * 1024, `RSS stayed bounded while blocked: ${rss} KiB`);
   });
 });
@@ -123,10 +122,20 @@ describe('a full connection table', () => {
   // --map-size 8 fits in the array; --map-size 64 gets 8 buckets, and 64 entries
   // spread over 8 buckets of 8 spill into the hash map unless spread perfectly
   // evenly (a chance of about 3e-6): both parts, and the limit across them.
-  for (const [size, open] of [[8, 20], [64, 40]] as const) {
+  for (const [size, open] of [
+    [8, 20],
+    [64, 40],
+  ] as const) {
     const untracked = open * 2 - size;
     it(`--map-size ${size} with ${open} open loopback connections: ${untracked} ends counted as untracked, the ${size} tracked ones exact`, async () => {
-      const spec = { connections: Array.from({ length: open }, (_, i) => ({ family: 4 as const, client_bytes: 100 + i, server_bytes: 7 * i })), hold: 0.5 };
+      const spec = {
+        connections: Array.from({ length: open }, (_, i) => ({
+          family: 4 as const,
+          client_bytes: 100 + i,
+          server_bytes: 7 * i,
+        })),
+        hold: 0.5,
+      };
       const gen = await startGenerator(spec);
       // --port, not --pid: the owner of an incoming connection is known only at accept(), after the insert.
       const t = await startTracer(['-f', '--map-size', String(size), '--port', String(gen.ports['4'])]);
@@ -136,7 +145,10 @@ describe('a full connection table', () => {
       const recs = t.lines.map(assertValidLine);
       const stats = recs.filter((r) => r.type === 'stats').pop()!;
       assert.equal(stats.connections_untracked, untracked);
-      assert.equal(recs.filter((r) => r.type === 'lost').reduce((a, r) => a + r.connections_untracked, 0), untracked);
+      assert.equal(
+        recs.filter((r) => r.type === 'lost').reduce((a, r) => a + r.connections_untracked!, 0),
+        untracked,
+      );
       const closes = recs.filter((r) => r.type === 'close');
       assert.equal(closes.length, size);
       for (const cl of closes) {
@@ -153,7 +165,11 @@ describe('a full connection table', () => {
 describe('hostile process names', () => {
   it('a comm with a newline, an escape sequence and invalid UTF-8 stays one valid, escaped JSON line', async () => {
     const name = Buffer.from([0x65, 0x76, 0x0a, 0x69, 0x6c, 0x1b, 0x5b, 0x32, 0x4a, 0xff, 0x22]); // ev\nil ESC[2J \xff "
-    const gen = await startGenerator({ connections: [{ family: 4, client_bytes: 10, server_bytes: 10 }], hold: 0, comm_hex: name.toString('hex') } as never);
+    const gen = await startGenerator({
+      connections: [{ family: 4, client_bytes: 10, server_bytes: 10 }],
+      hold: 0,
+      comm_hex: name.toString('hex'),
+    } as never);
     const t = await startTracer(['-f', '--pid', String(gen.pid)]);
     await gen.run();
     await new Promise((r) => setTimeout(r, 300));
@@ -161,7 +177,10 @@ describe('hostile process names', () => {
     const recs = t.lines.map(assertValidLine).filter((r) => 'comm' in r);
     assert.ok(recs.length >= 4);
     for (const r of recs) assert.equal(r.comm, 'ev\\x0ail\\x1b[2J\\xff"');
-    assert.ok(t.lines.every((l) => !/[\u0000-\u001f]/.test(l)), 'no raw control characters on the wire');
+    assert.ok(
+      t.lines.every((l) => !/[\u0000-\u001f]/.test(l)),
+      'no raw control characters on the wire',
+    );
   });
 });
 
@@ -185,7 +204,7 @@ describe('output errors', () => {
 });
 
 describe('owners', () => {
-  it('a connection outliving the process that opened it keeps that owner\'s PID', async () => {
+  it("a connection outliving the process that opened it keeps that owner's PID", async () => {
     // The parent connects, forks a child that keeps the socket, and exits; the child closes later.
     const script = `
 import os, socket, sys, time, json
@@ -220,7 +239,12 @@ describe('namespaces and PIDs that go away', () => {
     createNetns(ns);
     try {
       const inode = netnsInode(ns);
-      const gen = await startGenerator({ connections: [{ family: 4, client_bytes: 4444, server_bytes: 55 }], hold: 1.5, server_netns: ns, client_netns: ns } as never);
+      const gen = await startGenerator({
+        connections: [{ family: 4, client_bytes: 4444, server_bytes: 55 }],
+        hold: 1.5,
+        server_netns: ns,
+        client_netns: ns,
+      } as never);
       const t = await startTracer(['-f', '-t', '0.4', '--pid', String(gen.pid)]);
       const done = gen.run();
       await new Promise((r) => setTimeout(r, 500));
@@ -231,15 +255,21 @@ describe('namespaces and PIDs that go away', () => {
       await t.stop();
       const recs = t.lines.map(assertValidLine).filter((r) => 'saddr' in r);
       assert.ok(recs.length >= 6);
-      assert.ok(recs.every((r) => r.netns === inode), 'every record keeps the namespace');
+      assert.ok(
+        recs.every((r) => r.netns === inode),
+        'every record keeps the namespace',
+      );
       const closes = recs.filter((r) => r.type === 'close');
-      assert.deepEqual(closes.map((r) => r.bytes_sent).sort((a, b) => a - b), [55, 4444]);
+      assert.deepEqual(
+        closes.map((r) => r.bytes_sent!).sort((a, b) => a - b),
+        [55, 4444],
+      );
     } finally {
       deleteNetns(ns);
     }
   });
 
-  it('PID reuse: a later process with the same PID does not take over an earlier process\'s connection', async () => {
+  it("PID reuse: a later process with the same PID does not take over an earlier process's connection", async () => {
     // A connects, hands the socket to a child that holds it, and exits. B is
     // then started with A's PID (ns_last_pid) under another name and makes
     // its own connection. The tracer follows that PID (--pid).
@@ -264,14 +294,21 @@ os._exit(0)
     let pidB = 0;
     for (let attempt = 0; attempt < 50 && pidB !== pidA; attempt++) {
       writeFileSync('/proc/sys/kernel/ns_last_pid', String(pidA - 1));
-      const b = execa('python3', ['-c', `
+      const b = execa(
+        'python3',
+        [
+          '-c',
+          `
 import ctypes, os, socket
 ctypes.CDLL(None).prctl(15, b"reuser", 0, 0, 0)
 print(os.getpid(), flush=True)
 if os.getpid() == ${pidA}:
     l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen()
     c = socket.create_connection(l.getsockname()); s, _ = l.accept(); c.close(); s.close()
-`], { reject: false });
+`,
+        ],
+        { reject: false },
+      );
       pidB = Number(String((await b).stdout).trim());
     }
     a.stdin!.write('close\n');
@@ -279,14 +316,18 @@ if os.getpid() == ${pidA}:
     await new Promise((r) => setTimeout(r, 500));
     await t.stop();
     const recs = t.lines.map(assertValidLine).filter((r) => 'saddr' in r);
-    assert.equal(pidB, pidA, 'B ran with A\'s PID');
+    assert.equal(pidB, pidA, "B ran with A's PID");
     const aConnect = recs.find((r) => r.type === 'connect' && r.comm === 'python3')!;
     const bConnect = recs.find((r) => r.type === 'connect' && r.comm === 'reuser')!;
     assert.ok(aConnect && bConnect, JSON.stringify(recs.map((r) => [r.type, r.pid, r.comm])));
     assert.deepEqual([aConnect.pid, bConnect.pid], [pidA, pidA]);
     assert.notEqual(aConnect.id, bConnect.id);
     const aClose = recs.find((r) => r.type === 'close' && r.id === aConnect.id)!;
-    assert.deepEqual([aClose.pid, aClose.comm, aClose.bytes_sent], [pidA, 'python3', 77], 'still A\'s, with the bytes its child sent after B came and went');
+    assert.deepEqual(
+      [aClose.pid, aClose.comm, aClose.bytes_sent],
+      [pidA, 'python3', 77],
+      "still A's, with the bytes its child sent after B came and went",
+    );
     assert.ok(recs.filter((r) => r.id === bConnect.id).every((r) => r.comm === 'reuser'));
   });
 });

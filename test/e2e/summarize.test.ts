@@ -30,7 +30,17 @@ before(async () => {
     hold: 1.2,
   });
   pid = gen.pid;
-  const t = await startTracer(['-f', '-t', '0.5', '--pid', String(gen.pid), '--output', capture, '--stats-interval', '0']);
+  const t = await startTracer([
+    '-f',
+    '-t',
+    '0.5',
+    '--pid',
+    String(gen.pid),
+    '--output',
+    capture,
+    '--stats-interval',
+    '0',
+  ]);
   truth = await gen.run();
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(await t.stop(), 0);
@@ -38,7 +48,14 @@ before(async () => {
 
 async function summarize(args: string[], input?: string) {
   const r = await execa(process.execPath, [RUN, 'summarize', ...args], { reject: false, cwd: ROOT, input });
-  return { ...r, rows: String(r.stdout).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) };
+  return {
+    ...r,
+    rows: String(r.stdout)
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l)),
+  };
 }
 
 describe('nettracer summarize', () => {
@@ -46,7 +63,10 @@ describe('nettracer summarize', () => {
     const r = await summarize([capture]);
     assert.equal(r.exitCode, 0, String(r.stderr));
     r.rows.forEach(validSummary);
-    const recs = readFileSync(capture, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const recs = readFileSync(capture, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const closes = recs.filter((x) => x.type === 'close');
     const times = recs.filter((x) => 'saddr' in x).map((x) => Date.parse(x.timestamp));
     const windowS = (Math.max(...times) - Math.min(...times)) / 1000;
@@ -57,10 +77,25 @@ describe('nettracer summarize', () => {
       assert.ok(row, dim);
       if (dim === 'process') assert.deepEqual([row.pid, row.comm], [pid, 'python3']);
       assert.equal(row.sessions, 4);
-      assert.deepEqual(row.bytes_tx, { sum: sent.reduce((a, b) => a + b), avg: sent.reduce((a, b) => a + b) / 4, min: Math.min(...sent), max: Math.max(...sent), count: 4 });
-      assert.equal(row.bytes_rx.sum, received.reduce((a, b) => a + b));
-      assert.equal(row.pkts_tx, closes.reduce((a, x) => a + x.packets_sent, 0));
-      assert.equal(row.pkts_rx, closes.reduce((a, x) => a + x.packets_received, 0));
+      assert.deepEqual(row.bytes_tx, {
+        sum: sent.reduce((a, b) => a + b),
+        avg: sent.reduce((a, b) => a + b) / 4,
+        min: Math.min(...sent),
+        max: Math.max(...sent),
+        count: 4,
+      });
+      assert.equal(
+        row.bytes_rx.sum,
+        received.reduce((a, b) => a + b),
+      );
+      assert.equal(
+        row.pkts_tx,
+        closes.reduce((a, x) => a + x.packets_sent, 0),
+      );
+      assert.equal(
+        row.pkts_rx,
+        closes.reduce((a, x) => a + x.packets_received, 0),
+      );
       assert.equal(row.pkts_retr, 0);
       assert.equal(row.retr_percentage, 0);
       const rtts = closes.map((x) => x.rtt_us / 1000);
@@ -78,7 +113,10 @@ describe('nettracer summarize', () => {
     assert.equal(r.exitCode, 0, String(r.stderr));
     assert.ok(r.rows.length >= 2, 'several windows');
     const total = truth.reduce((a, c) => a + c.client_sent + c.server_sent, 0);
-    assert.equal(r.rows.reduce((a, x) => a + x.bytes_tx.sum, 0), total);
+    assert.equal(
+      r.rows.reduce((a, x) => a + x.bytes_tx.sum, 0),
+      total,
+    );
     assert.ok(r.rows.every((x) => x.window_s === 0.5));
   });
 
@@ -96,8 +134,13 @@ describe('nettracer summarize', () => {
 
 describe('nettracer summarize --live', () => {
   it('traces by itself and prints a host and a process row per window', async () => {
-    const gen = await startGenerator({ connections: [{ family: 4, client_bytes: 12_345, server_bytes: 678 }], hold: 1.5 });
-    const t = await launch(['--live', '-f', '--window', '1', '--duration', '3.5', '--by', 'host,process'], { command: 'summarize' });
+    const gen = await startGenerator({
+      connections: [{ family: 4, client_bytes: 12_345, server_bytes: 678 }],
+      hold: 1.5,
+    });
+    const t = await launch(['--live', '-f', '--window', '1', '--duration', '3.5', '--by', 'host,process'], {
+      command: 'summarize',
+    });
     await gen.run();
     const r = await t.proc;
     await t.drained;
@@ -106,6 +149,10 @@ describe('nettracer summarize --live', () => {
     rows.forEach(validSummary);
     assert.ok(rows.filter((x) => x.dimension === 'host').length >= 3, 'a host row per window');
     const mine = rows.filter((x) => x.dimension === 'process' && x.pid === gen.pid);
-    assert.equal(mine.reduce((a, x) => a + x.bytes_tx.sum, 0), 12_345 + 678, 'the generator\'s bytes, across windows');
+    assert.equal(
+      mine.reduce((a, x) => a + x.bytes_tx.sum, 0),
+      12_345 + 678,
+      "the generator's bytes, across windows",
+    );
   });
 });

@@ -93,8 +93,26 @@ after(killAll);
 
 function ends(c: GeneratedConnection) {
   return [
-    { role: 'client', local: c.client, remote: c.server, sent: c.client_sent, received: c.client_received, info: c.client_tcp_info, direction: 'outgoing', start: 'connect' },
-    { role: 'server', local: c.server, remote: c.client, sent: c.server_sent, received: c.server_received, info: c.server_tcp_info, direction: 'incoming', start: 'accept' },
+    {
+      role: 'client',
+      local: c.client,
+      remote: c.server,
+      sent: c.client_sent,
+      received: c.client_received,
+      info: c.client_tcp_info,
+      direction: 'outgoing',
+      start: 'connect',
+    },
+    {
+      role: 'server',
+      local: c.server,
+      remote: c.client,
+      sent: c.server_sent,
+      received: c.server_received,
+      info: c.server_tcp_info,
+      direction: 'incoming',
+      start: 'accept',
+    },
   ] as const;
 }
 
@@ -107,8 +125,14 @@ function mine(recs: Rec[], local: { addr: string; port: number }, remote: { addr
 function assertPacketsAgree(rec: Rec, info: TcpInfo, what: string): void {
   // The tracer reads at CLOSE, TCP_INFO was read just before close():
   // the FIN exchange (FIN and ACK each way) may add up to 2 segments each way.
-  assert.ok(rec.packets_sent >= info.segs_out && rec.packets_sent <= info.segs_out + 2, `${what}: packets_sent ${rec.packets_sent} vs TCP_INFO segs_out ${info.segs_out}`);
-  assert.ok(rec.packets_received >= info.segs_in && rec.packets_received <= info.segs_in + 2, `${what}: packets_received ${rec.packets_received} vs TCP_INFO segs_in ${info.segs_in}`);
+  assert.ok(
+    rec.packets_sent >= info.segs_out && rec.packets_sent <= info.segs_out + 2,
+    `${what}: packets_sent ${rec.packets_sent} vs TCP_INFO segs_out ${info.segs_out}`,
+  );
+  assert.ok(
+    rec.packets_received >= info.segs_in && rec.packets_received <= info.segs_in + 2,
+    `${what}: packets_received ${rec.packets_received} vs TCP_INFO segs_in ${info.segs_in}`,
+  );
   assert.equal(rec.packets_retransmitted, info.total_retrans, `${what}: retransmissions`);
 }
 
@@ -145,8 +169,14 @@ describe('nettracer trace, end to end over loopback', () => {
         assert.ok(start.netns > 0, what);
 
         const id = start.id;
-        assert.ok(recs.every((r) => r.id === id), `${what}: one id for every record`);
-        assert.ok(recs.every((r) => r.pid === gen.pid && r.netns === start.netns), `${what}: same owner throughout`);
+        assert.ok(
+          recs.every((r) => r.id === id),
+          `${what}: one id for every record`,
+        );
+        assert.ok(
+          recs.every((r) => r.pid === gen.pid && r.netns === start.netns),
+          `${what}: same owner throughout`,
+        );
 
         const closes = recs.filter((r) => r.type === 'close');
         assert.equal(closes.length, 1, `${what}: exactly one close`);
@@ -160,17 +190,29 @@ describe('nettracer trace, end to end over loopback', () => {
         const metrics = recs.filter((r) => r.type === 'metrics');
         assert.ok(metrics.length >= 2, `${what}: metrics while open, got ${metrics.length}`);
         for (const m of metrics) {
-          assert.ok(m.timestamp >= start.timestamp && m.timestamp <= close.timestamp, `${what}: metrics inside the connection's life`);
+          assert.ok(
+            m.timestamp >= start.timestamp && m.timestamp <= close.timestamp,
+            `${what}: metrics inside the connection's life`,
+          );
           assert.equal(m.incremental, false);
-          assert.ok(m.bytes_sent <= end.sent && m.bytes_received <= end.received, `${what}: metrics never exceed the totals`);
+          assert.ok(
+            m.bytes_sent <= end.sent && m.bytes_received <= end.received,
+            `${what}: metrics never exceed the totals`,
+          );
           assert.ok(m.rtt_us > 0);
         }
         const last = metrics[metrics.length - 1];
         // All bytes moved before the hold: the last snapshot has them all, and TCP_INFO agrees on segments.
         assert.equal(last.bytes_sent, end.sent, `${what}: last metrics bytes_sent`);
         assert.equal(last.bytes_received, end.received, `${what}: last metrics bytes_received`);
-        assert.ok(last.packets_sent <= end.info.segs_out && last.packets_received <= end.info.segs_in, `${what}: metrics segments`);
-        assert.ok(records.all.indexOf(start) < records.all.indexOf(metrics[0]), `${what}: connect/accept precedes metrics`);
+        assert.ok(
+          last.packets_sent <= end.info.segs_out && last.packets_received <= end.info.segs_in,
+          `${what}: metrics segments`,
+        );
+        assert.ok(
+          records.all.indexOf(start) < records.all.indexOf(metrics[0]),
+          `${what}: connect/accept precedes metrics`,
+        );
         assert.ok(records.all.indexOf(last) < records.all.indexOf(close), `${what}: close comes last`);
       }
     });
@@ -211,13 +253,19 @@ describe('nettracer trace, end to end over loopback', () => {
     assert.ok(records.all.length > 0);
   });
 
-  it('--pid keeps only the generator\'s connections, both ends', () => {
+  it("--pid keeps only the generator's connections, both ends", () => {
     const conns = records.byPid.filter((r) => 'saddr' in r);
     assert.ok(conns.length > 0);
-    assert.ok(conns.every((r) => r.pid === gen.pid), 'only the generator');
+    assert.ok(
+      conns.every((r) => r.pid === gen.pid),
+      'only the generator',
+    );
     assert.equal(conns.filter((r) => r.type === 'close').length, truth.length * 2);
     assert.ok(!conns.some((r) => r.sport === otherPort || r.dport === otherPort));
-    assert.ok(records.all.some((r) => r.dport === otherPort && r.pid === process.pid), 'the other connection was traced with our PID');
+    assert.ok(
+      records.all.some((r) => r.dport === otherPort && r.pid === process.pid),
+      'the other connection was traced with our PID',
+    );
   });
 
   it('--port keeps only connections with that port at either end', () => {

@@ -4,7 +4,17 @@
 // members with a meaning (kind, family, direction, flags, stamps, addresses,
 // process names, cgroups) get values a kernel could send, awkward ones
 // included.
-import { COMM_LEN, DIRECTION, FLAG, KIND, OFF, READ, RECORD_SIZE, SIZE, type WireMember } from '../../src/generated/wire.js';
+import {
+  COMM_LEN,
+  DIRECTION,
+  FLAG,
+  KIND,
+  OFF,
+  READ,
+  RECORD_SIZE,
+  SIZE,
+  type WireMember,
+} from '../../src/generated/wire.js';
 
 /** mulberry32: a seeded generator whose low bits are as random as its high ones. */
 export function seeded(seed: number): (n: number) => number {
@@ -58,7 +68,17 @@ const WIDTH: Record<number, (b: Buffer, at: number, rand: (n: number) => number)
   8: (b, at, rand) => b.writeBigUInt64LE(BigInt(rand(2 ** 30)) * BigInt(rand(3) ? 1 : 1 << 20), at),
 };
 
-const MEANINGFUL = new Set<string>(['kind', 'family', 'direction', 'flags', 'id', 'ts_ns', 'start_ns', 'pid', 'cgroup_id']);
+const MEANINGFUL = new Set<string>([
+  'kind',
+  'family',
+  'direction',
+  'flags',
+  'id',
+  'ts_ns',
+  'start_ns',
+  'pid',
+  'cgroup_id',
+]);
 
 export interface BatchOptions {
   /** Kinds to draw from (default: every kind but listen, close and metrics twice as often). */
@@ -69,7 +89,9 @@ export interface BatchOptions {
 export function randomRecord(b: Buffer, at: number, rand: (n: number) => number, opts: BatchOptions = {}): void {
   const pick = <T>(xs: readonly T[]): T => xs[rand(xs.length)];
   for (const m of Object.keys(READ) as WireMember[]) if (!MEANINGFUL.has(m)) WIDTH[SIZE[m]](b, at + OFF[m], rand);
-  const kind = pick(opts.kinds ?? [KIND.connect, KIND.accept, KIND.close, KIND.metrics, KIND.close, KIND.metrics, KIND.existing]);
+  const kind = pick(
+    opts.kinds ?? [KIND.connect, KIND.accept, KIND.close, KIND.metrics, KIND.close, KIND.metrics, KIND.existing],
+  );
   const preexisting = kind === KIND.existing || rand(8) === 0;
   const big = rand(20) === 0; // past 2^53: left to JavaScript
   b.writeBigUInt64LE(BigInt(rand(1e9) + 1) + (big ? 2n ** 53n : 0n), at + OFF.id);

@@ -27,8 +27,8 @@ export interface LaunchOptions {
   bin?: string;
   nodeArgs?: string[];
   env?: Record<string, string>;
-  /** Where the tracer's standard output goes: a pipe (default), nowhere, or an open descriptor. */
-  stdout?: 'pipe' | 'ignore' | number;
+  /** Where the tracer's standard output goes: a pipe (default), nowhere, or a file. */
+  stdout?: 'pipe' | 'ignore' | { file: string };
   /** Default 30 s: a loaded machine may take long to verify the programs. */
   timeoutMs?: number;
   /**
@@ -64,13 +64,17 @@ const VERBOSE_READY = /nettracer: attached in ([\d.]+) ms; tracing/;
 export async function launch(args: string[], opts: LaunchOptions = {}): Promise<Launched> {
   const byFd = opts.readyBy !== 'verbose';
   const extra = byFd ? ['--ready-fd', '3'] : args.includes('--verbose') ? [] : ['--verbose'];
-  const proc = execa(process.execPath, [...(opts.nodeArgs ?? []), opts.bin ?? RUN, opts.command ?? 'trace', ...args, ...extra], {
-    reject: false,
-    buffer: false,
-    cwd: ROOT,
-    env: opts.env,
-    stdio: byFd ? ['ignore', opts.stdout ?? 'pipe', 'pipe', 'pipe'] : ['ignore', opts.stdout ?? 'pipe', 'pipe'],
-  });
+  const proc = execa(
+    process.execPath,
+    [...(opts.nodeArgs ?? []), opts.bin ?? RUN, opts.command ?? 'trace', ...args, ...extra],
+    {
+      reject: false,
+      buffer: false,
+      cwd: ROOT,
+      env: opts.env,
+      stdio: byFd ? ['ignore', opts.stdout ?? 'pipe', 'pipe', 'pipe'] : ['ignore', opts.stdout ?? 'pipe', 'pipe'],
+    },
+  );
   launched.add(proc);
   // The child's exit, not the promise: awaiting an execa promise with
   // buffer: false sets its output flowing, and what the caller has not

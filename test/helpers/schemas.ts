@@ -3,7 +3,15 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from './processes.js';
+import type {
+  CloseRecord,
+  ExistingRecord,
+  LostRecord,
+  MetricsRecord,
+  NettracerRecord,
+  StatsRecord,
+} from '../../src/generated/records.js';
+import { ROOT } from '../../src/root.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 
@@ -12,7 +20,8 @@ export const SCHEMA_DIR = join(ROOT, 'schemas', 'v1');
 export function loadSchemas(): Record<string, { $id: string; title?: string }> {
   const out: Record<string, { $id: string }> = {};
   for (const f of readdirSync(SCHEMA_DIR)) {
-    if (f.endsWith('.schema.json')) out[f.replace('.schema.json', '')] = JSON.parse(readFileSync(join(SCHEMA_DIR, f), 'utf8'));
+    if (f.endsWith('.schema.json'))
+      out[f.replace('.schema.json', '')] = JSON.parse(readFileSync(join(SCHEMA_DIR, f), 'utf8'));
   }
   return out;
 }
@@ -23,11 +32,21 @@ const schemas = loadSchemas();
 for (const s of Object.values(schemas)) ajv.addSchema(s);
 const anyRecord = ajv.getSchema(schemas.record.$id)!;
 
+type Fields<T> = Omit<T, 'type'>;
+
+/**
+ * Any record of the stream, its fields as optional: tests filter records by
+ * type and tuple and read the fields they expect (the schema has checked them).
+ */
+export type AnyRecord = { type: NettracerRecord['type'] } & Partial<
+  Fields<ExistingRecord> & Fields<MetricsRecord> & Fields<CloseRecord> & Fields<LostRecord> & Fields<StatsRecord>
+>;
+
 /** Throws, naming the line and the errors, unless `line` is a valid record of its type. */
-export function assertValidLine(line: string): Record<string, any> {
-  let rec: Record<string, any>;
+export function assertValidLine(line: string): AnyRecord {
+  let rec: AnyRecord;
   try {
-    rec = JSON.parse(line);
+    rec = JSON.parse(line) as AnyRecord;
   } catch {
     throw new Error(`not JSON: ${line}`);
   }

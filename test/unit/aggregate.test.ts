@@ -6,10 +6,26 @@ import { Aggregator } from '../../src/summary/aggregate.js';
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const at = (s: number) => new Date(T0 + s * 1000).toISOString();
 const conn = (id: number, pid: number, extra: object = {}) => ({
-  id, pid, comm: `p${pid}`, family: 'ipv4', saddr: '10.0.0.1', sport: id, daddr: '10.0.0.2', dport: 80, netns: 1, direction: 'outgoing', ...extra,
+  id,
+  pid,
+  comm: `p${pid}`,
+  family: 'ipv4',
+  saddr: '10.0.0.1',
+  sport: id,
+  daddr: '10.0.0.2',
+  dport: 80,
+  netns: 1,
+  direction: 'outgoing',
+  ...extra,
 });
 const counters = (tx: number, rx: number, ptx: number, prx: number, retr: number, rtt: number) => ({
-  bytes_sent: tx, bytes_received: rx, packets_sent: ptx, packets_received: prx, packets_retransmitted: retr, rtt_us: rtt, rtt_var_us: 1,
+  bytes_sent: tx,
+  bytes_received: rx,
+  packets_sent: ptx,
+  packets_received: prx,
+  packets_retransmitted: retr,
+  rtt_us: rtt,
+  rtt_var_us: 1,
 });
 
 describe('aggregates', () => {
@@ -40,12 +56,41 @@ describe('aggregates', () => {
     const a = new Aggregator({ host: 'h', by: ['host', 'container'], windowS: 10 });
     const c = { container_id: 'a'.repeat(64), pod_uid: '11111111-2222-3333-4444-555555555555' };
     const out = [
-      ...a.add({ type: 'existing', timestamp: at(0), ...conn(1, 10, c), ...counters(5000, 5000, 50, 50, 0, 100) } as NettracerRecord),
-      ...a.add({ type: 'metrics', timestamp: at(5), ...conn(1, 10, c), ...counters(5100, 5000, 52, 51, 0, 100), incremental: false } as NettracerRecord),
+      ...a.add({
+        type: 'existing',
+        timestamp: at(0),
+        ...conn(1, 10, c),
+        ...counters(5000, 5000, 50, 50, 0, 100),
+      } as NettracerRecord),
+      ...a.add({
+        type: 'metrics',
+        timestamp: at(5),
+        ...conn(1, 10, c),
+        ...counters(5100, 5000, 52, 51, 0, 100),
+        incremental: false,
+      } as NettracerRecord),
       ...a.add({ type: 'connect', timestamp: at(6), ...conn(2, 11) } as NettracerRecord),
-      ...a.add({ type: 'metrics', timestamp: at(7), ...conn(2, 11), ...counters(70, 0, 3, 2, 1, 100), incremental: true } as NettracerRecord),
-      ...a.add({ type: 'metrics', timestamp: at(12), ...conn(2, 11), ...counters(30, 0, 1, 1, 0, 100), incremental: true } as NettracerRecord),
-      ...a.add({ type: 'close', timestamp: at(13), ...conn(1, 10, c), ...counters(5400, 5000, 60, 55, 0, 100), duration_ms: 1 } as NettracerRecord),
+      ...a.add({
+        type: 'metrics',
+        timestamp: at(7),
+        ...conn(2, 11),
+        ...counters(70, 0, 3, 2, 1, 100),
+        incremental: true,
+      } as NettracerRecord),
+      ...a.add({
+        type: 'metrics',
+        timestamp: at(12),
+        ...conn(2, 11),
+        ...counters(30, 0, 1, 1, 0, 100),
+        incremental: true,
+      } as NettracerRecord),
+      ...a.add({
+        type: 'close',
+        timestamp: at(13),
+        ...conn(1, 10, c),
+        ...counters(5400, 5000, 60, 55, 0, 100),
+        duration_ms: 1,
+      } as NettracerRecord),
     ];
     const w1 = out.filter((r) => r.window_start === at(0));
     assert.equal(w1.find((r) => r.dimension === 'host')!.bytes_tx.sum, 100 + 70);

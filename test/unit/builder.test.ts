@@ -36,7 +36,11 @@ const base: KernelRecord = {
 };
 
 const clock = bootClock(1_700_000_000_000 - 1000); // boot 1 s before 2023-11-14T22:13:20Z
-const options = (over: Partial<{ incremental: boolean; headerSize: boolean }> = {}) => ({ incremental: false, headerSize: false, ...over });
+const options = (over: Partial<{ incremental: boolean; headerSize: boolean }> = {}) => ({
+  incremental: false,
+  headerSize: false,
+  ...over,
+});
 
 function build(b: RecordBuilder, k: KernelRecord): ConnectionRecord & Record<string, unknown> {
   const r = b.build(k);
@@ -53,12 +57,22 @@ describe('record building', () => {
   it('totals by default; deltas per connection with --incremental, forgotten at close', () => {
     const totals = new RecordBuilder(clock, options());
     const inc = new RecordBuilder(clock, options({ incremental: true }));
-    const second = { ...base, bytes_sent: 160, bytes_received: 50, packets_sent: 9, packets_received: 6, packets_retransmitted: 1 };
+    const second = {
+      ...base,
+      bytes_sent: 160,
+      bytes_received: 50,
+      packets_sent: 9,
+      packets_received: 6,
+      packets_retransmitted: 1,
+    };
     assert.equal(build(totals, second).bytes_sent, 160);
     const a = build(inc, base);
     const b = build(inc, second);
     assert.deepEqual([a.bytes_sent, a.packets_sent, a.incremental], [100, 5, true]);
-    assert.deepEqual([b.bytes_sent, b.bytes_received, b.packets_sent, b.packets_received, b.packets_retransmitted], [60, 0, 4, 2, 0]);
+    assert.deepEqual(
+      [b.bytes_sent, b.bytes_received, b.packets_sent, b.packets_received, b.packets_retransmitted],
+      [60, 0, 4, 2, 0],
+    );
     assert.equal(b.rtt_us, 40, 'RTT is a level, never a delta');
     const close = build(inc, { ...second, kind: KIND.close, ts_ns: 3_500_250_000 });
     assert.equal(close.bytes_sent, 160, 'close carries totals');
@@ -92,7 +106,13 @@ describe('record building', () => {
 describe('connections found open at start', () => {
   it('incoming when a listener has the local port in the same namespace; the SYN leaves outgoing byte counts', () => {
     const b = new RecordBuilder(clock, options());
-    const found = (over: Partial<KernelRecord>): KernelRecord => ({ ...base, kind: KIND.existing, flags: FLAG.announced | FLAG.preexisting, direction: DIRECTION.unknown, ...over });
+    const found = (over: Partial<KernelRecord>): KernelRecord => ({
+      ...base,
+      kind: KIND.existing,
+      flags: FLAG.announced | FLAG.preexisting,
+      direction: DIRECTION.unknown,
+      ...over,
+    });
     const listener = Buffer.alloc(RECORD_SIZE);
     listener[OFF.kind] = KIND.listen;
     listener[OFF.family] = 4;
@@ -112,7 +132,14 @@ describe('connections found open at start', () => {
         ['existing', 3, 'outgoing', 9],
       ],
     );
-    const close = build(b, { ...base, kind: KIND.close, id: 3, flags: FLAG.announced | FLAG.preexisting, direction: DIRECTION.unknown, bytes_sent: 110 });
+    const close = build(b, {
+      ...base,
+      kind: KIND.close,
+      id: 3,
+      flags: FLAG.announced | FLAG.preexisting,
+      direction: DIRECTION.unknown,
+      bytes_sent: 110,
+    });
     assert.equal(close.direction, 'outgoing', 'later records keep the direction');
     assert.equal(close.bytes_sent, 109);
   });

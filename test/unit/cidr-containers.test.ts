@@ -9,7 +9,10 @@ describe('--addr CIDR parsing', () => {
     assert.deepEqual(parseCidr('127.0.0.1').prefix, 32);
     assert.deepEqual(parseCidr('fd00::/8'), { family: 6, prefix: 8, bytes: [0xfd, 0, ...Array(14).fill(0)] });
     assert.deepEqual(parseCidr('::1').bytes, [...Array(15).fill(0), 1]);
-    assert.deepEqual(parseCidr('2001:db8::a:b/64').bytes, [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0a, 0, 0x0b]);
+    assert.deepEqual(
+      parseCidr('2001:db8::a:b/64').bytes,
+      [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0a, 0, 0x0b],
+    );
     assert.deepEqual(parseCidr('::ffff:10.0.0.1').bytes, [...Array(10).fill(0), 0xff, 0xff, 10, 0, 0, 1]);
   });
 
@@ -27,9 +30,14 @@ describe('container facts from cgroup paths', () => {
   const cases: [string, object][] = [
     [`/system.slice/docker-${ID}.scope`, { container_id: ID, container_runtime: 'docker' }],
     [`/docker/${ID}`, { container_id: ID, container_runtime: 'docker' }],
-    [`/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${UID.replace(/-/g, '_')}.slice/cri-containerd-${ID}.scope`,
-      { container_id: ID, container_runtime: 'containerd', pod_uid: UID, qos_class: 'besteffort' }],
-    [`/kubepods.slice/kubepods-pod${UID.replace(/-/g, '_')}.slice/crio-${ID}.scope`, { container_id: ID, container_runtime: 'cri-o', pod_uid: UID, qos_class: 'guaranteed' }],
+    [
+      `/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${UID.replace(/-/g, '_')}.slice/cri-containerd-${ID}.scope`,
+      { container_id: ID, container_runtime: 'containerd', pod_uid: UID, qos_class: 'besteffort' },
+    ],
+    [
+      `/kubepods.slice/kubepods-pod${UID.replace(/-/g, '_')}.slice/crio-${ID}.scope`,
+      { container_id: ID, container_runtime: 'cri-o', pod_uid: UID, qos_class: 'guaranteed' },
+    ],
     [`/kubepods/burstable/pod${UID}/${ID}`, { pod_uid: UID, qos_class: 'burstable', container_id: ID }],
     [`/machine.slice/libpod-${ID}.scope/container`, { container_id: ID, container_runtime: 'podman' }],
     ['/user.slice/user-1000.slice/session-3.scope', {}],

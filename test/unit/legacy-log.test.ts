@@ -6,7 +6,18 @@ import type { NettracerRecord } from '../../src/generated/records.js';
 import { LegacyFormat, legacyAddress } from '../../src/output/legacy.js';
 import { LogFormat, localTime } from '../../src/output/log.js';
 
-const base = { id: 1, pid: 1234, comm: 'curl', family: 'ipv4', saddr: '127.0.0.1', sport: 51234, daddr: '127.0.0.1', dport: 80, netns: 4026531840, direction: 'outgoing' } as const;
+const base = {
+  id: 1,
+  pid: 1234,
+  comm: 'curl',
+  family: 'ipv4',
+  saddr: '127.0.0.1',
+  sport: 51234,
+  daddr: '127.0.0.1',
+  dport: 80,
+  netns: 4026531840,
+  direction: 'outgoing',
+} as const;
 const at = (s: number) => new Date(s * 1000).toISOString();
 
 describe('legacy format', () => {
@@ -22,7 +33,19 @@ describe('legacy format', () => {
     const f = new LegacyFormat(false);
     f.records([
       { type: 'connect', timestamp: at(1700000000), ...base },
-      { type: 'metrics', timestamp: at(1700000029), ...base, bytes_sent: 1000, bytes_received: 333, packets_sent: 10, packets_received: 8, packets_retransmitted: 0, rtt_us: 45, rtt_var_us: 22, incremental: false },
+      {
+        type: 'metrics',
+        timestamp: at(1700000029),
+        ...base,
+        bytes_sent: 1000,
+        bytes_received: 333,
+        packets_sent: 10,
+        packets_received: 8,
+        packets_retransmitted: 0,
+        rtt_us: 45,
+        rtt_var_us: 22,
+        incremental: false,
+      },
     ] as NettracerRecord[]);
     const want =
       '  1700000030 0 0100007F C822 0 0100007F 0050         1234  4026531840 100                   1000                   333                    10                     8                     0          45          22      1700000000       30';
@@ -32,10 +55,32 @@ describe('legacy format', () => {
 
   it('a closed incoming IPv6 connection appears once more with C=1 and its duration, then drops out', () => {
     const f = new LegacyFormat(false);
-    const v6 = { ...base, id: 2, pid: 999, family: 'ipv6', saddr: '2001:db8::1', sport: 443, daddr: '2001:db8::2', dport: 51234, direction: 'incoming' } as const;
+    const v6 = {
+      ...base,
+      id: 2,
+      pid: 999,
+      family: 'ipv6',
+      saddr: '2001:db8::1',
+      sport: 443,
+      daddr: '2001:db8::2',
+      dport: 51234,
+      direction: 'incoming',
+    } as const;
     f.records([
       { type: 'accept', timestamp: at(1700000000), ...v6 },
-      { type: 'close', timestamp: at(1700000012), ...v6, bytes_sent: 1770, bytes_received: 949, packets_sent: 10, packets_received: 8, packets_retransmitted: 2, rtt_us: 1500, rtt_var_us: 750, duration_ms: 12000 },
+      {
+        type: 'close',
+        timestamp: at(1700000012),
+        ...v6,
+        bytes_sent: 1770,
+        bytes_received: 949,
+        packets_sent: 10,
+        packets_received: 8,
+        packets_retransmitted: 2,
+        rtt_us: 1500,
+        rtt_var_us: 750,
+        duration_ms: 12000,
+      },
     ] as NettracerRecord[]);
     const want =
       '  1700000030 1 00000000B80D01200100000000000000 01BB 1 00000000B80D01200200000000000000 C822          999  4026531840 111                   1770                   949                    10                     8                     2        1500         750      1700000000       12';
@@ -46,7 +91,19 @@ describe('legacy format', () => {
 
   it('-i: counters since the previous print, RTT and times unchanged', () => {
     const f = new LegacyFormat(true);
-    const m = (bytes: number, ts: number) => ({ type: 'metrics', timestamp: at(ts), ...base, bytes_sent: bytes, bytes_received: 0, packets_sent: 1, packets_received: 1, packets_retransmitted: 0, rtt_us: 45, rtt_var_us: 22, incremental: true });
+    const m = (bytes: number, ts: number) => ({
+      type: 'metrics',
+      timestamp: at(ts),
+      ...base,
+      bytes_sent: bytes,
+      bytes_received: 0,
+      packets_sent: 1,
+      packets_received: 1,
+      packets_retransmitted: 0,
+      rtt_us: 45,
+      rtt_var_us: 22,
+      incremental: true,
+    });
     f.records([{ type: 'connect', timestamp: at(1700000000), ...base }, m(100, 1700000001)] as NettracerRecord[]);
     f.cycle(1700000002_000);
     f.records([m(40, 1700000003)] as NettracerRecord[]);
@@ -61,9 +118,41 @@ describe('log format', () => {
     const ts = Date.UTC(2026, 0, 2, 3, 4, 5, 6);
     const out = f.records([
       { type: 'connect', timestamp: new Date(ts).toISOString(), ...base },
-      { type: 'accept', timestamp: new Date(ts).toISOString(), ...base, saddr: '127.0.0.1', sport: 80, dport: 51234, direction: 'incoming' },
-      { type: 'metrics', timestamp: new Date(ts).toISOString(), ...base, bytes_sent: 1000, bytes_received: 333, packets_sent: 10, packets_received: 8, packets_retransmitted: 0, rtt_us: 45, rtt_var_us: 22, incremental: false },
-      { type: 'close', timestamp: new Date(ts).toISOString(), ...base, bytes_sent: 1000, bytes_received: 333, packets_sent: 12, packets_received: 9, packets_retransmitted: 1, rtt_us: 46, rtt_var_us: 20, duration_ms: 5 },
+      {
+        type: 'accept',
+        timestamp: new Date(ts).toISOString(),
+        ...base,
+        saddr: '127.0.0.1',
+        sport: 80,
+        dport: 51234,
+        direction: 'incoming',
+      },
+      {
+        type: 'metrics',
+        timestamp: new Date(ts).toISOString(),
+        ...base,
+        bytes_sent: 1000,
+        bytes_received: 333,
+        packets_sent: 10,
+        packets_received: 8,
+        packets_retransmitted: 0,
+        rtt_us: 45,
+        rtt_var_us: 22,
+        incremental: false,
+      },
+      {
+        type: 'close',
+        timestamp: new Date(ts).toISOString(),
+        ...base,
+        bytes_sent: 1000,
+        bytes_received: 333,
+        packets_sent: 12,
+        packets_received: 9,
+        packets_retransmitted: 1,
+        rtt_us: 46,
+        rtt_var_us: 20,
+        duration_ms: 5,
+      },
     ] as NettracerRecord[]);
     const p = `${localTime(ts)} [4242] info [nettracer] `;
     assert.equal(
@@ -77,6 +166,12 @@ describe('log format', () => {
         `${p}127.0.0.1:51234 -> 127.0.0.1:80 NS:4026531840 - TCP stats: Retransmissions=1 Segs_in=9 Segs_out=12 RTT=46 RTT_var=20\n`,
     );
     assert.match(localTime(ts), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}$/);
-    assert.equal(new LogFormat('warning').records([{ type: 'connect', timestamp: new Date(ts).toISOString(), ...base }] as NettracerRecord[]), '', '-d warning hides info');
+    assert.equal(
+      new LogFormat('warning').records([
+        { type: 'connect', timestamp: new Date(ts).toISOString(), ...base },
+      ] as NettracerRecord[]),
+      '',
+      '-d warning hides info',
+    );
   });
 });

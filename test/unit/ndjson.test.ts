@@ -13,7 +13,7 @@ import type { KernelRecord } from '../../src/tracer/decode.js';
 import { assertValidLine } from '../helpers/schemas.js';
 
 let seed = 7;
-const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+const rand = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
 const comms = ['curl', 'a"b', 'back\\slash', 'größe', 'x\\x0ay', '', 'tab\there', '\u{1f600}', 'x\u007f'];
 
 type KindName = 'connect' | 'accept' | 'metrics' | 'close' | 'existing';
@@ -84,13 +84,22 @@ describe('NDJSON lines', () => {
           assert.equal(lines[i], JSON.stringify(records[i]));
           assertValidLine(lines[i]);
         }
-        assert.ok(records.some((r) => 'container_id' in r), 'container fields were exercised');
+        assert.ok(
+          records.some((r) => 'container_id' in r),
+          'container fields were exercised',
+        );
       });
     }
   }
 
   it('a limit keeps exactly the first records; objects (stats, lost) count too', () => {
-    const lost = { type: 'lost' as const, timestamp: '2026-01-01T00:00:00.000Z', records_lost: 3, connections_untracked: 0, hook_misses: 0 };
+    const lost = {
+      type: 'lost' as const,
+      timestamp: '2026-01-01T00:00:00.000Z',
+      records_lost: 3,
+      connections_untracked: 0,
+      hook_misses: 0,
+    };
     const b = new RecordBuilder(bootClock(1.7e12), { incremental: false, headerSize: false });
     const sink = new NdjsonSink(3);
     sink.object(lost);
@@ -105,7 +114,13 @@ describe('NDJSON lines', () => {
 
   it('lines written into the buffer (by the native encoder) count toward the limit, cut at a line end', () => {
     const sink = new NdjsonSink(3);
-    sink.object({ type: 'lost', timestamp: '2026-01-01T00:00:00.000Z', records_lost: 1, connections_untracked: 0, hook_misses: 0 });
+    sink.object({
+      type: 'lost',
+      timestamp: '2026-01-01T00:00:00.000Z',
+      records_lost: 1,
+      connections_untracked: 0,
+      hook_misses: 0,
+    });
     const { buf, at } = sink.room(64);
     const text = '{"a":1}\n{"b":2}\n{"c":3}\n';
     Buffer.from(text).copy(buf, at);
@@ -124,7 +139,13 @@ describe('NDJSON lines', () => {
   });
 
   it('other records go through JSON.stringify; a batch is one line per record', () => {
-    const lost = { type: 'lost' as const, timestamp: '2026-01-01T00:00:00.000Z', records_lost: 3, connections_untracked: 0, hook_misses: 0 };
+    const lost = {
+      type: 'lost' as const,
+      timestamp: '2026-01-01T00:00:00.000Z',
+      records_lost: 3,
+      connections_untracked: 0,
+      hook_misses: 0,
+    };
     assert.equal(toNdjson([lost, lost]), `${JSON.stringify(lost)}\n${JSON.stringify(lost)}\n`);
   });
 });

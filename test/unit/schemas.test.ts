@@ -11,7 +11,9 @@ import { ROOT } from '../../src/root.js';
 import { assertValidLine } from '../helpers/schemas.js';
 
 describe('schemas/v1', () => {
-  const lines = readFileSync(join(ROOT, 'test', 'fixtures', 'capture-v1.ndjson'), 'utf8').trimEnd().split('\n');
+  const lines = readFileSync(join(ROOT, 'test', 'fixtures', 'capture-v1.ndjson'), 'utf8')
+    .trimEnd()
+    .split('\n');
 
   it('validate every record of a capture made before the record table', () => {
     const types = new Set<string>();
@@ -21,7 +23,10 @@ describe('schemas/v1', () => {
 
   it('refuse a record with a field its type does not have, or without one it must have', () => {
     const close = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((r) => r.type === 'close')!;
-    assert.throws(() => assertValidLine(JSON.stringify({ ...close, extra: 1 })), /must NOT have unevaluated properties/);
+    assert.throws(
+      () => assertValidLine(JSON.stringify({ ...close, extra: 1 })),
+      /must NOT have unevaluated properties/,
+    );
     const { duration_ms: _, ...noDuration } = close;
     assert.throws(() => assertValidLine(JSON.stringify(noDuration)), /duration_ms/);
     const { bytes_sent: __, ...noBytes } = close;
