@@ -3,6 +3,7 @@
 #include <napi.h>
 #include <time.h>
 
+#include "address.h"
 #include "ndjson.h"
 #include "probe.h"
 #include "tracer.h"
@@ -24,6 +25,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("bootToRealtimeMs", Napi::Function::New(env, BootToRealtimeMs));
   exports.Set("probe", Napi::Function::New(env, Probe));
   exports.Set("hookTable", Napi::Function::New(env, HookTable));
+  exports.Set("addressPair", Napi::Function::New(env, AddressPair));
   return exports;
 }
 

@@ -1,5 +1,7 @@
 #include "ndjson.h"
 
+#include "address.h"
+
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -19,53 +21,6 @@ constexpr size_t kRecordRoom = 1024;             // more than any line this enco
 uint64_t ContainerKey(uint64_t cgroup_id, uint32_t pid) {
   // As ContainerResolver: without cgroup v2 every process has the root id.
   return cgroup_id <= 1 ? (1ull << 63) | pid : cgroup_id;
-}
-
-bool V4Mapped(const uint8_t* a) {
-  for (int i = 0; i < 10; i++)
-    if (a[i]) return false;
-  return a[10] == 0xff && a[11] == 0xff;
-}
-
-char* Ipv4(char* p, const uint8_t* a) {
-  for (int i = 0; i < 4; i++) {
-    if (i) *p++ = '.';
-    p = std::to_chars(p, p + 3, a[i]).ptr;
-  }
-  return p;
-}
-
-// RFC 5952, exactly as address.ts's ipv6(): lower-case groups without
-// leading zeros, the first longest run (>= 2) of zero groups as "::".
-char* Ipv6(char* p, const uint8_t* a) {
-  uint16_t g[8];
-  for (int i = 0; i < 8; i++) g[i] = static_cast<uint16_t>(a[2 * i] << 8 | a[2 * i + 1]);
-  int best = -1, best_len = 0;
-  for (int i = 0; i < 8;) {
-    if (g[i]) {
-      i++;
-      continue;
-    }
-    int j = i;
-    while (j < 8 && g[j] == 0) j++;
-    if (j - i > best_len) {
-      best = i;
-      best_len = j - i;
-    }
-    i = j;
-  }
-  if (best_len < 2) best = -1;
-  for (int i = 0; i < 8; i++) {
-    if (i == best) {
-      *p++ = ':';
-      *p++ = ':';
-      i += best_len - 1;
-      continue;
-    }
-    if (i && i != best + best_len) *p++ = ':';
-    p = std::to_chars(p, p + 4, g[i], 16).ptr;
-  }
-  return p;
 }
 
 }  // namespace
@@ -220,7 +175,7 @@ char* NdjsonEncoder::EncodeOne(const uint8_t* data, char* p) {
     unknown_owner_ = true;  // JS writes this one and tells us the owner's fields
     return nullptr;
   }
-  const bool ipv4 = r.family == 4 || (V4Mapped(r.saddr) && V4Mapped(r.daddr));
+  const bool ipv4 = PairIsIpv4(r.family, r.saddr, r.daddr);
   const uint64_t hdr = ipv4 ? header_bytes_ipv4_ : header_bytes_ipv6_;
 
   auto lit = [&p](const char* s, size_t n) {
@@ -323,10 +278,10 @@ char* NdjsonEncoder::Comm(char* p, const char* comm) {
   return p;
 }
 
-// A quoted address: IPv4 (also the mapped form of an IPv6 socket) or IPv6.
+// A quoted address (address.h).
 char* NdjsonEncoder::Address(char* p, const uint8_t* a, bool ipv4, uint8_t family) {
   *p++ = '"';
-  p = ipv4 ? Ipv4(p, a + (family == 4 ? 0 : 12)) : Ipv6(p, a);
+  p = FormatAddress(p, a, ipv4, family);
   *p++ = '"';
   return p;
 }

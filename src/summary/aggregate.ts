@@ -1,5 +1,6 @@
 // Aggregates of a record stream per process, container and host over
-// windows, with the seed document's metric keys (schemas/v1/summary).
+// windows, with the metric keys of Dynatrace's NetTracer (builtin:tech.nettracer.*;
+// schemas/v1/summary.schema.json).
 // Pure: records in, summary records out; the caller says when time passes.
 import type { NettracerRecord, SummaryRecord } from '../generated/records.js';
 
@@ -12,7 +13,8 @@ export interface AggregateOptions {
   by: readonly Dimension[];
 }
 
-interface Counters {
+/** A session's running totals. */
+interface Traffic {
   tx: number;
   rx: number;
   pktsTx: number;
@@ -26,15 +28,15 @@ interface Session {
   containerId?: string;
   podUid?: string;
   /** Cumulative counters at the start of the current window. */
-  base: Counters;
+  base: Traffic;
   /** Cumulative counters as last seen. */
-  now: Counters;
+  now: Traffic;
   rttUs: number;
   active: boolean;
   closed: boolean;
 }
 
-const ZERO: Counters = { tx: 0, rx: 0, pktsTx: 0, pktsRx: 0, retr: 0 };
+const ZERO: Traffic = { tx: 0, rx: 0, pktsTx: 0, pktsRx: 0, retr: 0 };
 
 function stats(values: number[]): SummaryRecord['bytes_rx'] {
   if (values.length === 0) return { sum: 0, avg: 0, min: 0, max: 0, count: 0 };
@@ -92,7 +94,7 @@ export class Aggregator {
       s.comm = r.comm;
     }
     if (r.type === 'connect' || r.type === 'accept') return out;
-    const c: Counters = {
+    const c: Traffic = {
       tx: r.bytes_sent,
       rx: r.bytes_received,
       pktsTx: r.packets_sent,

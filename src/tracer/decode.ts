@@ -1,7 +1,8 @@
 // Batches of the kernel's nt_record, read in place through one moving view
 // (the hot path), or copied to plain objects. The number members come from
 // the generated WireView (bpf/nettracer.h); the text ones are decoded here.
-import { formatPair, type Family } from './address.js';
+import type { Family } from './address.js';
+import { loadNative } from './native.js';
 import { decodeComm } from './comm.js';
 import {
   ADDR_LEN,
@@ -44,7 +45,16 @@ function same(buf: Uint8Array, at: number, prev: Uint8Array, len: number): boole
 }
 
 const lastComm = { bytes: new Uint8Array(COMM_LEN + 1), text: '' };
-const lastPair = { bytes: new Uint8Array(2 * ADDR_LEN + 1), pair: formatPair(4, new Uint8Array(32), 0, 16) };
+interface AddressPair {
+  family: Family;
+  saddr: string;
+  daddr: string;
+}
+
+const lastPair: { bytes: Uint8Array; pair: AddressPair } = {
+  bytes: new Uint8Array(2 * ADDR_LEN + 1),
+  pair: { family: 'ipv4', saddr: '0.0.0.0', daddr: '0.0.0.0' },
+};
 
 function comm(buf: Uint8Array, at: number): string {
   if (lastComm.bytes[COMM_LEN] === 1 && same(buf, at, lastComm.bytes, COMM_LEN)) return lastComm.text;
@@ -53,13 +63,14 @@ function comm(buf: Uint8Array, at: number): string {
   return (lastComm.text = decodeComm(buf, at, COMM_LEN));
 }
 
-/** saddr and daddr are adjacent in the record: one 32-byte comparison. */
-function pair(buf: Uint8Array, at: number, family: number): ReturnType<typeof formatPair> {
+/** saddr and daddr are adjacent in the record: one 32-byte comparison, and the addon's text when they differ. */
+function pair(buf: Uint8Array, at: number, family: number): AddressPair {
   const b = lastPair.bytes;
   if (b[2 * ADDR_LEN] === family && same(buf, at + OFF.saddr, b, 2 * ADDR_LEN)) return lastPair.pair;
   b.set(buf.subarray(at + OFF.saddr, at + OFF.saddr + 2 * ADDR_LEN));
   b[2 * ADDR_LEN] = family;
-  return (lastPair.pair = formatPair(family, buf, at + OFF.saddr, at + OFF.daddr));
+  const [ipv4, saddr, daddr] = loadNative().addressPair(buf, at / RECORD_SIZE);
+  return (lastPair.pair = { family: ipv4 ? 'ipv4' : 'ipv6', saddr, daddr });
 }
 
 /**
@@ -69,8 +80,9 @@ function pair(buf: Uint8Array, at: number, family: number): ReturnType<typeof fo
  */
 export class RecordView extends WireView implements KernelRecord {
   private buf: Uint8Array = new Uint8Array(0);
-  comm = '';
-  private addrs = lastPair.pair;
+  /** The text of the record the view is on, decoded when first read. */
+  private commText: string | undefined;
+  private pairText: AddressPair | undefined;
 
   /** Points the view at a batch; returns how many records it holds. */
   batch(buf: Uint8Array): number {
@@ -85,24 +97,31 @@ export class RecordView extends WireView implements KernelRecord {
   /** Moves to record i of the batch. */
   at(i: number): this {
     const o = (this.o = i * RECORD_SIZE);
-    const buf = this.buf;
-    if (KIND_NAME[buf[o + OFF.kind]] === undefined) throw new DecodeError(`unknown record kind ${buf[o + OFF.kind]}`);
-    this.addrs = pair(buf, o, buf[o + OFF.family]);
-    this.comm = comm(buf, o + OFF.comm);
+    if (KIND_NAME[this.buf[o + OFF.kind]] === undefined) {
+      throw new DecodeError(`unknown record kind ${this.buf[o + OFF.kind]}`);
+    }
+    this.commText = undefined;
+    this.pairText = undefined;
     return this;
   }
 
   get kindName(): KindName {
     return KIND_NAME[this.kind]!;
   }
+  get comm(): string {
+    return (this.commText ??= comm(this.buf, this.o + OFF.comm));
+  }
+  private get pair(): AddressPair {
+    return (this.pairText ??= pair(this.buf, this.o, this.buf[this.o + OFF.family]));
+  }
   get ipFamily(): Family {
-    return this.addrs.family;
+    return this.pair.family;
   }
   get saddr(): string {
-    return this.addrs.saddr;
+    return this.pair.saddr;
   }
   get daddr(): string {
-    return this.addrs.daddr;
+    return this.pair.daddr;
   }
 
   /** A copy that outlives the view's next move. */

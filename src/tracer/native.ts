@@ -130,6 +130,8 @@ export interface NativeModule {
   encodeStops: EncodeStops;
   bootToRealtimeMs(): number;
   probe(): KernelProbe;
+  /** The addresses of record `index` of a batch as text, and whether they are shown as IPv4. */
+  addressPair(batch: Uint8Array, index: number): [boolean, string, string];
   hookTable(): { hooks: HookSpec[]; connectionMaps: string[] };
 }
 

@@ -1,9 +1,13 @@
+// Address text, defined once in native/address.cc: IPv6 per RFC 5952
+// (checked against the WHATWG URL parser's serialisation, which follows it),
+// IPv4 as dotted quads, IPv4-mapped pairs as IPv4.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatPair, ipv6, isV4Mapped } from '../../src/tracer/address.js';
+import { OFF, RECORD_SIZE } from '../../src/generated/wire.js';
+import { loadNative } from '../../src/tracer/native.js';
 
-function bytes(...groups: number[]): Uint8Array {
-  const b = new Uint8Array(16);
+function bytes(...groups: number[]): number[] {
+  const b = new Array<number>(16).fill(0);
   groups.forEach((g, i) => {
     b[2 * i] = g >> 8;
     b[2 * i + 1] = g & 0xff;
@@ -11,8 +15,20 @@ function bytes(...groups: number[]): Uint8Array {
   return b;
 }
 
+/** The pair the addon makes of a record with these addresses. */
+function pair(family: 4 | 6, saddr: number[], daddr: number[]): [boolean, string, string] {
+  const r = Buffer.alloc(RECORD_SIZE * 2);
+  const at = RECORD_SIZE; // the second record: the index counts
+  r[at + OFF.family] = family;
+  Buffer.from(saddr).copy(r, at + OFF.saddr);
+  Buffer.from(daddr).copy(r, at + OFF.daddr);
+  return loadNative().addressPair(r, 1);
+}
+
+const ipv6 = (b: number[]): string => pair(6, b, b)[1];
+
 /** The WHATWG URL parser serialises IPv6 hosts per RFC 5952: an oracle we did not write. */
-function oracle(b: Uint8Array): string {
+function oracle(b: number[]): string {
   const full = Array.from({ length: 8 }, (_, i) => ((b[2 * i] << 8) | b[2 * i + 1]).toString(16)).join(':');
   return new URL(`http://[${full}]/`).hostname.slice(1, -1);
 }
@@ -41,24 +57,23 @@ describe('IPv6 text (RFC 5952)', () => {
 
 describe('address pairs', () => {
   it('IPv4 sockets: dotted quads from the first four bytes', () => {
-    const b = new Uint8Array(32);
-    b.set([127, 0, 0, 1], 0);
-    b.set([10, 1, 2, 3], 16);
-    assert.deepEqual(formatPair(4, b, 0, 16), { family: 'ipv4', saddr: '127.0.0.1', daddr: '10.1.2.3' });
+    assert.deepEqual(pair(4, [127, 0, 0, 1], [10, 1, 2, 3]), [true, '127.0.0.1', '10.1.2.3']);
   });
 
   it('IPv4-mapped IPv6 is shown, and counted, as IPv4', () => {
-    const b = new Uint8Array(32);
-    b.set([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 1], 0);
-    b.set([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 33], 16);
-    assert.ok(isV4Mapped(b, 0));
-    assert.deepEqual(formatPair(6, b, 0, 16), { family: 'ipv4', saddr: '127.0.0.1', daddr: '192.0.2.33' });
+    const mapped = (a: number[]) => [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, ...a];
+    assert.deepEqual(pair(6, mapped([127, 0, 0, 1]), mapped([192, 0, 2, 33])), [true, '127.0.0.1', '192.0.2.33']);
   });
 
   it('IPv6 stays IPv6, including ::ffff:0:0/96 lookalikes that are not mapped', () => {
-    const b = new Uint8Array(32);
-    b.set(bytes(0, 0, 0, 0, 0, 0, 0, 1), 0);
-    b.set(bytes(0, 0, 0, 0, 1, 0xffff, 0x7f00, 1), 16);
-    assert.deepEqual(formatPair(6, b, 0, 16), { family: 'ipv6', saddr: '::1', daddr: '::1:ffff:7f00:1' });
+    assert.deepEqual(pair(6, bytes(0, 0, 0, 0, 0, 0, 0, 1), bytes(0, 0, 0, 0, 1, 0xffff, 0x7f00, 1)), [
+      false,
+      '::1',
+      '::1:ffff:7f00:1',
+    ]);
+  });
+
+  it('a record past the end of the batch is refused', () => {
+    assert.throws(() => loadNative().addressPair(Buffer.alloc(RECORD_SIZE), 1), /no such record/);
   });
 });
