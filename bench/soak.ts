@@ -106,14 +106,14 @@ export async function benchSoak(o: Options): Promise<void> {
       );
     };
     let stopSampler = false;
-    let samplerError: unknown;
+    let samplerError: Error | undefined;
     const sampler = (async () => {
       let next = Date.now();
       while (!stopSampler) {
         try {
           sample();
         } catch (err) {
-          samplerError = err;
+          samplerError = err instanceof Error ? err : new Error(String(err));
           return;
         }
         next += EVERY;

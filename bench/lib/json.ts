@@ -17,10 +17,10 @@ export function arr(x: unknown, what: string): unknown[] {
 }
 
 /** A number field, or NaN. */
-export const num = (o: Obj, k: string): number => (typeof o[k] === 'number' ? (o[k] as number) : NaN);
+export const num = (o: Obj, k: string): number => (typeof o[k] === 'number' ? o[k] : NaN);
 
 /** A number field, or 0 (counters a record may leave out). */
-export const count = (o: Obj, k: string): number => (typeof o[k] === 'number' ? (o[k] as number) : 0);
+export const count = (o: Obj, k: string): number => (typeof o[k] === 'number' ? o[k] : 0);
 
 /** A string field, or ''. */
-export const str = (o: Obj, k: string): string => (typeof o[k] === 'string' ? (o[k] as string) : '');
+export const str = (o: Obj, k: string): string => (typeof o[k] === 'string' ? o[k] : '');

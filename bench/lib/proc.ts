@@ -1,5 +1,6 @@
 // Readers of /proc: a process's CPU time, memory, BPF objects, open files; other activity on the host.
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { bpfObjectsOf } from '../../test/helpers/kernel.js';
 import { sh } from './exec.js';
 
 let clkTck: number | undefined;
@@ -42,29 +43,10 @@ export function memStatus(pid: number): { rssMiB: number; hwmMiB: number } {
   return { rssMiB: kb('VmRSS') / 1024, hwmMiB: kb('VmHWM') / 1024 };
 }
 
-/** The BPF program and map ids a process holds (its fds, per /proc/PID/fdinfo). */
+/** The BPF program and map ids a process holds (its fds, per /proc/PID/fdinfo); none once it is gone. */
 export function bpfIds(pid: number): { progs: Set<number>; maps: Set<number> } {
-  const progs = new Set<number>();
-  const maps = new Set<number>();
-  let fds: string[] = [];
-  try {
-    fds = readdirSync(`/proc/${pid}/fdinfo`);
-  } catch {
-    return { progs, maps };
-  }
-  for (const fd of fds) {
-    let info: string;
-    try {
-      info = readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8');
-    } catch {
-      continue;
-    }
-    const p = /^prog_id:\s+(\d+)/m.exec(info);
-    if (p) progs.add(Number(p[1]));
-    const m = /^map_id:\s+(\d+)/m.exec(info);
-    if (m) maps.add(Number(m[1]));
-  }
-  return { progs, maps };
+  const held = bpfObjectsOf(pid);
+  return { progs: new Set(held.progs), maps: new Set(held.maps) };
 }
 
 /** What a process's descriptors point to (readlink of /proc/PID/fd/*). */

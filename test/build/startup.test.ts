@@ -12,7 +12,7 @@ import { ROOT, RUN } from '../helpers/processes.js';
 
 const BUNDLE = join(ROOT, 'dist', 'nettracer.cjs');
 const { loadBundle } = createRequire(import.meta.url)(join(ROOT, 'bin', 'bundle-loader.cjs')) as {
-  loadBundle(file: string): { exports: Record<string, unknown>; script: { cachedDataRejected?: boolean } };
+  loadBundle: (file: string) => { exports: Record<string, unknown>; script: { cachedDataRejected?: boolean } };
 };
 
 describe('start-up', () => {

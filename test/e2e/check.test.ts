@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { effectiveCaps, privilegeItem } from '../../src/check/check.js';
-import { killAll, ROOT, RUN } from '../helpers/processes.js';
+import type { CheckReport } from '../../src/generated/records.js';
+import { asNobody, killAll, ROOT, RUN } from '../helpers/processes.js';
 import { validatorFor } from '../helpers/schemas.js';
 
 after(killAll);
@@ -16,7 +17,7 @@ describe('nettracer check', () => {
   it('as root: ok, exit 0, valid against check.schema.json, names the hooks it would use', async () => {
     const r = await execa(process.execPath, [RUN, 'check', '--json'], { reject: false, cwd: ROOT });
     assert.equal(r.exitCode, 0, String(r.stdout));
-    const report = JSON.parse(String(r.stdout));
+    const report = JSON.parse(String(r.stdout)) as CheckReport;
     validCheck(report);
     assert.equal(report.ok, true);
     assert.equal(report.hook_strategy, 'tp_btf');
@@ -33,28 +34,14 @@ describe('nettracer check', () => {
   });
 
   it('without privileges: not ok, exit 3, the failing item says how to fix it', async () => {
-    const r = await execa(
-      'setpriv',
-      [
-        '--reuid=65534',
-        '--regid=65534',
-        '--clear-groups',
-        '--inh-caps=-all',
-        '--bounding-set=-all',
-        process.execPath,
-        RUN,
-        'check',
-        '--json',
-      ],
-      { reject: false, cwd: ROOT, env: { HOME: '/tmp' } },
-    );
+    const r = await asNobody(['check', '--json']);
     assert.equal(r.exitCode, 3);
-    const report = JSON.parse(String(r.stdout));
+    const report = JSON.parse(String(r.stdout)) as CheckReport;
     validCheck(report);
     assert.equal(report.ok, false);
-    const priv = report.items.find((i: { name: string }) => i.name === 'privileges');
+    const priv = report.items.find((i: { name: string }) => i.name === 'privileges')!;
     assert.equal(priv.ok, false);
-    assert.match(priv.fix, /root|CAP_BPF/);
+    assert.match(priv.fix!, /root|CAP_BPF/);
   });
 });
 
@@ -76,13 +63,15 @@ describe('privilege arithmetic', () => {
 
 describe('nettracer schema', () => {
   it('prints every published schema, or one, exactly as in schemas/v1', async () => {
-    const all = JSON.parse(String((await execa(process.execPath, [RUN, 'schema'], { cwd: ROOT })).stdout));
+    const all = JSON.parse(String((await execa(process.execPath, [RUN, 'schema'], { cwd: ROOT })).stdout)) as object;
     assert.ok(
       ['connect', 'accept', 'existing', 'metrics', 'close', 'lost', 'stats', 'record', 'check', 'summary'].every(
         (k) => k in all,
       ),
     );
-    const close = JSON.parse(String((await execa(process.execPath, [RUN, 'schema', 'close'], { cwd: ROOT })).stdout));
+    const close = JSON.parse(
+      String((await execa(process.execPath, [RUN, 'schema', 'close'], { cwd: ROOT })).stdout),
+    ) as unknown;
     assert.deepEqual(close, JSON.parse(readFileSync(join(ROOT, 'schemas', 'v1', 'close.schema.json'), 'utf8')));
     const bad = await execa(process.execPath, [RUN, 'schema', 'nope'], { cwd: ROOT, reject: false });
     assert.equal(bad.exitCode, 2);
@@ -106,11 +95,11 @@ describe('a kernel without BTF', () => {
   it('check: not ok, the btf item fails with its fix, exit 4', async () => {
     const r = await execa(process.execPath, [RUN, 'check', '--json'], { reject: false, cwd: ROOT, env });
     assert.equal(r.exitCode, 4);
-    const report = JSON.parse(String(r.stdout));
+    const report = JSON.parse(String(r.stdout)) as CheckReport;
     validCheck(report);
-    const btf = report.items.find((i: { name: string }) => i.name === 'btf');
+    const btf = report.items.find((i: { name: string }) => i.name === 'btf')!;
     assert.equal(btf.ok, false);
-    assert.match(btf.fix, /CONFIG_DEBUG_INFO_BTF/);
+    assert.match(btf.fix!, /CONFIG_DEBUG_INFO_BTF/);
     assert.equal(report.hook_strategy, null);
   });
 });

@@ -8,8 +8,8 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { assertValidLine } from '../helpers/schemas.js';
-import { killAll, ROOT, RUN } from '../helpers/processes.js';
+import { assertValidLine, assertValidOutput } from '../helpers/schemas.js';
+import { asNobody, killAll, ROOT, RUN } from '../helpers/processes.js';
 
 after(killAll);
 
@@ -71,7 +71,7 @@ describe('bad input: one line on stderr, exit 2, nothing loaded or written', () 
       assert.equal(r.exitCode, 2, String(r.stderr));
       assert.equal(r.stdout, '');
       const lines = String(r.stderr).trim().split('\n');
-      assert.equal(lines.length, 1, `one line: ${r.stderr}`);
+      assert.equal(lines.length, 1, `one line: ${String(r.stderr)}`);
       assert.match(lines[0], /^nettracer: /);
       assert.match(lines[0], message);
       assert.doesNotMatch(String(r.stderr), /\bat .*\.(js|ts):\d+/, 'no stack trace');
@@ -86,22 +86,7 @@ describe('privileges', () => {
     chmodSync(tmp, 0o755);
     chmodSync(home, 0o777);
     const out = join(home, 'unprivileged.ndjson');
-    const r = await execa(
-      'setpriv',
-      [
-        '--reuid=65534',
-        '--regid=65534',
-        '--clear-groups',
-        '--inh-caps=-all',
-        '--bounding-set=-all',
-        process.execPath,
-        RUN,
-        'trace',
-        '--output',
-        out,
-      ],
-      { reject: false, cwd: ROOT, timeout: 30_000, env: { HOME: home } },
-    );
+    const r = await asNobody(['trace', '--output', out], { env: { HOME: home } });
     assert.equal(r.exitCode, 3, String(r.stderr));
     assert.match(
       String(r.stderr),
@@ -116,30 +101,10 @@ describe('the minimal privileges', () => {
   it('CAP_BPF and CAP_PERFMON alone, as an ordinary user, are enough to trace', async () => {
     const caps = '-all,+bpf,+perfmon';
     const traffic = churn();
-    const r = await execa(
-      'setpriv',
-      [
-        '--reuid=65534',
-        '--regid=65534',
-        '--clear-groups',
-        `--inh-caps=${caps}`,
-        `--ambient-caps=${caps}`,
-        `--bounding-set=${caps}`,
-        process.execPath,
-        RUN,
-        'trace',
-        '-f',
-        '--count',
-        '4',
-      ],
-      { reject: false, cwd: ROOT, timeout: 30_000, env: { HOME: '/tmp' } },
-    );
+    const r = await asNobody(['trace', '-f', '--count', '4'], { caps });
     await traffic.stop();
     assert.equal(r.exitCode, 0, String(r.stderr));
-    String(r.stdout)
-      .trim()
-      .split('\n')
-      .forEach((l) => assertValidLine(l));
+    assertValidOutput(r.stdout);
   });
 });
 
@@ -219,10 +184,7 @@ describe("the original's -p and -c", () => {
     const r = await nettracer(['trace', '-f', '-p', join(ROOT, 'bpf', '.output', 'nettracer.bpf.o'), '--count', '3']);
     await traffic.stop();
     assert.equal(r.exitCode, 0, String(r.stderr));
-    String(r.stdout)
-      .trim()
-      .split('\n')
-      .forEach((l) => assertValidLine(l));
+    assertValidOutput(r.stdout);
     const bad = await nettracer(['trace', '-p', join(ROOT, 'package.json')]);
     assert.equal(bad.exitCode, 2);
     assert.match(String(bad.stderr), /^nettracer: the BPF object .*package\.json is not one this nettracer can use/);

@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createNetns, deleteNetns, netnsInode } from '../helpers/netns.js';
 import { killAll, startGenerator, startTracer, type TracerProcess } from '../helpers/processes.js';
-import { assertValidLine } from '../helpers/schemas.js';
+import { type AnyRecord, assertValidLine } from '../helpers/schemas.js';
 
-type Rec = Record<string, any>;
+type Rec = AnyRecord;
 const NS = 'nt-test-filter';
 const POD_UID = '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0';
 const CONTAINER = 'c0ffee'.padEnd(64, '0123456789abcdef');
@@ -43,11 +43,15 @@ function cleanup(): void {
   for (const d of [...podDirs].reverse()) {
     try {
       rmdirSync(d);
-    } catch {}
+    } catch {
+      // not there
+    }
   }
   try {
     rmdirSync(join(root, 'nt-test'));
-  } catch {}
+  } catch {
+    // not there
+  }
   deleteNetns(NS);
 }
 
@@ -106,7 +110,7 @@ before(async () => {
 after(cleanup);
 
 const ports = () => new Set([gen.ports['4'], gen.ports['6'], podGen.ports['4'], nsGen.ports['4'], otherPort]);
-const ours = (rs: Rec[]) => rs.filter((r) => ports().has(r.sport) || ports().has(r.dport));
+const ours = (rs: Rec[]) => rs.filter((r) => ports().has(r.sport!) || ports().has(r.dport!));
 const byPid = (rs: Rec[], pid: number) => ours(rs).filter((r) => r.pid === pid);
 
 describe('filters', () => {
@@ -123,7 +127,7 @@ describe('filters', () => {
   });
 
   it('--addr with an IPv4 CIDR and with one IPv6 address', () => {
-    assert.ok(recs.addr4.every((r) => r.saddr.startsWith('127.') || r.daddr.startsWith('127.')));
+    assert.ok(recs.addr4.every((r) => r.saddr!.startsWith('127.') || r.daddr!.startsWith('127.')));
     assert.ok(byPid(recs.addr4, process.pid).length > 0);
     assert.ok(recs.addr6.length > 0 && recs.addr6.every((r) => r.saddr === '::1' || r.daddr === '::1'));
   });

@@ -13,7 +13,7 @@ import {
   type GeneratedConnection,
   type TracerProcess,
 } from '../helpers/processes.js';
-import { assertValidLine } from '../helpers/schemas.js';
+import { type AnyRecord, assertValidLine } from '../helpers/schemas.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'nettracer-fmt-'));
 after(() => {
@@ -21,7 +21,7 @@ after(() => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-type Rec = Record<string, any>;
+type Rec = AnyRecord;
 let truth: GeneratedConnection[];
 let t: Record<'ndjson' | 'legacy' | 'log' | 'table', TracerProcess>;
 let ndjson: Rec[];
@@ -85,7 +85,7 @@ describe('legacy format', () => {
       );
       assert.ok(rec, `a close record for ${f.slice(0, 7).join(' ')}`);
       assert.equal(fam, rec.family === 'ipv4' ? '0' : '1');
-      assert.equal(sa, legacyAddress(rec.saddr, rec.family));
+      assert.equal(sa, legacyAddress(rec.saddr!, rec.family!));
       assert.deepEqual([pid, netns, state, bs, br, ps, pr, retr, rtt, rttvar].map(Number), [
         rec.pid,
         rec.netns,

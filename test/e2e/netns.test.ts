@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { after, describe, it } from 'node:test';
 import { createNetns, createVethPair, deleteNetns, netnsInode } from '../helpers/netns.js';
 import { killAll, startGenerator, startTracer, type GeneratedConnection } from '../helpers/processes.js';
-import { assertValidLine } from '../helpers/schemas.js';
+import { type AnyRecord, assertValidLine } from '../helpers/schemas.js';
 
 const NS = ['nt-test-a', 'nt-test-b', 'nt-test-c', 'nt-test-d'];
 after(() => {
@@ -13,7 +13,7 @@ after(() => {
   deleteNetns(...NS);
 });
 
-type Rec = Record<string, any>;
+type Rec = AnyRecord;
 const ofTuple = (recs: Rec[], sport: number, dport: number) =>
   recs.filter((r) => r.sport === sport && r.dport === dport);
 
@@ -29,8 +29,8 @@ describe('network namespaces', () => {
       server_netns: ns,
       client_netns: ns,
     });
-    const genA = await startGenerator(spec(a, 1111) as never);
-    const genB = await startGenerator(spec(b, 2222) as never);
+    const genA = await startGenerator(spec(a, 1111));
+    const genB = await startGenerator(spec(b, 2222));
     const t = await startTracer(['-f', '--port', '5001']);
     await Promise.all([genA.run(), genB.run()]);
     await new Promise((r) => setTimeout(r, 300));

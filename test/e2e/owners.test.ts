@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
 import { killAll, startGenerator, startTracer, type GeneratedConnection } from '../helpers/processes.js';
-import { assertValidLine } from '../helpers/schemas.js';
+import { type AnyRecord, assertValidLine } from '../helpers/schemas.js';
 
 after(killAll);
 
-type Rec = Record<string, any>;
+type Rec = AnyRecord;
 
 async function trace(
   intervalS: number,
@@ -46,7 +46,7 @@ describe('the owner of an accepted connection', () => {
     );
     // Long before the close: the walk found it, not the close.
     assert.ok(
-      Date.parse(close.timestamp) - Date.parse(accept.timestamp) >= 1000,
+      Date.parse(close.timestamp!) - Date.parse(accept.timestamp!) >= 1000,
       `${accept.timestamp} vs ${close.timestamp}`,
     );
   });

@@ -23,10 +23,10 @@ const CHURN = join(ROOT, 'test', 'helpers', 'churn.py');
 /** Runs test/helpers/churn.py: COUNT sequential loopback connections; resolves once they are all closed. */
 async function churn(count: number): Promise<{ pid: number; port: number; made: number }> {
   const p = execa('python3', [CHURN, String(count)], { stdin: 'pipe', buffer: false, reject: false });
-  const rl = createInterface({ input: p.stdout! })[Symbol.asyncIterator]();
-  const ready = JSON.parse((await rl.next()).value) as { pid: number; port: number };
-  p.stdin!.write('go\n');
-  const done = JSON.parse((await rl.next()).value) as { made: number };
+  const rl = createInterface({ input: p.stdout })[Symbol.asyncIterator]();
+  const ready = JSON.parse((await rl.next()).value as string) as { pid: number; port: number };
+  p.stdin.write('go\n');
+  const done = JSON.parse((await rl.next()).value as string) as { made: number };
   await p;
   return { ...ready, made: done.made };
 }
@@ -217,10 +217,10 @@ if os.fork() == 0:
 os._exit(0)
 `;
     const p = execa('python3', ['-c', script], { stdin: 'pipe', buffer: false, reject: false });
-    const rl = createInterface({ input: p.stdout! })[Symbol.asyncIterator]();
-    const ready = JSON.parse((await rl.next()).value) as { pid: number; port: number };
+    const rl = createInterface({ input: p.stdout })[Symbol.asyncIterator]();
+    const ready = JSON.parse((await rl.next()).value as string) as { pid: number; port: number };
     const t = await startTracer(['-f', '--port', String(ready.port)]);
-    p.stdin!.write('go\n');
+    p.stdin.write('go\n');
     await p;
     await new Promise((r) => setTimeout(r, 1200));
     await t.stop();
@@ -285,10 +285,10 @@ sys.stdout.write("forked\\n"); sys.stdout.flush()
 os._exit(0)
 `;
     const a = execa('python3', ['-c', holder], { stdin: 'pipe', buffer: false, reject: false });
-    const rl = createInterface({ input: a.stdout! })[Symbol.asyncIterator]();
-    const { pid: pidA } = JSON.parse((await rl.next()).value);
+    const rl = createInterface({ input: a.stdout })[Symbol.asyncIterator]();
+    const { pid: pidA } = JSON.parse((await rl.next()).value as string) as { pid: number };
     const t = await startTracer(['-f', '--pid', String(pidA)]);
-    a.stdin!.write('go\n');
+    a.stdin.write('go\n');
     await rl.next(); // forked; A exits, its child holds the socket
     await new Promise((r) => setTimeout(r, 200));
     let pidB = 0;
@@ -311,7 +311,7 @@ if os.getpid() == ${pidA}:
       );
       pidB = Number(String((await b).stdout).trim());
     }
-    a.stdin!.write('close\n');
+    a.stdin.write('close\n');
     await a;
     await new Promise((r) => setTimeout(r, 500));
     await t.stop();

@@ -6,9 +6,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { NettracerRecord, SummaryRecord } from '../../src/generated/records.js';
 import { launch } from '../helpers/launch.js';
 import { killAll, ROOT, RUN, startGenerator, startTracer, type GeneratedConnection } from '../helpers/processes.js';
-import { validatorFor } from '../helpers/schemas.js';
+import { assertValidLine, validatorFor } from '../helpers/schemas.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'nettracer-sum-'));
 const capture = join(tmp, 'capture.ndjson');
@@ -54,7 +55,11 @@ async function summarize(args: string[], input?: string) {
       .trim()
       .split('\n')
       .filter(Boolean)
-      .map((l) => JSON.parse(l)),
+      .map((l) => {
+        const row: unknown = JSON.parse(l);
+        validSummary(row);
+        return row as SummaryRecord;
+      }),
   };
 }
 
@@ -66,7 +71,7 @@ describe('nettracer summarize', () => {
     const recs = readFileSync(capture, 'utf8')
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l));
+      .map((l) => assertValidLine(l) as NettracerRecord);
     const closes = recs.filter((x) => x.type === 'close');
     const times = recs.filter((x) => 'saddr' in x).map((x) => Date.parse(x.timestamp));
     const windowS = (Math.max(...times) - Math.min(...times)) / 1000;
@@ -145,7 +150,7 @@ describe('nettracer summarize --live', () => {
     const r = await t.proc;
     await t.drained;
     assert.equal(r.exitCode, 0, t.stderr());
-    const rows = t.lines.map((l) => JSON.parse(l));
+    const rows = t.lines.map((l) => JSON.parse(l) as SummaryRecord);
     rows.forEach(validSummary);
     assert.ok(rows.filter((x) => x.dimension === 'host').length >= 3, 'a host row per window');
     const mine = rows.filter((x) => x.dimension === 'process' && x.pid === gen.pid);

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { assertValidLine } from '../helpers/schemas.js';
+import { type AnyRecord, assertValidLine } from '../helpers/schemas.js';
 import {
   killAll,
   startGenerator,
@@ -27,7 +27,7 @@ const SPEC = {
   hold: HOLD,
 };
 
-type Rec = Record<string, any>;
+type Rec = AnyRecord;
 
 interface Capture {
   all: TracerProcess; // --with-loopback
@@ -126,11 +126,11 @@ function assertPacketsAgree(rec: Rec, info: TcpInfo, what: string): void {
   // The tracer reads at CLOSE, TCP_INFO was read just before close():
   // the FIN exchange (FIN and ACK each way) may add up to 2 segments each way.
   assert.ok(
-    rec.packets_sent >= info.segs_out && rec.packets_sent <= info.segs_out + 2,
+    rec.packets_sent! >= info.segs_out && rec.packets_sent! <= info.segs_out + 2,
     `${what}: packets_sent ${rec.packets_sent} vs TCP_INFO segs_out ${info.segs_out}`,
   );
   assert.ok(
-    rec.packets_received >= info.segs_in && rec.packets_received <= info.segs_in + 2,
+    rec.packets_received! >= info.segs_in && rec.packets_received! <= info.segs_in + 2,
     `${what}: packets_received ${rec.packets_received} vs TCP_INFO segs_in ${info.segs_in}`,
   );
   assert.equal(rec.packets_retransmitted, info.total_retrans, `${what}: retransmissions`);
@@ -166,7 +166,7 @@ describe('nettracer trace, end to end over loopback', () => {
         assert.equal(start.comm, 'python3', what);
         assert.equal(start.direction, end.direction, what);
         assert.equal(start.family, `ipv${c.family}`, what);
-        assert.ok(start.netns > 0, what);
+        assert.ok(start.netns! > 0, what);
 
         const id = start.id;
         assert.ok(
@@ -184,29 +184,29 @@ describe('nettracer trace, end to end over loopback', () => {
         assert.equal(close.bytes_sent, end.sent, `${what}: bytes_sent`);
         assert.equal(close.bytes_received, end.received, `${what}: bytes_received`);
         assertPacketsAgree(close, end.info, what);
-        assert.ok(close.rtt_us > 0, `${what}: rtt ${close.rtt_us}`);
-        assert.ok(close.duration_ms >= HOLD * 1000 * 0.9, `${what}: duration ${close.duration_ms} ms`);
+        assert.ok(close.rtt_us! > 0, `${what}: rtt ${close.rtt_us}`);
+        assert.ok(close.duration_ms! >= HOLD * 1000 * 0.9, `${what}: duration ${close.duration_ms} ms`);
 
         const metrics = recs.filter((r) => r.type === 'metrics');
         assert.ok(metrics.length >= 2, `${what}: metrics while open, got ${metrics.length}`);
         for (const m of metrics) {
           assert.ok(
-            m.timestamp >= start.timestamp && m.timestamp <= close.timestamp,
+            m.timestamp! >= start.timestamp! && m.timestamp! <= close.timestamp!,
             `${what}: metrics inside the connection's life`,
           );
           assert.equal(m.incremental, false);
           assert.ok(
-            m.bytes_sent <= end.sent && m.bytes_received <= end.received,
+            m.bytes_sent! <= end.sent && m.bytes_received! <= end.received,
             `${what}: metrics never exceed the totals`,
           );
-          assert.ok(m.rtt_us > 0);
+          assert.ok(m.rtt_us! > 0);
         }
         const last = metrics[metrics.length - 1];
         // All bytes moved before the hold: the last snapshot has them all, and TCP_INFO agrees on segments.
         assert.equal(last.bytes_sent, end.sent, `${what}: last metrics bytes_sent`);
         assert.equal(last.bytes_received, end.received, `${what}: last metrics bytes_received`);
         assert.ok(
-          last.packets_sent <= end.info.segs_out && last.packets_received <= end.info.segs_in,
+          last.packets_sent! <= end.info.segs_out && last.packets_received! <= end.info.segs_in,
           `${what}: metrics segments`,
         );
         assert.ok(
@@ -225,7 +225,7 @@ describe('nettracer trace, end to end over loopback', () => {
         const metrics = recs.filter((r) => r.type === 'metrics');
         assert.ok(metrics.length >= 2);
         assert.ok(metrics.every((m) => m.incremental === true));
-        const sum = (k: string) => metrics.reduce((a, m) => a + m[k], 0);
+        const sum = (k: 'bytes_sent' | 'bytes_received' | 'packets_sent') => metrics.reduce((a, m) => a + m[k]!, 0);
         assert.equal(sum('bytes_sent'), end.sent);
         assert.equal(sum('bytes_received'), end.received);
         assert.equal(metrics[metrics.length - 1].bytes_sent, 0, 'nothing moved during the hold');
@@ -241,14 +241,14 @@ describe('nettracer trace, end to end over loopback', () => {
       for (const end of ends(c)) {
         const close = mine(records.headerSize, end.local, end.remote).find((r) => r.type === 'close')!;
         const per = c.family === 4 ? 66 : 77;
-        assert.equal(close.bytes_sent, end.sent + per * close.packets_sent);
-        assert.equal(close.bytes_received, end.received + per * close.packets_received);
+        assert.equal(close.bytes_sent, end.sent + per * close.packets_sent!);
+        assert.equal(close.bytes_received, end.received + per * close.packets_received!);
       }
     }
   });
 
   it('without --with-loopback, no loopback connection appears', () => {
-    const loop = records.noLoopback.filter((r) => 'saddr' in r && (r.daddr.startsWith('127.') || r.daddr === '::1'));
+    const loop = records.noLoopback.filter((r) => 'saddr' in r && (r.daddr!.startsWith('127.') || r.daddr === '::1'));
     assert.deepEqual(loop, []);
     assert.ok(records.all.length > 0);
   });

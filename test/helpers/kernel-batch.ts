@@ -14,7 +14,9 @@ import {
   RECORD_SIZE,
   SIZE,
   type WireMember,
+  type WireNumbers,
 } from '../../src/generated/wire.js';
+import type { KernelRecord } from '../../src/tracer/decode.js';
 
 /** mulberry32: a seeded generator whose low bits are as random as its high ones. */
 export function seeded(seed: number): (n: number) => number {
@@ -121,4 +123,22 @@ export function randomBatch(n: number, rand: (n: number) => number, opts: BatchO
   const b = Buffer.alloc(n * RECORD_SIZE);
   for (let i = 0; i < n; i++) randomRecord(b, i * RECORD_SIZE, rand, opts);
   return b;
+}
+
+/**
+ * A kernel record as a plain object: every number member of the wire layout
+ * from `fill` (default 0), so a member added to bpf/nettracer.h needs no
+ * change here or in the tests; then the given fields.
+ */
+export function kernelRecord(
+  fields: Partial<KernelRecord>,
+  fill: (member: WireMember) => number = () => 0,
+): KernelRecord {
+  const numbers = Object.fromEntries((Object.keys(READ) as WireMember[]).map((m) => [m, fill(m)])) as WireNumbers;
+  return { ...numbers, comm: '', ipFamily: 'ipv4', saddr: '0.0.0.0', daddr: '0.0.0.0', ...fields };
+}
+
+/** A random value that fits a member of this many bytes. */
+export function randomOfSize(size: number, rand: (n: number) => number): number {
+  return size >= 4 ? rand(2 ** 30) : rand(2 ** (8 * size));
 }

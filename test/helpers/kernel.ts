@@ -8,11 +8,17 @@ export interface BpfObjects {
   links: number[];
 }
 
-/** BPF programs, maps and links a process holds, from /proc/PID/fdinfo. */
+/** BPF programs, maps and links a process holds, from /proc/PID/fdinfo; none once it is gone. */
 export function bpfObjectsOf(pid: number): BpfObjects {
   const out: BpfObjects = { progs: [], maps: [], links: [] };
-  for (const fd of readdirSync(`/proc/${pid}/fdinfo`)) {
-    let info = '';
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fdinfo`);
+  } catch {
+    return out;
+  }
+  for (const fd of fds) {
+    let info: string;
     try {
       info = readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8');
     } catch {

@@ -81,7 +81,7 @@ export async function launch(args: string[], opts: LaunchOptions = {}): Promise<
   // started reading yet would be lost.
   proc.once('exit', () => launched.delete(proc));
   let stderr = '';
-  proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const lines: string[] = [];
   let drained = Promise.resolve();
   if (proc.stdout) {
@@ -111,7 +111,7 @@ export async function launch(args: string[], opts: LaunchOptions = {}): Promise<
         resolve(JSON.parse(line) as Ready);
       });
     } else {
-      proc.stderr!.on('data', () => {
+      proc.stderr.on('data', () => {
         const m = VERBOSE_READY.exec(stderr);
         if (!m) return;
         clearTimeout(timer);

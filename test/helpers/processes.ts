@@ -12,6 +12,30 @@ const TRAFFIC = join(ROOT, 'test', 'helpers', 'traffic.py');
 
 const children = new Set<ResultPromise>();
 
+/**
+ * Runs nettracer ARGS as the user nobody with only the capabilities `caps`
+ * (setpriv syntax, default none), as an ordinary user of the host would.
+ */
+export function asNobody(args: string[], opts: { caps?: string; env?: Record<string, string> } = {}) {
+  const caps = opts.caps ?? '-all';
+  const ambient = opts.caps ? [`--ambient-caps=${caps}`] : [];
+  return execa(
+    'setpriv',
+    [
+      '--reuid=65534',
+      '--regid=65534',
+      '--clear-groups',
+      `--inh-caps=${caps}`,
+      ...ambient,
+      `--bounding-set=${caps}`,
+      process.execPath,
+      RUN,
+      ...args,
+    ],
+    { reject: false, cwd: ROOT, timeout: 30_000, env: opts.env ?? { HOME: '/tmp' } },
+  );
+}
+
 export function killAll(): void {
   for (const c of children) c.kill('SIGKILL');
   children.clear();
@@ -97,11 +121,11 @@ export async function startGenerator(spec: TrafficSpec): Promise<Generator> {
   const proc = track(
     execa('python3', [TRAFFIC, JSON.stringify(spec)], { reject: false, buffer: false, stdin: 'pipe' }),
   );
-  const rl = createInterface({ input: proc.stdout! });
+  const rl = createInterface({ input: proc.stdout });
   const messages: Record<string, unknown>[] = [];
   const waiters: ((m: Record<string, unknown>) => void)[] = [];
   rl.on('line', (l) => {
-    const m = JSON.parse(l);
+    const m = JSON.parse(l) as Record<string, unknown>;
     const w = waiters.shift();
     if (w) w(m);
     else messages.push(m);
@@ -118,7 +142,7 @@ export async function startGenerator(spec: TrafficSpec): Promise<Generator> {
     pid: ready.pid,
     ports: ready.ports,
     async run() {
-      proc.stdin!.write('go\n');
+      proc.stdin.write('go\n');
       const open = await next();
       if (open.phase !== 'open') throw new Error(`unexpected ${JSON.stringify(open)}`);
       const closed = (await next()) as { connections: GeneratedConnection[] };

@@ -21,7 +21,7 @@ export function loadSchemas(): Record<string, { $id: string; title?: string }> {
   const out: Record<string, { $id: string }> = {};
   for (const f of readdirSync(SCHEMA_DIR)) {
     if (f.endsWith('.schema.json'))
-      out[f.replace('.schema.json', '')] = JSON.parse(readFileSync(join(SCHEMA_DIR, f), 'utf8'));
+      out[f.replace('.schema.json', '')] = JSON.parse(readFileSync(join(SCHEMA_DIR, f), 'utf8')) as { $id: string };
   }
   return out;
 }
@@ -54,6 +54,14 @@ export function assertValidLine(line: string): AnyRecord {
   if (!byType(rec)) throw new Error(`invalid ${rec.type} record ${line}: ${ajv.errorsText(byType.errors)}`);
   if (!anyRecord(rec)) throw new Error(`not a record: ${line}: ${ajv.errorsText(anyRecord.errors)}`);
   return rec;
+}
+
+/** Every line of a command's output, each a valid record; throws at the first that is not. */
+export function assertValidOutput(stdout: unknown): AnyRecord[] {
+  return String(stdout)
+    .trim()
+    .split('\n')
+    .map((l) => assertValidLine(l));
 }
 
 /** A validator for one schema by name (e.g. "check"); throws with ajv's errors. */

@@ -7,9 +7,10 @@ import { bootClock, RecordBuilder } from '../../src/encode/builder.js';
 import type { ConnectionRecord } from '../../src/generated/records.js';
 import { DIRECTION, FLAG, KIND, OFF, RECORD_SIZE } from '../../src/generated/wire.js';
 import type { KernelRecord } from '../../src/tracer/decode.js';
+import { kernelRecord } from '../helpers/kernel-batch.js';
 import { assertValidLine } from '../helpers/schemas.js';
 
-const base: KernelRecord = {
+const base = kernelRecord({
   kind: KIND.metrics,
   id: 7,
   ts_ns: 2_000_000_000,
@@ -33,7 +34,7 @@ const base: KernelRecord = {
   rtt_us: 40,
   rtt_var_us: 20,
   cgroup_id: 1,
-};
+});
 
 const clock = bootClock(1_700_000_000_000 - 1000); // boot 1 s before 2023-11-14T22:13:20Z
 const options = (over: Partial<{ incremental: boolean; headerSize: boolean }> = {}) => ({

@@ -5,15 +5,19 @@ import { ContainerResolver, parseCgroupPath, parseProcCgroup } from '../../src/t
 
 describe('--addr CIDR parsing', () => {
   it('IPv4, IPv6, embedded IPv4 and single addresses', () => {
-    assert.deepEqual(parseCidr('10.1.0.0/16'), { family: 4, prefix: 16, bytes: [10, 1, 0, 0, ...Array(12).fill(0)] });
+    assert.deepEqual(parseCidr('10.1.0.0/16'), {
+      family: 4,
+      prefix: 16,
+      bytes: [10, 1, 0, 0, ...Array<number>(12).fill(0)],
+    });
     assert.deepEqual(parseCidr('127.0.0.1').prefix, 32);
-    assert.deepEqual(parseCidr('fd00::/8'), { family: 6, prefix: 8, bytes: [0xfd, 0, ...Array(14).fill(0)] });
-    assert.deepEqual(parseCidr('::1').bytes, [...Array(15).fill(0), 1]);
+    assert.deepEqual(parseCidr('fd00::/8'), { family: 6, prefix: 8, bytes: [0xfd, 0, ...Array<number>(14).fill(0)] });
+    assert.deepEqual(parseCidr('::1').bytes, [...Array<number>(15).fill(0), 1]);
     assert.deepEqual(
       parseCidr('2001:db8::a:b/64').bytes,
       [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0a, 0, 0x0b],
     );
-    assert.deepEqual(parseCidr('::ffff:10.0.0.1').bytes, [...Array(10).fill(0), 0xff, 0xff, 10, 0, 0, 1]);
+    assert.deepEqual(parseCidr('::ffff:10.0.0.1').bytes, [...Array<number>(10).fill(0), 0xff, 0xff, 10, 0, 0, 1]);
   });
 
   it('refuses what is not a CIDR', () => {

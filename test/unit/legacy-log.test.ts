@@ -19,6 +19,15 @@ const base = {
   direction: 'outgoing',
 } as const;
 const at = (s: number) => new Date(s * 1000).toISOString();
+const counters = {
+  bytes_sent: 1000,
+  bytes_received: 333,
+  packets_sent: 10,
+  packets_received: 8,
+  packets_retransmitted: 0,
+  rtt_us: 45,
+  rtt_var_us: 22,
+};
 
 describe('legacy format', () => {
   it('addresses: IPv4 as /proc/net/tcp prints it, IPv6 as two byte-reversed halves', () => {
@@ -37,13 +46,7 @@ describe('legacy format', () => {
         type: 'metrics',
         timestamp: at(1700000029),
         ...base,
-        bytes_sent: 1000,
-        bytes_received: 333,
-        packets_sent: 10,
-        packets_received: 8,
-        packets_retransmitted: 0,
-        rtt_us: 45,
-        rtt_var_us: 22,
+        ...counters,
         incremental: false,
       },
     ] as NettracerRecord[]);
@@ -131,13 +134,7 @@ describe('log format', () => {
         type: 'metrics',
         timestamp: new Date(ts).toISOString(),
         ...base,
-        bytes_sent: 1000,
-        bytes_received: 333,
-        packets_sent: 10,
-        packets_received: 8,
-        packets_retransmitted: 0,
-        rtt_us: 45,
-        rtt_var_us: 22,
+        ...counters,
         incremental: false,
       },
       {

@@ -6,10 +6,11 @@ import { describe, it } from 'node:test';
 import { bootClock, RecordBuilder } from '../../src/encode/builder.js';
 import { ObjectSink } from '../../src/encode/field-sink.js';
 import { NdjsonSink } from '../../src/encode/ndjson-sink.js';
-import { DIRECTION, FLAG, KIND } from '../../src/generated/wire.js';
+import { DIRECTION, FLAG, KIND, SIZE } from '../../src/generated/wire.js';
 import { toNdjson } from '../../src/output/ndjson.js';
 import { ContainerResolver } from '../../src/tracer/containers.js';
 import type { KernelRecord } from '../../src/tracer/decode.js';
+import { kernelRecord, randomOfSize } from '../helpers/kernel-batch.js';
 import { assertValidLine } from '../helpers/schemas.js';
 
 let seed = 7;
@@ -18,35 +19,47 @@ const comms = ['curl', 'a"b', 'back\\slash', 'größe', 'x\\x0ay', '', 'tab\ther
 
 type KindName = 'connect' | 'accept' | 'metrics' | 'close' | 'existing';
 
-// Text fields decoded already: the builder takes them as they are.
-function kernelRecord(kind: KindName): KernelRecord & { ts_ns: number } {
+// Every number member random, then the ones with a meaning; the text fields
+// as decoded (the builder takes them as they are).
+function randomRecord(kind: KindName): KernelRecord & { ts_ns: number } {
   const ipFamily = rand(2) ? 'ipv4' : 'ipv6';
-  return {
-    kind: KIND[kind],
-    id: rand(1e9) + 1,
-    ts_ns: 1e9 + rand(1e9),
-    start_ns: 5e8 + rand(4e8),
-    pid: rand(4e6),
-    flags: FLAG.announced | (kind === 'existing' ? FLAG.preexisting : 0),
-    comm: comms[rand(comms.length)],
-    family: ipFamily === 'ipv4' ? 4 : 6,
-    ipFamily,
-    saddr: '10.0.0.1',
-    sport: rand(65536),
-    daddr: 'fd00::1',
-    dport: rand(65536),
-    netns: 4026531840 + rand(100),
-    direction: kind === 'existing' ? DIRECTION.unknown : rand(2) ? DIRECTION.outgoing : DIRECTION.incoming,
-    bytes_sent: rand(2 ** 30) * 1024,
-    bytes_received: rand(2 ** 30),
-    packets_sent: rand(1e6),
-    packets_received: rand(1e6),
-    packets_retransmitted: rand(100),
-    rtt_us: rand(1e6),
-    rtt_var_us: rand(1e5),
-    cgroup_id: rand(3) + 1,
-  };
+  return kernelRecord(
+    {
+      kind: KIND[kind],
+      id: rand(1e9) + 1,
+      ts_ns: 1e9 + rand(1e9),
+      start_ns: 5e8 + rand(4e8),
+      pid: rand(4e6),
+      flags: FLAG.announced | (kind === 'existing' ? FLAG.preexisting : 0),
+      comm: comms[rand(comms.length)],
+      family: ipFamily === 'ipv4' ? 4 : 6,
+      ipFamily,
+      saddr: '10.0.0.1',
+      sport: rand(65536),
+      daddr: 'fd00::1',
+      dport: rand(65536),
+      netns: 4026531840 + rand(100),
+      direction: kind === 'existing' ? DIRECTION.unknown : rand(2) ? DIRECTION.outgoing : DIRECTION.incoming,
+      bytes_sent: rand(2 ** 30) * 1024,
+      bytes_received: rand(2 ** 30),
+      packets_sent: rand(1e6),
+      packets_received: rand(1e6),
+      packets_retransmitted: rand(100),
+      rtt_us: rand(1e6),
+      rtt_var_us: rand(1e5),
+      cgroup_id: rand(3) + 1,
+    },
+    (m) => randomOfSize(SIZE[m], rand),
+  );
 }
+
+const lost = {
+  type: 'lost' as const,
+  timestamp: '2026-01-01T00:00:00.000Z',
+  records_lost: 3,
+  connections_untracked: 0,
+  hook_misses: 0,
+};
 
 // cgroup 2 is in a container, 3 in a pod without a container id, 1 on the host.
 const cgroups: Record<number, string> = {
@@ -68,7 +81,7 @@ describe('NDJSON lines', () => {
         let text = '';
         for (let i = 0; i < 3000; i++) {
           const kind = (['connect', 'accept', 'metrics', 'close', 'existing'] as const)[i % 5];
-          const k = kernelRecord(kind);
+          const k = randomRecord(kind);
           if (i % 7 === 0) k.ts_ns += 0.5e6; // duration_ms with fractions of every length
           a.write(k, bytes);
           b.write(k, objects);
@@ -93,23 +106,16 @@ describe('NDJSON lines', () => {
   }
 
   it('a limit keeps exactly the first records; objects (stats, lost) count too', () => {
-    const lost = {
-      type: 'lost' as const,
-      timestamp: '2026-01-01T00:00:00.000Z',
-      records_lost: 3,
-      connections_untracked: 0,
-      hook_misses: 0,
-    };
     const b = new RecordBuilder(bootClock(1.7e12), { incremental: false, headerSize: false });
     const sink = new NdjsonSink(3);
     sink.object(lost);
-    for (let i = 0; i < 5; i++) b.write(kernelRecord('connect'), sink);
+    for (let i = 0; i < 5; i++) b.write(randomRecord('connect'), sink);
     sink.object(lost);
     const lines = sink.take().toString().trimEnd().split('\n');
     assert.equal(sink.count, 3);
     assert.equal(lines.length, 3);
     assert.equal(lines[0], JSON.stringify(lost));
-    for (const l of lines.slice(1)) assert.equal(JSON.parse(l).type, 'connect');
+    for (const l of lines.slice(1)) assert.equal((JSON.parse(l) as { type: string }).type, 'connect');
   });
 
   it('lines written into the buffer (by the native encoder) count toward the limit, cut at a line end', () => {
@@ -132,20 +138,13 @@ describe('NDJSON lines', () => {
   it('a buffer that must grow keeps what it holds', () => {
     const b = new RecordBuilder(bootClock(1.7e12), { incremental: false, headerSize: false });
     const sink = new NdjsonSink();
-    for (let i = 0; i < 20_000; i++) b.write(kernelRecord('close'), sink); // ~5 MB, the buffer starts at 1 MB
+    for (let i = 0; i < 20_000; i++) b.write(randomRecord('close'), sink); // ~5 MB, the buffer starts at 1 MB
     const lines = sink.take().toString().trimEnd().split('\n');
     assert.equal(lines.length, 20_000);
-    for (const l of lines) assert.equal(JSON.parse(l).type, 'close');
+    for (const l of lines) assert.equal((JSON.parse(l) as { type: string }).type, 'close');
   });
 
   it('other records go through JSON.stringify; a batch is one line per record', () => {
-    const lost = {
-      type: 'lost' as const,
-      timestamp: '2026-01-01T00:00:00.000Z',
-      records_lost: 3,
-      connections_untracked: 0,
-      hook_misses: 0,
-    };
     assert.equal(toNdjson([lost, lost]), `${JSON.stringify(lost)}\n${JSON.stringify(lost)}\n`);
   });
 });

@@ -17,7 +17,7 @@ describe('schemas/v1', () => {
 
   it('validate every record of a capture made before the record table', () => {
     const types = new Set<string>();
-    for (const l of lines) types.add(assertValidLine(l).type as string);
+    for (const l of lines) types.add(assertValidLine(l).type);
     assert.deepEqual([...types].sort(), ['accept', 'close', 'connect', 'existing', 'lost', 'metrics', 'stats']);
   });
 
