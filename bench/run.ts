@@ -84,61 +84,44 @@ function parseArgs(argv: string[]): Options | undefined {
     if (!Number.isFinite(x) || x <= 0) throw new Error(`${name}: not a positive number: ${v}`);
     return x;
   };
-  const list = (v: string, name: string): number[] => v.split(',').map((x) => Math.round(num(x, name)));
+  const int = (v: string, name: string): number => Math.round(num(v, name));
+  const list = (v: string, name: string): number[] => v.split(',').map((x) => int(x, name));
+  // Options that take a value: where it goes and how it is read.
+  const VALUED: Record<string, (v: string, name: string) => void> = {
+    '--n': (v, n) => (o.n = int(v, n)),
+    '--rounds': (v, n) => (o.rounds = int(v, n)),
+    '--iperf-seconds': (v, n) => (o.iperfSeconds = int(v, n)),
+    '--tput-rounds': (v, n) => (o.tputRounds = int(v, n)),
+    '--levels': (v, n) => (o.levels = list(v, n)),
+    '--sizes': (v, n) => (o.sizes = list(v, n)),
+    '--interval': (v, n) => (o.interval = int(v, n)),
+    '--cpu-prof': (v) => (o.cpuProf = resolve(v)),
+    '--soak-n': (v, n) => (o.soakN = int(v, n)),
+    '--soak-chunk': (v, n) => (o.soakChunk = int(v, n)),
+    '--soak-sample': (v, n) => (o.soakSample = num(v, n)),
+    '--baseline': (v) => {
+      const dir = resolve(v);
+      if (!existsSync(join(dir, 'bin', 'run.cjs')))
+        throw new Error(`--baseline ${dir}: no bin/run.cjs there (a built checkout of nettracer)`);
+      o.baseline = dir;
+    },
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    const val = (): string => {
+    const setter = VALUED[a];
+    if (setter) {
       if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
-      return argv[++i];
-    };
+      setter(argv[++i], a);
+      continue;
+    }
     switch (a) {
       case '-h':
       case '--help':
         console.log(USAGE);
         return undefined;
-      case '--n':
-        o.n = Math.round(num(val(), a));
-        break;
-      case '--rounds':
-        o.rounds = Math.round(num(val(), a));
-        break;
-      case '--iperf-seconds':
-        o.iperfSeconds = Math.round(num(val(), a));
-        break;
-      case '--tput-rounds':
-        o.tputRounds = Math.round(num(val(), a));
-        break;
-      case '--levels':
-        o.levels = list(val(), a);
-        break;
-      case '--sizes':
-        o.sizes = list(val(), a);
-        break;
-      case '--interval':
-        o.interval = Math.round(num(val(), a));
-        break;
-      case '--cpu-prof':
-        o.cpuProf = resolve(val());
-        break;
       case '--decompose':
         o.decompose = true;
         break;
-      case '--soak-n':
-        o.soakN = Math.round(num(val(), a));
-        break;
-      case '--soak-chunk':
-        o.soakChunk = Math.round(num(val(), a));
-        break;
-      case '--soak-sample':
-        o.soakSample = num(val(), a);
-        break;
-      case '--baseline': {
-        const dir = resolve(val());
-        if (!existsSync(join(dir, 'bin', 'run.cjs')))
-          throw new Error(`--baseline ${dir}: no bin/run.cjs there (a built checkout of nettracer)`);
-        o.baseline = dir;
-        break;
-      }
       case '--quick':
         Object.assign(o, { n: 2000, rounds: 2, iperfSeconds: 1, tputRounds: 2, sizes: [1000, 10000], soakN: 100000 });
         break;

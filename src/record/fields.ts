@@ -223,6 +223,13 @@ export interface FieldDef {
   from?: Source;
 }
 
+// Value types fields of their own use (inline in their schemas).
+const COUNT: Schema = { type: 'integer', minimum: 0 };
+const AMOUNT: Schema = { type: 'number', minimum: 0 };
+const DATE_TIME: Schema = { type: 'string', format: 'date-time' };
+const BOOLEAN: Schema = { type: 'boolean' };
+const TEXT: Schema = { type: 'string' };
+
 const headers = 'With --header-size (-s), plus 66 bytes (IPv4) or 77 bytes (IPv6) per packet sent/received.';
 
 /** Every field, in the order records carry them. */
@@ -316,7 +323,7 @@ export const FIELDS: readonly FieldDef[] = [
   {
     name: 'incremental',
     in: ['metrics'],
-    type: { type: 'boolean' },
+    type: BOOLEAN,
     description:
       "true: bytes_*, packets_* are deltas since this connection's previous metrics record (or since it was established, for its first); false: totals since it was established.",
     from: { derived: 'incremental' },
@@ -324,7 +331,7 @@ export const FIELDS: readonly FieldDef[] = [
   {
     name: 'duration_ms',
     in: ['close'],
-    type: { type: 'number', minimum: 0 },
+    type: AMOUNT,
     unit: 'ms',
     description:
       'Time from established to closed, in milliseconds (microsecond precision). For a connection open before tracing started (see the existing record), from when it was found.',
@@ -335,26 +342,26 @@ export const FIELDS: readonly FieldDef[] = [
   {
     name: 'timestamp',
     in: ['lost'],
-    type: { type: 'string', format: 'date-time' },
+    type: DATE_TIME,
     description: 'When the loss was noticed (checked every second), RFC 3339 UTC.',
   },
   {
     name: 'timestamp',
     in: ['stats'],
-    type: { type: 'string', format: 'date-time' },
+    type: DATE_TIME,
     description: 'When the counters were read, RFC 3339 UTC.',
   },
   {
     name: 'records_sent',
     in: ['stats'],
-    type: { type: 'integer', minimum: 0 },
+    type: COUNT,
     unit: '{record}',
     description: 'Connect, accept and close records the kernel side handed to nettracer.',
   },
   {
     name: 'records_lost',
     in: ['lost'],
-    type: { type: 'integer', minimum: 0 },
+    type: COUNT,
     unit: '{record}',
     description:
       'Connect, accept or close records dropped because the ring buffer between kernel and nettracer was full (the reader was too slow).',
@@ -362,7 +369,7 @@ export const FIELDS: readonly FieldDef[] = [
   {
     name: 'records_lost',
     in: ['stats'],
-    type: { type: 'integer', minimum: 0 },
+    type: COUNT,
     unit: '{record}',
     description:
       'Connect, accept and close records dropped because the ring buffer between kernel and nettracer was full.',
@@ -370,28 +377,28 @@ export const FIELDS: readonly FieldDef[] = [
   {
     name: 'connections_tracked',
     in: ['stats'],
-    type: { type: 'integer', minimum: 0 },
+    type: COUNT,
     unit: '{connection}',
     description: 'Connection ends in the connection table now (including incoming ones not yet accepted).',
   },
   {
     name: 'connections_untracked',
     in: ['lost', 'stats'],
-    type: { type: 'integer', minimum: 0 },
+    type: COUNT,
     unit: '{connection}',
     description: 'Connections not followed because the connection table (--map-size) was full.',
   },
   {
     name: 'unaccepted_closes',
     in: ['stats'],
-    type: { type: 'integer', minimum: 0 },
+    type: COUNT,
     unit: '{connection}',
     description: 'Incoming connections that closed before any process accepted them (reported with pid 0).',
   },
   {
     name: 'hook_misses',
     in: ['lost'],
-    type: { type: 'integer', minimum: 0 },
+    type: COUNT,
     unit: '{run}',
     description:
       "Runs of nettracer's kernel programs the kernel skipped because the same program was already running on that CPU (an interrupt in the middle of it reached the same hook). Each may have been a connect, accept or close record, or bytes of a connection's counters.",
@@ -399,7 +406,7 @@ export const FIELDS: readonly FieldDef[] = [
   {
     name: 'hook_misses',
     in: ['stats'],
-    type: { type: 'integer', minimum: 0 },
+    type: COUNT,
     unit: '{run}',
     description:
       "Runs of nettracer's kernel programs the kernel skipped because the same program was already running on that CPU (see the lost record).",
@@ -413,7 +420,7 @@ export const FIELDS: readonly FieldDef[] = [
   {
     name: 'final',
     in: ['stats'],
-    type: { type: 'boolean' },
+    type: BOOLEAN,
     description: 'true for the record written when tracing stops.',
   },
 
@@ -421,10 +428,10 @@ export const FIELDS: readonly FieldDef[] = [
   {
     name: 'ok',
     in: ['check'],
-    type: { type: 'boolean' },
+    type: BOOLEAN,
     description: 'true when every required item passed: `nettracer trace` would start.',
   },
-  { name: 'kernel', in: ['check'], type: { type: 'string' }, description: 'Kernel release (uname -r).' },
+  { name: 'kernel', in: ['check'], type: TEXT, description: 'Kernel release (uname -r).' },
   {
     name: 'hook_strategy',
     in: ['check'],
@@ -469,13 +476,13 @@ export const FIELDS: readonly FieldDef[] = [
   {
     name: 'window_start',
     in: ['summary'],
-    type: { type: 'string', format: 'date-time' },
+    type: DATE_TIME,
     description: 'Start of the window, RFC 3339 UTC.',
   },
   {
     name: 'window_end',
     in: ['summary'],
-    type: { type: 'string', format: 'date-time' },
+    type: DATE_TIME,
     description: 'End of the window, RFC 3339 UTC.',
   },
   {
@@ -495,41 +502,41 @@ export const FIELDS: readonly FieldDef[] = [
   {
     name: 'host',
     in: ['summary'],
-    type: { type: 'string' },
+    type: TEXT,
     description: 'Host name of the machine that was traced (where summarize ran, for a capture).',
   },
   {
     name: 'pid',
     in: ['summary'],
-    type: { type: 'integer', minimum: 0 },
+    type: COUNT,
     optional: true,
     description: 'Process id, for dimension process.',
   },
   {
     name: 'comm',
     in: ['summary'],
-    type: { type: 'string' },
+    type: TEXT,
     optional: true,
     description: 'Process name, for dimension process.',
   },
   {
     name: 'container_id',
     in: ['summary'],
-    type: { type: 'string' },
+    type: TEXT,
     optional: true,
     description: 'Container id, for dimension container.',
   },
   {
     name: 'pod_uid',
     in: ['summary'],
-    type: { type: 'string' },
+    type: TEXT,
     optional: true,
     description: 'Kubernetes pod UID of the container, when known.',
   },
   {
     name: 'sessions',
     in: ['summary'],
-    type: { type: 'integer', minimum: 0 },
+    type: COUNT,
     unit: '{session}',
     description: 'Connection ends active in the window.',
   },
@@ -550,21 +557,21 @@ export const FIELDS: readonly FieldDef[] = [
   {
     name: 'pkts_rx',
     in: ['summary'],
-    type: { type: 'integer', minimum: 0 },
+    type: COUNT,
     unit: '{segment}',
     description: 'TCP segments received, all sessions.',
   },
   {
     name: 'pkts_tx',
     in: ['summary'],
-    type: { type: 'integer', minimum: 0 },
+    type: COUNT,
     unit: '{segment}',
     description: 'TCP segments sent, all sessions.',
   },
   {
     name: 'pkts_retr',
     in: ['summary'],
-    type: { type: 'integer', minimum: 0 },
+    type: COUNT,
     unit: '{segment}',
     description: 'TCP segments retransmitted, all sessions.',
   },
@@ -595,21 +602,21 @@ export const FIELDS: readonly FieldDef[] = [
   {
     name: 'traffic',
     in: ['summary'],
-    type: { type: 'number', minimum: 0 },
+    type: AMOUNT,
     unit: 'bit/s',
     description: '(bytes_rx.sum + bytes_tx.sum) x 8 / window_s, bit/s.',
   },
   {
     name: 'traffic_rx',
     in: ['summary'],
-    type: { type: 'number', minimum: 0 },
+    type: AMOUNT,
     unit: 'bit/s',
     description: 'bytes_rx.sum x 8 / window_s, bit/s.',
   },
   {
     name: 'traffic_tx',
     in: ['summary'],
-    type: { type: 'number', minimum: 0 },
+    type: AMOUNT,
     unit: 'bit/s',
     description: 'bytes_tx.sum x 8 / window_s, bit/s.',
   },
