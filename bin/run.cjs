@@ -13,7 +13,7 @@ if (!existsSync(file)) {
 }
 const { exports: cli, script } = loadBundle(file);
 
-// scripts/bundle.mjs runs `--help` once with this set: the cache then holds
+// scripts/bundle.ts runs `--help` once with this set: the cache then holds
 // every function that start-up and help compiled.
 if (process.env.NETTRACER_WRITE_CODE_CACHE) {
   process.on('exit', () => writeFileSync(`${file}.cache`, script.createCachedData()));

@@ -1,4 +1,4 @@
-// The CLI as one module: oclif's runner and every command. scripts/bundle.mjs
+// The CLI as one module: oclif's runner and every command. scripts/bundle.ts
 // bundles it with its dependencies into dist/nettracer.cjs, which bin/run.cjs
 // compiles from V8's code cache: one file to read and little to compile is
 // what keeps `nettracer --help` fast (oclif loaded from node_modules is ~190

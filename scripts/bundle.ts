@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // Builds dist/: src/main.ts and everything it imports (@oclif/core included)
 // as one CommonJS file, oclif's manifest, and V8's code cache for the bundle
 // (bin/run.cjs). CommonJS because V8's code cache API (vm.Script) compiles
@@ -31,7 +30,7 @@ await build({
   logLevel: 'warning',
 });
 
-const run = (args, env = {}) =>
+const run = (args: string[], env: Record<string, string> = {}): Buffer =>
   execFileSync(process.execPath, args, {
     cwd: root,
     env: { ...process.env, ...env },
