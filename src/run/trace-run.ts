@@ -40,138 +40,173 @@ export function readyLine(hooks: string[], attachMs: number, user: string): stri
 }
 
 /** Resolves once tracing has stopped and the output is flushed; failures are thrown as TracerError. */
-export async function runTrace(opts: TraceRunOptions): Promise<void> {
-  const t0 = process.hrtime.bigint();
-  const limit = opts.count ?? Infinity;
-  let out: OutputWriter | undefined;
-  let logOut: OutputWriter | undefined;
+export function runTrace(opts: TraceRunOptions): Promise<void> {
+  return new TraceRun(opts).run();
+}
+
+/** One trace: run() once. */
+class TraceRun {
+  private readonly t0 = process.hrtime.bigint();
+  private readonly limit: number;
+  private readonly format?: OutputFormat;
+  private readonly session: TraceSession;
+  private readonly count: () => number;
+  private out?: OutputWriter;
+  private logOut?: OutputWriter;
   /** Nothing more is written (the output failed, or we crashed). */
-  let quiet = false;
-  let stopped = false;
-  let failure: TracerError | undefined;
-  let finish: () => void = () => {};
-  const done = new Promise<void>((resolve) => (finish = resolve));
+  private quiet = false;
+  private stopped = false;
+  private failure?: TracerError;
+  private finish: () => void = () => {};
+  private readonly timers: NodeJS.Timeout[] = [];
 
-  const format = opts.format === 'ndjson' ? undefined : opts.format;
-  const logFormat = opts.logFile?.format;
-  const write = (text: string | Uint8Array): void => {
-    if (out && !quiet) out.write(text);
-  };
-  const { output, count } = makeOutput(opts, limit, {
-    bytes: (b) => write(b),
-    records: (records) => {
-      if (!out || quiet || records.length === 0) return;
-      if (format) out.write(format.records(records));
-      if (logOut && logFormat) logOut.write(logFormat.records(records));
-    },
-    atLimit: () => stop(false),
-    cycle: () => {
-      if (format?.cycle && count() < limit) write(format.cycle(Date.now()));
-    },
-  });
-  const session = new TraceSession(opts.session, output);
+  constructor(private readonly opts: TraceRunOptions) {
+    this.limit = opts.count ?? Infinity;
+    this.format = opts.format === 'ndjson' ? undefined : opts.format;
+    const { output, count } = makeOutput(opts, this.limit, {
+      bytes: (b) => this.write(b),
+      records: (records) => this.writeRecords(records),
+      atLimit: () => this.stop(false),
+      cycle: () => {
+        if (this.format?.cycle && this.count() < this.limit) this.write(this.format.cycle(Date.now()));
+      },
+    });
+    this.count = count;
+    this.session = new TraceSession(opts.session, output);
+  }
 
-  const stop = (finalMetrics: boolean): void => {
-    if (stopped) return;
-    stopped = true;
+  async run(): Promise<void> {
+    const done = new Promise<void>((resolve) => (this.finish = resolve));
+    this.listen();
+    let hooks: string[];
     try {
-      session.stop(finalMetrics);
-      if (format?.end) write(format.end(Date.now()));
+      hooks = this.session.start(); // throws TracerError before anything is written
+      this.openOutputs();
     } catch (err) {
-      failure ??= new TracerError(`while stopping: ${(err as Error).message}`, 'failure');
+      this.unlisten();
+      throw err;
     }
-    finish();
+    const format = this.format;
+    this.write(format?.begin?.(Date.now()) ?? '');
+    this.session.announceExisting();
+    if (format?.cycle) this.write(format.cycle(Date.now())); // the original prints at once, then every interval
+    if (format?.tick && format.tickMs)
+      this.timers.push(setInterval(() => this.write(format.tick!(Date.now())), format.tickMs));
+    if (this.opts.durationS) this.timers.push(setTimeout(() => this.stop(true), this.opts.durationS * 1000));
+    this.opts.note?.(`hooks: ${hooks.join(', ')}`);
+    const user = this.dropPrivileges();
+    const attachMs = Number(process.hrtime.bigint() - this.t0) / 1e6;
+    this.opts.note?.(`attached in ${attachMs} ms; tracing`);
+    if (this.opts.readyFd !== undefined) signalReady(this.opts.readyFd, readyLine(hooks, attachMs, user));
+
+    await done;
+    this.unlisten();
+    await this.out?.end();
+    await this.logOut?.end();
+    if (this.failure) throw this.failure;
+  }
+
+  private write(text: string | Uint8Array): void {
+    if (this.out && !this.quiet) this.out.write(text);
+  }
+
+  private writeRecords(records: ReturnType<ObjectWriter['take']>): void {
+    if (!this.out || this.quiet || records.length === 0) return;
+    if (this.format) this.out.write(this.format.records(records));
+    const log = this.opts.logFile;
+    if (this.logOut && log) this.logOut.write(log.format.records(records));
+  }
+
+  private stop(finalMetrics: boolean): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    try {
+      this.session.stop(finalMetrics);
+      if (this.format?.end) this.write(this.format.end(Date.now()));
+    } catch (err) {
+      this.failure ??= new TracerError(`while stopping: ${(err as Error).message}`, 'failure');
+    }
+    this.finish();
+  }
+
+  private readonly onSignal = (): void => this.stop(true);
+
+  /** A bug of ours while tracing: detach, say what happened, exit 1. */
+  private readonly onCrash = (err: unknown): void => {
+    this.failure ??= new TracerError(`internal error: ${(err as Error)?.message ?? String(err)}`, 'failure');
+    this.quiet = true;
+    this.stop(false);
   };
 
-  const onSignal = (): void => stop(true);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  // A bug of ours while tracing: detach, say what happened, exit 1.
-  const onCrash = (err: unknown): void => {
-    failure ??= new TracerError(`internal error: ${(err as Error)?.message ?? String(err)}`, 'failure');
-    quiet = true;
-    stop(false);
-  };
-  process.on('uncaughtException', onCrash);
-  const offProcess = (): void => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    process.off('uncaughtException', onCrash);
-  };
+  /** Enter on the terminal: a metrics walk now. */
+  private readonly onKey = (): void => this.session.collectMetrics();
 
-  let hooks: string[];
-  try {
-    hooks = session.start(); // throws TracerError before anything is written
-  } catch (err) {
-    offProcess();
-    throw err;
-  }
-  const begun = format?.begin?.(Date.now()) ?? '';
-  const events = {
-    pause: () => session.pause(),
-    resume: () => session.resume(),
-    gone: (err?: NodeJS.ErrnoException) => {
-      if (err) failure ??= new TracerError(`cannot write the output: ${err.message}`, 'failure');
-      quiet = true; // nothing more can be written
-      stop(false);
-    },
-  };
-  // Opened now, synchronously: privileges are dropped right after.
-  try {
-    out = opts.outputPath
-      ? new FileWriter(openOutput(opts.outputPath), events)
-      : new StreamWriter(process.stdout, events);
-    if (opts.logFile) logOut = new FileWriter(openOutput(opts.logFile.path), events);
-  } catch (err) {
-    session.stop(false);
-    offProcess();
-    throw err;
-  }
-  write(begun);
-  session.announceExisting();
-  if (format?.cycle) write(format.cycle(Date.now())); // the original prints at once, then every interval
-  const onKey = (): void => session.collectMetrics();
-  if (opts.refreshOnEnter) process.stdin.on('data', onKey);
-  const onConfig = (): void => {
-    opts
-      .config!.reload()
+  /** The config file changed: apply what can change while tracing. */
+  private readonly onConfig = (): void => {
+    const config = this.opts.config!;
+    config
+      .reload()
       .then(({ session: next, restartOnly }) => {
-        session.reconfigure(next);
+        this.session.reconfigure(next);
         const later = restartOnly.length ? `; ${restartOnly.join(', ')} change at the next start` : '';
-        process.stderr.write(`nettracer: ${opts.config!.path} re-read and applied${later}\n`);
+        process.stderr.write(`nettracer: ${config.path} re-read and applied${later}\n`);
       })
       .catch((err: Error) => process.stderr.write(`nettracer: ${err.message}; keeping the previous configuration\n`));
   };
-  // Polled: editors replace files rather than write them in place.
-  if (opts.config) watchFile(opts.config.path, { interval: 500 }, onConfig);
-  const tick =
-    format?.tick && format.tickMs ? setInterval(() => write(format.tick!(Date.now())), format.tickMs) : undefined;
-  opts.note?.(`hooks: ${hooks.join(', ')}`);
-  // The config file is re-read later: keep root if `nobody` could not read it.
-  const configReadable = !opts.config || readableByAnyone(opts.config.path);
-  let user = 'unchanged';
-  if (opts.keepPrivileges !== true && configReadable) {
-    user = session.dropPrivileges() ?? user;
-    opts.note?.(`running as ${user}`);
-  } else if (!configReadable) {
-    opts.note?.(`keeping root: ${opts.config!.path} is not readable by everyone, and it is re-read on change`);
+
+  private listen(): void {
+    process.once('SIGINT', this.onSignal);
+    process.once('SIGTERM', this.onSignal);
+    process.on('uncaughtException', this.onCrash);
+    if (this.opts.refreshOnEnter) process.stdin.on('data', this.onKey);
+    // Polled: editors replace files rather than write them in place.
+    if (this.opts.config) watchFile(this.opts.config.path, { interval: 500 }, this.onConfig);
   }
-  const attachMs = Number(process.hrtime.bigint() - t0) / 1e6;
-  opts.note?.(`attached in ${attachMs} ms; tracing`);
-  if (opts.readyFd !== undefined) signalReady(opts.readyFd, readyLine(hooks, attachMs, user));
 
-  const timer = opts.durationS ? setTimeout(() => stop(true), opts.durationS * 1000) : undefined;
+  private unlisten(): void {
+    for (const t of this.timers) clearTimeout(t);
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
+    process.off('uncaughtException', this.onCrash);
+    process.stdin.off('data', this.onKey);
+    if (this.opts.config) unwatchFile(this.opts.config.path, this.onConfig);
+    if (process.stdin.isTTY) process.stdin.pause();
+  }
 
-  await done;
-  if (timer) clearTimeout(timer);
-  if (tick) clearInterval(tick);
-  offProcess();
-  process.stdin.off('data', onKey);
-  if (opts.config) unwatchFile(opts.config.path, onConfig);
-  if (process.stdin.isTTY) process.stdin.pause();
-  await out.end();
-  await logOut?.end();
-  if (failure) throw failure;
+  /** Opened now, synchronously, while root: privileges are dropped right after. */
+  private openOutputs(): void {
+    const events = {
+      pause: () => this.session.pause(),
+      resume: () => this.session.resume(),
+      gone: (err?: NodeJS.ErrnoException) => {
+        if (err) this.failure ??= new TracerError(`cannot write the output: ${err.message}`, 'failure');
+        this.quiet = true; // nothing more can be written
+        this.stop(false);
+      },
+    };
+    try {
+      const path = this.opts.outputPath;
+      this.out = path ? new FileWriter(openOutput(path), events) : new StreamWriter(process.stdout, events);
+      if (this.opts.logFile) this.logOut = new FileWriter(openOutput(this.opts.logFile.path), events);
+    } catch (err) {
+      this.session.stop(false);
+      throw err;
+    }
+  }
+
+  /** Continues as nobody unless asked not to; returns who it runs as. */
+  private dropPrivileges(): string {
+    const config = this.opts.config;
+    // The config file is re-read later: keep root if `nobody` could not read it.
+    if (config && !readableByAnyone(config.path)) {
+      this.opts.note?.(`keeping root: ${config.path} is not readable by everyone, and it is re-read on change`);
+      return 'unchanged';
+    }
+    if (this.opts.keepPrivileges === true) return 'unchanged';
+    const user = this.session.dropPrivileges() ?? 'unchanged';
+    this.opts.note?.(`running as ${user}`);
+    return user;
+  }
 }
 
 interface OutputSinks {
