@@ -4,7 +4,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { enableBpfStats, progDelta, progStats, requireBpftool } from './lib/bpftool.js';
+import { dumpMaps, enableBpfStats, progDelta, progStats, requireBpftool } from './lib/bpftool.js';
 import { tmpFile } from './lib/cleanup.js';
 import { run, which } from './lib/exec.js';
 import { churn } from './lib/generators.js';
@@ -104,6 +104,11 @@ export async function benchChurn(o: Options): Promise<void> {
       await tail.settle(() => tail.lifecycle >= 4 * N);
       const cpu = cpuSeconds(t.pid) - cpu0;
       const bpfNs = ids && before ? sum([...progDelta(before, progStats(ids)).values()].map((x) => x.ns)) / N : NaN;
+      // Short: the tracer's maps now, while it still holds them.
+      if (tail.lifecycle !== 4 * N) {
+        const prefix = join(tmpdir(), `nettracer-bench-${build.label}-round-${r + 1}-${process.pid}-map`);
+        note(`maps of the short round's tracer: ${dumpMaps(bpfIds(t.pid).maps, prefix).join(', ')}`);
+      }
       await t.stop();
       tail.poll();
       if (tail.lifecycle !== 4 * N) keepForInspection(out, r, c.port, build);

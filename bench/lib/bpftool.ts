@@ -101,3 +101,21 @@ export function enableBpfStats(): () => void {
   writeFileSync(STATS_KNOB, '1');
   return onCleanup('restore kernel.bpf_stats_enabled', () => writeFileSync(STATS_KNOB, prev));
 }
+
+/**
+ * Every map of a running tracer (the connection table, its health counters)
+ * dumped as JSON to `prefix`-<name>.json, for a round whose records do not
+ * add up: where the missing connection's entry went. Returns the files.
+ */
+export function dumpMaps(ids: ReadonlySet<number>, prefix: string): string[] {
+  const files: string[] = [];
+  for (const x of arr(bpftool(['map', 'show']), 'bpftool map show')) {
+    const m = obj(x, 'bpftool map show');
+    const id = num(m, 'id');
+    if (!ids.has(id)) continue;
+    const file = `${prefix}-${str(m, 'name')}.json`;
+    writeFileSync(file, sh('bpftool', ['map', 'dump', 'id', String(id), '--json']));
+    files.push(file);
+  }
+  return files;
+}
