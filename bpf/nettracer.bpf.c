@@ -30,10 +30,16 @@
 #define TCP_SYN_SENT	2
 #define TCP_SYN_RECV	3
 #define TCP_FIN_WAIT1	4
+#define TCP_FIN_WAIT2	5
 #define TCP_CLOSE	7
 #define TCP_CLOSE_WAIT	8
 #define TCP_LAST_ACK	9
 #define TCP_LISTEN	10
+#define TCP_CLOSING	11
+
+/* sock.h: sk_shutdown */
+#define RCV_SHUTDOWN  1
+#define SEND_SHUTDOWN 2
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -249,8 +255,43 @@ static __always_inline bool owner_filtered(__u32 pid, const char *comm)
 	return false;
 }
 
-/* Counters as TCP_INFO reports them. */
-static __always_inline void read_counters(struct sock *sk, struct nt_record *r)
+/* Our FIN has been queued in these states (for a close: the state before
+ * CLOSE). */
+static __always_inline bool fin_queued(int state)
+{
+	return state == TCP_FIN_WAIT1 || state == TCP_FIN_WAIT2 || state == TCP_CLOSING ||
+	       state == TCP_LAST_ACK;
+}
+
+/* Payload bytes from TCP's own counters (as TCP_INFO reports them), for the
+ * path without the send/receive hooks and for connections found at start.
+ * Measured on 6.18: bytes_acked counts an active open's SYN, and our FIN
+ * once it is acknowledged; bytes_received counts the peer's FIN once it is
+ * received in order, when RCV_SHUTDOWN is set (a local shutdown(SHUT_RD)
+ * sets it too: then one byte too few). `active`: an outgoing connection;
+ * `fin_sent`: fin_queued() of the state. */
+static __always_inline void tcp_payload(struct sock *sk, bool active, bool fin_sent,
+					struct nt_record *r)
+{
+	const struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+
+	if (!tp)
+		return;
+	__u64 acked = tp->bytes_acked;
+	if (active && acked)
+		acked--;
+	if (fin_sent && tp->snd_una == tp->write_seq && acked)
+		acked--;
+	__u64 received = tp->bytes_received;
+	if ((BPF_CORE_READ_BITFIELD(sk, sk_shutdown) & RCV_SHUTDOWN) && received)
+		received--;
+	r->bytes_sent = acked;
+	r->bytes_received = received;
+}
+
+/* Counters as TCP_INFO reports them; without the send/receive hooks, bytes
+ * too (`fin_sent`: see tcp_payload()). */
+static __always_inline void read_counters(struct sock *sk, struct nt_record *r, bool fin_sent)
 {
 	const struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
 
@@ -261,14 +302,8 @@ static __always_inline void read_counters(struct sock *sk, struct nt_record *r)
 	r->packets_retransmitted = tp->total_retrans;
 	r->rtt_us = tp->srtt_us >> 3;
 	r->rtt_var_us = tp->mdev_us >> 2;
-	if (!io_hooks) {
-		/* Without the per-call hooks: acknowledged payload (an active
-		 * open's SYN counts as one acknowledged byte) and in-order
-		 * received bytes. */
-		__u64 acked = tp->bytes_acked;
-		r->bytes_sent = acked && r->direction == NT_DIR_OUTGOING ? acked - 1 : acked;
-		r->bytes_received = tp->bytes_received;
-	}
+	if (!io_hooks)
+		tcp_payload(sk, r->direction == NT_DIR_OUTGOING, fin_sent, r);
 }
 
 /* A record of the entry, stamped `ts` (a caller that needs the time twice
@@ -546,7 +581,7 @@ static __always_inline void on_established(struct sock *sk, int oldstate)
 			t->rec.id = bpf_get_socket_cookie(sk);
 			__u64 now = bpf_ktime_get_boot_ns();
 			t->rec.start_ns = now;
-			read_counters(sk, &t->rec);
+			read_counters(sk, &t->rec, false);
 			emit_at(t, NT_CONNECT, now);
 			return;
 		}
@@ -573,7 +608,7 @@ static __always_inline void on_established(struct sock *sk, int oldstate)
 
 /* The close record of a connection end: counters are still intact at CLOSE
  * (and at destruction, for sockets that never passed through CLOSE). */
-static __always_inline void report_close(struct sock *sk)
+static __always_inline void report_close(struct sock *sk, bool fin_sent)
 {
 	__u64 key = sk_key(sk);
 	__u64 *slot;
@@ -582,7 +617,7 @@ static __always_inline void report_close(struct sock *sk)
 	if (!c)
 		return;
 	if (c->rec.id) { /* established at some point */
-		read_counters(sk, &c->rec);
+		read_counters(sk, &c->rec, fin_sent);
 		if (!(c->rec.flags & NT_F_ANNOUNCED)) {
 			/* Closed before any process accepted (or used) it: say so
 			 * rather than invent an owner. */
@@ -647,7 +682,7 @@ int BPF_PROG(set_state, struct sock *sk, int oldstate, int newstate)
 	else if (newstate == TCP_ESTABLISHED)
 		on_established(sk, oldstate);
 	else if (newstate == TCP_CLOSE)
-		report_close(sk);
+		report_close(sk, fin_queued(oldstate));
 	else if (newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK)
 		on_close_call(sk);
 	return 0;
@@ -657,7 +692,8 @@ SEC("tp_btf/tcp_destroy_sock")
 int BPF_PROG(destroy_sock, struct sock *sk)
 {
 	HOOK_ENTRY();
-	report_close(sk);
+	/* Reached without CLOSE: whether a FIN went out, the shutdown says best. */
+	report_close(sk, BPF_CORE_READ_BITFIELD(sk, sk_shutdown) & SEND_SHUTDOWN);
 	return 0;
 }
 
@@ -726,12 +762,11 @@ static __always_inline void discover(struct bpf_iter__task_file *ctx, struct soc
 	c->rec.start_ns = bpf_ktime_get_boot_ns();
 	c->rec.flags = NT_F_ANNOUNCED | NT_F_PREEXISTING;
 	c->gen = walk_gen;
-	read_counters(sk, &c->rec);
+	read_counters(sk, &c->rec, false);
 	/* Bytes before we started, from TCP's own counters; the hooks add every
-	 * call from now on. bytes_acked counts the SYN of an active open as one
-	 * byte: the direction is not known here, user space corrects it. */
-	c->rec.bytes_sent = BPF_CORE_READ((struct tcp_sock *)sk, bytes_acked);
-	c->rec.bytes_received = BPF_CORE_READ((struct tcp_sock *)sk, bytes_received);
+	 * call from now on. The direction is not known here: user space takes
+	 * off the SYN of an outgoing one. */
+	tcp_payload(sk, false, false, &c->rec);
 	__u64 key = sk_key(sk);
 	if (!insert(key, c, true))
 		return;
@@ -795,7 +830,7 @@ int metrics(struct bpf_iter__task_file *ctx)
 	}
 	struct nt_record r;
 	__builtin_memcpy(&r, &c->rec, sizeof(r));
-	read_counters(sk, &r);
+	read_counters(sk, &r, fin_queued(BPF_CORE_READ(sk, __sk_common.skc_state)));
 	r.kind = NT_METRICS;
 	r.ts_ns = bpf_ktime_get_boot_ns();
 	/* Reported once per walk; a write that did not fit is retried by the

@@ -118,24 +118,48 @@ std::string ObjectMismatch(bpf_object* obj) {
   return "";
 }
 
-// Whether the hooks of a group (hooks.h) are all offered: the BPF side is
-// told, since it counts bytes differently without them.
-bool GroupUsed(const KernelOffer& k, const char* group) {
-  for (size_t i = 0; i < kHookCount; i++) {
-    if (kHooks[i].group && strcmp(kHooks[i].group, group) == 0) return k.GroupComplete(kHooks[i]);
-  }
+std::vector<std::string> Strings(const Napi::Object& o, const char* key) {
+  std::vector<std::string> out;
+  Napi::Value v = o.Get(key);
+  if (!v.IsArray()) return out;
+  Napi::Array a = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < a.Length(); i++) out.push_back(a.Get(i).ToString().Utf8Value());
+  return out;
+}
+
+bool InGroups(const HookSpec& h, const std::vector<std::string>& groups) {
+  if (!h.group) return false;
+  for (const std::string& g : groups)
+    if (g == h.group) return true;
   return false;
 }
 
-void RequireKernel(Napi::Env env, const KernelOffer& k) {
+// The hooks to attach, by kHooks index: those the kernel offers with their
+// whole group, but for the groups the options exclude (excludeGroups); a
+// group they require (requireGroups) must be there. Throws what is missing.
+std::vector<bool> PlanHooks(Napi::Env env, const KernelOffer& k, const Napi::Object& opts) {
   if (!k.btf) throw Fail(env, "ENOBTF", "this kernel exposes no BTF (" + k.btf_error + "); nettracer needs it");
+  const std::vector<std::string> exclude = Strings(opts, "excludeGroups");
+  const std::vector<std::string> require = Strings(opts, "requireGroups");
+  std::vector<bool> plan(kHookCount, false);
   for (size_t i = 0; i < kHookCount; i++) {
     const HookSpec& h = kHooks[i];
-    if (h.required && !k.Has(h)) {
+    if ((h.required || InGroups(h, require)) && !k.Has(h)) {
       throw Fail(env, "ENOHOOK",
                  std::string("this kernel has no ") + h.kernel_name + " (Linux " + h.since + " or later is needed)");
     }
+    plan[i] = k.GroupComplete(h) && !InGroups(h, exclude);
   }
+  return plan;
+}
+
+// Whether the plan attaches the hooks of a group: the BPF side is told,
+// since it counts bytes differently without them.
+bool GroupPlanned(const std::vector<bool>& plan, const char* group) {
+  for (size_t i = 0; i < kHookCount; i++) {
+    if (kHooks[i].group && strcmp(kHooks[i].group, group) == 0) return plan[i];
+  }
+  return false;
 }
 
 }  // namespace
@@ -169,11 +193,10 @@ Tracer::Tracer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tracer>(info) 
   g_verbose = Bool(opts, "verbose", false);
   libbpf_set_print(PrintLibbpf);
 
-  KernelOffer k = ProbeKernel();
-  RequireKernel(env, k);
+  plan_ = PlanHooks(env, ProbeKernel(), opts);
   ReadObject(env, opts);
-  Load(env, opts, k);
-  Attach(env, k);
+  Load(env, opts);
+  Attach(env);
   StartPolling(env);
 }
 
@@ -194,7 +217,7 @@ void Tracer::ReadObject(Napi::Env env, const Napi::Object& opts) {
 // Open, configure and load. The verifier gives up with EAGAIN when a signal
 // arrives while it works (a profiler's SIGPROF, a terminal resize): open and
 // load again.
-void Tracer::Load(Napi::Env env, const Napi::Object& opts, const KernelOffer& k) {
+void Tracer::Load(Napi::Env env, const Napi::Object& opts) {
   int err = 0;
   for (int attempt = 0; attempt < 5; attempt++) {
     skel_ = OpenSkeleton();
@@ -210,7 +233,7 @@ void Tracer::Load(Napi::Env env, const Napi::Object& opts, const KernelOffer& k)
                  "the BPF object " + (object_.empty() ? std::string("built in") : object_path_) +
                      " does not match the hook table (native/hooks.cc): " + mismatch);
     }
-    Configure(opts, k);
+    Configure(opts);
     // Signals wait while the verifier runs (delivered right after), so a
     // profiler's SIGPROF cannot interrupt it; EAGAIN is retried regardless.
     sigset_t all, old;
@@ -235,8 +258,8 @@ void Tracer::Load(Napi::Env env, const Napi::Object& opts, const KernelOffer& k)
 
 // Before load: what the user chose (rodata, .data), the sizes of the maps,
 // and which optional programs load at all.
-void Tracer::Configure(const Napi::Object& opts, const KernelOffer& k) {
-  skel_->rodata->io_hooks = GroupUsed(k, "io");
+void Tracer::Configure(const Napi::Object& opts) {
+  skel_->rodata->io_hooks = GroupPlanned(plan_, "io");
   WriteFilters(&skel_->data->filters, opts);
   uint32_t map_size = U32(opts, "mapSize", 262144);
   bpf_map__set_max_entries(skel_->maps.conns, map_size);
@@ -255,14 +278,14 @@ void Tracer::Configure(const Napi::Object& opts, const KernelOffer& k) {
   skel_->rodata->wakeup_bytes = poll_ms_ ? ring_bytes / 8 : 0;
   for (size_t i = 0; i < kHookCount; i++) {
     bpf_program* prog = bpf_object__find_program_by_name(skel_->obj, kHooks[i].program);
-    bpf_program__set_autoload(prog, k.GroupComplete(kHooks[i]));
+    bpf_program__set_autoload(prog, plan_[i]);
   }
 }
 
-void Tracer::Attach(Napi::Env env, const KernelOffer& k) {
+void Tracer::Attach(Napi::Env env) {
   for (size_t i = 0; i < kHookCount; i++) {
     const HookSpec& h = kHooks[i];
-    if (!k.GroupComplete(h)) continue;
+    if (!plan_[i]) continue;
     bpf_program* prog = bpf_object__find_program_by_name(skel_->obj, h.program);
     bpf_link* link =
         h.kind == HookKind::kIterator ? bpf_program__attach_iter(prog, nullptr) : bpf_program__attach(prog);

@@ -35,9 +35,9 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
 
   // The constructor's steps, in order.
   void ReadObject(Napi::Env env, const Napi::Object& opts);
-  void Load(Napi::Env env, const Napi::Object& opts, const KernelOffer& k);
-  void Configure(const Napi::Object& opts, const KernelOffer& k);
-  void Attach(Napi::Env env, const KernelOffer& k);
+  void Load(Napi::Env env, const Napi::Object& opts);
+  void Configure(const Napi::Object& opts);
+  void Attach(Napi::Env env);
   void StartPolling(Napi::Env env);
   nettracer_bpf* OpenSkeleton();
 
@@ -68,6 +68,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
     bpf_program* prog;
     bpf_link* link;  // nullptr once detached
   };
+  std::vector<bool> plan_;          // by kHooks index: the hooks to attach
   std::vector<Attached> attached_;  // in hook table order
   uv_poll_t* poll_ = nullptr;
   uv_timer_t* timer_ = nullptr;  // drains the ring every poll_ms_ (records below the wake-up mark)

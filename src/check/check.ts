@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import type { CheckReport } from '../generated/records.js';
 import { MAP_SIZE_DEFAULT, MAP_SIZE_MAX } from '../tracer/limits.js';
+import { type BytesFrom, bytesFrom, HOOK_STRATEGIES } from '../tracer/hook-strategy.js';
 import { type KernelProbe, loadNative, type NativeModule } from '../tracer/native.js';
 
 type Item = CheckReport['items'][number];
@@ -60,6 +61,7 @@ export function runCheck(tryLoad = true): CheckReport {
   items.push(privileges);
 
   const hooks: string[] = [];
+  let path: BytesFrom | null = null;
   if (probe) {
     items.push({
       name: 'btf',
@@ -89,6 +91,16 @@ export function runCheck(tryLoad = true): CheckReport {
             : { fix: h.required ? 'upgrade the kernel' : 'nothing needed; upgrade the kernel for full fidelity' }),
         });
       }
+      path = bytesFrom(hooks, probe.hooks);
+      items.push({
+        name: 'byte counts',
+        ok: true,
+        required: false,
+        detail:
+          path === 'calls'
+            ? `--hook-strategy auto takes calls here: ${HOOK_STRATEGIES.calls.summary}; counters is there too`
+            : `--hook-strategy auto takes counters here, as the send and receive tracepoints are missing: ${HOOK_STRATEGIES.counters.summary}`,
+      });
     }
   }
 
@@ -130,5 +142,5 @@ export function runCheck(tryLoad = true): CheckReport {
   }
 
   const ok = !blockers();
-  return { type: 'check', ok, kernel, hook_strategy: probe?.btf ? 'tp_btf' : null, hooks, items };
+  return { type: 'check', ok, kernel, hook_strategy: path, hooks, items };
 }

@@ -5,6 +5,7 @@ import { accessSync, constants, fstatSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { FORMATS } from '../output/format.js';
 import { LOG_LEVELS } from '../output/log.js';
+import { HOOK_STRATEGIES, HOOK_STRATEGY_NAMES } from '../tracer/hook-strategy.js';
 import { parseCidr } from './cidr.js';
 
 import { MAP_SIZE_DEFAULT, MAP_SIZE_MAX } from '../tracer/limits.js';
@@ -193,13 +194,12 @@ export const traceFlags = {
     summary: 'Seconds between "stats" records (the tracer\'s own health counters); 0: only the final one at exit.',
     helpValue: 'SECONDS',
   }),
-  'hook-strategy': Flags.string({
+  'hook-strategy': Flags.option({
     char: 'b',
     default: 'auto',
-    options: ['auto', 'tp_btf', 'kprobe', 'fentry'],
-    summary:
-      'Kernel hooks to use: auto (probe and choose), or a named strategy. Only tp_btf (BTF tracepoints) is built in; naming another is an error.',
-  }),
+    options: HOOK_STRATEGY_NAMES,
+    summary: `Where byte counts come from: ${HOOK_STRATEGY_NAMES.map((n) => `${n}: ${HOOK_STRATEGIES[n].summary}`).join('; ')}. The man page's ACCURACY section says what each counts.`,
+  })(),
   program: readableFile('--program')({
     char: 'p',
     summary:

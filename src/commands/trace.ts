@@ -6,6 +6,7 @@ import { type TraceFlags, traceFlags } from '../cli/flags.js';
 import { createFormat, type FormatName } from '../output/format.js';
 import { LogFormat, type LogLevel } from '../output/log.js';
 import { runTrace } from '../run/trace-run.js';
+import { HOOK_STRATEGIES } from '../tracer/hook-strategy.js';
 import type { SessionOptions } from '../tracer/session.js';
 
 /** The kernel wants a power-of-two number of pages. */
@@ -38,12 +39,6 @@ Needs root (or CAP_BPF and CAP_PERFMON).`;
       flags = await withConfig();
     } catch (err) {
       return this.fail((err as Error).message, EXIT.usage);
-    }
-    if (flags['hook-strategy'] === 'kprobe' || flags['hook-strategy'] === 'fentry') {
-      this.fail(
-        `--hook-strategy ${flags['hook-strategy']} is not available: this nettracer traces with BTF tracepoints only (tp_btf, what auto picks); kprobes and fentry are refused on many locked-down kernels`,
-        EXIT.usage,
-      );
     }
     if (flags.cleanup) {
       const removed = removePinned();
@@ -107,6 +102,7 @@ function sessionOptions(flags: TraceFlags): SessionOptions {
     ringBytes: ringBytes(flags['ring-size']),
     verbose: flags.verbose,
     program: flags.program,
+    ...HOOK_STRATEGIES[flags['hook-strategy']],
   };
 }
 

@@ -253,6 +253,8 @@ export interface StatsRecord {
   hook_misses: number;
   /** The kernel hooks in use, as program-type/attach-point (for example tp_btf/inet_sock_set_state). */
   hooks: string[];
+  /** Where this trace's byte counts come from (--hook-strategy): calls, the sums of the application's send and receive calls; counters, TCP's own counters (payload acknowledged by the peer, payload received in order). The man page's ACCURACY section says what each counts. */
+  bytes_from?: 'calls' | 'counters';
   /** true for the record written when tracing stops. */
   final: boolean;
 }
@@ -264,7 +266,7 @@ export interface CheckReport {
   ok: boolean;
   /** Kernel release (uname -r). */
   kernel: string;
-  /** The hook strategy nettracer would use (tp_btf: BTF-typed tracepoints), null when none is possible. */
+  /** The hook strategy --hook-strategy auto would take here: calls (byte counts from the application's send and receive calls) or counters (from TCP's own counters); null when nettracer cannot trace here. */
   hook_strategy: string | null;
   /** The hooks that would be attached, as program-type/attach-point. */
   hooks: string[];

@@ -14,7 +14,7 @@ export function checkTable(r: CheckReport): string {
     table.push([i.name, result, i.fix ? `${i.detail}\nfix: ${i.fix}` : i.detail]);
   }
   const verdict = r.ok
-    ? `nettracer can trace here (hooks: ${r.hook_strategy}, ${r.hooks.length} programs).`
+    ? `nettracer can trace here (bytes from ${r.hook_strategy}, ${r.hooks.length} programs).`
     : 'nettracer cannot trace here: see the FAIL rows.';
   return `${table.toString()}\n${verdict}\n`;
 }

@@ -418,6 +418,14 @@ export const FIELDS: readonly FieldDef[] = [
     description: 'The kernel hooks in use, as program-type/attach-point (for example tp_btf/inet_sock_set_state).',
   },
   {
+    name: 'bytes_from',
+    in: ['stats'],
+    type: { enum: ['calls', 'counters'] },
+    optional: true,
+    description:
+      "Where this trace's byte counts come from (--hook-strategy): calls, the sums of the application's send and receive calls; counters, TCP's own counters (payload acknowledged by the peer, payload received in order). The man page's ACCURACY section says what each counts.",
+  },
+  {
     name: 'final',
     in: ['stats'],
     type: BOOLEAN,
@@ -436,7 +444,8 @@ export const FIELDS: readonly FieldDef[] = [
     name: 'hook_strategy',
     in: ['check'],
     type: { type: ['string', 'null'] },
-    description: 'The hook strategy nettracer would use (tp_btf: BTF-typed tracepoints), null when none is possible.',
+    description:
+      "The hook strategy --hook-strategy auto would take here: calls (byte counts from the application's send and receive calls) or counters (from TCP's own counters); null when nettracer cannot trace here.",
   },
   {
     name: 'hooks',

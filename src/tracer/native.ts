@@ -21,6 +21,9 @@ export interface NativeOptions {
   program?: string;
   /** Milliseconds between drains of records below the wake-up mark; 0: wake for every record. */
   pollMs?: number;
+  /** Groups of the hook table not to attach, and groups that must be (hook-strategy.ts). */
+  excludeGroups?: readonly string[];
+  requireGroups?: readonly string[];
 }
 
 /**

@@ -5,6 +5,7 @@ import type { LostRecord, NettracerRecord, StatsRecord } from '../generated/reco
 import { WALK } from '../generated/wire.js';
 import { fromNative } from './errors.js';
 import { loadNative, type NativeOptions, type NativeTracer } from './native.js';
+import { bytesFrom } from './hook-strategy.js';
 import type { EncodingOptions, RecordWriter } from './record-writer.js';
 
 export interface SessionOptions extends NativeOptions, EncodingOptions {
@@ -158,6 +159,7 @@ export class TraceSession {
       unaccepted_closes: c.unacceptedCloses,
       hook_misses: c.hookMisses,
       hooks: this.hooks,
+      bytes_from: bytesFrom(this.hooks, loadNative().hookTable().hooks),
       final,
     };
     this.emit(record);

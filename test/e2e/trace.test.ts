@@ -30,9 +30,11 @@ const SPEC = {
 type Rec = AnyRecord;
 
 interface Capture {
-  all: TracerProcess; // --with-loopback
+  all: TracerProcess; // --with-loopback (auto: the calls path on this kernel)
+  counters: TracerProcess; // --with-loopback -b counters: the path of kernels before 6.3
   noLoopback: TracerProcess; // the default
   byPid: TracerProcess; // --pid <generator>
+  byPidCounters: TracerProcess; // --pid <generator> -b counters: owners claimed at a walk or at close
   byPort: TracerProcess; // --port <IPv4 listener>
   incremental: TracerProcess; // -i
   headerSize: TracerProcess; // -s
@@ -68,15 +70,17 @@ async function otherConnection(): Promise<void> {
 
 before(async () => {
   gen = await startGenerator(SPEC);
-  const [all, noLoopback, byPid, byPort, incremental, headerSize] = await Promise.all([
+  const [all, counters, noLoopback, byPid, byPidCounters, byPort, incremental, headerSize] = await Promise.all([
     startTracer(['-f', '-t', String(INTERVAL)]),
+    startTracer(['-f', '-t', String(INTERVAL), '-b', 'counters']),
     startTracer(['-t', String(INTERVAL)]),
     startTracer(['-f', '-t', String(INTERVAL), '--pid', String(gen.pid)]),
+    startTracer(['-f', '-t', String(INTERVAL), '--pid', String(gen.pid), '-b', 'counters']),
     startTracer(['-f', '-t', String(INTERVAL), '--port', String(gen.ports['4'])]),
     startTracer(['-f', '-t', String(INTERVAL), '-i']),
     startTracer(['-f', '-t', String(INTERVAL), '-s']),
   ]);
-  cap = { all, noLoopback, byPid, byPort, incremental, headerSize };
+  cap = { all, counters, noLoopback, byPid, byPidCounters, byPort, incremental, headerSize };
   const generated = gen.run();
   await otherConnection();
   truth = await generated;
@@ -138,7 +142,22 @@ function assertPacketsAgree(rec: Rec, info: TcpInfo, what: string): void {
 
 describe('nettracer trace, end to end over loopback', () => {
   it('exits 0 on SIGINT, every tracer', () => {
-    assert.deepEqual(exitCodes, { all: 0, noLoopback: 0, byPid: 0, byPort: 0, incremental: 0, headerSize: 0 });
+    assert.deepEqual(exitCodes, {
+      all: 0,
+      counters: 0,
+      noLoopback: 0,
+      byPid: 0,
+      byPidCounters: 0,
+      byPort: 0,
+      incremental: 0,
+      headerSize: 0,
+    });
+  });
+
+  it('each tracer says where its byte counts come from', () => {
+    const from = (k: keyof Capture) => records[k].filter((r) => r.type === 'stats').at(-1)?.bytes_from;
+    assert.equal(from('all'), 'calls', 'auto takes the send and receive hooks on this kernel');
+    assert.equal(from('counters'), 'counters');
   });
 
   it('generator moved what was asked (sanity of the truth)', () => {
@@ -151,71 +170,71 @@ describe('nettracer trace, end to end over loopback', () => {
     });
   });
 
-  for (let i = 0; i < SPEC.connections.length; i++) {
-    const spec = SPEC.connections[i];
-    it(`connection ${i} (IPv${spec.family}, ${spec.client_bytes}/${spec.server_bytes} B): one connect, one accept, metrics, exact closes`, () => {
-      const c = truth[i];
-      for (const end of ends(c)) {
-        const what = `connection ${i} ${end.role}`;
-        const recs = mine(records.all, end.local, end.remote);
-        const starts = recs.filter((r) => r.type === 'connect' || r.type === 'accept');
-        assert.equal(starts.length, 1, `${what}: exactly one connect/accept, got ${JSON.stringify(starts)}`);
-        const start = starts[0];
-        assert.equal(start.type, end.start, what);
-        assert.equal(start.pid, gen.pid, `${what}: PID of the generator`);
-        assert.equal(start.comm, 'python3', what);
-        assert.equal(start.direction, end.direction, what);
-        assert.equal(start.family, `ipv${c.family}`, what);
-        assert.ok(start.netns! > 0, what);
+  for (const path of ['all', 'counters'] as const) {
+    for (let i = 0; i < SPEC.connections.length; i++) {
+      const spec = SPEC.connections[i];
+      it(`${path === 'all' ? 'calls' : 'counters'} path, connection ${i} (IPv${spec.family}, ${spec.client_bytes}/${spec.server_bytes} B): one connect, one accept, metrics, exact closes`, () => {
+        const c = truth[i];
+        const all = records[path];
+        for (const end of ends(c)) {
+          const what = `connection ${i} ${end.role}`;
+          const recs = mine(all, end.local, end.remote);
+          const starts = recs.filter((r) => r.type === 'connect' || r.type === 'accept');
+          assert.equal(starts.length, 1, `${what}: exactly one connect/accept, got ${JSON.stringify(starts)}`);
+          const start = starts[0];
+          assert.equal(start.type, end.start, what);
+          assert.equal(start.pid, gen.pid, `${what}: PID of the generator`);
+          assert.equal(start.comm, 'python3', what);
+          assert.equal(start.direction, end.direction, what);
+          assert.equal(start.family, `ipv${c.family}`, what);
+          assert.ok(start.netns! > 0, what);
 
-        const id = start.id;
-        assert.ok(
-          recs.every((r) => r.id === id),
-          `${what}: one id for every record`,
-        );
-        assert.ok(
-          recs.every((r) => r.pid === gen.pid && r.netns === start.netns),
-          `${what}: same owner throughout`,
-        );
-
-        const closes = recs.filter((r) => r.type === 'close');
-        assert.equal(closes.length, 1, `${what}: exactly one close`);
-        const close = closes[0];
-        assert.equal(close.bytes_sent, end.sent, `${what}: bytes_sent`);
-        assert.equal(close.bytes_received, end.received, `${what}: bytes_received`);
-        assertPacketsAgree(close, end.info, what);
-        assert.ok(close.rtt_us! > 0, `${what}: rtt ${close.rtt_us}`);
-        assert.ok(close.duration_ms! >= HOLD * 1000 * 0.9, `${what}: duration ${close.duration_ms} ms`);
-
-        const metrics = recs.filter((r) => r.type === 'metrics');
-        assert.ok(metrics.length >= 2, `${what}: metrics while open, got ${metrics.length}`);
-        for (const m of metrics) {
+          const id = start.id;
           assert.ok(
-            m.timestamp! >= start.timestamp! && m.timestamp! <= close.timestamp!,
-            `${what}: metrics inside the connection's life`,
+            recs.every((r) => r.id === id),
+            `${what}: one id for every record`,
           );
-          assert.equal(m.incremental, false);
           assert.ok(
-            m.bytes_sent! <= end.sent && m.bytes_received! <= end.received,
-            `${what}: metrics never exceed the totals`,
+            recs.every((r) => r.pid === gen.pid && r.netns === start.netns),
+            `${what}: same owner throughout`,
           );
-          assert.ok(m.rtt_us! > 0);
+
+          const closes = recs.filter((r) => r.type === 'close');
+          assert.equal(closes.length, 1, `${what}: exactly one close`);
+          const close = closes[0];
+          assert.equal(close.bytes_sent, end.sent, `${what}: bytes_sent`);
+          assert.equal(close.bytes_received, end.received, `${what}: bytes_received`);
+          assertPacketsAgree(close, end.info, what);
+          assert.ok(close.rtt_us! > 0, `${what}: rtt ${close.rtt_us}`);
+          assert.ok(close.duration_ms! >= HOLD * 1000 * 0.9, `${what}: duration ${close.duration_ms} ms`);
+
+          const metrics = recs.filter((r) => r.type === 'metrics');
+          assert.ok(metrics.length >= 2, `${what}: metrics while open, got ${metrics.length}`);
+          for (const m of metrics) {
+            assert.ok(
+              m.timestamp! >= start.timestamp! && m.timestamp! <= close.timestamp!,
+              `${what}: metrics inside the connection's life`,
+            );
+            assert.equal(m.incremental, false);
+            assert.ok(
+              m.bytes_sent! <= end.sent && m.bytes_received! <= end.received,
+              `${what}: metrics never exceed the totals`,
+            );
+            assert.ok(m.rtt_us! > 0);
+          }
+          const last = metrics[metrics.length - 1];
+          // All bytes moved before the hold: the last snapshot has them all, and TCP_INFO agrees on segments.
+          assert.equal(last.bytes_sent, end.sent, `${what}: last metrics bytes_sent`);
+          assert.equal(last.bytes_received, end.received, `${what}: last metrics bytes_received`);
+          assert.ok(
+            last.packets_sent! <= end.info.segs_out && last.packets_received! <= end.info.segs_in,
+            `${what}: metrics segments`,
+          );
+          assert.ok(all.indexOf(start) < all.indexOf(metrics[0]), `${what}: connect/accept precedes metrics`);
+          assert.ok(all.indexOf(last) < all.indexOf(close), `${what}: close comes last`);
         }
-        const last = metrics[metrics.length - 1];
-        // All bytes moved before the hold: the last snapshot has them all, and TCP_INFO agrees on segments.
-        assert.equal(last.bytes_sent, end.sent, `${what}: last metrics bytes_sent`);
-        assert.equal(last.bytes_received, end.received, `${what}: last metrics bytes_received`);
-        assert.ok(
-          last.packets_sent! <= end.info.segs_out && last.packets_received! <= end.info.segs_in,
-          `${what}: metrics segments`,
-        );
-        assert.ok(
-          records.all.indexOf(start) < records.all.indexOf(metrics[0]),
-          `${what}: connect/accept precedes metrics`,
-        );
-        assert.ok(records.all.indexOf(last) < records.all.indexOf(close), `${what}: close comes last`);
-      }
-    });
+      });
+    }
   }
 
   it('--incremental: metrics carry deltas that add up to the totals, and say so', () => {
@@ -253,15 +272,17 @@ describe('nettracer trace, end to end over loopback', () => {
     assert.ok(records.all.length > 0);
   });
 
-  it("--pid keeps only the generator's connections, both ends", () => {
-    const conns = records.byPid.filter((r) => 'saddr' in r);
-    assert.ok(conns.length > 0);
-    assert.ok(
-      conns.every((r) => r.pid === gen.pid),
-      'only the generator',
-    );
-    assert.equal(conns.filter((r) => r.type === 'close').length, truth.length * 2);
-    assert.ok(!conns.some((r) => r.sport === otherPort || r.dport === otherPort));
+  it("--pid keeps only the generator's connections, both ends, on either path", () => {
+    for (const k of ['byPid', 'byPidCounters'] as const) {
+      const conns = records[k].filter((r) => 'saddr' in r);
+      assert.ok(conns.length > 0, k);
+      assert.ok(
+        conns.every((r) => r.pid === gen.pid),
+        `${k}: only the generator`,
+      );
+      assert.equal(conns.filter((r) => r.type === 'close').length, truth.length * 2, k);
+      assert.ok(!conns.some((r) => r.sport === otherPort || r.dport === otherPort), k);
+    }
     assert.ok(
       records.all.some((r) => r.dport === otherPort && r.pid === process.pid),
       'the other connection was traced with our PID',

@@ -80,6 +80,20 @@ export async function startTracer(args: string[]): Promise<TracerProcess> {
   };
 }
 
+/**
+ * The two ways nettracer counts bytes (--hook-strategy), as arguments: the
+ * truth tests run under both, side by side on the same traffic.
+ */
+export const PATHS = { calls: ['-b', 'calls'], counters: ['-b', 'counters'] } as const;
+export type PathName = keyof typeof PATHS;
+
+/** A tracer on each path with the same arguments. */
+export async function startOnBothPaths(args: string[]): Promise<[PathName, TracerProcess][]> {
+  const names = Object.keys(PATHS) as PathName[];
+  const tracers = await Promise.all(names.map((p) => startTracer([...args, ...PATHS[p]])));
+  return names.map((p, i) => [p, tracers[i]]);
+}
+
 export interface Endpoint {
   addr: string;
   port: number;
