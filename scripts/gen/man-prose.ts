@@ -145,3 +145,32 @@ jq \\-s 'map(select(.type == "close")) | sort_by(\\-.bytes_sent) | .[:10]' captu
 .BR tcplife (8),
 .BR bpftool (8)
 `;
+
+export const ACCURACY = `.SH ACCURACY
+Byte counts come from one of two places, chosen by \\fB\\-\\-hook\\-strategy\\fR; every
+\\fBstats\\fR record says which in \\fBbytes_from\\fR. The test suite runs every truth test on
+both, against the traffic generator's own counts and TCP_INFO, with and without forced loss.
+.TP
+.B calls
+(\\fBauto\\fR where the kernel has sock:sock_send_length and sock:sock_recv_length, Linux 6.3+)
+\\fBbytes_sent\\fR is the sum of the application's successful send and write calls on the
+socket, \\fBbytes_received\\fR the sum of its successful receive and read calls (MSG_PEEK
+excluded). Data written but never delivered (the connection reset or aborted) is counted.
+An accepted connection's owner is known at its first send, receive or close, or at the next
+metrics walk.
+.TP
+.B counters
+(\\fBauto\\fR on every other kernel; \\fB\\-b counters\\fR anywhere)
+\\fBbytes_sent\\fR is the payload the peer acknowledged, \\fBbytes_received\\fR the payload
+received in order, read by the application or not: TCP's own counters (tcpi_bytes_acked and
+tcpi_bytes_received of TCP_INFO), less the SYN of an outgoing connection, our FIN once
+acknowledged and the peer's FIN once received. Data written but never acknowledged (a reset
+or abort with data in flight, a peer gone) is not counted. A local shutdown(SHUT_RD) before
+the peer's FIN makes \\fBbytes_received\\fR one byte short. An accepted connection's owner is
+known at its close or at the next metrics walk.
+.PP
+On both paths, the packet, retransmission and RTT fields are TCP's own counters (as TCP_INFO
+reports them, read when the record is made); retransmitted data is counted once in the bytes.
+A connection found open at start reports its bytes before the start from TCP's counters, as
+the counters path does, and the chosen path's from then on.
+`;

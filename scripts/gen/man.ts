@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fieldsOf, RECORDS, schemaOf } from '../../src/record/fields.js';
 import { loadNative } from '../../src/tracer/native.js';
 import { banner, type Generated, ROOT } from './common.js';
-import { EXIT_STATUS_HEAD, FORMATS_AND_CONFIG, SIGNALS_TO_END } from './man-prose.js';
+import { ACCURACY, EXIT_STATUS_HEAD, FORMATS_AND_CONFIG, SIGNALS_TO_END } from './man-prose.js';
 
 interface ManifestFlag {
   char?: string;
@@ -113,6 +113,7 @@ nettracer \\- trace TCP connections with eBPF and stream them as NDJSON
 ` +
     commands(manifest) +
     records() +
+    ACCURACY +
     FORMATS_AND_CONFIG +
     hooks() +
     exitStatus() +

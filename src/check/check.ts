@@ -70,7 +70,9 @@ export function runCheck(tryLoad = true): CheckReport {
       detail: probe.btf ? '/sys/kernel/btf/vmlinux' : (probe.btfError ?? 'missing'),
       ...(probe.btf
         ? {}
-        : { fix: 'use a kernel built with CONFIG_DEBUG_INFO_BTF=y (most distribution kernels since 2020 are)' }),
+        : {
+            fix: "use a kernel built with CONFIG_DEBUG_INFO_BTF=y (Linux 5.4+; most distribution kernels since 2020 are). An external BTF file (BTFHub) cannot stand in: nettracer's BTF-typed tracepoints and task_file iterator are checked against the kernel's own BTF when they load",
+          }),
     });
     if (probe.btf) {
       // One item per row of the hook table (native/hooks.cc).

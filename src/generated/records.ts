@@ -103,9 +103,9 @@ export interface ExistingRecord {
   pod_uid?: string;
   /** Kubernetes QoS class of the pod, from the kubepods cgroup path. Absent outside Kubernetes. */
   qos_class?: 'guaranteed' | 'burstable' | 'besteffort';
-  /** Payload bytes the application wrote to the socket (sum of successful send/write calls). In bytes; retransmissions and headers excluded. With --header-size (-s), plus 66 bytes (IPv4) or 77 bytes (IPv6) per packet sent/received. */
+  /** Payload bytes sent: the sum of the application's successful send and write calls (bytes_from calls in the stats record), or the payload the peer acknowledged (bytes_from counters); the man page's ACCURACY section says what each counts. In bytes; retransmissions and headers excluded. With --header-size (-s), plus 66 bytes (IPv4) or 77 bytes (IPv6) per packet sent/received. */
   bytes_sent: number;
-  /** Payload bytes the application read from the socket (sum of successful recv/read calls, MSG_PEEK excluded). In bytes. With --header-size (-s), plus 66 bytes (IPv4) or 77 bytes (IPv6) per packet sent/received. */
+  /** Payload bytes received: the sum of the application's successful receive and read calls, MSG_PEEK excluded (bytes_from calls), or the payload received in order (bytes_from counters). In bytes. With --header-size (-s), plus 66 bytes (IPv4) or 77 bytes (IPv6) per packet sent/received. */
   bytes_received: number;
   /** TCP segments sent, including SYN, FIN, pure ACKs and retransmissions (TCP_INFO tcpi_segs_out). */
   packets_sent: number;
@@ -152,9 +152,9 @@ export interface MetricsRecord {
   pod_uid?: string;
   /** Kubernetes QoS class of the pod, from the kubepods cgroup path. Absent outside Kubernetes. */
   qos_class?: 'guaranteed' | 'burstable' | 'besteffort';
-  /** Payload bytes the application wrote to the socket (sum of successful send/write calls). In bytes; retransmissions and headers excluded. With --header-size (-s), plus 66 bytes (IPv4) or 77 bytes (IPv6) per packet sent/received. */
+  /** Payload bytes sent: the sum of the application's successful send and write calls (bytes_from calls in the stats record), or the payload the peer acknowledged (bytes_from counters); the man page's ACCURACY section says what each counts. In bytes; retransmissions and headers excluded. With --header-size (-s), plus 66 bytes (IPv4) or 77 bytes (IPv6) per packet sent/received. */
   bytes_sent: number;
-  /** Payload bytes the application read from the socket (sum of successful recv/read calls, MSG_PEEK excluded). In bytes. With --header-size (-s), plus 66 bytes (IPv4) or 77 bytes (IPv6) per packet sent/received. */
+  /** Payload bytes received: the sum of the application's successful receive and read calls, MSG_PEEK excluded (bytes_from calls), or the payload received in order (bytes_from counters). In bytes. With --header-size (-s), plus 66 bytes (IPv4) or 77 bytes (IPv6) per packet sent/received. */
   bytes_received: number;
   /** TCP segments sent, including SYN, FIN, pure ACKs and retransmissions (TCP_INFO tcpi_segs_out). */
   packets_sent: number;
@@ -203,9 +203,9 @@ export interface CloseRecord {
   pod_uid?: string;
   /** Kubernetes QoS class of the pod, from the kubepods cgroup path. Absent outside Kubernetes. */
   qos_class?: 'guaranteed' | 'burstable' | 'besteffort';
-  /** Payload bytes the application wrote to the socket (sum of successful send/write calls). In bytes; retransmissions and headers excluded. With --header-size (-s), plus 66 bytes (IPv4) or 77 bytes (IPv6) per packet sent/received. */
+  /** Payload bytes sent: the sum of the application's successful send and write calls (bytes_from calls in the stats record), or the payload the peer acknowledged (bytes_from counters); the man page's ACCURACY section says what each counts. In bytes; retransmissions and headers excluded. With --header-size (-s), plus 66 bytes (IPv4) or 77 bytes (IPv6) per packet sent/received. */
   bytes_sent: number;
-  /** Payload bytes the application read from the socket (sum of successful recv/read calls, MSG_PEEK excluded). In bytes. With --header-size (-s), plus 66 bytes (IPv4) or 77 bytes (IPv6) per packet sent/received. */
+  /** Payload bytes received: the sum of the application's successful receive and read calls, MSG_PEEK excluded (bytes_from calls), or the payload received in order (bytes_from counters). In bytes. With --header-size (-s), plus 66 bytes (IPv4) or 77 bytes (IPv6) per packet sent/received. */
   bytes_received: number;
   /** TCP segments sent, including SYN, FIN, pure ACKs and retransmissions (TCP_INFO tcpi_segs_out). */
   packets_sent: number;

@@ -267,7 +267,7 @@ export const FIELDS: readonly FieldDef[] = [
     in: 'counters',
     type: 'bytes',
     unit: 'By',
-    description: `Payload bytes the application wrote to the socket (sum of successful send/write calls). In bytes; retransmissions and headers excluded. ${headers}`,
+    description: `Payload bytes sent: the sum of the application's successful send and write calls (bytes_from calls in the stats record), or the payload the peer acknowledged (bytes_from counters); the man page's ACCURACY section says what each counts. In bytes; retransmissions and headers excluded. ${headers}`,
     from: { wire: 'bytes_sent', counter: true, plusHeadersPer: 'packets_sent', lessSynByte: true },
   },
   {
@@ -275,7 +275,7 @@ export const FIELDS: readonly FieldDef[] = [
     in: 'counters',
     type: 'bytes',
     unit: 'By',
-    description: `Payload bytes the application read from the socket (sum of successful recv/read calls, MSG_PEEK excluded). In bytes. ${headers}`,
+    description: `Payload bytes received: the sum of the application's successful receive and read calls, MSG_PEEK excluded (bytes_from calls), or the payload received in order (bytes_from counters). In bytes. ${headers}`,
     from: { wire: 'bytes_received', counter: true, plusHeadersPer: 'packets_received' },
   },
   {

@@ -100,6 +100,7 @@ describe('a kernel without BTF', () => {
     const btf = report.items.find((i: { name: string }) => i.name === 'btf')!;
     assert.equal(btf.ok, false);
     assert.match(btf.fix!, /CONFIG_DEBUG_INFO_BTF/);
+    assert.match(btf.fix!, /BTFHub\) cannot stand in/, 'says why an external BTF file would not help');
     assert.equal(report.hook_strategy, null);
   });
 });
