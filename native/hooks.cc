@@ -4,23 +4,24 @@
 
 const HookSpec kHooks[] = {
     {"set_state", "tp_btf/inet_sock_set_state", "sock:inet_sock_set_state", "btf_trace_inet_sock_set_state",
-     HookKind::kTracepoint, true, nullptr, "4.16",
+     HookKind::kTracepoint, true, nullptr, "4.16", "563e0bb0dc74",
      "connection life cycle: connect, established, close; the owner of an incoming connection when it closes it",
      "no connection life cycle: nettracer cannot trace"},
     {"destroy_sock", "tp_btf/tcp_destroy_sock", "tcp:tcp_destroy_sock", "btf_trace_tcp_destroy_sock",
-     HookKind::kTracepoint, false, nullptr, "4.15",
+     HookKind::kTracepoint, false, nullptr, "4.15", "e1a4aa50f473",
      "safety net: nothing stays in the connection table after a socket is freed",
      "a socket freed without passing through CLOSE keeps its table entry until the table is full"},
     {"send_length", "tp_btf/sock_send_length", "sock:sock_send_length", "btf_trace_sock_send_length",
-     HookKind::kTracepoint, false, "io", "6.3",
+     HookKind::kTracepoint, false, "io", "6.3", "6e6eda44b939",
      "bytes the application wrote (one run per send call); the owner of an incoming connection at its first send",
      "bytes come from TCP's counters (acknowledged and received bytes) instead of the application's calls, and an "
      "accepted connection gets its owner when it closes or at the next metrics walk rather than at its first send"},
     {"recv_length", "tp_btf/sock_recv_length", "sock:sock_recv_length", "btf_trace_sock_recv_length",
-     HookKind::kTracepoint, false, "io", "6.3",
+     HookKind::kTracepoint, false, "io", "6.3", "6e6eda44b939",
      "bytes the application read (one run per receive call, MSG_PEEK excluded)",
      "bytes come from TCP's counters instead of the application's calls"},
     {"metrics", "iter/task_file", "iter/task_file", "bpf_iter__task_file", HookKind::kIterator, true, nullptr, "5.8",
+     "eaaacd23910f",
      "metrics walks over every process's open files: counters of tracked connections, connections open before "
      "tracing started, owners of connections no process has touched yet",
      "no metrics and no connections found at start: nettracer cannot trace"},

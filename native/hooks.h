@@ -17,6 +17,7 @@ struct HookSpec {
   bool required;        // no tracing without it
   const char* group;    // optional hooks used only together (all or none), or nullptr
   const char* since;    // first Linux release with it
+  const char* commit;   // the kernel commit that added it (12 hex digits)
   const char* role;     // what nettracer does with it
   const char* without;  // what changes on a kernel without it
 };

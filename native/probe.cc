@@ -51,6 +51,7 @@ Napi::Object HookObject(Napi::Env env, const HookSpec& h) {
   o.Set("required", h.required);
   if (h.group) o.Set("group", h.group);
   o.Set("since", h.since);
+  o.Set("commit", h.commit);
   o.Set("role", h.role);
   o.Set("without", h.without);
   return o;

@@ -4,17 +4,25 @@
 //   wire    bpf/nettracer.h      -> src/generated/wire.ts
 //   record  src/record/fields.ts -> schemas/v1/*.json, src/generated/records.ts,
 //                                   native/generated/record_fields.h
-//   man     the CLI (oclif.manifest.json), the record table and the hook
-//           table (the built addon) -> man/nettracer.1
+//   man     the CLI (oclif.manifest.json), the record table, the hook table
+//           (the built addon) and src/tracer/kernel-support.ts -> man/nettracer.1
+//   readme  the hook table and src/tracer/kernel-support.ts -> the kernels
+//           table of README.md (between its markers)
 // Usage: generate.ts [--check] [wire|record|man ...]   (default: all)
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type Generated, ROOT } from './gen/common.js';
 import { generateMan } from './gen/man.js';
+import { generateReadme } from './gen/support.js';
 import { generateRecord } from './gen/record.js';
 import { generateWire } from './gen/wire.js';
 
-const GENERATORS: Record<string, () => Generated[]> = { wire: generateWire, record: generateRecord, man: generateMan };
+const GENERATORS: Record<string, () => Generated[]> = {
+  wire: generateWire,
+  record: generateRecord,
+  man: generateMan,
+  readme: generateReadme,
+};
 
 const args = process.argv.slice(2);
 const check = args.includes('--check');

@@ -57,6 +57,8 @@ export interface HookSpec {
   group?: string;
   /** First Linux release with it. */
   since: string;
+  /** The kernel commit that added it. */
+  commit: string;
   role: string;
   without: string;
 }
