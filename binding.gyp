@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "nettracer",
-      "sources": ["native/addon.cc", "native/address.cc", "native/hooks.cc", "native/ndjson.cc", "native/probe.cc", "native/tracer.cc"],
+      "sources": ["native/addon.cc", "native/address.cc", "native/hooks.cc", "native/ndjson.cc", "native/output_file.cc", "native/probe.cc", "native/tracer.cc"],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "bpf",

@@ -5,6 +5,7 @@
 
 #include "address.h"
 #include "ndjson.h"
+#include "output_file.h"
 #include "probe.h"
 #include "tracer.h"
 
@@ -26,6 +27,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("probe", Napi::Function::New(env, Probe));
   exports.Set("hookTable", Napi::Function::New(env, HookTable));
   exports.Set("addressPair", Napi::Function::New(env, AddressPair));
+  exports.Set("openOutput", Napi::Function::New(env, OpenOutput));
   return exports;
 }
 

@@ -135,8 +135,13 @@ export const traceFlags = {
   }),
   output: Flags.custom<string>({ parse: async (text) => writableFile(text) })({
     char: 'w',
-    summary: 'Write the stream to FILE (created or truncated) instead of standard output.',
+    summary:
+      'Write the stream to FILE instead of standard output: a new file is created with mode 0600; an existing one must be a regular file with one link, owned by root or by you, and is overwritten (see --append) and made 0600; no symbolic link is followed, and FIFOs and devices other than /dev/null are refused.',
     helpValue: 'FILE',
+  }),
+  append: Flags.boolean({
+    default: false,
+    summary: 'Add to an existing --output or --log-file instead of overwriting it.',
   }),
   pid: numberFlag('pid', { min: 1, max: 4194304, integer: true })({
     summary: 'Only connections owned by this process id.',

@@ -62,6 +62,7 @@ Needs root (or CAP_BPF and CAP_PERFMON).`;
       durationS: flags.duration,
       count: flags.count,
       outputPath: flags.output,
+      append: flags.append,
       keepPrivileges: flags['keep-privileges'],
       refreshOnEnter: name === 'table' && process.stdin.isTTY === true,
       readyFd: flags['ready-fd'],

@@ -3,13 +3,14 @@
 // reasons to stop (--duration, --count, a signal, the reader going away, an
 // output error, a bug of ours), with back-pressure, a watched config file,
 // privileges dropped once attached, and the ready signal.
-import { closeSync, openSync, statSync, unwatchFile, watchFile, writeSync } from 'node:fs';
+import { closeSync, statSync, unwatchFile, watchFile, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { NdjsonWriter } from '../encode/ndjson-writer.js';
 import { ObjectWriter } from '../encode/writers.js';
 import type { OutputFormat } from '../output/format.js';
 import { FileWriter, type OutputWriter, StreamWriter } from '../output/writer.js';
-import { TracerError } from '../tracer/errors.js';
+import { fromNative, TracerError } from '../tracer/errors.js';
+import { loadNative } from '../tracer/native.js';
 import { type SessionOptions, type SessionOutput, TraceSession } from '../tracer/session.js';
 
 export interface TraceRunOptions {
@@ -22,6 +23,8 @@ export interface TraceRunOptions {
   count?: number;
   /** Standard output when not given. */
   outputPath?: string;
+  /** Add to an existing --output or --log-file rather than overwrite it. */
+  append?: boolean;
   /** --config: watched; reload() applies what it can and gives the session's new options. */
   config?: { path: string; reload: () => Promise<{ session: SessionOptions; restartOnly: string[] }> };
   /** Keep root after attaching (default: drop to nobody). */
@@ -186,8 +189,9 @@ class TraceRun {
     };
     try {
       const path = this.opts.outputPath;
-      this.out = path ? new FileWriter(openOutput(path), events) : new StreamWriter(process.stdout, events);
-      if (this.opts.logFile) this.logOut = new FileWriter(openOutput(this.opts.logFile.path), events);
+      const append = this.opts.append === true;
+      this.out = path ? new FileWriter(openOutput(path, append), events) : new StreamWriter(process.stdout, events);
+      if (this.opts.logFile) this.logOut = new FileWriter(openOutput(this.opts.logFile.path, append), events);
     } catch (err) {
       this.session.stop(false);
       throw err;
@@ -241,12 +245,19 @@ function makeOutput(
   return { output: { writer, flush, cycle: to.cycle }, count: () => writer.count };
 }
 
-function openOutput(path: string): number {
+/** Opens --output or --log-file the way a root process must on a shared host (native/output_file.h). */
+function openOutput(path: string, append: boolean): number {
   try {
-    return openSync(path, 'w');
+    return loadNative().openOutput(path, { append, ownerUid: invokingUid() });
   } catch (err) {
-    throw new TracerError(`cannot open the output file: ${(err as Error).message}`, 'usage');
+    throw fromNative(err);
   }
+}
+
+/** Who asked: the user behind sudo, or the process's own user. */
+function invokingUid(): number {
+  const sudo = Number(process.env.SUDO_UID);
+  return process.geteuid?.() === 0 && Number.isInteger(sudo) && sudo > 0 ? sudo : (process.getuid?.() ?? 0);
 }
 
 /** One line to the ready descriptor, then it is closed: the reader sees the line and end of file. */

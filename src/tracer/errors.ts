@@ -28,6 +28,7 @@ export function fromNative(err: unknown): TracerError {
     case 'EPERM':
       return new TracerError(msg, 'privileges');
     case 'EOBJECT':
+    case 'EOUTPUT':
       return new TracerError(msg, 'usage');
     case 'ENOBTF':
     case 'ENOHOOK':

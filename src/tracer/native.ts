@@ -135,6 +135,11 @@ export interface NativeModule {
   encodeStops: EncodeStops;
   bootToRealtimeMs(): number;
   probe(): KernelProbe;
+  /**
+   * Opens a file nettracer writes, safely for root on a shared host
+   * (native/output_file.h): returns the descriptor, or throws (code EOUTPUT).
+   */
+  openOutput(path: string, options: { append: boolean; ownerUid: number }): number;
   /** The addresses of record `index` of a batch as text, and whether they are shown as IPv4. */
   addressPair(batch: Uint8Array, index: number): [boolean, string, string];
   hookTable(): { hooks: HookSpec[]; connectionMaps: string[] };
