@@ -1,61 +1,17 @@
 #include "output_file.h"
 
+#include "safe_open.h"
+
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <string>
 
 namespace {
-
-// open(2) of `path` refusing a symbolic link in any component: openat2
-// with RESOLVE_NO_SYMLINKS (Linux 5.6; nettracer needs 5.12), or, where a
-// seccomp filter hides openat2, a walk of the path one component at a time
-// with O_NOFOLLOW.
-int OpenNoSymlinks(const std::string& path, int flags, mode_t mode) {
-  struct open_how how = {};
-  how.flags = static_cast<uint64_t>(flags);
-  how.mode = (flags & O_CREAT) ? mode : 0;
-  how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-  long fd = syscall(SYS_openat2, AT_FDCWD, path.c_str(), &how, sizeof(how));
-  if (fd >= 0 || errno != ENOSYS) return static_cast<int>(fd);
-
-  int dir = open(path[0] == '/' ? "/" : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (dir < 0) return -1;
-  size_t at = 0;
-  while (true) {
-    while (at < path.size() && path[at] == '/') at++;
-    size_t end = path.find('/', at);
-    std::string part = path.substr(at, end == std::string::npos ? std::string::npos : end - at);
-    bool last = end == std::string::npos || path.find_first_not_of('/', end) == std::string::npos;
-    int next = last ? openat(dir, part.c_str(), flags | O_NOFOLLOW, mode)
-                    : openat(dir, part.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    int saved = errno;
-    close(dir);
-    errno = saved;
-    if (next < 0 || last) return next;
-    dir = next;
-    at = end;
-  }
-}
-
-std::string Why(int err) {
-  switch (err) {
-    case ELOOP:
-      return "a symbolic link is in its path (nettracer runs as root and follows none)";
-    case ENOTDIR:
-      return "a part of its path is not a directory (or is a symbolic link)";
-    case ENXIO:
-      return "it is a FIFO nobody reads";
-    default:
-      return strerror(err);
-  }
-}
 
 Napi::Error Fail(Napi::Env env, const std::string& path, const std::string& why) {
   Napi::Error e = Napi::Error::New(env, "cannot write " + path + ": " + why);
@@ -79,13 +35,13 @@ Napi::Value OpenOutput(const Napi::CallbackInfo& info) {
   // A new file: created here, by nobody else, readable by nobody else.
   int fd = OpenNoSymlinks(path, base | O_CREAT | O_EXCL, 0600);
   if (fd >= 0) return Napi::Number::New(env, fd);
-  if (errno != EEXIST) throw Fail(env, path, Why(errno));
+  if (errno != EEXIST) throw Fail(env, path, OpenError(errno));
 
   // An existing one: opened without blocking (a FIFO would wait for a
   // reader), then judged by what the descriptor is, so nothing can be
   // swapped in between.
   fd = OpenNoSymlinks(path, base | O_NONBLOCK, 0);
-  if (fd < 0) throw Fail(env, path, Why(errno));
+  if (fd < 0) throw Fail(env, path, OpenError(errno));
   struct stat st;
   if (fstat(fd, &st) != 0) {
     int e = errno;

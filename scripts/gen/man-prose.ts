@@ -77,15 +77,6 @@ The original's interactive view, drawn with cli\\-table3: local address, remote 
 the direction), PID, process, bytes sent, bytes received, RTT; below it
 "Number of passive tcp sessions: P, active: A, established: E". Redrawn at start, every interval,
 and at once when Enter is pressed.
-.SH "CONFIGURATION FILE"
-\\fB\\-\\-config\\fR \\fIFILE\\fR (the original's \\-\\-args_file) reads one option per line as
-\\fIname\\fR=\\fIvalue\\fR; # starts a comment. Names are the long option names above or the
-original's (time_interval, with_loopback, map_size, header, debug, log, bpf, counters_interval).
-A switch is set by "name=", "name=1" or "name=true", cleared by "name=0" or "name=false". The file
-overrides the command line. It is re\\-read when it changes: the interval, incremental, header
-size, stats interval, filters and log level apply at once and tracked connections are kept; the
-others are reported on standard error as taking effect at the next start. A bad file at start is
-a usage error (exit 2); a bad change is reported and the previous configuration kept.
 `;
 
 export const EXIT_STATUS_HEAD = `.SH "EXIT STATUS"

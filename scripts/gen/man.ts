@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fieldsOf, RECORDS, schemaOf } from '../../src/record/fields.js';
 import { loadNative } from '../../src/tracer/native.js';
 import { banner, type Generated, ROOT } from './common.js';
+import { LIVE, NOT_IN_CONFIG } from '../../src/cli/config.js';
 import { ACCURACY, EXIT_STATUS_HEAD, FORMATS_AND_CONFIG, SIGNALS_TO_END } from './man-prose.js';
 import { kernelsRoff } from './support.js';
 
@@ -95,6 +96,31 @@ without it (\\fBnettracer check\\fR says which this kernel offers):
   return page;
 }
 
+function config(): string {
+  const list = (names: readonly string[]) => names.map((n) => `\\fB${esc(n)}\\fR`).join(', ');
+  return `.SH "CONFIGURATION FILE"
+\\fB\\-\\-config\\fR \\fIFILE\\fR (the original's \\-\\-args_file) reads one option per line as
+\\fIname\\fR=\\fIvalue\\fR; # starts a comment. Names are the long option names above or the
+original's (time_interval, with_loopback, map_size, header, debug, log, bpf, counters_interval).
+A switch is set by "name=", "name=1" or "name=true", cleared by "name=0" or "name=false". The file
+overrides the command line.
+.PP
+It is trusted only as far as who can change it: the file must be a regular file owned by root or
+by the user who started nettracer (behind sudo: SUDO_UID), writable by nobody else, and every
+directory above it owned by root or that user and writable by nobody else unless sticky (as
+/tmp); no symbolic link is followed; at most 64 KiB. It cannot set ${list(NOT_IN_CONFIG)}: they
+write files, load code or keep privileges, and go on the command line. Errors name the file, the
+line and the option, never what the file holds.
+.PP
+A small helper, nettracer\\-config\\-reader, reads the file: started while nettracer is root, it
+stays root when nettracer drops its privileges, can read only that file, and dies with nettracer;
+so a file kept 0600 is re\\-read all the same. It is polled twice a second: a change of
+${list(LIVE)} applies at once and tracked connections are kept; other options are reported on
+standard error as taking effect at the next start. A bad file at start is a usage error (exit 2);
+a bad change is reported once and the previous configuration kept.
+`;
+}
+
 function exitStatus(): string {
   const required = loadNative()
     .hookTable()
@@ -116,6 +142,7 @@ nettracer \\- trace TCP connections with eBPF and stream them as NDJSON
     records() +
     ACCURACY +
     FORMATS_AND_CONFIG +
+    config() +
     hooks() +
     kernelsRoff() +
     exitStatus() +

@@ -2,8 +2,8 @@
 // `name=value` (`#` starts a comment); names are our long flag names or the
 // original's (time_interval, with_loopback, map_size, ...). A switch is set by
 // `name=`, `name=1` or `name=true` and cleared by `name=0` or `name=false`.
-// Values go through the same parsers as the command line.
-import { readFileSync } from 'node:fs';
+// Values go through the same parsers as the command line. The file is read
+// by a small root helper (config-reader.ts), which checks who can write it.
 import { type TraceFlags, traceFlags } from './flags.js';
 
 type FlagName = keyof typeof traceFlags;
@@ -37,6 +37,23 @@ export const LIVE: readonly FlagName[] = [
   'log-level',
 ];
 
+/**
+ * Options a config file cannot set: they write files, load code, keep or
+ * take privileges, or are about this invocation only. They go on the
+ * command line, which only the user who runs nettracer controls.
+ */
+export const NOT_IN_CONFIG: readonly FlagName[] = [
+  'config',
+  'output',
+  'log-file',
+  'append',
+  'program',
+  'keep-privileges',
+  'cleanup',
+  'ready-fd',
+  'verbose',
+];
+
 /** Values checked by the flags' own parsers. */
 export type ConfigValues = Partial<TraceFlags>;
 
@@ -46,15 +63,12 @@ interface ConfigurableFlag {
   parse?: (v: string, ctx: object, opts: ConfigurableFlag) => Promise<unknown>;
 }
 
-export async function readConfig(path: string): Promise<ConfigValues> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new Error(`--config: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
-      cause: err,
-    });
-  }
+/**
+ * The options of a config file's text. Errors name the file, the line and
+ * the option, never what the file holds (it may be something else than a
+ * config: a link to a secret, binary, escape sequences).
+ */
+export async function parseConfig(text: string, path: string): Promise<ConfigValues> {
   const out: Record<string, unknown> = {};
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -62,21 +76,22 @@ export async function readConfig(path: string): Promise<ConfigValues> {
     if (!line) continue;
     const where = `${path}:${i + 1}`;
     const eq = line.indexOf('=');
-    if (eq < 0) throw new Error(`${where}: expected name=value, got "${line}"`);
+    if (eq < 0) throw new Error(`${where}: expected name=value`);
     const raw = line.slice(0, eq).trim();
     const value = line.slice(eq + 1).trim();
-    const name = ALIASES[raw] ?? raw;
+    const name = (ALIASES[raw] ?? raw);
     // Any flag of trace, seen through what every kind of flag has.
     const flag = (traceFlags as unknown as Record<string, ConfigurableFlag | undefined>)[name];
-    if (!flag || name === 'verbose' || name === 'ready-fd') throw new Error(`${where}: unknown option "${raw}"`);
+    if (!flag) throw new Error(`${where}: not an option of nettracer trace`);
+    if (NOT_IN_CONFIG.includes(name)) {
+      throw new Error(`${where}: ${raw} cannot be set from a config file (give it on the command line)`);
+    }
     try {
       if (flag.type === 'boolean') {
-        if (!['', '1', 'true', '0', 'false'].includes(value))
-          throw new Error(`${raw} takes no value, 1/true or 0/false, got "${value}"`);
+        if (!['', '1', 'true', '0', 'false'].includes(value)) throw new Error('takes no value, 1/true or 0/false');
         out[name] = value === '' || value === '1' || value === 'true';
       } else if (flag.options) {
-        if (!flag.options.includes(value))
-          throw new Error(`${raw} must be one of ${flag.options.join(', ')}, got "${value}"`);
+        if (!flag.options.includes(value)) throw new Error(`must be one of ${flag.options.join(', ')}`);
         out[name] = value;
       } else if (flag.parse) {
         out[name] = await flag.parse(value, {}, flag);
@@ -84,7 +99,9 @@ export async function readConfig(path: string): Promise<ConfigValues> {
         out[name] = value;
       }
     } catch (err) {
-      throw new Error(`${where}: ${(err as Error).message}`, { cause: err });
+      // The parsers' messages quote the value: keep what they expected, not what they got.
+      const expected = (err as Error).message.replace(/,? got .*$/s, '').replace(/^--\S+ /, '');
+      throw new Error(`${where}: ${raw}: ${expected}`, { cause: err });
     }
   }
   return out;

@@ -1,6 +1,8 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { BaseCommand } from '../cli/base.js';
-import { LIVE, readConfig } from '../cli/config.js';
+import { LIVE, parseConfig } from '../cli/config.js';
+import { ConfigReader } from '../cli/config-reader.js';
+import { invokingUid } from '../run/invoking-user.js';
 import { EXIT } from '../cli/exit-codes.js';
 import { type TraceFlags, traceFlags } from '../cli/flags.js';
 import { createFormat, type FormatName } from '../output/format.js';
@@ -31,12 +33,23 @@ Needs root (or CAP_BPF and CAP_PERFMON).`;
 
   async run(): Promise<void> {
     const { flags: cli } = await this.parseFlags(Trace);
-    // --config: the file's options override the command line's, now and on every change.
-    const withConfig = async (): Promise<TraceFlags> =>
-      cli.config ? { ...cli, ...(await readConfig(cli.config)) } : cli;
+    // --config: read by a root helper that outlives the privilege drop; the
+    // file's options override the command line's, now and on every change.
+    const reader = cli.config ? ConfigReader.start(cli.config, invokingUid()) : undefined;
+    try {
+      await this.trace(cli, reader);
+    } finally {
+      reader?.close();
+    }
+  }
+
+  private async trace(cli: TraceFlags, reader: ConfigReader | undefined): Promise<void> {
+    let text = reader ? await reader.read().catch((err: Error) => this.fail(err.message, EXIT.usage)) : '';
+    const withConfig = async (t: string): Promise<TraceFlags> =>
+      reader ? { ...cli, ...(await parseConfig(t, reader.path)) } : cli;
     let flags: TraceFlags;
     try {
-      flags = await withConfig();
+      flags = await withConfig(text);
     } catch (err) {
       return this.fail((err as Error).message, EXIT.usage);
     }
@@ -67,11 +80,14 @@ Needs root (or CAP_BPF and CAP_PERFMON).`;
       refreshOnEnter: name === 'table' && process.stdin.isTTY === true,
       readyFd: flags['ready-fd'],
       note: flags.verbose ? (line) => process.stderr.write(`nettracer: ${line}\n`) : undefined,
-      config: cli.config
+      config: reader
         ? {
-            path: cli.config,
-            reload: async () => {
-              const next = await withConfig();
+            path: reader.path,
+            poll: async () => {
+              const now = await reader.read();
+              if (now === text) return undefined;
+              text = now;
+              const next = await withConfig(now);
               const restartOnly = (Object.keys(next) as (keyof TraceFlags)[]).filter(
                 (k) => !(LIVE as readonly string[]).includes(k) && JSON.stringify(next[k]) !== JSON.stringify(flags[k]),
               );

@@ -3,14 +3,14 @@
 // reasons to stop (--duration, --count, a signal, the reader going away, an
 // output error, a bug of ours), with back-pressure, a watched config file,
 // privileges dropped once attached, and the ready signal.
-import { closeSync, statSync, unwatchFile, watchFile, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, writeSync } from 'node:fs';
 import { NdjsonWriter } from '../encode/ndjson-writer.js';
 import { ObjectWriter } from '../encode/writers.js';
 import type { OutputFormat } from '../output/format.js';
 import { FileWriter, type OutputWriter, StreamWriter } from '../output/writer.js';
 import { fromNative, TracerError } from '../tracer/errors.js';
 import { loadNative } from '../tracer/native.js';
+import { invokingUid } from './invoking-user.js';
 import { type SessionOptions, type SessionOutput, TraceSession } from '../tracer/session.js';
 
 export interface TraceRunOptions {
@@ -25,8 +25,11 @@ export interface TraceRunOptions {
   outputPath?: string;
   /** Add to an existing --output or --log-file rather than overwrite it. */
   append?: boolean;
-  /** --config: watched; reload() applies what it can and gives the session's new options. */
-  config?: { path: string; reload: () => Promise<{ session: SessionOptions; restartOnly: string[] }> };
+  /**
+   * --config: polled; poll() gives the session's new options when the file
+   * changed (and applies what else it can), undefined when it did not.
+   */
+  config?: { path: string; poll: () => Promise<{ session: SessionOptions; restartOnly: string[] } | undefined> };
   /** Keep root after attaching (default: drop to nobody). */
   keepPrivileges?: boolean;
   /** Enter on the terminal asks for a metrics walk now (the table). */
@@ -144,17 +147,26 @@ class TraceRun {
   /** Enter on the terminal: a metrics walk now. */
   private readonly onKey = (): void => this.session.collectMetrics();
 
-  /** The config file changed: apply what can change while tracing. */
+  /** The last problem with the config file said, so a file that stays bad is said once. */
+  private configProblem = '';
+
+  /** A poll of the config file: apply what can change while tracing. */
   private readonly onConfig = (): void => {
     const config = this.opts.config!;
     config
-      .reload()
-      .then(({ session: next, restartOnly }) => {
-        this.session.reconfigure(next);
-        const later = restartOnly.length ? `; ${restartOnly.join(', ')} change at the next start` : '';
+      .poll()
+      .then((changed) => {
+        this.configProblem = '';
+        if (!changed) return;
+        this.session.reconfigure(changed.session);
+        const later = changed.restartOnly.length ? `; ${changed.restartOnly.join(', ')} change at the next start` : '';
         process.stderr.write(`nettracer: ${config.path} re-read and applied${later}\n`);
       })
-      .catch((err: Error) => process.stderr.write(`nettracer: ${err.message}; keeping the previous configuration\n`));
+      .catch((err: Error) => {
+        if (err.message === this.configProblem) return;
+        this.configProblem = err.message;
+        process.stderr.write(`nettracer: ${err.message}; keeping the previous configuration\n`);
+      });
   };
 
   private listen(): void {
@@ -162,8 +174,9 @@ class TraceRun {
     process.once('SIGTERM', this.onSignal);
     process.on('uncaughtException', this.onCrash);
     if (this.opts.refreshOnEnter) process.stdin.on('data', this.onKey);
-    // Polled: editors replace files rather than write them in place.
-    if (this.opts.config) watchFile(this.opts.config.path, { interval: 500 }, this.onConfig);
+    // Polled through the root config reader: it sees the file whoever we run as,
+    // and editors that replace the file rather than write it in place.
+    if (this.opts.config) this.timers.push(setInterval(this.onConfig, 500));
   }
 
   private unlisten(): void {
@@ -172,7 +185,6 @@ class TraceRun {
     process.off('SIGTERM', this.onSignal);
     process.off('uncaughtException', this.onCrash);
     process.stdin.off('data', this.onKey);
-    if (this.opts.config) unwatchFile(this.opts.config.path, this.onConfig);
     if (process.stdin.isTTY) process.stdin.pause();
   }
 
@@ -200,12 +212,6 @@ class TraceRun {
 
   /** Continues as nobody unless asked not to; returns who it runs as. */
   private dropPrivileges(): string {
-    const config = this.opts.config;
-    // The config file is re-read later: keep root if `nobody` could not read it.
-    if (config && !readableByAnyone(config.path)) {
-      this.opts.note?.(`keeping root: ${config.path} is not readable by everyone, and it is re-read on change`);
-      return 'unchanged';
-    }
     if (this.opts.keepPrivileges === true) return 'unchanged';
     const user = this.session.dropPrivileges() ?? 'unchanged';
     this.opts.note?.(`running as ${user}`);
@@ -254,12 +260,6 @@ function openOutput(path: string, append: boolean): number {
   }
 }
 
-/** Who asked: the user behind sudo, or the process's own user. */
-function invokingUid(): number {
-  const sudo = Number(process.env.SUDO_UID);
-  return process.geteuid?.() === 0 && Number.isInteger(sudo) && sudo > 0 ? sudo : (process.getuid?.() ?? 0);
-}
-
 /** One line to the ready descriptor, then it is closed: the reader sees the line and end of file. */
 function signalReady(fd: number, line: string): void {
   try {
@@ -267,18 +267,5 @@ function signalReady(fd: number, line: string): void {
     closeSync(fd);
   } catch (err) {
     process.stderr.write(`nettracer: --ready-fd ${fd}: ${(err as Error).message}\n`);
-  }
-}
-
-/** Whether an unprivileged user could read `path` (o+r on it, o+x on every directory above). */
-function readableByAnyone(path: string): boolean {
-  try {
-    if ((statSync(path).mode & 0o004) === 0) return false;
-    for (let dir = dirname(path); ; dir = dirname(dir)) {
-      if ((statSync(dir).mode & 0o001) === 0) return false;
-      if (dir === dirname(dir)) return true;
-    }
-  } catch {
-    return false;
   }
 }
