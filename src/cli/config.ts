@@ -79,7 +79,7 @@ export async function parseConfig(text: string, path: string): Promise<ConfigVal
     if (eq < 0) throw new Error(`${where}: expected name=value`);
     const raw = line.slice(0, eq).trim();
     const value = line.slice(eq + 1).trim();
-    const name = (ALIASES[raw] ?? raw);
+    const name = ALIASES[raw] ?? raw;
     // Any flag of trace, seen through what every kind of flag has.
     const flag = (traceFlags as unknown as Record<string, ConfigurableFlag | undefined>)[name];
     if (!flag) throw new Error(`${where}: not an option of nettracer trace`);
