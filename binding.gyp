@@ -8,6 +8,7 @@
         "native/hooks.cc",
         "native/ndjson.cc",
         "native/output_file.cc",
+        "native/privileges.cc",
         "native/probe.cc",
         "native/safe_open.cc",
         "native/tracer.cc"

@@ -21,6 +21,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# The identity the tracer runs as once attached: a system account of its
+# own, so that no other process of the host can signal or trace it.
+if ! getent passwd nettracer >/dev/null; then
+  echo "setup: creating the system user nettracer"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin nettracer
+fi
+
 # npm ci runs the package's install script: the BPF object and the addon.
 npm ci --no-audit --no-fund
 npm run build:ts

@@ -106,6 +106,16 @@ everything is detached and nettracer exits 0. Connections still open get no \\fB
 Loading the programs needs root, or the capabilities CAP_BPF and CAP_PERFMON (nothing else: tested with setpriv).
 Everything nettracer loads is tied to its own file descriptors: nothing is pinned, and the kernel
 removes it all when the process exits, however it exits.
+.PP
+Started as root, nettracer gives up root once its programs are attached and its output is open.
+It becomes \\fB\\-\\-user\\fR: by default the system user \\fBnettracer\\fR (\\fBnpm run setup\\fR creates
+it), else an id in 61184\\-65519 that no account and no running process has; never a user such as
+\\fBnobody\\fR that other processes share and could signal it as. It keeps no capability unless a
+\\fBbpf\\fR(2) call on its own programs shows it needs one on this kernel (some kernels before 5.19
+with unprivileged BPF disabled need CAP_BPF, found by trying); it clears its bounding set, sets
+no_new_privs on every thread, and is not dumpable (its memory and /proc files stay root's).
+\\fB\\-\\-verbose\\fR and the \\fB\\-\\-ready\\-fd\\fR line say whom it runs as and what it kept.
+\\fB\\-\\-keep\\-privileges\\fR stays root.
 .SH EXAMPLES
 Closed connections with their final counters:
 .PP

@@ -49,6 +49,7 @@ export const NOT_IN_CONFIG: readonly FlagName[] = [
   'append',
   'program',
   'keep-privileges',
+  'user',
   'cleanup',
   'ready-fd',
   'verbose',

@@ -6,6 +6,7 @@ import { dirname, resolve } from 'node:path';
 import { FORMATS } from '../output/format.js';
 import { LOG_LEVELS } from '../output/log.js';
 import { HOOK_STRATEGIES, HOOK_STRATEGY_NAMES } from '../tracer/hook-strategy.js';
+import { dropIdentity } from '../run/identity.js';
 import { parseCidr } from './cidr.js';
 
 import { MAP_SIZE_DEFAULT, MAP_SIZE_MAX } from '../tracer/limits.js';
@@ -217,10 +218,22 @@ export const traceFlags = {
     summary:
       'First remove anything an earlier run left in bpffs (/sys/fs/bpf/nettracer*). nettracer pins nothing itself: its programs leave the kernel with the process.',
   }),
+  user: Flags.custom<string>({
+    parse: async (text) => {
+      if (!/^[a-z_][a-z0-9_-]{0,31}\$?$|^\d+$/.test(text))
+        throw new Error(`--user must be a user name or a uid, got "${text}"`);
+      dropIdentity(text); // an unknown name is a usage error now, not after attaching
+      return text;
+    },
+  })({
+    summary:
+      'Once attached, run as this user (name or uid). Default: the nettracer system user (npm run setup creates it), else an id no account or running process has; never a user other processes share, such as nobody.',
+    helpValue: 'USER',
+  }),
   'keep-privileges': Flags.boolean({
     default: false,
     summary:
-      'Stay root after attaching. By default nettracer started as root continues as the user nobody once its programs are attached and its output is open.',
+      'Stay root after attaching. By default nettracer started as root continues as --user once its programs are attached and its output is open, with no capability it can do without.',
   }),
   verbose: Flags.boolean({
     default: false,

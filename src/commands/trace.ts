@@ -77,6 +77,7 @@ Needs root (or CAP_BPF and CAP_PERFMON).`;
       outputPath: flags.output,
       append: flags.append,
       keepPrivileges: flags['keep-privileges'],
+      user: flags.user,
       refreshOnEnter: name === 'table' && process.stdin.isTTY === true,
       readyFd: flags['ready-fd'],
       note: flags.verbose ? (line) => process.stderr.write(`nettracer: ${line}\n`) : undefined,

@@ -10,6 +10,7 @@ import type { OutputFormat } from '../output/format.js';
 import { FileWriter, type OutputWriter, StreamWriter } from '../output/writer.js';
 import { fromNative, TracerError } from '../tracer/errors.js';
 import { loadNative } from '../tracer/native.js';
+import { dropIdentity } from './identity.js';
 import { invokingUid } from './invoking-user.js';
 import { type SessionOptions, type SessionOutput, TraceSession } from '../tracer/session.js';
 
@@ -30,8 +31,10 @@ export interface TraceRunOptions {
    * changed (and applies what else it can), undefined when it did not.
    */
   config?: { path: string; poll: () => Promise<{ session: SessionOptions; restartOnly: string[] } | undefined> };
-  /** Keep root after attaching (default: drop to nobody). */
+  /** Keep root after attaching (default: drop, see dropPrivileges()). */
   keepPrivileges?: boolean;
+  /** Who to become once attached (--user): default, identity.ts's choice. */
+  user?: string;
   /** Enter on the terminal asks for a metrics walk now (the table). */
   refreshOnEnter?: boolean;
   /** --ready-fd: one line when tracing has started (see readyLine()). */
@@ -210,10 +213,14 @@ class TraceRun {
     }
   }
 
-  /** Continues as nobody unless asked not to; returns who it runs as. */
+  /** Continues as an identity of its own unless asked not to; returns who it runs as, with what. */
   private dropPrivileges(): string {
     if (this.opts.keepPrivileges === true) return 'unchanged';
-    const user = this.session.dropPrivileges() ?? 'unchanged';
+    const uid = process.geteuid?.() ?? 0;
+    const identity =
+      uid === 0 ? dropIdentity(this.opts.user) : { uid, gid: process.getegid?.() ?? 0, name: `uid ${uid}` };
+    const kept = this.session.dropPrivileges(identity) ?? 'unchanged';
+    const user = `${identity.name}, ${kept}`;
     this.opts.note?.(`running as ${user}`);
     return user;
   }

@@ -95,8 +95,11 @@ export interface NativeTracer {
   /** Stops new records; the ring, counters and metrics walk stay usable. */
   detach(): void;
   close(): void;
-  /** Gives up root once attached; returns who we are now. */
-  dropPrivileges(): string;
+  /**
+   * Gives up root once attached (native/privileges.h): becomes uid/gid,
+   * keeps only what bpf() shows it needs; returns what it kept.
+   */
+  dropPrivileges(identity: { uid: number; gid: number }): string;
 }
 
 export interface EncoderOptions {

@@ -87,9 +87,9 @@ export class TraceSession {
     this.native?.walk(WALK.existing, (chunk, length) => this.deliver(chunk.subarray(0, length)));
   }
 
-  /** Call once everything that needs root (the output file) is open. */
-  dropPrivileges(): string | undefined {
-    return this.native?.dropPrivileges();
+  /** Call once everything that needs root (the output file) is open; returns what it kept. */
+  dropPrivileges(identity: { uid: number; gid: number }): string | undefined {
+    return this.native?.dropPrivileges(identity);
   }
 
   pause(): void {

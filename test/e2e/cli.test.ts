@@ -63,6 +63,8 @@ describe('bad input: one line on stderr, exit 2, nothing loaded or written', () 
     [['--map-size', '0'], /--map-size must be between 1 and 1048576/],
     [['--map-size', '2000000'], /--map-size must be between 1 and 1048576/],
     [['--no-such-flag'], /Nonexistent flag: --no-such-flag/],
+    [['--user', 'no-such-user-here'], /--user no-such-user-here: no such user/],
+    [['--user', 'root:x'], /--user must be a user name or a uid, got "root:x"/],
     [['--output', '/nonexistent-dir/capture.ndjson'], /directory \/nonexistent-dir does not exist/],
   ];
   for (const [args, message] of cases) {
@@ -98,13 +100,14 @@ describe('privileges', () => {
 });
 
 describe('the minimal privileges', () => {
-  it('CAP_BPF and CAP_PERFMON alone, as an ordinary user, are enough to trace', async () => {
+  it('CAP_BPF and CAP_PERFMON alone, as an ordinary user, are enough to trace; it sheds them once attached', async () => {
     const caps = '-all,+bpf,+perfmon';
     const traffic = churn();
-    const r = await asNobody(['trace', '-f', '--count', '4'], { caps });
+    const r = await asNobody(['trace', '-f', '--count', '4', '--verbose'], { caps });
     await traffic.stop();
     assert.equal(r.exitCode, 0, String(r.stderr));
     assertValidOutput(r.stdout);
+    assert.match(String(r.stderr), /^nettracer: running as uid 65534, no capabilities$/m);
   });
 });
 

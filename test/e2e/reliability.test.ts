@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { execa } from 'execa';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -74,19 +74,72 @@ describe('signals and crashes leave nothing in the kernel', () => {
 });
 
 describe('privileges after attaching', () => {
-  it('started as root, the tracer goes on as nobody with no capabilities, and still reports metrics', async () => {
+  /** The account npm run setup creates for the tracer. */
+  const own = execFileSync('getent', ['passwd', 'nettracer'], { encoding: 'utf8' }).split(':');
+  const ownUid = Number(own[2]);
+  const status = (pid: number) => readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (pid: number, name: string) => new RegExp(`^${name}:[ \\t]*(.*)$`, 'm').exec(status(pid))?.[1];
+  const asNobody = (cmd: string[]) =>
+    execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', ...cmd], { reject: false });
+
+  it('started as root, it goes on as nettracer with nothing else of root, and still reports metrics', async () => {
     const gen = await startGenerator({ connections: [{ family: 4, client_bytes: 5, server_bytes: 6 }], hold: 1.5 });
     const t = await startTracer(['-f', '-t', '0.5', '--pid', String(gen.pid)]);
-    const status = readFileSync(`/proc/${t.pid}/status`, 'utf8');
-    assert.match(status, /^Uid:\s+65534\s+65534\s+65534\s+65534$/m);
-    assert.match(status, /^CapEff:\s+0+$/m);
-    assert.match(status, /^CapPrm:\s+0+$/m);
+    assert.equal(t.ready.user, `nettracer (uid ${ownUid}), no capabilities`);
+    assert.equal(field(t.pid, 'Uid'), `${ownUid}\t${ownUid}\t${ownUid}\t${ownUid}`);
+    assert.equal(field(t.pid, 'Groups'), '');
+    for (const set of ['CapEff', 'CapPrm', 'CapInh', 'CapBnd', 'CapAmb']) assert.match(field(t.pid, set)!, /^0+$/, set);
+    assert.equal(field(t.pid, 'NoNewPrivs'), '1');
+    // Every thread, not only the one that dropped root.
+    for (const task of readdirSync(`/proc/${t.pid}/task`)) {
+      const s = readFileSync(`/proc/${t.pid}/task/${task}/status`, 'utf8');
+      assert.match(s, /^NoNewPrivs:\s+1$/m, `thread ${task}`);
+      assert.match(s, /^CapEff:\s+0+$/m, `thread ${task}`);
+    }
+    // Not dumpable: its /proc files stay root's, so the uid it runs as cannot read its memory.
+    assert.equal(statSync(`/proc/${t.pid}/environ`).uid, 0);
+    // Another user of the host cannot signal it (as it could a tracer running as nobody).
+    const kill = await asNobody(['kill', '-TERM', String(t.pid)]);
+    assert.notEqual(kill.exitCode, 0);
+    assert.match(kill.stderr, /not permitted/);
     await gen.run();
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(await t.stop(), 0);
     const recs = t.lines.map(assertValidLine);
     assert.ok(recs.filter((r) => r.type === 'metrics').length >= 2, 'metrics walks work without privileges');
     assert.equal(recs.filter((r) => r.type === 'close').length, 2);
+  });
+
+  it('--user picks the identity, by name or by an id no account has', async () => {
+    const named = await startTracer(['-f', '--user', 'nettracer']);
+    assert.match(named.ready.user, new RegExp(`^nettracer \\(uid ${ownUid}\\)`));
+    assert.equal(await named.stop(), 0);
+    const t = await startTracer(['-f', '--user', '61999']);
+    assert.equal(t.ready.user, 'uid 61999, no capabilities');
+    assert.match(status(t.pid), /^Uid:\s+61999\s+61999\s+61999\s+61999$/m);
+    assert.match(status(t.pid), /^Gid:\s+61999\s+61999\s+61999\s+61999$/m);
+    assert.equal(await t.stop(), 0);
+  });
+
+  it('on a kernel where bpf() needs CAP_BPF after the drop, it keeps CAP_BPF and nothing else', async () => {
+    const gen = await startGenerator({ connections: [{ family: 4, client_bytes: 7, server_bytes: 8 }], hold: 1.2 });
+    const t = await startTracer(['-f', '-t', '0.4', '--pid', String(gen.pid)], {
+      env: { NETTRACER_FAILPOINT: 'bpf-needs-cap' },
+    });
+    assert.match(
+      t.ready.user,
+      /^nettracer \(uid \d+\), CAP_BPF: bpf\(\) on its own programs and maps fails without it/,
+    );
+    const capBpf = (1n << 39n).toString(16).padStart(16, '0');
+    assert.equal(field(t.pid, 'CapEff'), capBpf);
+    assert.equal(field(t.pid, 'CapPrm'), capBpf);
+    assert.match(field(t.pid, 'CapBnd')!, /^0+$/, 'not in the bounding set: it cannot be regained');
+    assert.equal(field(t.pid, 'NoNewPrivs'), '1');
+    await gen.run();
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(await t.stop(), 0);
+    const recs = t.lines.map(assertValidLine);
+    assert.ok(recs.filter((r) => r.type === 'metrics').length >= 2, 'metrics walks work with CAP_BPF alone');
   });
 });
 

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ROOT } from '../../src/root.js';
-import { killLaunched, launch, type Ready, RUN } from './launch.js';
+import { killLaunched, launch, type LaunchOptions, type Ready, RUN } from './launch.js';
 
 export { ROOT, RUN };
 const TRAFFIC = join(ROOT, 'test', 'helpers', 'traffic.py');
@@ -60,8 +60,8 @@ export interface TracerProcess {
 }
 
 /** Starts `nettracer trace ARGS` and resolves once it is tracing (its ready line). */
-export async function startTracer(args: string[]): Promise<TracerProcess> {
-  const { proc, ready, stderr, lines, drained } = await launch(args);
+export async function startTracer(args: string[], opts: LaunchOptions = {}): Promise<TracerProcess> {
+  const { proc, ready, stderr, lines, drained } = await launch(args, opts);
   const exited = proc.then(async (r) => {
     await drained;
     return { exitCode: r.exitCode, signal: r.signal };
