@@ -5,7 +5,8 @@ import { release } from 'node:os';
 import type { CheckReport } from '../generated/records.js';
 import { MAP_SIZE_DEFAULT, MAP_SIZE_MAX } from '../tracer/limits.js';
 import { type BytesFrom, bytesFrom, HOOK_STRATEGIES } from '../tracer/hook-strategy.js';
-import { type KernelProbe, loadNative, type NativeModule } from '../tracer/native.js';
+import { type Identity, runIdentity } from '../tracer/identity.js';
+import { type KernelProbe, loadNative, type NativeModule, type NativeTracer } from '../tracer/native.js';
 
 type Item = CheckReport['items'][number];
 
@@ -35,6 +36,31 @@ export function privilegeItem(euid: number, caps: bigint): Item {
     detail: `${who}; ${names.length ? names.join(', ') : 'none of CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN'}`,
     ...(ok ? {} : { fix: 'run as root (sudo nettracer ...), or grant CAP_BPF and CAP_PERFMON' }),
   };
+}
+
+/**
+ * What a run keeps once attached: check drops as a run would (it is its
+ * last step) and makes the running tracer's bpf() calls in that state.
+ */
+function afterAttaching(t: NativeTracer): Item {
+  let identity: Identity;
+  try {
+    identity = runIdentity(undefined);
+    return {
+      name: 'after attaching',
+      ok: true,
+      required: true,
+      detail: `runs as ${identity.name}, ${t.dropPrivileges(identity)}`,
+    };
+  } catch (err) {
+    return {
+      name: 'after attaching',
+      ok: false,
+      required: true,
+      detail: (err as Error).message,
+      fix: 'create the nettracer user (npm run setup does), or run with --keep-privileges',
+    };
+  }
 }
 
 export function runCheck(tryLoad = true): CheckReport {
@@ -111,13 +137,14 @@ export function runCheck(tryLoad = true): CheckReport {
     try {
       const t = new native.Tracer({ mapSize: MAP_SIZE_DEFAULT, withLoopback: false, verbose: false }, () => {});
       const attached = t.hooks();
-      t.close();
       items.push({
         name: 'load',
         ok: true,
         required: true,
-        detail: `loaded and attached ${attached.length} programs, then detached`,
+        detail: `loaded and attached ${attached.length} programs`,
       });
+      items.push(afterAttaching(t));
+      t.close();
       items.push({
         name: 'capacity',
         ok: true,

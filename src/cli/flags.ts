@@ -6,7 +6,7 @@ import { dirname, resolve } from 'node:path';
 import { FORMATS } from '../output/format.js';
 import { LOG_LEVELS } from '../output/log.js';
 import { HOOK_STRATEGIES, HOOK_STRATEGY_NAMES } from '../tracer/hook-strategy.js';
-import { dropIdentity } from '../run/identity.js';
+import { dropIdentity } from '../tracer/identity.js';
 import { parseCidr } from './cidr.js';
 
 import { MAP_SIZE_DEFAULT, MAP_SIZE_MAX } from '../tracer/limits.js';

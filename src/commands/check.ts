@@ -7,8 +7,9 @@ import { EXIT } from '../cli/exit-codes.js';
 export default class Check extends BaseCommand {
   static override summary = 'Check whether nettracer can trace on this host, and say how to fix what is missing.';
   static override description = `Reports the kernel release, BTF, privileges, the tracepoints and iterator nettracer
-uses (and which it would use here), then loads and attaches the programs once and
-detaches them. Exit status 0 only when tracing would work; 3 when only privileges are
+uses (and which it would use here), then loads and attaches the programs once, gives
+up root as a run would and makes the running tracer's bpf() calls in that state (to
+say whom a run becomes and which capabilities it keeps), and detaches them. Exit status 0 only when tracing would work; 3 when only privileges are
 missing; 4 when the kernel lacks something required; 1 when loading failed.`;
   static override examples = ['<%= config.bin %> check', '<%= config.bin %> check --json | jq .ok'];
   static override flags = {

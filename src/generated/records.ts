@@ -272,7 +272,7 @@ export interface CheckReport {
   hooks: string[];
   /** Each thing checked, in order. */
   items: {
-    /** What was checked (kernel, btf, privileges, tracepoint names, iterator, load, capacity). */
+    /** What was checked (kernel, btf, privileges, tracepoint names, iterator, load, after attaching: whom a run becomes and what it keeps, capacity). */
     name: string;
     /** Whether it passed. */
     ok: boolean;

@@ -465,7 +465,8 @@ export const FIELDS: readonly FieldDef[] = [
         properties: {
           name: {
             type: 'string',
-            description: 'What was checked (kernel, btf, privileges, tracepoint names, iterator, load, capacity).',
+            description:
+              'What was checked (kernel, btf, privileges, tracepoint names, iterator, load, after attaching: whom a run becomes and what it keeps, capacity).',
           },
           ok: { type: 'boolean', description: 'Whether it passed.' },
           required: {

@@ -10,7 +10,7 @@ import type { OutputFormat } from '../output/format.js';
 import { FileWriter, type OutputWriter, StreamWriter } from '../output/writer.js';
 import { fromNative, TracerError } from '../tracer/errors.js';
 import { loadNative } from '../tracer/native.js';
-import { dropIdentity } from './identity.js';
+import { runIdentity } from '../tracer/identity.js';
 import { invokingUid } from './invoking-user.js';
 import { type SessionOptions, type SessionOutput, TraceSession } from '../tracer/session.js';
 
@@ -216,9 +216,7 @@ class TraceRun {
   /** Continues as an identity of its own unless asked not to; returns who it runs as, with what. */
   private dropPrivileges(): string {
     if (this.opts.keepPrivileges === true) return 'unchanged';
-    const uid = process.geteuid?.() ?? 0;
-    const identity =
-      uid === 0 ? dropIdentity(this.opts.user) : { uid, gid: process.getegid?.() ?? 0, name: `uid ${uid}` };
+    const identity = runIdentity(this.opts.user);
     const kept = this.session.dropPrivileges(identity) ?? 'unchanged';
     const user = `${identity.name}, ${kept}`;
     this.opts.note?.(`running as ${user}`);

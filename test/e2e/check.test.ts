@@ -26,6 +26,23 @@ describe('nettracer check', () => {
     assert.ok(report.items.find((i: { name: string; ok: boolean }) => i.name === 'load')!.ok);
   });
 
+  it('drops as a run would and makes its bpf() calls there: says whom it runs as and what it keeps', async () => {
+    const item = async (env: Record<string, string>) => {
+      const r = await execa(process.execPath, [RUN, 'check', '--json'], { reject: false, cwd: ROOT, env });
+      assert.equal(r.exitCode, 0, String(r.stdout));
+      const report = JSON.parse(String(r.stdout)) as CheckReport;
+      validCheck(report);
+      return report.items.find((i) => i.name === 'after attaching')!;
+    };
+    const plain = await item({});
+    assert.equal(plain.ok, true);
+    assert.match(plain.detail, /^runs as nettracer \(uid \d+\), no capabilities$/);
+    // A 5.8-5.18 kernel with unprivileged BPF disabled, simulated: bpf() fails without CAP_BPF.
+    const old = await item({ NETTRACER_FAILPOINT: 'bpf-needs-cap' });
+    assert.equal(old.ok, true);
+    assert.match(old.detail, /^runs as nettracer \(uid \d+\), CAP_BPF: bpf\(\) on its own programs and maps fails/);
+  });
+
   it('as root, the table says it can trace', async () => {
     const r = await execa(process.execPath, [RUN, 'check'], { reject: false, cwd: ROOT });
     assert.equal(r.exitCode, 0);

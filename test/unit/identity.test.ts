@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { dropIdentity } from '../../src/run/identity.js';
+import { dropIdentity } from '../../src/tracer/identity.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nettracer-identity-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -3,7 +3,7 @@
 // or UID; else the system user nettracer (the set-up creates it); else an
 // id that no account and no running process has.
 import { readdirSync, readFileSync } from 'node:fs';
-import { TracerError } from '../tracer/errors.js';
+import { TracerError } from './errors.js';
 
 export interface Identity {
   uid: number;
@@ -79,4 +79,10 @@ export function dropIdentity(
       return { uid, gid: uid, name: `uid ${uid} (no nettracer user: an id no account or process has)` };
   }
   throw new TracerError('no free user id to run as: create the nettracer user (npm run setup does)', 'failure');
+}
+
+/** Whom a run started now becomes: root drops to dropIdentity(user); anyone else keeps their ids. */
+export function runIdentity(user: string | undefined): Identity {
+  const uid = process.geteuid?.() ?? 0;
+  return uid === 0 ? dropIdentity(user) : { uid, gid: process.getegid?.() ?? 0, name: `uid ${uid}` };
 }
