@@ -358,11 +358,22 @@ static __always_inline __u64 current_cgroup_id(void)
 	return task_cgroup_id(bpf_get_current_task_btf());
 }
 
+/* When the task's process started, as /proc/PID/stat says it (field 22:
+ * clock ticks, USER_HZ 100): with the pid it names one process, so user
+ * space can tell a reused pid from the owner (containers.ts). */
+static __always_inline __u32 task_start(struct task_struct *task)
+{
+	return task->group_leader->start_boottime / (1000000000 / 100);
+}
+
 static __always_inline void set_owner(struct nt_record *r)
 {
+	struct task_struct *task = bpf_get_current_task_btf();
+
 	r->pid = bpf_get_current_pid_tgid() >> 32;
 	current_comm(r->comm);
-	r->cgroup_id = current_cgroup_id();
+	r->cgroup_id = task_cgroup_id(task);
+	r->owner_start = task_start(task);
 }
 
 /* The same from a task a walk found (not the current one). */
@@ -371,6 +382,7 @@ static __always_inline void set_owner_task(struct nt_record *r, struct task_stru
 	r->pid = task->tgid;
 	bpf_probe_read_kernel_str(&r->comm, sizeof(r->comm), task->comm);
 	r->cgroup_id = task_cgroup_id(task);
+	r->owner_start = task_start(task);
 }
 
 /* The record that opens a connection's stream. */
@@ -558,6 +570,7 @@ static __always_inline void on_syn_sent(struct sock *sk)
 	if (conn_filtered(&c->rec, true))
 		return;
 	c->rec.cgroup_id = current_cgroup_id();
+	c->rec.owner_start = task_start(bpf_get_current_task_btf());
 	c->rec.direction = NT_DIR_OUTGOING;
 	/* The owner is known: the connect record follows at ESTABLISHED. */
 	c->rec.flags = NT_F_ANNOUNCED;

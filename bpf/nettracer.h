@@ -53,8 +53,8 @@ struct nt_record {
 	__u8 family;		     /* 4 or 6 */
 	__u8 direction;		     /* enum nt_direction */
 	__u8 flags;		     /* NT_F_* */
-	__u32 _pad;
-	__u64 cgroup_id; /* owner's cgroup (v2 hierarchy) id: the cgroupfs inode */
+	__u32 owner_start; /* owner's start, clock ticks since boot: /proc/PID/stat field 22 */
+	__u64 cgroup_id;   /* owner's cgroup (v2 hierarchy) id: the cgroupfs inode */
 };
 
 #define NT_RECORD_SIZE 136

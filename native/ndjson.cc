@@ -18,9 +18,11 @@ namespace {
 constexpr uint64_t kMaxSafe = (1ull << 53) - 1;  // JS numbers are exact up to here
 constexpr size_t kRecordRoom = 1024;             // more than any line this encoder writes
 
-uint64_t ContainerKey(uint64_t cgroup_id, uint32_t pid) {
-  // As ContainerResolver: without cgroup v2 every process has the root id.
-  return cgroup_id <= 1 ? (1ull << 63) | pid : cgroup_id;
+// As ContainerResolver (src/tracer/containers.ts): facts kept for a whole
+// cgroup by its id, or for one process by pid and start, which a reused pid
+// does not match (processKey: 53 bits; the top bit tells the kinds apart).
+uint64_t ProcessKey(uint32_t pid, uint32_t start) {
+  return (1ull << 63) | (uint64_t{pid % (1u << 22)} << 31) | (start % (1u << 31));
 }
 
 }  // namespace
@@ -64,24 +66,29 @@ Napi::Value NdjsonEncoder::Configure(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value NdjsonEncoder::Container(const Napi::CallbackInfo& info) {
-  if (info.Length() < 3 || !info[2].IsString()) {
-    throw Napi::TypeError::New(info.Env(), "container(cgroupId, pid, fields)");
+  if (info.Length() < 4 || !info[3].IsString()) {
+    throw Napi::TypeError::New(info.Env(), "container(cgroupId, pid, ownerStart, fields)");
   }
   if (containers_.size() >= container_cache_max_) containers_.clear();  // bounded, as ContainerResolver
   last_fields_ = nullptr;                                               // the map may have moved or dropped it
   uint64_t cgroup = static_cast<uint64_t>(info[0].ToNumber().DoubleValue());
   uint32_t pid = info[1].ToNumber().Uint32Value();
-  containers_[ContainerKey(cgroup, pid)] = info[2].As<Napi::String>().Utf8Value();
+  uint32_t start = info[2].ToNumber().Uint32Value();
+  const uint64_t key = cgroup > 1 ? cgroup : ProcessKey(pid, start);
+  containers_[key] = info[3].As<Napi::String>().Utf8Value();
   return info.Env().Undefined();
 }
 
-const std::string* NdjsonEncoder::ContainerFields(uint64_t cgroup_id, uint32_t pid) {
+const std::string* NdjsonEncoder::ContainerFields(uint64_t cgroup_id, uint32_t pid, uint32_t start) {
   // Records come in runs of one owner: the last answer is usually the next.
-  uint64_t key = ContainerKey(cgroup_id, pid);
-  if (last_fields_ && key == last_key_) return last_fields_;
-  auto it = containers_.find(key);
+  const uint64_t process = ProcessKey(pid, start);
+  if (last_fields_ && last_cgroup_ == cgroup_id && last_process_ == process) return last_fields_;
+  // The cgroup first, as ContainerResolver.cached().
+  auto it = cgroup_id > 1 ? containers_.find(cgroup_id) : containers_.end();
+  if (it == containers_.end()) it = containers_.find(process);
   if (it == containers_.end()) return nullptr;
-  last_key_ = key;
+  last_cgroup_ = cgroup_id;
+  last_process_ = process;
   last_fields_ = &it->second;
   return last_fields_;
 }
@@ -170,7 +177,7 @@ char* NdjsonEncoder::EncodeOne(const uint8_t* data, char* p) {
   if (r.flags & NT_F_PREEXISTING) return nullptr;               // direction and SYN byte known in JS only
   if (incremental_ && NT_HAS_COUNTERS(r.kind)) return nullptr;  // deltas
   if (r.direction != NT_DIR_OUTGOING && r.direction != NT_DIR_INCOMING) return nullptr;
-  const std::string* container = ContainerFields(r.cgroup_id, r.pid);
+  const std::string* container = ContainerFields(r.cgroup_id, r.pid, r.owner_start);
   if (!container) {
     unknown_owner_ = true;  // JS writes this one and tells us the owner's fields
     return nullptr;

@@ -35,8 +35,9 @@ class NdjsonEncoder : public Napi::ObjectWrap<NdjsonEncoder> {
   Napi::Value EncodeInto(const Napi::CallbackInfo& info);
   // configure(EncoderOptions of src/tracer/native.ts)
   Napi::Value Configure(const Napi::CallbackInfo& info);
-  // container(cgroupId, pid, fields): what follows "direction" for this
-  // owner ("" on the host), as the TypeScript encoder writes it.
+  // container(cgroupId, pid, ownerStart, fields): what follows "direction"
+  // for this owner ("" on the host), as the TypeScript encoder writes it:
+  // for the whole cgroup when cgroupId > 1, else for this process.
   Napi::Value Container(const Napi::CallbackInfo& info);
 
   char* EncodeOne(const uint8_t* rec, char* p);
@@ -44,7 +45,7 @@ class NdjsonEncoder : public Napi::ObjectWrap<NdjsonEncoder> {
   static char* Comm(char* p, const char* comm);
   static char* Address(char* p, const uint8_t* a, bool ipv4, uint8_t family);
   static char* DurationMs(char* p, uint64_t ts_ns, uint64_t start_ns);
-  const std::string* ContainerFields(uint64_t cgroup_id, uint32_t pid);
+  const std::string* ContainerFields(uint64_t cgroup_id, uint32_t pid, uint32_t start);
 
   bool unknown_owner_ = false;  // why the last EncodeOne left its record to JS
   double boot_to_realtime_ms_ = 0;
@@ -52,8 +53,8 @@ class NdjsonEncoder : public Napi::ObjectWrap<NdjsonEncoder> {
   uint64_t header_bytes_ipv6_ = 0;
   bool incremental_ = false;
   size_t container_cache_max_ = 0;                        // as src/tracer/containers.ts's cache
-  std::unordered_map<uint64_t, std::string> containers_;  // by cgroup id, or by pid (no cgroup v2)
-  uint64_t last_key_ = 0;                                 // ContainerFields' last answer
+  std::unordered_map<uint64_t, std::string> containers_;  // by cgroup id, or ProcessKey()
+  uint64_t last_cgroup_ = 0, last_process_ = 0;           // ContainerFields' last question
   const std::string* last_fields_ = nullptr;
   int64_t ts_ms_ = INT64_MIN;
   char ts_[64];  // 24 characters used

@@ -116,6 +116,18 @@ with unprivileged BPF disabled need CAP_BPF, found by trying); it clears its bou
 no_new_privs on every thread, and is not dumpable (its memory and /proc files stay root's).
 \\fB\\-\\-verbose\\fR and the \\fB\\-\\-ready\\-fd\\fR line say whom it runs as and what it kept.
 \\fB\\-\\-keep\\-privileges\\fR stays root.
+.SH CONTAINERS
+\\fBcontainer_id\\fR, \\fBcontainer_runtime\\fR, \\fBpod_uid\\fR and \\fBqos_class\\fR come from the owner's
+cgroup path in /proc/PID/cgroup, and only where the runtime itself puts a container, from the root
+of the hierarchy: /system.slice/docker\\-ID.scope and /docker/ID (docker),
+/machine.slice/libpod\\-ID.scope (podman), and under /kubepods.slice or /kubepods the kubelet's
+pod cgroups with cri\\-containerd\\-ID.scope, crio\\-ID.scope, docker\\-ID.scope or a bare ID.
+A cgroup named like a container anywhere else (any user can name cgroups under
+user@UID.service) is no container; a pod uid must be a UUID. The path is read only while the pid
+still holds the process that owned the connection (its start time is in the kernel's record), so
+a reused pid is never attributed; answers are kept by cgroup id on cgroup v2 hosts and by pid and
+start time on cgroup v1 and hybrid hosts, for up to 100000 owners. Paths are as nettracer's
+cgroup namespace shows them: run it in the host's.
 .SH EXAMPLES
 Closed connections with their final counters:
 .PP

@@ -5,7 +5,7 @@
 import type { ConnectionRecord } from '../generated/records.js';
 import { DIRECTION, FLAG, KIND } from '../generated/wire.js';
 import { HEADER_BYTES } from '../record/fields.js';
-import type { ContainerResolver } from '../tracer/containers.js';
+import type { ContainerResolver, Owner } from '../tracer/containers.js';
 import { KIND_NAME, type KernelRecord, RecordView } from '../tracer/decode.js';
 import type { EncodingOptions } from '../tracer/record-writer.js';
 import { type Field, type FieldSink, ObjectSink } from './field-sink.js';
@@ -174,8 +174,8 @@ export class RecordBuilder {
    * The container fields of a record's owner, in table order; none outside
    * containers. container_id, when known, is first.
    */
-  containerFields(k: Pick<KernelRecord, 'cgroup_id' | 'pid'>): [Field, string][] {
-    const info = this.containers?.lookup(k.cgroup_id, k.pid);
+  containerFields(k: Owner): [Field, string][] {
+    const info = this.containers?.lookup(k);
     if (info?.container_id === undefined) return NO_FIELDS;
     const out: [Field, string][] = [];
     for (const { field, key } of CONTAINER_FIELDS) {
@@ -183,6 +183,11 @@ export class RecordBuilder {
       if (v !== undefined) out.push([field, v]);
     }
     return out;
+  }
+
+  /** Whether the owner's container facts hold for its whole cgroup (else for this process only). */
+  containerByCgroup(k: Owner): boolean {
+    return this.containers?.cached(k)?.byCgroup ?? false;
   }
 
   private forget(id: number): void {

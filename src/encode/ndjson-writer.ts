@@ -4,7 +4,7 @@
 // the RecordBuilder writes the rest in place, and teaches the encoder each
 // new owner's container fields so the next records of that owner are the
 // encoder's too.
-import { CONTAINER_CACHE_MAX } from '../tracer/containers.js';
+import { CONTAINER_CACHE_MAX, type Owner } from '../tracer/containers.js';
 import { type EncodeStops, loadNative, type NativeNdjsonEncoder } from '../tracer/native.js';
 import type { EncodingOptions } from '../tracer/record-writer.js';
 import { NdjsonSink } from './ndjson-sink.js';
@@ -48,7 +48,9 @@ export class NdjsonWriter extends BuilderWriter<NdjsonSink> {
       if (stop === stops.hole || stop === stops.owner) {
         const k = view.at(i++);
         this.builder.write(k, sink);
-        if (stop === stops.owner) this.teach(k.cgroup_id, k.pid);
+        // Also after a hole: the builder may have learnt this owner's container
+        // under a key the encoder would look for first (its cgroup).
+        this.teach(k);
       }
     }
   }
@@ -59,11 +61,11 @@ export class NdjsonWriter extends BuilderWriter<NdjsonSink> {
   }
 
   /** The encoder keeps what it is taught (bounded): nothing to remember here. */
-  private teach(cgroupId: number, pid: number): void {
+  private teach(k: Owner): void {
     let fields = '';
-    for (const [f, v] of this.builder.containerFields({ cgroup_id: cgroupId, pid }))
-      fields += f.key + JSON.stringify(v);
-    this.encoder!.container(cgroupId, pid, fields);
+    for (const [f, v] of this.builder.containerFields(k)) fields += f.key + JSON.stringify(v);
+    // Under the key the resolver keeps it by: the cgroup, or this process only.
+    this.encoder!.container(this.builder.containerByCgroup(k) ? k.cgroup_id : 0, k.pid, k.owner_start, fields);
   }
 
   private encoderOptions(options: EncodingOptions) {

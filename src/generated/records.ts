@@ -25,7 +25,7 @@ export interface ConnectRecord {
   netns: number;
   /** outgoing: this end called connect() (active open); incoming: this end was accepted from a listening socket (passive open). */
   direction: 'outgoing' | 'incoming';
-  /** Id of the container the owning process runs in, from its cgroup path (docker, containerd, cri-o and podman conventions; cgroup v1 and v2). Absent when the process is not in a recognisable container or had exited before it could be looked up. */
+  /** Id of the container the owning process runs in, from its cgroup path where the runtime puts containers (docker, containerd, cri-o and podman conventions; cgroup v1 and v2; see CONTAINERS in the man page). Absent when the process is not in a recognisable container or had exited before it could be looked up. */
   container_id?: string;
   /** The container runtime named by the cgroup path. Absent when the path does not say (Kubernetes' cgroupfs driver). */
   container_runtime?: 'docker' | 'containerd' | 'cri-o' | 'podman';
@@ -60,7 +60,7 @@ export interface AcceptRecord {
   netns: number;
   /** outgoing: this end called connect() (active open); incoming: this end was accepted from a listening socket (passive open). */
   direction: 'outgoing' | 'incoming';
-  /** Id of the container the owning process runs in, from its cgroup path (docker, containerd, cri-o and podman conventions; cgroup v1 and v2). Absent when the process is not in a recognisable container or had exited before it could be looked up. */
+  /** Id of the container the owning process runs in, from its cgroup path where the runtime puts containers (docker, containerd, cri-o and podman conventions; cgroup v1 and v2; see CONTAINERS in the man page). Absent when the process is not in a recognisable container or had exited before it could be looked up. */
   container_id?: string;
   /** The container runtime named by the cgroup path. Absent when the path does not say (Kubernetes' cgroupfs driver). */
   container_runtime?: 'docker' | 'containerd' | 'cri-o' | 'podman';
@@ -95,7 +95,7 @@ export interface ExistingRecord {
   netns: number;
   /** outgoing: this end called connect() (active open); incoming: this end was accepted from a listening socket (passive open). */
   direction: 'outgoing' | 'incoming';
-  /** Id of the container the owning process runs in, from its cgroup path (docker, containerd, cri-o and podman conventions; cgroup v1 and v2). Absent when the process is not in a recognisable container or had exited before it could be looked up. */
+  /** Id of the container the owning process runs in, from its cgroup path where the runtime puts containers (docker, containerd, cri-o and podman conventions; cgroup v1 and v2; see CONTAINERS in the man page). Absent when the process is not in a recognisable container or had exited before it could be looked up. */
   container_id?: string;
   /** The container runtime named by the cgroup path. Absent when the path does not say (Kubernetes' cgroupfs driver). */
   container_runtime?: 'docker' | 'containerd' | 'cri-o' | 'podman';
@@ -144,7 +144,7 @@ export interface MetricsRecord {
   netns: number;
   /** outgoing: this end called connect() (active open); incoming: this end was accepted from a listening socket (passive open). */
   direction: 'outgoing' | 'incoming';
-  /** Id of the container the owning process runs in, from its cgroup path (docker, containerd, cri-o and podman conventions; cgroup v1 and v2). Absent when the process is not in a recognisable container or had exited before it could be looked up. */
+  /** Id of the container the owning process runs in, from its cgroup path where the runtime puts containers (docker, containerd, cri-o and podman conventions; cgroup v1 and v2; see CONTAINERS in the man page). Absent when the process is not in a recognisable container or had exited before it could be looked up. */
   container_id?: string;
   /** The container runtime named by the cgroup path. Absent when the path does not say (Kubernetes' cgroupfs driver). */
   container_runtime?: 'docker' | 'containerd' | 'cri-o' | 'podman';
@@ -195,7 +195,7 @@ export interface CloseRecord {
   netns: number;
   /** outgoing: this end called connect() (active open); incoming: this end was accepted from a listening socket (passive open). */
   direction: 'outgoing' | 'incoming';
-  /** Id of the container the owning process runs in, from its cgroup path (docker, containerd, cri-o and podman conventions; cgroup v1 and v2). Absent when the process is not in a recognisable container or had exited before it could be looked up. */
+  /** Id of the container the owning process runs in, from its cgroup path where the runtime puts containers (docker, containerd, cri-o and podman conventions; cgroup v1 and v2; see CONTAINERS in the man page). Absent when the process is not in a recognisable container or had exited before it could be looked up. */
   container_id?: string;
   /** The container runtime named by the cgroup path. Absent when the path does not say (Kubernetes' cgroupfs driver). */
   container_runtime?: 'docker' | 'containerd' | 'cri-o' | 'podman';

@@ -26,6 +26,7 @@ export const OFF = {
   family: 121,
   direction: 122,
   flags: 123,
+  owner_start: 124,
   cgroup_id: 128,
 } as const;
 
@@ -52,6 +53,7 @@ export const SIZE = {
   family: 1,
   direction: 1,
   flags: 1,
+  owner_start: 4,
   cgroup_id: 8,
 } as const;
 
@@ -59,7 +61,7 @@ export const ADDR_LEN = 16;
 export const COMM_LEN = 16;
 
 /** A number member of struct nt_record. */
-export type WireMember = 'id' | 'ts_ns' | 'start_ns' | 'bytes_sent' | 'bytes_received' | 'pid' | 'netns' | 'packets_sent' | 'packets_received' | 'packets_retransmitted' | 'rtt_us' | 'rtt_var_us' | 'sport' | 'dport' | 'kind' | 'family' | 'direction' | 'flags' | 'cgroup_id';
+export type WireMember = 'id' | 'ts_ns' | 'start_ns' | 'bytes_sent' | 'bytes_received' | 'pid' | 'netns' | 'packets_sent' | 'packets_received' | 'packets_retransmitted' | 'rtt_us' | 'rtt_var_us' | 'sport' | 'dport' | 'kind' | 'family' | 'direction' | 'flags' | 'owner_start' | 'cgroup_id';
 
 /** The number members of a record. */
 export type WireNumbers = Readonly<Record<WireMember, number>>;
@@ -158,6 +160,9 @@ export abstract class WireView implements WireNumbers {
   get flags(): number {
     return this.v.getUint8(this.o + 123);
   }
+  get owner_start(): number {
+    return this.v.getUint32(this.o + 124, true);
+  }
   get cgroup_id(): number {
     return u64(this.v, this.o + 128);
   }
@@ -183,5 +188,6 @@ export const READ: Readonly<Record<WireMember, (r: WireNumbers) => number>> = {
   family: (r) => r.family,
   direction: (r) => r.direction,
   flags: (r) => r.flags,
+  owner_start: (r) => r.owner_start,
   cgroup_id: (r) => r.cgroup_id,
 };

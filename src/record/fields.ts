@@ -62,7 +62,7 @@ export const TYPES = {
     type: 'string',
     pattern: '^[0-9a-f]{64}$',
     description:
-      'Id of the container the owning process runs in, from its cgroup path (docker, containerd, cri-o and podman conventions; cgroup v1 and v2). Absent when the process is not in a recognisable container or had exited before it could be looked up.',
+      'Id of the container the owning process runs in, from its cgroup path where the runtime puts containers (docker, containerd, cri-o and podman conventions; cgroup v1 and v2; see CONTAINERS in the man page). Absent when the process is not in a recognisable container or had exited before it could be looked up.',
   },
   container_runtime: {
     enum: ['docker', 'containerd', 'cri-o', 'podman'],

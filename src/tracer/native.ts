@@ -128,8 +128,12 @@ export interface NativeNdjsonEncoder {
    */
   encodeInto(batch: Buffer, first: number, target: Uint8Array, offset: number): [number, number, number];
   configure(options: EncoderOptions): void;
-  /** What follows "direction" in records of this owner ('' when not in a container). */
-  container(cgroupId: number, pid: number, fields: string): void;
+  /**
+   * What follows "direction" in records of this owner ('' when not in a
+   * container): for its whole cgroup (cgroupId > 1), else for this process
+   * (pid and start, as ContainerResolver keeps it).
+   */
+  container(cgroupId: number, pid: number, ownerStart: number, fields: string): void;
 }
 
 export interface NativeModule {

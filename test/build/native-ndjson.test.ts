@@ -9,13 +9,13 @@ import { NdjsonWriter } from '../../src/encode/ndjson-writer.js';
 import { KIND, OFF, RECORD_SIZE } from '../../src/generated/wire.js';
 import { ContainerResolver } from '../../src/tracer/containers.js';
 import { loadNative } from '../../src/tracer/native.js';
-import { CGROUPS, randomBatch, seeded } from '../helpers/kernel-batch.js';
+import { FAKE_HOST, randomBatch, seeded } from '../helpers/kernel-batch.js';
 import { assertValidLine } from '../helpers/schemas.js';
 
 const rand = seeded(11);
 const offset = 1.7e12 + 0.123456;
 // PIDs and cgroups spread over the three cgroup files, the same for both paths.
-const containers = (): ContainerResolver => new ContainerResolver((pid) => CGROUPS[pid % 3]);
+const containers = (): ContainerResolver => new ContainerResolver(FAKE_HOST);
 
 describe('native NDJSON encoder', () => {
   const native = loadNative();
@@ -60,7 +60,7 @@ describe('native NDJSON encoder', () => {
     const instants = [...dates.map((d) => Date.parse(d)), ...Array.from({ length: 2000 }, () => rand(2 ** 31) * 2000 + rand(1000))];
     for (const ms of instants) {
       const encoder = new native.NdjsonEncoder({ bootToRealtimeMs: ms - 1, headerBytesIpv4: 0, headerBytesIpv6: 0, incremental: false, containerCacheMax: 10 });
-      encoder.container(7, 0, '');
+      encoder.container(7, 0, 0, '');
       const [, bytes] = encoder.encodeInto(b, 0, target, 0);
       const line = JSON.parse(Buffer.from(target.subarray(0, bytes)).toString()) as { timestamp: string };
       assert.equal(line.timestamp, new Date(ms).toISOString());
@@ -82,7 +82,7 @@ describe('native NDJSON encoder', () => {
     const encoder = new native.NdjsonEncoder({ bootToRealtimeMs: offset, headerBytesIpv4: 0, headerBytesIpv6: 0, incremental: false, containerCacheMax: 10 });
     const target = new Uint8Array(2000 * 1024);
     assert.deepEqual(encoder.encodeInto(b, 0, target, 0), [0, 0, stops.owner], 'an unknown owner: left to JavaScript, which is to say who it is');
-    encoder.container(7, 0, '');
+    encoder.container(7, 0, 0, '');
     const [next, bytes, stop] = encoder.encodeInto(b, 0, target, 0);
     assert.deepEqual([next, stop], [2000, stops.end]);
     assert.equal(Buffer.from(target.subarray(0, bytes)).toString().split('\n').length, 2001);
@@ -102,9 +102,9 @@ describe('native NDJSON encoder', () => {
     b.writeBigUInt64LE(5n, OFF.cgroup_id);
     const encoder = new native.NdjsonEncoder({ bootToRealtimeMs: offset, headerBytesIpv4: 0, headerBytesIpv6: 0, incremental: false, containerCacheMax: 3 });
     const target = new Uint8Array(4096);
-    encoder.container(5, 0, '');
+    encoder.container(5, 0, 0, '');
     assert.equal(encoder.encodeInto(b, 0, target, 0)[2], native.encodeStops.end);
-    for (const c of [6, 7, 8]) encoder.container(c, 0, ''); // the fourth owner clears the cache
+    for (const c of [6, 7, 8]) encoder.container(c, 0, 0, ''); // the fourth owner clears the cache
     assert.equal(encoder.encodeInto(b, 0, target, 0)[2], native.encodeStops.owner);
   });
 });

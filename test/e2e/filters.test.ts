@@ -1,9 +1,9 @@
 // Filters applied in the kernel (--comm, --family, --addr, --netns) and in user
 // space (--container), and container/pod facts from a real cgroup.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createNetns, deleteNetns, netnsInode } from '../helpers/netns.js';
 import { killAll, startGenerator, startTracer, type TracerProcess } from '../helpers/processes.js';
@@ -22,35 +22,56 @@ function cgroup2Root(): string {
   return line.split(' ')[1];
 }
 
-/** A cgroup laid out as the kubelet's systemd driver with containerd makes it. */
+/**
+ * A cgroup laid out as the kubelet's systemd driver with containerd makes
+ * it, where it makes it (at the root: nettracer believes names only there).
+ */
 const root = cgroup2Root();
+const POD_SLICE = `kubepods-burstable-pod${POD_UID.replace(/-/g, '_')}.slice`;
 const podDirs = [
   'kubepods.slice',
   'kubepods.slice/kubepods-burstable.slice',
-  `kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${POD_UID.replace(/-/g, '_')}.slice`,
-  `kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${POD_UID.replace(/-/g, '_')}.slice/cri-containerd-${CONTAINER}.scope`,
-].map((d) => join(root, 'nt-test', d));
+  `kubepods.slice/kubepods-burstable.slice/${POD_SLICE}`,
+  `kubepods.slice/kubepods-burstable.slice/${POD_SLICE}/cri-containerd-${CONTAINER}.scope`,
+].map((d) => join(root, d));
+
+/**
+ * Names anyone could give a cgroup (on cgroup v2, any user can under
+ * user@UID.service), each with a process in it: none is a container.
+ */
+const HOSTILE = 'bad0'.padEnd(64, 'fedcba9876543210');
+const hostileDirs = [
+  `nt-test/docker-${HOSTILE}.scope`,
+  `nt-test/user@65534.service/app.slice/docker-${HOSTILE}.scope`,
+  `nt-test/kubepods.slice/kubepods-pod${'_'.repeat(36)}.slice/cri-containerd-${HOSTILE}.scope`,
+  `nt-test/kubepods/burstable/pod${'_'.repeat(36)}/${HOSTILE}`,
+].map((d) => join(root, d));
+
+/** Directories this test made, to remove only those (a host may have kubepods.slice of its own). */
+const made: string[] = [];
+function mkdirs(dir: string): void {
+  if (existsSync(dir)) return;
+  mkdirs(dirname(dir));
+  mkdirSync(dir);
+  made.push(dir);
+}
 
 let gen: Awaited<ReturnType<typeof startGenerator>>;
 let podGen: Awaited<ReturnType<typeof startGenerator>>;
 let nsGen: Awaited<ReturnType<typeof startGenerator>>;
+let hostileGens: Awaited<ReturnType<typeof startGenerator>>[];
 let tracers: Record<string, TracerProcess>;
 let recs: Record<string, Rec[]>;
 let otherPort = 0;
 
 function cleanup(): void {
   killAll();
-  for (const d of [...podDirs].reverse()) {
+  for (const d of made.splice(0).reverse()) {
     try {
       rmdirSync(d);
     } catch {
-      // not there
+      // not there, or a process is still leaving it
     }
-  }
-  try {
-    rmdirSync(join(root, 'nt-test'));
-  } catch {
-    // not there
   }
   deleteNetns(NS);
 }
@@ -58,7 +79,7 @@ function cleanup(): void {
 before(async () => {
   cleanup();
   createNetns(NS);
-  for (const d of [join(root, 'nt-test'), ...podDirs]) mkdirSync(d, { recursive: true });
+  for (const d of [...podDirs, ...hostileDirs]) mkdirs(d);
   gen = await startGenerator({
     connections: [
       { family: 4, client_bytes: 10, server_bytes: 20 },
@@ -68,6 +89,12 @@ before(async () => {
   });
   podGen = await startGenerator({ connections: [{ family: 4, client_bytes: 50, server_bytes: 60 }], hold: 0.5 });
   writeFileSync(join(podDirs[3], 'cgroup.procs'), String(podGen.pid));
+  hostileGens = [];
+  for (const dir of hostileDirs) {
+    const g = await startGenerator({ connections: [{ family: 4, client_bytes: 1, server_bytes: 2 }], hold: 0.5 });
+    writeFileSync(join(dir, 'cgroup.procs'), String(g.pid));
+    hostileGens.push(g);
+  }
   nsGen = await startGenerator({
     connections: [{ family: 4, client_bytes: 70, server_bytes: 80 }],
     hold: 0.5,
@@ -101,7 +128,7 @@ before(async () => {
       .on('close', () => r()),
   );
   server.close();
-  await Promise.all([gen.run(), podGen.run(), nsGen.run()]);
+  await Promise.all([gen.run(), podGen.run(), nsGen.run(), ...hostileGens.map((g) => g.run())]);
   await new Promise((r) => setTimeout(r, 300));
   recs = {};
   for (const [k, t] of Object.entries(tracers)) {
@@ -112,7 +139,15 @@ before(async () => {
 
 after(cleanup);
 
-const ports = () => new Set([gen.ports['4'], gen.ports['6'], podGen.ports['4'], nsGen.ports['4'], otherPort]);
+const ports = () =>
+  new Set([
+    gen.ports['4'],
+    gen.ports['6'],
+    podGen.ports['4'],
+    nsGen.ports['4'],
+    otherPort,
+    ...hostileGens.map((g) => g.ports['4']),
+  ]);
 const ours = (rs: Rec[]) => rs.filter((r) => ports().has(r.sport!) || ports().has(r.dport!));
 const byPid = (rs: Rec[], pid: number) => ours(rs).filter((r) => r.pid === pid);
 
@@ -162,6 +197,18 @@ describe('containers', () => {
       byPid(recs.all, gen.pid).every((r) => r.container_id === undefined),
       'others have none',
     );
+  });
+
+  it('a cgroup named like a container anywhere but where the runtime puts one is no container', () => {
+    for (const [i, g] of hostileGens.entries()) {
+      const mine = byPid(recs.all, g.pid);
+      assert.equal(mine.length, 4, hostileDirs[i]);
+      for (const r of mine) {
+        assert.equal(r.container_id, undefined, hostileDirs[i]);
+        assert.equal(r.pod_uid, undefined, hostileDirs[i]);
+      }
+    }
+    // Every record of the run met its schema (assertValidLine in before()).
   });
 
   it('--container keeps only that container', () => {

@@ -17,6 +17,7 @@ import {
   type WireNumbers,
 } from '../../src/generated/wire.js';
 import type { KernelRecord } from '../../src/tracer/decode.js';
+import type { HostView } from '../../src/tracer/containers.js';
 
 /** mulberry32: a seeded generator whose low bits are as random as its high ones. */
 export function seeded(seed: number): (n: number) => number {
@@ -63,6 +64,20 @@ export const CGROUPS: Readonly<Record<number, string>> = {
     '.scope\n',
 };
 
+/** When the fake host's process PID started (clock ticks): what its records' owner_start says. */
+export const startOf = (pid: number): number => (pid * 7919) % 2 ** 32;
+
+/**
+ * A host for ContainerResolver: CGROUPS by pid, startOf(pid) as the start,
+ * and the cgroup ids 4242, 4243, 4244 for the three paths (records carry
+ * those, or 0 and 1, so both of the resolver's caches are exercised).
+ */
+export const FAKE_HOST: HostView = {
+  cgroup: (pid) => CGROUPS[pid % 3],
+  start: startOf,
+  cgroupId: (path) => 4242 + Object.values(CGROUPS).findIndex((text) => text === `0::${path}\n`),
+};
+
 const WIDTH: Record<number, (b: Buffer, at: number, rand: (n: number) => number) => void> = {
   1: (b, at, rand) => b.writeUInt8(rand(256), at),
   2: (b, at, rand) => b.writeUInt16LE(rand(65536), at),
@@ -80,6 +95,7 @@ const MEANINGFUL = new Set<string>([
   'start_ns',
   'pid',
   'cgroup_id',
+  'owner_start',
 ]);
 
 export interface BatchOptions {
@@ -111,7 +127,10 @@ export function randomRecord(b: Buffer, at: number, rand: (n: number) => number,
   const comm = pick(COMMS);
   b.fill(0, at + OFF.comm, at + OFF.comm + COMM_LEN);
   (typeof comm === 'string' ? Buffer.from(comm, 'latin1') : Buffer.from(comm)).copy(b, at + OFF.comm, 0, COMM_LEN);
-  b.writeUInt32LE(rand(5) === 0 ? 0 : pick([1, 2, 3, 100, 4_000_000]) + rand(3), at + OFF.pid);
+  const pid = rand(5) === 0 ? 0 : pick([1, 2, 3, 100, 4_000_000]) + rand(3);
+  b.writeUInt32LE(pid, at + OFF.pid);
+  // Mostly the live process's start; sometimes another's (the pid was reused since).
+  b.writeUInt32LE(rand(10) === 0 ? startOf(pid) + 1 : startOf(pid), at + OFF.owner_start);
   b[at + OFF.kind] = kind;
   b[at + OFF.family] = family;
   b[at + OFF.direction] = preexisting ? (kind === KIND.existing ? DIRECTION.unknown : rand(3)) : 1 + rand(2);

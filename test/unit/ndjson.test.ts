@@ -10,7 +10,7 @@ import { DIRECTION, FLAG, KIND, SIZE } from '../../src/generated/wire.js';
 import { toNdjson } from '../../src/output/ndjson.js';
 import { ContainerResolver } from '../../src/tracer/containers.js';
 import type { KernelRecord } from '../../src/tracer/decode.js';
-import { kernelRecord, randomOfSize } from '../helpers/kernel-batch.js';
+import { kernelRecord, randomOfSize, startOf } from '../helpers/kernel-batch.js';
 import { assertValidLine } from '../helpers/schemas.js';
 
 let seed = 7;
@@ -23,13 +23,15 @@ type KindName = 'connect' | 'accept' | 'metrics' | 'close' | 'existing';
 // as decoded (the builder takes them as they are).
 function randomRecord(kind: KindName): KernelRecord & { ts_ns: number } {
   const ipFamily = rand(2) ? 'ipv4' : 'ipv6';
+  const pid = rand(4e6);
   return kernelRecord(
     {
       kind: KIND[kind],
       id: rand(1e9) + 1,
       ts_ns: 1e9 + rand(1e9),
       start_ns: 5e8 + rand(4e8),
-      pid: rand(4e6),
+      pid,
+      owner_start: startOf(pid),
       flags: FLAG.announced | (kind === 'existing' ? FLAG.preexisting : 0),
       comm: comms[rand(comms.length)],
       family: ipFamily === 'ipv4' ? 4 : 6,
@@ -73,7 +75,8 @@ describe('NDJSON lines', () => {
     for (const headerSize of [false, true]) {
       it(`NdjsonSink lines equal JSON.stringify of the object records (incremental ${incremental}, -s ${headerSize})`, () => {
         // Two builders with the same history: one writes bytes, one objects.
-        const resolver = () => new ContainerResolver((pid) => cgroups[(pid % 3) + 1]);
+        const host = { cgroup: (pid: number) => cgroups[(pid % 3) + 1], start: startOf, cgroupId: () => -1 };
+        const resolver = () => new ContainerResolver(host);
         const a = new RecordBuilder(bootClock(1.7e12), { incremental, headerSize }, resolver());
         const b = new RecordBuilder(bootClock(1.7e12), { incremental, headerSize }, resolver());
         const bytes = new NdjsonSink();
