@@ -169,6 +169,8 @@ Napi::Function Tracer::Define(Napi::Env env) {
                          InstanceMethod("walk", &Tracer::Walk),
                          InstanceMethod("health", &Tracer::Health),
                          InstanceMethod("hooks", &Tracer::Hooks),
+                         InstanceMethod("walkResume", &Tracer::WalkResume),
+                         InstanceMethod("walkSuspended", &Tracer::WalkSuspended),
                          InstanceMethod("pause", &Tracer::Pause),
                          InstanceMethod("resume", &Tracer::Resume),
                          InstanceMethod("flush", &Tracer::Flush),
@@ -382,14 +384,15 @@ void Tracer::OnTimer(uv_timer_t* handle) {
 }
 
 // Drain the ring buffer, one JS call per chunk of up to kChunkRecords
-// records: bounded memory however large the burst.
-void Tracer::Deliver() {
+// records: bounded memory however large the burst. Stops early when a
+// chunk made JS pause() us (the output is blocked), unless `all`.
+void Tracer::Deliver(bool all) {
   Napi::Env env = Env();
   // JS may close() the tracer from inside a call (--count reached): the
   // teardown then waits until the outermost call has returned, since the
   // callback's async context is still in use until then.
   CallbackDepth depth(this);
-  while (rb_ && !closing_) {
+  while (rb_ && !closing_ && (all || polling_)) {
     chunk_len_ = 0;
     ring_buffer__consume(rb_);
     if (chunk_len_ == 0) return;
@@ -403,7 +406,9 @@ void Tracer::Deliver() {
 // walk(kind, onChunk): run the metrics iterator over every process's open
 // files once (kind: enum nt_walk), handing the records to onChunk a read at a
 // time (a few hundred records), so a walk over 100k connections never sits
-// in memory whole. Returns how many records were handed over.
+// in memory whole. onChunk returning false suspends the walk (the output is
+// blocked): the iterator keeps its place, and walkResume(onChunk) goes on
+// from there. Returns { records: handed over by this call, done }.
 Napi::Value Tracer::Walk(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!iter_link_) throw Fail(env, "ECLOSED", "tracer is closed");
@@ -414,38 +419,70 @@ Napi::Value Tracer::Walk(const Napi::CallbackInfo& info) {
   if (kind != NT_WALK_METRICS && kind != NT_WALK_LISTENERS && kind != NT_WALK_EXISTING) {
     throw Napi::RangeError::New(env, "walk kind must be 0, 1 or 2 (enum nt_walk)");
   }
-  Napi::Function on_chunk = info[1].As<Napi::Function>();
+  if (walk_fd_ >= 0) throw Fail(env, "EBUSY", "a walk is suspended: walkResume() it first");
   skel_->bss->walk_gen++;
   skel_->bss->walk_kind = kind;
-  int fd = bpf_iter_create(bpf_link__fd(iter_link_));
-  if (fd < 0) throw Fail(env, "EITER", "metrics walk failed: " + Errno(errno));
+  walk_fd_ = bpf_iter_create(bpf_link__fd(iter_link_));
+  if (walk_fd_ < 0) {
+    int e = errno;
+    EndWalk();
+    throw Fail(env, "EITER", "metrics walk failed: " + Errno(e));
+  }
+  walk_have_ = 0;
+  return ReadWalk(env, info[1].As<Napi::Function>());
+}
+
+Napi::Value Tracer::WalkResume(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsFunction()) throw Napi::TypeError::New(env, "walkResume(onChunk)");
+  if (walk_fd_ < 0) throw Fail(env, "ENOWALK", "no walk is suspended");
+  return ReadWalk(env, info[0].As<Napi::Function>());
+}
+
+Napi::Value Tracer::WalkSuspended(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), walk_fd_ >= 0);
+}
+
+void Tracer::EndWalk() {
+  if (walk_fd_ >= 0) close(walk_fd_);
+  walk_fd_ = -1;
+  walk_have_ = 0;
+  if (skel_) skel_->bss->walk_kind = NT_WALK_METRICS;
+}
+
+Napi::Value Tracer::ReadWalk(Napi::Env env, Napi::Function on_chunk) {
   uint8_t* buf = walk_.Value().Data();
-  size_t have = 0;  // bytes of an unfinished record carried to the next read
   double records = 0;
+  bool suspended = false;
   CallbackDepth depth(this);  // onChunk may close() us: see Deliver
-  while (!closing_) {
-    ssize_t n = read(fd, buf + have, kWalkBytes - have);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int e = errno;
-      close(fd);
-      if (skel_) skel_->bss->walk_kind = NT_WALK_METRICS;
-      throw Fail(env, "EITER", "metrics walk failed: " + Errno(e));
-    }
-    if (n == 0) break;
-    have += static_cast<size_t>(n);
-    size_t whole = have - have % NT_RECORD_SIZE;
-    if (whole > 0) {
+  try {
+    while (!closing_ && walk_fd_ >= 0) {
+      ssize_t n = read(walk_fd_, buf + walk_have_, kWalkBytes - walk_have_);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) throw Fail(env, "EITER", "metrics walk failed: " + Errno(errno));
+      if (n == 0) break;
+      walk_have_ += static_cast<size_t>(n);
+      size_t whole = walk_have_ - walk_have_ % NT_RECORD_SIZE;
+      if (whole == 0) continue;
       Napi::HandleScope scope(env);
       records += whole / NT_RECORD_SIZE;
-      on_chunk.Call({walk_.Value(), Napi::Number::New(env, static_cast<double>(whole))});
-      memmove(buf, buf + whole, have - whole);
-      have -= whole;
+      Napi::Value more = on_chunk.Call({walk_.Value(), Napi::Number::New(env, static_cast<double>(whole))});
+      memmove(buf, buf + whole, walk_have_ - whole);
+      walk_have_ -= whole;
+      if (more.IsBoolean() && !more.As<Napi::Boolean>().Value()) {
+        suspended = true;
+        break;
+      }
     }
+  } catch (...) {
+    EndWalk();  // an exception in onChunk, or a failed read: the iterator goes
+    throw;
   }
-  close(fd);
-  if (skel_) skel_->bss->walk_kind = NT_WALK_METRICS;
-  return Napi::Number::New(env, records);
+  if (!suspended || closing_) EndWalk();
+  Napi::Object r = Napi::Object::New(env);
+  r.Set("records", Napi::Number::New(env, records));
+  r.Set("done", Napi::Boolean::New(env, walk_fd_ < 0));
+  return r;
 }
 
 Napi::Value Tracer::Health(const Napi::CallbackInfo& info) {
@@ -504,9 +541,11 @@ Napi::Value Tracer::Resume(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// flush(): deliver whatever is pending now (used before exit).
+// flush(all = true): deliver whatever is pending now, paused or not (before
+// exit); all false: only until the output blocks (before a metrics walk).
 Napi::Value Tracer::Flush(const Napi::CallbackInfo& info) {
-  if (rb_) Deliver();
+  const bool all = info.Length() < 1 || info[0].ToBoolean().Value();
+  if (rb_) Deliver(all);
   return info.Env().Undefined();
 }
 
@@ -601,6 +640,7 @@ void Tracer::Teardown() {
     rb_ = nullptr;
   }
   DestroyTracepointLinks();
+  EndWalk();
   if (iter_link_) {
     bpf_link__destroy(iter_link_);
     iter_link_ = nullptr;

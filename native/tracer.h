@@ -42,6 +42,10 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   nettracer_bpf* OpenSkeleton();
 
   Napi::Value Walk(const Napi::CallbackInfo& info);
+  Napi::Value WalkResume(const Napi::CallbackInfo& info);
+  Napi::Value WalkSuspended(const Napi::CallbackInfo& info);
+  Napi::Value ReadWalk(Napi::Env env, Napi::Function on_chunk);
+  void EndWalk();
   Napi::Value Health(const Napi::CallbackInfo& info);
   Napi::Value Hooks(const Napi::CallbackInfo& info);
   Napi::Value Pause(const Napi::CallbackInfo& info);
@@ -55,7 +59,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   static int OnSample(void* ctx, void* data, size_t len);
   static void OnReadable(uv_poll_t* handle, int status, int events);
   static void OnTimer(uv_timer_t* handle);
-  void Deliver();
+  void Deliver(bool all = false);
   uint64_t HookMisses() const;
   void DestroyTracepointLinks();
   void Teardown();
@@ -82,6 +86,8 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   uint8_t* chunk_data_ = nullptr;                  // chunk_'s bytes (OnSample runs per record: no N-API there)
   size_t chunk_len_ = 0;                           // records in chunk_
   Napi::Reference<Napi::Buffer<uint8_t>> walk_;    // walk records for JS (reused)
+  int walk_fd_ = -1;                               // the walk in progress or suspended
+  size_t walk_have_ = 0;                           // bytes of an unfinished record carried to the next read
   std::string object_path_;                        // -p: a BPF object file instead of the embedded one
   std::vector<uint8_t> object_;                    // its bytes
   Napi::FunctionReference on_records_;

@@ -102,6 +102,18 @@ export const SIGNALS_TO_END = `
 SIGINT and SIGTERM stop tracing: records still in the kernel's ring buffer are written, then one
 last \\fBmetrics\\fR record for every open connection, then any loss not yet reported; then
 everything is detached and nettracer exits 0. Connections still open get no \\fBclose\\fR record.
+.SH "A SLOW READER"
+When the reader of standard output stops reading (a pipe into a stalled process, a terminal
+on hold), nettracer stops producing rather than queueing: it leaves the kernel's ring buffer
+undrained (what no longer fits is counted in \\fBrecords_lost\\fR), suspends a metrics walk
+where it is and goes on from there later, does not make the metrics walks that fall due
+meanwhile (counted in \\fBmetrics_walks_skipped\\fR), and holds back stats and lost records,
+whose counts carry over. Its memory then stays bounded: beyond the stream's buffer, at most one
+chunk (1024 records from the ring, or one 64 KiB read of a walk) is queued. When the reader is
+back, the first \\fBlost\\fR record says what was lost meanwhile: records written plus
+\\fBrecords_lost\\fR equal the records the kernel produced. At exit the last records are
+written whatever the reader does, which may queue what the ring holds and one last walk.
+Output to a file (\\fB\\-w\\fR) is written synchronously and never queues.
 .SH PRIVILEGES
 Loading the programs needs root, or the capabilities CAP_BPF and CAP_PERFMON (nothing else: tested with setpriv).
 Everything nettracer loads is tied to its own file descriptors: nothing is pinned, and the kernel

@@ -221,7 +221,7 @@ export interface CloseRecord {
   duration_ms: number;
 }
 
-/** Something was not reported: the kernel's ring buffer was full (records_lost), the connection table was full (connections_untracked), or the kernel skipped a run of nettracer's programs (hook_misses). Counts are since the previous lost record. */
+/** Something was not reported: the kernel's ring buffer was full (records_lost), the connection table was full (connections_untracked), the kernel skipped a run of nettracer's programs (hook_misses), or the output was blocked when a metrics walk was due (metrics_walks_skipped). Counts are since the previous lost record; while the output is blocked none is written, and the first after it says what was lost meanwhile. */
 export interface LostRecord {
   type: 'lost';
   /** When the loss was noticed (checked every second), RFC 3339 UTC. */
@@ -232,6 +232,8 @@ export interface LostRecord {
   connections_untracked: number;
   /** Runs of nettracer's kernel programs the kernel skipped because the same program was already running on that CPU (an interrupt in the middle of it reached the same hook). Each may have been a connect, accept or close record, or bytes of a connection's counters. */
   hook_misses: number;
+  /** Metrics walks not made because the output was blocked (the reader was not reading): each is one interval in which no connection got a metrics record. Present when not 0. */
+  metrics_walks_skipped?: number;
 }
 
 /** The tracer's own health, every --stats-interval seconds and once when tracing stops. Counts are totals since tracing started. */
@@ -251,6 +253,8 @@ export interface StatsRecord {
   unaccepted_closes: number;
   /** Runs of nettracer's kernel programs the kernel skipped because the same program was already running on that CPU (see the lost record). */
   hook_misses: number;
+  /** Metrics walks not made because the output was blocked, since the start (see the lost record). */
+  metrics_walks_skipped?: number;
   /** The kernel hooks in use, as program-type/attach-point (for example tp_btf/inet_sock_set_state). */
   hooks: string[];
   /** Where this trace's byte counts come from (--hook-strategy): calls, the sums of the application's send and receive calls; counters, TCP's own counters (payload acknowledged by the peer, payload received in order). The man page's ACCURACY section says what each counts. */

@@ -139,7 +139,7 @@ export const RECORDS: readonly RecordDef[] = [
     title: 'LostRecord',
     stream: true,
     description:
-      "Something was not reported: the kernel's ring buffer was full (records_lost), the connection table was full (connections_untracked), or the kernel skipped a run of nettracer's programs (hook_misses). Counts are since the previous lost record.",
+      "Something was not reported: the kernel's ring buffer was full (records_lost), the connection table was full (connections_untracked), the kernel skipped a run of nettracer's programs (hook_misses), or the output was blocked when a metrics walk was due (metrics_walks_skipped). Counts are since the previous lost record; while the output is blocked none is written, and the first after it says what was lost meanwhile.",
   },
   {
     type: 'stats',
@@ -410,6 +410,23 @@ export const FIELDS: readonly FieldDef[] = [
     unit: '{run}',
     description:
       "Runs of nettracer's kernel programs the kernel skipped because the same program was already running on that CPU (see the lost record).",
+  },
+  {
+    name: 'metrics_walks_skipped',
+    in: ['lost'],
+    type: COUNT,
+    unit: '{walk}',
+    optional: true,
+    description:
+      'Metrics walks not made because the output was blocked (the reader was not reading): each is one interval in which no connection got a metrics record. Present when not 0.',
+  },
+  {
+    name: 'metrics_walks_skipped',
+    in: ['stats'],
+    type: COUNT,
+    unit: '{walk}',
+    optional: true,
+    description: 'Metrics walks not made because the output was blocked, since the start (see the lost record).',
   },
   {
     name: 'hooks',

@@ -78,18 +78,33 @@ export interface KernelProbe {
 
 export type WalkKind = (typeof WALK)[keyof typeof WALK];
 
+/** Records of a walk: return false to suspend the walk after these. */
+export type WalkCallback = (chunk: Buffer, length: number) => boolean | void;
+
+export interface WalkProgress {
+  /** Records handed over by this call. */
+  records: number;
+  /** The walk ended; else it is suspended. */
+  done: boolean;
+}
+
 export interface NativeTracer {
   /**
    * Runs the metrics walk over every process's open files (kind: WALK),
-   * handing records over a chunk at a time; returns how many.
+   * handing records over a chunk at a time. onChunk returning false
+   * suspends it (the output is blocked): walkResume() goes on from there.
    */
-  walk(kind: WalkKind, onChunk: RecordsCallback): number;
+  walk(kind: WalkKind, onChunk: WalkCallback): WalkProgress;
+  walkResume(onChunk: WalkCallback): WalkProgress;
+  /** A walk is suspended: no other can start until it is done. */
+  walkSuspended(): boolean;
   health(): HealthCounters;
   /** The sections of the programs attached. */
   hooks(): string[];
   pause(): void;
   resume(): void;
-  flush(): void;
+  /** Delivers what the ring holds now; `all` false: only until the output blocks (default true). */
+  flush(all?: boolean): void;
   /** Changes what is traced from now on (filters only); tracked connections stay. */
   setFilters(options: NativeOptions): void;
   /** Stops new records; the ring, counters and metrics walk stay usable. */

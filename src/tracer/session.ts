@@ -4,7 +4,7 @@
 import type { LostRecord, NettracerRecord, StatsRecord } from '../generated/records.js';
 import { WALK } from '../generated/wire.js';
 import { fromNative } from './errors.js';
-import { loadNative, type NativeOptions, type NativeTracer } from './native.js';
+import { loadNative, type NativeOptions, type NativeTracer, type WalkKind } from './native.js';
 import { bytesFrom } from './hook-strategy.js';
 import type { EncodingOptions, RecordWriter } from './record-writer.js';
 
@@ -26,11 +26,24 @@ export interface SessionOutput {
 
 const LOSS_CHECK_MS = 1000;
 
+/**
+ * Memory stays bounded whatever the reader does: while the output is
+ * blocked (pause() until resume()), nothing new is produced. The ring is
+ * not drained (the kernel counts what does not fit: records_lost), a walk
+ * in progress is suspended where it is, a metrics walk that falls due is
+ * not made but counted (metrics_walks_skipped), and stats and loss records
+ * wait (their counts carry over). What is queued is at most one chunk of
+ * the ring or of a walk beyond the stream's buffer.
+ */
 export class TraceSession {
   private native?: NativeTracer;
   private timers: NodeJS.Timeout[] = [];
-  private reportedLoss = { recordsLost: 0, insertFailed: 0, hookMisses: 0 };
+  private reportedLoss = { recordsLost: 0, insertFailed: 0, hookMisses: 0, walksSkipped: 0 };
   private hooks: string[] = [];
+  private blocked = false;
+  private walksSkipped = 0;
+  /** The kind of the walk suspended by a blocked output, if any. */
+  private suspended?: WalkKind;
 
   constructor(
     private opts: SessionOptions,
@@ -84,7 +97,7 @@ export class TraceSession {
    * namespace (records of type existing); call once the output is ready.
    */
   announceExisting(): void {
-    this.native?.walk(WALK.existing, (chunk, length) => this.deliver(chunk.subarray(0, length)));
+    this.walk(WALK.existing);
   }
 
   /** Call once everything that needs root (the output file) is open; returns what it kept. */
@@ -92,20 +105,49 @@ export class TraceSession {
     return this.native?.dropPrivileges(identity);
   }
 
+  /** The output is blocked: produce nothing more until resume(). */
   pause(): void {
+    this.blocked = true;
     this.native?.pause();
   }
 
+  /** The output takes more: finish a suspended walk, then drain the ring again. */
   resume(): void {
-    this.native?.resume();
+    this.blocked = false;
+    const native = this.native;
+    if (!native) return;
+    if (this.suspended !== undefined) {
+      const kind = this.suspended;
+      if (!native.walkResume(this.walkChunk).done) return; // blocked again
+      this.walked(kind);
+    }
+    if (!this.blocked) native.resume();
   }
 
   /** One metrics record per open connection, after everything already in the ring. */
   collectMetrics(): void {
     if (!this.native) return;
-    this.native.flush();
-    this.native.walk(WALK.metrics, (chunk, length) => this.deliver(chunk.subarray(0, length)));
-    this.output.cycle?.();
+    if (!this.blocked && this.suspended === undefined) this.native.flush(false);
+    if (this.blocked || this.suspended !== undefined) {
+      this.walksSkipped++;
+      return;
+    }
+    this.walk(WALK.metrics);
+  }
+
+  private readonly walkChunk = (chunk: Buffer, length: number): boolean => {
+    this.deliver(chunk.subarray(0, length));
+    return !this.blocked;
+  };
+
+  private walk(kind: WalkKind): void {
+    if (this.native?.walk(kind, this.walkChunk).done) this.walked(kind);
+    else this.suspended = kind;
+  }
+
+  private walked(kind: WalkKind): void {
+    this.suspended = undefined;
+    if (kind === WALK.metrics) this.output.cycle?.();
   }
 
   /**
@@ -118,11 +160,20 @@ export class TraceSession {
     this.timers = [];
     const native = this.native;
     if (!native) return;
+    // The last records are written whatever the reader does: the queue may
+    // grow by what the ring holds and by one walk (the bound, at exit only).
+    this.blocked = false;
+    const all = (chunk: Buffer, length: number): void => this.deliver(chunk.subarray(0, length));
     try {
       native.detach(); // nothing new after this: the drain and the counters are final
       native.flush();
+      if (this.suspended !== undefined) {
+        const kind = this.suspended;
+        native.walkResume(all);
+        this.walked(kind);
+      }
       if (finalMetrics) {
-        native.walk(WALK.metrics, (chunk, length) => this.deliver(chunk.subarray(0, length)));
+        native.walk(WALK.metrics, all);
         this.output.cycle?.();
       }
       this.reportLoss();
@@ -147,6 +198,7 @@ export class TraceSession {
   }
 
   private reportStats(final: boolean): void {
+    if (this.blocked && !final) return; // the next one says it all
     const c = this.native?.health();
     if (!c) return;
     const record: StatsRecord = {
@@ -158,6 +210,7 @@ export class TraceSession {
       connections_untracked: c.insertFailed,
       unaccepted_closes: c.unacceptedCloses,
       hook_misses: c.hookMisses,
+      ...(this.walksSkipped ? { metrics_walks_skipped: this.walksSkipped } : {}),
       hooks: this.hooks,
       bytes_from: bytesFrom(this.hooks, loadNative().hookTable().hooks),
       final,
@@ -166,19 +219,28 @@ export class TraceSession {
   }
 
   private reportLoss(): void {
+    if (this.blocked) return; // counted meanwhile; said once the reader is back
     const c = this.native?.health();
     if (!c) return;
-    const lost = c.recordsLost - this.reportedLoss.recordsLost;
-    const untracked = c.insertFailed - this.reportedLoss.insertFailed;
-    const missed = c.hookMisses - this.reportedLoss.hookMisses;
-    if (lost === 0 && untracked === 0 && missed === 0) return;
-    this.reportedLoss = { recordsLost: c.recordsLost, insertFailed: c.insertFailed, hookMisses: c.hookMisses };
+    const was = this.reportedLoss;
+    const lost = c.recordsLost - was.recordsLost;
+    const untracked = c.insertFailed - was.insertFailed;
+    const missed = c.hookMisses - was.hookMisses;
+    const skipped = this.walksSkipped - was.walksSkipped;
+    if (lost === 0 && untracked === 0 && missed === 0 && skipped === 0) return;
+    this.reportedLoss = {
+      recordsLost: c.recordsLost,
+      insertFailed: c.insertFailed,
+      hookMisses: c.hookMisses,
+      walksSkipped: this.walksSkipped,
+    };
     const record: LostRecord = {
       type: 'lost',
       timestamp: new Date().toISOString(),
       records_lost: lost,
       connections_untracked: untracked,
       hook_misses: missed,
+      ...(skipped ? { metrics_walks_skipped: skipped } : {}),
     };
     this.emit(record);
   }
