@@ -70,7 +70,9 @@ struct nt_health health = {};
 
 struct conn {
 	struct nt_record rec;
-	__u64 gen; /* last metrics walk that reported this connection */
+	__u64 gen;     /* last metrics walk that reported this connection */
+	__u32 uid;     /* the socket's owner (sk_uid), for its share of the table */
+	__u32 charged; /* CHARGED_*: the shares it holds a place in */
 };
 
 /* Tracked connections, keyed by the struct sock address (sk_key(); never
@@ -126,19 +128,62 @@ const volatile __s64 capacity = 262144; /* --map-size */
 /* Entries in conns now: 0 spares misses a hash lookup. */
 __s64 overflowed = 0;
 
+/* Shares of the table (--table-share): every connection outside the host's
+ * network namespace holds a place in its namespace's share, every one of a
+ * socket owner other than root a place in that user's share; a share holds
+ * at most share_limit. So one namespace or one user (however many user and
+ * network namespaces it makes: its sockets keep its uid) cannot fill the
+ * table and blind the tracer to everyone else. Connections of root in the
+ * host's namespace hold no share and cost no lookup here. */
+#define CHARGED_NETNS 1
+#define CHARGED_USER  2
+
+const volatile __s64 share_limit = 0; /* 0: no shares */
+const volatile __u32 host_netns = 0;  /* the inode of nettracer's own network namespace */
+
+/* LRU: tenants nobody has used for long make room for new ones; an evicted
+ * tenant's places are forgotten (it starts again from 0). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, NT_SHARES_MAX);
+	__type(key, __u32);
+	__type(value, struct nt_share);
+} netns_shares SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, NT_SHARES_MAX);
+	__type(key, __u32);
+	__type(value, struct nt_share);
+} user_shares SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 4 << 20);
 } events SEC(".maps");
 
-/* Scratch for building a new entry: struct conn is too big for the stack budget
- * once records are copied around. */
+/* Scratch for building a new entry: struct conn is too big for the stack
+ * budget once records are copied around. A program building one can be
+ * interrupted on its CPU by another that does (a softirq's ESTABLISHED in
+ * the middle of an application's connect(), or of the start-up walk), so
+ * each level of nesting has its own: scratch_depth counts the levels open
+ * on this CPU. They close in the order opposite to the one they opened in,
+ * so a plain increment and decrement are safe. */
+#define SCRATCH_LEVELS 3
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SCRATCH_LEVELS);
+	__type(key, __u32);
+	__type(value, struct conn);
+} scratch SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct conn);
-} scratch SEC(".maps");
+	__type(value, __u32);
+} scratch_depth SEC(".maps");
 
 /* Socket fields are read with direct loads: every hook gets BTF-typed
  * pointers, and a load costs far less than a bpf_probe_read_kernel() call. */
@@ -391,10 +436,29 @@ static __always_inline __u8 opening_kind(const struct nt_record *r)
 	return r->direction == NT_DIR_OUTGOING ? NT_CONNECT : NT_ACCEPT;
 }
 
-static __always_inline struct conn *new_conn(void)
+/* Opens a level of scratch on this CPU: its number, for new_conn(). */
+static __always_inline __u32 scratch_open(__u32 **depth)
 {
 	__u32 zero = 0;
-	struct conn *c = bpf_map_lookup_elem(&scratch, &zero);
+
+	*depth = bpf_map_lookup_elem(&scratch_depth, &zero);
+	if (!*depth)
+		return SCRATCH_LEVELS;
+	return (**depth)++;
+}
+
+static __always_inline void scratch_close(__u32 *depth)
+{
+	if (depth)
+		(*depth)--;
+}
+
+/* A zeroed entry in the scratch of `level` (scratch_open()), or NULL. */
+static __always_inline struct conn *new_conn(__u32 level)
+{
+	if (level >= SCRATCH_LEVELS)
+		return NULL;
+	struct conn *c = bpf_map_lookup_elem(&scratch, &level);
 
 	if (c)
 		__builtin_memset(c, 0, sizeof(*c));
@@ -491,6 +555,106 @@ static __always_inline bool insert_fast(struct ways *w, __u32 b, __u64 key, stru
 	return false;
 }
 
+/* A place in the share of `who` in `shares`, or false (counted: the
+ * connection is refused for good, not retried later). */
+static __always_inline bool take_place(void *shares, __u32 who, bool counted)
+{
+	struct nt_share *sh = bpf_map_lookup_elem(shares, &who);
+
+	if (!sh) {
+		struct nt_share fresh = {};
+		bpf_map_update_elem(shares, &who, &fresh, BPF_NOEXIST);
+		sh = bpf_map_lookup_elem(shares, &who);
+		if (!sh)
+			return false;
+	}
+	if (__sync_fetch_and_add(&sh->held, 1) < share_limit)
+		return true;
+	__sync_fetch_and_add(&sh->held, -1);
+	if (counted)
+		__sync_fetch_and_add(&sh->refused, 1);
+	return false;
+}
+
+static __always_inline void give_place(void *shares, __u32 who)
+{
+	struct nt_share *sh = bpf_map_lookup_elem(shares, &who);
+
+	if (sh) /* else evicted meanwhile: its count started again */
+		__sync_fetch_and_add(&sh->held, -1);
+}
+
+static __always_inline void release(__u32 charged, __u32 netns, __u32 uid)
+{
+	if (charged & CHARGED_NETNS)
+		give_place(&netns_shares, netns);
+	if (charged & CHARGED_USER)
+		give_place(&user_shares, uid);
+}
+
+/* c's places in the shares of its namespace and its owner (c->charged). */
+static __always_inline bool charge(struct conn *c, bool counted)
+{
+	c->charged = 0;
+	if (!share_limit)
+		return true;
+	if (c->rec.netns != host_netns) {
+		if (!take_place(&netns_shares, c->rec.netns, counted))
+			return false;
+		c->charged |= CHARGED_NETNS;
+	}
+	if (c->uid != 0) {
+		if (!take_place(&user_shares, c->uid, counted)) {
+			release(c->charged, c->rec.netns, c->uid);
+			c->charged = 0;
+			return false;
+		}
+		c->charged |= CHARGED_USER;
+	}
+	return true;
+}
+
+/* Remove the entry lookup() found; of two racing callers (CLOSE on one CPU,
+ * destroy on another) only one counts it (true). */
+static __always_inline bool remove_entry(__u64 key, __u64 *slot, struct conn *c)
+{
+	/* Read before the slot is free: another insert may reuse it at once. */
+	__u32 charged = c->charged, netns = c->rec.netns, uid = c->uid;
+
+	if (slot) {
+		if (__sync_val_compare_and_swap(slot, key, 0) != key)
+			return false;
+	} else {
+		if (bpf_map_delete_elem(&conns, &key) != 0)
+			return false;
+		__sync_fetch_and_add(&overflowed, -1);
+	}
+	__sync_fetch_and_add(&health.tracked, -1);
+	release(charged, netns, uid);
+	return true;
+}
+
+static __always_inline void forget(__u64 key, __u64 *slot, struct conn *c)
+{
+	if (!remove_entry(key, slot, c))
+		return;
+	/* Two inserts of one key racing on two CPUs (the start-up walk and a
+	 * hook) can both succeed; lookups find one, and the other would hold a
+	 * place forever. It goes with the first. */
+	__u64 *dup_slot;
+	struct conn *dup = lookup(key, &dup_slot);
+	if (dup)
+		remove_entry(key, dup_slot, dup);
+}
+
+static __always_inline void forget_key(__u64 key)
+{
+	__u64 *slot;
+	struct conn *c = lookup(key, &slot);
+	if (c)
+		forget(key, slot, c);
+}
+
 /* counted: a failure is reported (connections_untracked); an insert at
  * connect() is retried at ESTABLISHED, where it counts. */
 static __always_inline bool insert(__u64 key, struct conn *c, bool counted)
@@ -502,15 +666,12 @@ static __always_inline bool insert(__u64 key, struct conn *c, bool counted)
 
 	if (stale) {
 		/* An entry for a socket freed without passing CLOSE or destroy,
-		 * whose memory now holds this one: replace it. */
-		if (slot) {
-			__sync_lock_test_and_set(slot, SLOT_BUSY);
-			__builtin_memcpy(stale, c, sizeof(*c));
-			__sync_lock_test_and_set(slot, key);
-			return true;
-		}
-		return bpf_map_update_elem(&conns, &key, c, BPF_EXIST) == 0;
+		 * whose memory now holds this one: it goes, this one takes its
+		 * place if its shares allow. */
+		forget(key, slot, stale);
 	}
+	if (!charge(c, counted))
+		goto unplaced;
 	/* Reserve one of `capacity` places first, so a full table refuses
 	 * exactly the connections that do not fit. */
 	if (__sync_fetch_and_add(&health.tracked, 1) >= capacity)
@@ -523,43 +684,23 @@ static __always_inline bool insert(__u64 key, struct conn *c, bool counted)
 	__sync_fetch_and_add(&overflowed, -1);
 refused:
 	__sync_fetch_and_add(&health.tracked, -1);
+	release(c->charged, c->rec.netns, c->uid);
+unplaced:
 	if (counted)
 		__sync_fetch_and_add(&health.insert_failed, 1);
 	return false;
 }
 
-/* Remove the entry lookup() found; of two racing callers (CLOSE on one CPU,
- * destroy on another) only one counts it. */
-static __always_inline void forget(__u64 key, __u64 *slot)
-{
-	if (slot) {
-		if (__sync_val_compare_and_swap(slot, key, 0) != key)
-			return;
-	} else {
-		if (bpf_map_delete_elem(&conns, &key) != 0)
-			return;
-		__sync_fetch_and_add(&overflowed, -1);
-	}
-	__sync_fetch_and_add(&health.tracked, -1);
-}
-
-static __always_inline void forget_key(__u64 key)
-{
-	__u64 *slot;
-	if (lookup(key, &slot))
-		forget(key, slot);
-}
-
 /* The process calling connect() is current when the socket leaves CLOSE for
  * SYN_SENT: track the connection from here, with its owner; the tuple is
  * complete (local port chosen) only at ESTABLISHED. */
-static __always_inline void on_syn_sent(struct sock *sk)
+static __always_inline void on_syn_sent(struct sock *sk, __u32 level)
 {
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
 
 	if (filters.pid && pid != filters.pid)
 		return;
-	struct conn *c = new_conn();
+	struct conn *c = new_conn(level);
 	if (!c)
 		return;
 	c->rec.pid = pid;
@@ -572,12 +713,13 @@ static __always_inline void on_syn_sent(struct sock *sk)
 	c->rec.cgroup_id = current_cgroup_id();
 	c->rec.owner_start = task_start(bpf_get_current_task_btf());
 	c->rec.direction = NT_DIR_OUTGOING;
+	c->uid = sk->sk_uid.val;
 	/* The owner is known: the connect record follows at ESTABLISHED. */
 	c->rec.flags = NT_F_ANNOUNCED;
 	insert(sk_key(sk), c, false);
 }
 
-static __always_inline void on_established(struct sock *sk, int oldstate)
+static __always_inline void on_established(struct sock *sk, int oldstate, __u32 level)
 {
 	__u64 key = sk_key(sk);
 
@@ -588,7 +730,7 @@ static __always_inline void on_established(struct sock *sk, int oldstate)
 			/* Tracked since connect(): complete it in place. */
 			read_tuple(sk, &t->rec);
 			if (conn_filtered(&t->rec, false)) {
-				forget(key, slot);
+				forget(key, slot, t);
 				return;
 			}
 			t->rec.id = bpf_get_socket_cookie(sk);
@@ -607,7 +749,7 @@ static __always_inline void on_established(struct sock *sk, int oldstate)
 	 * that began before tracing started (or found the table full): the
 	 * owner is whoever first sends, receives, closes or holds it in a
 	 * metrics walk. */
-	struct conn *c = new_conn();
+	struct conn *c = new_conn(level);
 	if (!c)
 		return;
 	read_tuple(sk, &c->rec);
@@ -616,6 +758,7 @@ static __always_inline void on_established(struct sock *sk, int oldstate)
 	c->rec.id = bpf_get_socket_cookie(sk);
 	c->rec.start_ns = bpf_ktime_get_boot_ns();
 	c->rec.direction = oldstate == TCP_SYN_RECV ? NT_DIR_INCOMING : NT_DIR_OUTGOING;
+	c->uid = sk->sk_uid.val;
 	insert(key, c, true);
 }
 
@@ -645,7 +788,7 @@ static __always_inline void report_close(struct sock *sk, bool fin_sent)
 			emit(c, NT_CLOSE);
 		}
 	}
-	forget(key, slot);
+	forget(key, slot, c);
 }
 
 /* A connection without an owner (incoming, or outgoing from before we
@@ -690,11 +833,15 @@ int BPF_PROG(set_state, struct sock *sk, int oldstate, int newstate)
 	HOOK_ENTRY();
 	if (!is_tcp(sk))
 		return 0;
-	if (newstate == TCP_SYN_SENT)
-		on_syn_sent(sk);
-	else if (newstate == TCP_ESTABLISHED)
-		on_established(sk, oldstate);
-	else if (newstate == TCP_CLOSE)
+	if (newstate == TCP_SYN_SENT || newstate == TCP_ESTABLISHED) {
+		__u32 *depth;
+		__u32 level = scratch_open(&depth);
+		if (newstate == TCP_SYN_SENT)
+			on_syn_sent(sk, level);
+		else
+			on_established(sk, oldstate, level);
+		scratch_close(depth);
+	} else if (newstate == TCP_CLOSE)
 		report_close(sk, fin_queued(oldstate));
 	else if (newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK)
 		on_close_call(sk);
@@ -715,13 +862,19 @@ static __always_inline void count_io(struct sock *sk, int ret, bool sent)
 	if (ret <= 0 || !is_tcp(sk))
 		return;
 	__u64 key = sk_key(sk);
-	struct conn *c = find(key);
+	__u64 *slot;
+	struct conn *c = lookup(key, &slot);
 	if (!c)
 		return;
-	if (sent)
-		__sync_fetch_and_add(&c->rec.bytes_sent, ret);
-	else
-		__sync_fetch_and_add(&c->rec.bytes_received, ret);
+	__u64 *bytes = sent ? &c->rec.bytes_sent : &c->rec.bytes_received;
+	__sync_fetch_and_add(bytes, ret);
+	/* A close on another CPU may have freed the slot since the lookup, and
+	 * another connection taken it: then the bytes, and the claim, are not
+	 * its. (Entries of the hash map are not reused while we run.) */
+	if (slot && *(volatile __u64 *)slot != key) {
+		__sync_fetch_and_add(bytes, -ret);
+		return;
+	}
 	if (!(c->rec.flags & NT_F_ANNOUNCED))
 		claim(c);
 }
@@ -748,14 +901,14 @@ int BPF_PROG(recv_length, struct sock *sk, int ret, int flags)
  * listener (reported so user space can tell incoming from outgoing) or a
  * connection that was open before we started: adopt it, with the process
  * that holds it as owner. */
-static __always_inline void discover(struct bpf_iter__task_file *ctx, struct sock *sk)
+static __always_inline void discover(struct bpf_iter__task_file *ctx, struct sock *sk, __u32 level)
 {
 	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	if ((family != AF_INET && family != AF_INET6) || !is_tcp(sk))
 		return;
 	__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
 	struct task_struct *task = ctx->task;
-	struct conn *c = new_conn();
+	struct conn *c = new_conn(level);
 	if (!c || !task)
 		return;
 	read_tuple(sk, &c->rec);
@@ -775,6 +928,7 @@ static __always_inline void discover(struct bpf_iter__task_file *ctx, struct soc
 	c->rec.start_ns = bpf_ktime_get_boot_ns();
 	c->rec.flags = NT_F_ANNOUNCED | NT_F_PREEXISTING;
 	c->gen = walk_gen;
+	c->uid = BPF_CORE_READ(sk, sk_uid.val);
 	read_counters(sk, &c->rec, false);
 	/* Bytes before we started, from TCP's own counters; the hooks add every
 	 * call from now on. The direction is not known here: user space takes
@@ -829,8 +983,12 @@ int metrics(struct bpf_iter__task_file *ctx)
 	__u64 key = sk_key(sk);
 	struct conn *c = find(key);
 	if (!c) {
-		if (walk_kind != NT_WALK_METRICS)
-			discover(ctx, sk);
+		if (walk_kind != NT_WALK_METRICS) {
+			__u32 *depth;
+			__u32 level = scratch_open(&depth);
+			discover(ctx, sk, level);
+			scratch_close(depth);
+		}
 		return 0;
 	}
 	if (!c->rec.id || c->gen == walk_gen)

@@ -83,6 +83,18 @@ struct nt_filters {
 #define NT_TABLE_WAYS		 8
 #define NT_TABLE_BUCKET_BITS_MAX 12
 
+/* Network namespaces and users with a share of the table (--table-share)
+ * kept at once; beyond, the least recently used start again from 0. */
+#define NT_SHARES_MAX 16384
+/* --table-share's default: percent of the table one of them may hold. */
+#define NT_TABLE_SHARE_DEFAULT 25
+
+/* A share of the table, as user space reads it (netns_shares, user_shares). */
+struct nt_share {
+	__s64 held;    /* places held now */
+	__u64 refused; /* connections refused for want of a place */
+};
+
 /* What a metrics walk (iter/task_file, run on demand) does besides reporting
  * the metrics of tracked connections. */
 enum nt_walk {

@@ -16,8 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 
 #include "hooks.h"
@@ -170,6 +172,7 @@ Napi::Function Tracer::Define(Napi::Env env) {
                          InstanceMethod("health", &Tracer::Health),
                          InstanceMethod("hooks", &Tracer::Hooks),
                          InstanceMethod("walkResume", &Tracer::WalkResume),
+                         InstanceMethod("shares", &Tracer::Shares),
                          InstanceMethod("walkSuspended", &Tracer::WalkSuspended),
                          InstanceMethod("pause", &Tracer::Pause),
                          InstanceMethod("resume", &Tracer::Resume),
@@ -265,6 +268,12 @@ void Tracer::Configure(const Napi::Object& opts) {
   uint32_t map_size = U32(opts, "mapSize", 262144);
   bpf_map__set_max_entries(skel_->maps.conns, map_size);
   skel_->rodata->capacity = map_size;
+  // --table-share: a namespace's or a user's share of the table, in percent.
+  uint32_t share = U32(opts, "tableShare", NT_TABLE_SHARE_DEFAULT);
+  skel_->rodata->share_limit = share >= 100 ? 0 : std::max<int64_t>(1, int64_t{map_size} * share / 100);
+  // Our own network namespace holds no share (the host's, where we run).
+  struct stat ns = {};
+  skel_->rodata->host_netns = stat("/proc/self/ns/net", &ns) == 0 ? static_cast<uint32_t>(ns.st_ino) : 0;
   // The table's array part: a slot per connection of capacity, in a power
   // of two of buckets, from 2 up to its maximum (see the BPF source).
   uint32_t bits = 1;
@@ -485,6 +494,37 @@ Napi::Value Tracer::ReadWalk(Napi::Env env, Napi::Function on_chunk) {
   return r;
 }
 
+// shares(): the namespaces and users that had connections refused for
+// want of a place in their share of the table (--table-share), with the
+// places they hold now: { netns: [[inode, held, refused]], users: [[uid, held, refused]] }.
+Napi::Value Tracer::Shares(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  if (!skel_) return o;
+  auto read = [&env](bpf_map* map) {
+    Napi::Array out = Napi::Array::New(env);
+    int fd = bpf_map__fd(map);
+    __u32 key = 0, next = 0;
+    __u32* at = nullptr;
+    // Bounded: the map holds at most NT_SHARES_MAX keys.
+    for (int i = 0; i < NT_SHARES_MAX && bpf_map_get_next_key(fd, at, &next) == 0; i++) {
+      key = next;
+      at = &key;
+      nt_share sh = {};
+      if (bpf_map_lookup_elem(fd, &key, &sh) != 0 || sh.refused == 0) continue;
+      Napi::Array row = Napi::Array::New(env, 3);
+      row.Set(0u, Napi::Number::New(env, key));
+      row.Set(1u, Napi::Number::New(env, static_cast<double>(std::max<int64_t>(0, sh.held))));
+      row.Set(2u, Napi::Number::New(env, static_cast<double>(sh.refused)));
+      out.Set(out.Length(), row);
+    }
+    return out;
+  };
+  o.Set("netns", read(skel_->maps.netns_shares));
+  o.Set("users", read(skel_->maps.user_shares));
+  return o;
+}
+
 Napi::Value Tracer::Health(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
@@ -567,7 +607,7 @@ Napi::Value Tracer::DropPrivileges(const Napi::CallbackInfo& info) {
   static const bool needs_cap =
       getenv("NETTRACER_FAILPOINT") && strcmp(getenv("NETTRACER_FAILPOINT"), "bpf-needs-cap") == 0;
   // The bpf() calls the running tracer makes: a program's info (health),
-  // a new metrics walk.
+  // a new metrics walk, a map read (stats).
   auto works = [this]() {
     if (needs_cap && !HasEffectiveCapBpf()) return false;
     bpf_prog_info prog = {};
@@ -576,7 +616,9 @@ Napi::Value Tracer::DropPrivileges(const Napi::CallbackInfo& info) {
     int fd = bpf_iter_create(bpf_link__fd(iter_link_));
     if (fd < 0) return false;
     close(fd);
-    return true;
+    // Reading a map (the shares, for stats): ENOENT on an empty one is fine.
+    __u32 key;
+    return bpf_map_get_next_key(bpf_map__fd(skel_->maps.user_shares), nullptr, &key) == 0 || errno == ENOENT;
   };
   DropResult r = DropTo(uid, gid, works);
   if (!r.error.empty()) throw Fail(env, "EPRIV", "cannot drop privileges: " + r.error);

@@ -47,6 +47,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   Napi::Value ReadWalk(Napi::Env env, Napi::Function on_chunk);
   void EndWalk();
   Napi::Value Health(const Napi::CallbackInfo& info);
+  Napi::Value Shares(const Napi::CallbackInfo& info);
   Napi::Value Hooks(const Napi::CallbackInfo& info);
   Napi::Value Pause(const Napi::CallbackInfo& info);
   Napi::Value Resume(const Napi::CallbackInfo& info);

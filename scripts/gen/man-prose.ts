@@ -102,6 +102,18 @@ export const SIGNALS_TO_END = `
 SIGINT and SIGTERM stop tracing: records still in the kernel's ring buffer are written, then one
 last \\fBmetrics\\fR record for every open connection, then any loss not yet reported; then
 everything is detached and nettracer exits 0. Connections still open get no \\fBclose\\fR record.
+.SH "THE CONNECTION TABLE"
+nettracer follows at most \\fB\\-\\-map\\-size\\fR connection ends at once; what does not fit is
+counted in \\fBconnections_untracked\\fR. The table is shared by everyone on the host, and any user
+can make network namespaces of their own (unshare \\-rn) and hold connections in them. So that one
+namespace or one user cannot fill it and blind nettracer to everyone else, each network namespace
+other than nettracer's own, and each socket owner other than root (by the socket's uid on the host,
+however many user namespaces it made), may hold at most \\fB\\-\\-table\\-share\\fR percent of the
+table (default 25; 100 turns shares off). A connection whose namespace or owner holds its share
+already is not followed; \\fBstats\\fR records list them in \\fBuntracked_by_netns\\fR and
+\\fBuntracked_by_user\\fR (places held now, connections refused since the start), and they count in
+\\fBconnections_untracked\\fR. Root's connections in nettracer's namespace hold no share. Up to 16384
+namespaces and users are counted at once; beyond, the least recently active start again from 0.
 .SH "A SLOW READER"
 When the reader of standard output stops reading (a pipe into a stalled process, a terminal
 on hold), nettracer stops producing rather than queueing: it leaves the kernel's ring buffer

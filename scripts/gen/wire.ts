@@ -85,7 +85,13 @@ export function generateWire(): Generated[] {
   const all = members(header);
   const scalars = all.filter((m) => !m.array);
   const enumMap = enums(header);
-  const constants = [...[...enumMap.values()].flat(), ...flags(header), 'NT_ADDR_LEN', 'NT_COMM_LEN'];
+  const constants = [
+    ...[...enumMap.values()].flat(),
+    ...flags(header),
+    'NT_ADDR_LEN',
+    'NT_COMM_LEN',
+    'NT_TABLE_SHARE_DEFAULT',
+  ];
   const v = measure([...all.map((m) => `M(${m.name})`), ...constants.map((c) => `C(${c})`)]);
   const get = (k: string): number => {
     const x = v.get(k);
@@ -130,6 +136,8 @@ ${all.map((m) => `  ${m.name}: ${get(`width.${m.name}`)},`).join('\n')}
 
 export const ADDR_LEN = ${get('const.NT_ADDR_LEN')};
 export const COMM_LEN = ${get('const.NT_COMM_LEN')};
+/** --table-share's default, in percent. */
+export const TABLE_SHARE_DEFAULT = ${get('const.NT_TABLE_SHARE_DEFAULT')};
 
 /** A number member of struct nt_record. */
 export type WireMember = ${scalars.map((m) => `'${m.name}'`).join(' | ')};

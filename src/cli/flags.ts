@@ -10,6 +10,7 @@ import { dropIdentity } from '../tracer/identity.js';
 import { parseCidr } from './cidr.js';
 
 import { MAP_SIZE_DEFAULT, MAP_SIZE_MAX } from '../tracer/limits.js';
+import { TABLE_SHARE_DEFAULT } from '../generated/wire.js';
 
 function number(name: string, text: string, opts: { min: number; max?: number; integer?: boolean }): number {
   const v = Number(text);
@@ -188,6 +189,12 @@ export const traceFlags = {
     default: MAP_SIZE_DEFAULT,
     summary: `Most connections tracked at once (1 to ${MAP_SIZE_MAX}); more are counted in "lost" records.`,
     helpValue: 'N',
+  }),
+  'table-share': numberFlag('table-share', { min: 1, max: 100, integer: true })({
+    default: TABLE_SHARE_DEFAULT,
+    summary:
+      "Percent of the connection table one network namespace (other than nettracer's own) or one user (other than root) may hold; what they open beyond is counted per namespace and user in stats records. 100: no limit.",
+    helpValue: 'PERCENT',
   }),
   'ring-size': numberFlag('ring-size', { min: 16, max: 1048576, integer: true })({
     default: 4096,

@@ -117,6 +117,7 @@ function sessionOptions(flags: TraceFlags): SessionOptions {
     family: flags.family,
     containerPrefix: flags.container,
     mapSize: flags['map-size'],
+    tableShare: flags['table-share'],
     ringBytes: ringBytes(flags['ring-size']),
     verbose: flags.verbose,
     program: flags.program,

@@ -253,6 +253,24 @@ export interface StatsRecord {
   unaccepted_closes: number;
   /** Runs of nettracer's kernel programs the kernel skipped because the same program was already running on that CPU (see the lost record). */
   hook_misses: number;
+  /** Network namespaces that had connections refused because they held their share of the connection table (--table-share), since the start. Present when not empty. */
+  untracked_by_netns?: {
+    /** The network namespace (inode), as in connection records. */
+    netns: number;
+    /** Places in the table it holds now. */
+    connections_held: number;
+    /** Connections not followed because its share was full (also in connections_untracked). */
+    connections_untracked: number;
+  }[];
+  /** Socket owners other than root that had connections refused because they held their share of the connection table (--table-share), since the start. Present when not empty. */
+  untracked_by_user?: {
+    /** The socket owner's user id on the host (however many user namespaces it made). */
+    uid: number;
+    /** Places in the table it holds now. */
+    connections_held: number;
+    /** Connections not followed because its share was full (also in connections_untracked). */
+    connections_untracked: number;
+  }[];
   /** Metrics walks not made because the output was blocked, since the start (see the lost record). */
   metrics_walks_skipped?: number;
   /** The kernel hooks in use, as program-type/attach-point (for example tp_btf/inet_sock_set_state). */

@@ -207,6 +207,27 @@ export type Source =
   | { derived: 'timestamp' | 'comm' | 'family' | 'saddr' | 'daddr' | 'direction' | 'incremental' | 'duration_ms' }
   | { container: 'container_id' | 'container_runtime' | 'pod_uid' | 'qos_class' };
 
+/** A list of the table's shares (stats): who, places held now, connections refused. */
+function shareList(who: 'netns' | 'uid', whoDescription: string): Schema {
+  return {
+    type: 'array',
+    items: {
+      type: 'object',
+      required: [who, 'connections_held', 'connections_untracked'],
+      additionalProperties: false,
+      properties: {
+        [who]: { type: 'integer', minimum: 0, maximum: 4294967295, description: whoDescription },
+        connections_held: { type: 'integer', minimum: 0, description: 'Places in the table it holds now.' },
+        connections_untracked: {
+          type: 'integer',
+          minimum: 0,
+          description: 'Connections not followed because its share was full (also in connections_untracked).',
+        },
+      },
+    },
+  };
+}
+
 export interface FieldDef {
   name: string;
   /** A shared type, or a schema of its own. */
@@ -419,6 +440,22 @@ export const FIELDS: readonly FieldDef[] = [
     optional: true,
     description:
       'Metrics walks not made because the output was blocked (the reader was not reading): each is one interval in which no connection got a metrics record. Present when not 0.',
+  },
+  {
+    name: 'untracked_by_netns',
+    in: ['stats'],
+    type: shareList('netns', 'The network namespace (inode), as in connection records.'),
+    optional: true,
+    description:
+      'Network namespaces that had connections refused because they held their share of the connection table (--table-share), since the start. Present when not empty.',
+  },
+  {
+    name: 'untracked_by_user',
+    in: ['stats'],
+    type: shareList('uid', "The socket owner's user id on the host (however many user namespaces it made)."),
+    optional: true,
+    description:
+      'Socket owners other than root that had connections refused because they held their share of the connection table (--table-share), since the start. Present when not empty.',
   },
   {
     name: 'metrics_walks_skipped',

@@ -7,6 +7,8 @@ import type { WALK } from '../generated/wire.js';
 
 export interface NativeOptions {
   mapSize: number;
+  /** Percent of the table one namespace or one user may hold (--table-share; default: the header's NT_TABLE_SHARE_DEFAULT); 100: no limit. */
+  tableShare?: number;
   withLoopback: boolean;
   pid?: number;
   port?: number;
@@ -99,6 +101,8 @@ export interface NativeTracer {
   /** A walk is suspended: no other can start until it is done. */
   walkSuspended(): boolean;
   health(): HealthCounters;
+  /** Namespaces and users that had connections refused for their share of the table: [who, held, refused]. */
+  shares(): { netns: [number, number, number][]; users: [number, number, number][] };
   /** The sections of the programs attached. */
   hooks(): string[];
   pause(): void;

@@ -86,7 +86,12 @@ export class TraceSession {
    */
   reconfigure(next: SessionOptions): void {
     const timing = next.intervalS !== this.opts.intervalS || next.statsIntervalS !== this.opts.statsIntervalS;
-    this.opts = { ...next, mapSize: this.opts.mapSize, ringBytes: this.opts.ringBytes };
+    this.opts = {
+      ...next,
+      mapSize: this.opts.mapSize,
+      ringBytes: this.opts.ringBytes,
+      tableShare: this.opts.tableShare,
+    };
     this.output.writer.configure(next);
     this.native?.setFilters(this.opts);
     if (timing && this.native) this.startTimers();
@@ -210,12 +215,24 @@ export class TraceSession {
       connections_untracked: c.insertFailed,
       unaccepted_closes: c.unacceptedCloses,
       hook_misses: c.hookMisses,
+      ...this.shareStats(),
       ...(this.walksSkipped ? { metrics_walks_skipped: this.walksSkipped } : {}),
       hooks: this.hooks,
       bytes_from: bytesFrom(this.hooks, loadNative().hookTable().hooks),
       final,
     };
     this.emit(record);
+  }
+
+  /** Who was refused for holding their share of the table (--table-share). */
+  private shareStats(): Pick<StatsRecord, 'untracked_by_netns' | 'untracked_by_user'> {
+    const s = this.native?.shares();
+    if (!s) return {};
+    const row = (h: number, r: number) => ({ connections_held: h, connections_untracked: r });
+    return {
+      ...(s.netns.length ? { untracked_by_netns: s.netns.map(([netns, h, r]) => ({ netns, ...row(h, r) })) } : {}),
+      ...(s.users.length ? { untracked_by_user: s.users.map(([uid, h, r]) => ({ uid, ...row(h, r) })) } : {}),
+    };
   }
 
   private reportLoss(): void {

@@ -216,8 +216,50 @@ describe('a reader that stops for 30 s', () => {
       const walks = new Set(recs.filter((r) => r.type === 'metrics').map((r) => String(r.timestamp).slice(0, 21)));
       assert.ok(walks.size >= 3, 'walks resumed once the reader was back');
     } finally {
-      pairs.stdin!.end();
+      pairs.stdin.end();
       await pairs;
+    }
+  });
+});
+
+describe('hooks racing walks', () => {
+  it('tracers starting in the middle of a churn on both CPUs: every end followed closes once, no entry is left', async () => {
+    // The start-up walk inserts connections it finds while the hooks insert the ones
+    // being established (two inserts of one key), and softirqs interrupt
+    // connect()s on the same CPU (nested use of the scratch entry).
+    const start = (count: number) => {
+      const p = execa('python3', [CHURN, String(count)], { stdin: 'pipe', buffer: false, reject: false });
+      const rl = createInterface({ input: p.stdout })[Symbol.asyncIterator]();
+      return { p, rl, ready: rl.next().then((l) => JSON.parse(l.value as string) as { port: number }) };
+    };
+    const traced = start(20_000);
+    const load = start(20_000); // the other CPU, filtered out by port
+    const { port } = await traced.ready;
+    await load.ready;
+    const first = await startTracer(['-f', '--port', String(port), '--stats-interval', '0']);
+    traced.p.stdin.write('go\n');
+    load.p.stdin.write('go\n');
+    const tracers = [first];
+    for (let i = 0; i < 4; i++) {
+      await new Promise((r) => setTimeout(r, 150));
+      tracers.push(await startTracer(['-f', '--port', String(port), '--stats-interval', '0']));
+    }
+    await Promise.all([traced.p, load.p]);
+    await new Promise((r) => setTimeout(r, 300));
+    for (const [i, t] of tracers.entries()) {
+      assert.equal(await t.stop(), 0);
+      const recs = t.lines.map(assertValidLine);
+      const stats = recs.filter((r) => r.type === 'stats').pop()!;
+      const count = (type: string) => recs.filter((r) => r.type === type).length;
+      assert.equal(stats.records_lost, 0, `tracer ${i}`);
+      assert.equal(stats.connections_untracked, 0, `tracer ${i}`);
+      assert.equal(stats.connections_tracked, 0, `tracer ${i}: no entry left once every connection closed`);
+      assert.equal(
+        count('close'),
+        count('connect') + count('accept') + count('existing'),
+        `tracer ${i}: one close per end followed`,
+      );
+      if (i === 0) assert.equal(count('close'), 40_000, 'the first tracer saw every end');
     }
   });
 });
