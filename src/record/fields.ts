@@ -10,6 +10,13 @@
 import type { WireMember } from '../generated/wire.js';
 import type { Schema } from './schema.js';
 
+// The widths of nt_record's members (bpf/nettracer.h) bound the values the
+// kernel can give: a maximum keeps 1e308 out of sums (test/unit/schemas.test.ts
+// checks each against the wire layout). 2^64 - 1 is 2^64 as a double: JSON
+// numbers are read as doubles, exact up to 2^53.
+const U32_MAX = 2 ** 32 - 1;
+const U64_MAX = 2 ** 64 - 1;
+
 /** Shared value types: published as common.schema.json#/$defs/<name>. */
 export const TYPES = {
   timestamp: {
@@ -20,12 +27,14 @@ export const TYPES = {
   id: {
     type: 'integer',
     minimum: 1,
+    maximum: U64_MAX,
     description:
       "Stable identifier of one end of a connection: the kernel's socket cookie (the value `ss -e` prints as sk:...; decimal here). Equal in every record about that end; the two ends of a loopback connection have different ids.",
   },
   pid: {
     type: 'integer',
     minimum: 0,
+    maximum: U32_MAX,
     description:
       'Process id (thread-group id) of the owner: for outgoing connections the process that called connect(), for incoming ones the process that accepted it, known when it first sends, receives, closes or holds it in a metrics walk (for one that was open before tracing started and connecting when it did, the same). 0 only when a connection closed before any process accepted or used it.',
   },
@@ -48,6 +57,7 @@ export const TYPES = {
   netns: {
     type: 'integer',
     minimum: 0,
+    maximum: U32_MAX,
     description: "Inode number of the connection's network namespace, as `stat -L -c %i /proc/PID/ns/net` prints it.",
   },
   direction: {
@@ -55,9 +65,24 @@ export const TYPES = {
     description:
       'outgoing: this end called connect() (active open); incoming: this end was accepted from a listening socket (passive open).',
   },
-  bytes: { type: 'integer', minimum: 0, description: 'Payload bytes (TCP headers and retransmissions excluded).' },
-  segments: { type: 'integer', minimum: 0, description: 'TCP segments, as the kernel counts them for TCP_INFO.' },
-  microseconds: { type: 'integer', minimum: 0, description: 'A duration in microseconds.' },
+  bytes: {
+    type: 'integer',
+    minimum: 0,
+    maximum: U64_MAX,
+    description: 'Payload bytes (TCP headers and retransmissions excluded).',
+  },
+  segments: {
+    type: 'integer',
+    minimum: 0,
+    maximum: U32_MAX,
+    description: 'TCP segments, as the kernel counts them for TCP_INFO.',
+  },
+  microseconds: {
+    type: 'integer',
+    minimum: 0,
+    maximum: U32_MAX,
+    description: 'A duration in microseconds.',
+  },
   container_id: {
     type: 'string',
     pattern: '^[0-9a-f]{64}$',
