@@ -348,6 +348,8 @@ export interface SummaryRecord {
   traffic_rx: number;
   /** bytes_tx.sum x 8 / window_s, bit/s. */
   traffic_tx: number;
+  /** With --skip-invalid: input lines skipped as invalid so far, when this record was printed (a running total: the last record counts the whole input). Absent without --skip-invalid. */
+  skipped_lines?: number;
 }
 
 /** Any line of the NDJSON stream. */

@@ -655,6 +655,15 @@ export const FIELDS: readonly FieldDef[] = [
     unit: 'bit/s',
     description: 'bytes_tx.sum x 8 / window_s, bit/s.',
   },
+  {
+    name: 'skipped_lines',
+    in: ['summary'],
+    type: COUNT,
+    unit: '{line}',
+    optional: true,
+    description:
+      'With --skip-invalid: input lines skipped as invalid so far, when this record was printed (a running total: the last record counts the whole input). Absent without --skip-invalid.',
+  },
 ];
 
 /** The record types a field's `in` names. */
