@@ -108,7 +108,7 @@ export const TYPES = {
 export type TypeName = keyof typeof TYPES;
 
 export type RecordType =
-  'connect' | 'accept' | 'existing' | 'metrics' | 'close' | 'lost' | 'stats' | 'check' | 'summary';
+  'connect' | 'accept' | 'existing' | 'metrics' | 'close' | 'lost' | 'stats' | 'check' | 'summary' | 'validation';
 
 /** The connection records: the ones made from the kernel's nt_record. */
 export const CONNECTION_RECORDS = ['connect', 'accept', 'existing', 'metrics', 'close'] as const;
@@ -201,6 +201,13 @@ export const RECORDS: readonly RecordDef[] = [
       },
     },
   },
+  {
+    type: 'validation',
+    title: 'ValidationReport',
+    stream: false,
+    description:
+      'What `nettracer validate --json` prints: whether every line of the input is a valid record of its type, and what is wrong with the first lines that are not.',
+  },
 ];
 
 /** Fields several record types share: published as common.schema.json#/$defs/<name>. */
@@ -256,6 +263,9 @@ const BOOLEAN: Schema = { type: 'boolean' };
 const TEXT: Schema = { type: 'string' };
 
 const headers = 'With --header-size (-s), plus 66 bytes (IPv4) or 77 bytes (IPv6) per packet sent/received.';
+
+/** The invalid lines `nettracer validate` lists (its report's errors); the rest it counts. */
+export const ERRORS_LISTED = 100;
 
 /** Every field, in the order records carry them. */
 export const FIELDS: readonly FieldDef[] = [
@@ -663,6 +673,39 @@ export const FIELDS: readonly FieldDef[] = [
     optional: true,
     description:
       'With --skip-invalid: input lines skipped as invalid so far, when this record was printed (a running total: the last record counts the whole input). Absent without --skip-invalid.',
+  },
+
+  // `nettracer validate --json`.
+  {
+    name: 'ok',
+    in: ['validation'],
+    type: BOOLEAN,
+    description: 'true when every line is a valid record (nettracer validate exits 0).',
+  },
+  { name: 'lines', in: ['validation'], type: COUNT, unit: '{line}', description: 'Lines read.' },
+  {
+    name: 'invalid',
+    in: ['validation'],
+    type: COUNT,
+    unit: '{line}',
+    description: 'Lines that are not a valid record of their type.',
+  },
+  {
+    name: 'errors',
+    in: ['validation'],
+    type: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['line', 'error'],
+        properties: {
+          line: { type: 'integer', minimum: 1, description: 'Line number, from 1.' },
+          error: { type: 'string', description: 'What is wrong with it.' },
+        },
+      },
+    },
+    description: `The first ${ERRORS_LISTED} invalid lines, in order; invalid counts them all.`,
   },
 ];
 
