@@ -24,10 +24,10 @@ keys bytes_rx, bytes_tx (sum, avg, min, max, count over sessions), pkts_rx, pkts
 pkts_retr, retr_percentage, rtt (ms: avg, min, max), traffic, traffic_rx and traffic_tx
 (bit/s), as NDJSON (schemas/v1/summary.schema.json) or a table.
 
-Each line of a capture must be a record valid against its schema, at most
-${MAX_LINE_BYTES / 1024 / 1024} MiB long, its timestamp one a summary can name (no leap second, before the year 10000 in
-UTC): the first that is not stops summarize with "FILE:line N: what is wrong" and exit
-status 2, unless --skip-invalid. Windows in which no record fell are not printed.`;
+Each line of a capture must be a valid record (as \`nettracer validate\` checks) of at most
+${MAX_LINE_BYTES / 1024 / 1024} MiB: the first that is not stops summarize with "FILE:line N: what is wrong" and exit
+status 2, unless --skip-invalid. Windows in which no record fell are not printed. The man
+page's READING A CAPTURE says more.`;
   static override examples = [
     '<%= config.bin %> summarize capture.ndjson',
     '<%= config.bin %> trace --duration 60 | <%= config.bin %> summarize --window 10',
