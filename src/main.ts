@@ -9,9 +9,17 @@ import Help from './commands/help.js';
 import Schema from './commands/schema.js';
 import Summarize from './commands/summarize.js';
 import Trace from './commands/trace.js';
+import Validate from './commands/validate.js';
 import { commandNotFound } from './cli/not-found.js';
 
 export { execute } from '@oclif/core';
 export { commandNotFound as COMMAND_NOT_FOUND };
 
-export const COMMANDS = { check: Check, help: Help, schema: Schema, summarize: Summarize, trace: Trace };
+export const COMMANDS = {
+  check: Check,
+  help: Help,
+  schema: Schema,
+  summarize: Summarize,
+  trace: Trace,
+  validate: Validate,
+};

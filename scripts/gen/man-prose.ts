@@ -1,5 +1,7 @@
 // The man page's prose: what no table or definition generates.
 // scripts/gen/man.ts puts it between the generated sections.
+import { MAX_LINE_BYTES } from '../../src/input/lines.js';
+import { ERRORS_LISTED } from '../../src/record/fields.js';
 
 export const FORMATS_AND_CONFIG = `.SH "OUTPUT FORMATS"
 \\fB\\-\\-format\\fR chooses: \\fBndjson\\fR (default when standard output is not a terminal),
@@ -83,13 +85,17 @@ export const EXIT_STATUS_HEAD = `.SH "EXIT STATUS"
 .TP
 .B 0
 Tracing ended as asked: \\fB\\-\\-duration\\fR or \\fB\\-\\-count\\fR reached, SIGINT or SIGTERM received,
-or the reader of the output went away (a closed pipe).
+or the reader of the output went away (a closed pipe). \\fBsummarize\\fR and \\fBvalidate\\fR: the
+input was read to its end (for \\fBvalidate\\fR, every line a valid record).
 .TP
 .B 1
 Tracing failed while running, for example the output could not be written (disk full).
+\\fBvalidate\\fR: a line is not a valid record.
 .TP
 .B 2
-Bad usage: an unknown flag or an invalid value. Nothing was loaded or written.
+Bad usage: an unknown flag or an invalid value (nothing was loaded or written), or an input
+file that cannot be read. \\fBsummarize\\fR without \\fB\\-\\-skip\\-invalid\\fR: a line of its input is not
+a valid record (the windows closed before it were printed).
 .TP
 .B 3
 Missing privileges to load BPF programs.
@@ -210,4 +216,34 @@ On both paths, the packet, retransmission and RTT fields are TCP's own counters 
 reports them, read when the record is made); retransmitted data is counted once in the bytes.
 A connection found open at start reports its bytes before the start from TCP's counters, as
 the counters path does, and the chosen path's from then on.
+`;
+
+export const READING_A_CAPTURE = `.SH "READING A CAPTURE"
+\\fBsummarize\\fR and \\fBvalidate\\fR read NDJSON line by line, from a file or standard input
+(none or \\-). Every line must be a record valid against the schema its \\fBtype\\fR names
+(schemas/v1; \\fBsummarize\\fR reads the records of a capture: connect, accept, existing,
+metrics, close, lost, stats). The schemas bound each number the kernel gives by the width it
+has there (bytes and ids below 2^64; segments, RTTs, pids and namespace inodes below 2^32), so
+no sum overflows. A line is at most ${MAX_LINE_BYTES / 1024 / 1024} MiB (${MAX_LINE_BYTES} bytes; a record is under 1 KiB): a longer one
+is invalid, reported when it passes the bound and skipped to its newline without being kept, so
+memory stays bounded and time linear in the input whatever it holds. An empty line, and text
+that is not UTF\\-8 or not JSON, are invalid too. Messages name the line,
+\\fIFILE\\fR:line \\fIN\\fR: (line \\fIN\\fR: for standard input), then what is wrong, quoting at most
+40 characters of the input with control characters escaped.
+.PP
+\\fBsummarize\\fR also needs each connection record's timestamp to be a time it can place:
+not a leap second (23:59:60, which RFC 3339 allows and \\fBvalidate\\fR passes), and, once its
+offset is applied, from 0000\\-01\\-01T00:00:00Z to before 9999\\-12\\-31T23:59:59.999Z, the last
+instant a summary can name; a window that would end after it ends there (\\fBwindow_s\\fR says how long
+it was). At the first invalid line it stops with exit status 2, the windows closed before it
+printed; with \\fB\\-\\-skip\\-invalid\\fR it skips such lines and counts them: in each summary
+record's \\fBskipped_lines\\fR (the count so far: the last record's is the total) and, at the
+end, on standard error with the first one's message. A total that goes down (a 32\\-bit counter
+that wrapped) adds nothing to its window. A window in which no record fell is not printed (with
+\\fB\\-\\-live\\fR the current window is, quiet or not, when it ends): two records 56 years apart
+with \\fB\\-\\-window 1\\fR print two windows, not 1.7 billion.
+.PP
+\\fBvalidate\\fR checks every line and lists the invalid ones on standard output, the first ${ERRORS_LISTED}
+and then how many more (\\fB\\-\\-json\\fR: one \\fBvalidation\\fR object,
+schemas/v1/validation.schema.json), then a count; it exits 1 if one line is invalid.
 `;

@@ -7,7 +7,7 @@ import { fieldsOf, RECORDS, schemaOf } from '../../src/record/fields.js';
 import { loadNative } from '../../src/tracer/native.js';
 import { banner, type Generated, ROOT } from './common.js';
 import { LIVE, NOT_IN_CONFIG } from '../../src/cli/config.js';
-import { ACCURACY, EXIT_STATUS_HEAD, FORMATS_AND_CONFIG, SIGNALS_TO_END } from './man-prose.js';
+import { ACCURACY, EXIT_STATUS_HEAD, FORMATS_AND_CONFIG, READING_A_CAPTURE, SIGNALS_TO_END } from './man-prose.js';
 import { kernelsRoff } from './support.js';
 
 interface ManifestFlag {
@@ -141,6 +141,7 @@ nettracer \\- trace TCP connections with eBPF and stream them as NDJSON
     commands(manifest) +
     records() +
     ACCURACY +
+    READING_A_CAPTURE +
     FORMATS_AND_CONFIG +
     config() +
     hooks() +

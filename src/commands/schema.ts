@@ -10,12 +10,13 @@ const DIR = join(ROOT, 'schemas', 'v1');
 export default class Schema extends BaseCommand {
   static override summary = "Print the published JSON Schemas of nettracer's records (all, or one type).";
   static override description = `Without TYPE: one JSON object mapping each schema's name to the schema. With TYPE
-(connect, accept, existing, metrics, close, lost, stats, record, check, summary, common):
+(connect, accept, existing, metrics, close, lost, stats, record, check, summary, validation,
+common):
 that schema alone. The same files are in schemas/v1/ of the package.`;
   static override examples = ['<%= config.bin %> schema close', '<%= config.bin %> schema | jq keys'];
   static override args = {
     type: Args.string({
-      description: 'Record type (or record, check, summary, common).',
+      description: 'Record type (or record, check, summary, validation, common).',
       required: false,
       ignoreStdin: true,
     }),

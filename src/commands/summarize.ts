@@ -1,12 +1,13 @@
 import { Args, Flags } from '@oclif/core';
-import { createReadStream } from 'node:fs';
 import { hostname } from 'node:os';
-import ndjson from 'ndjson';
 import { BaseCommand } from '../cli/base.js';
 import { numberFlag, readyFd } from '../cli/flags.js';
 import type { NettracerRecord, SummaryRecord } from '../generated/records.js';
+import { lineRef, openInput, readRecords } from '../input/capture.js';
+import { MAX_LINE_BYTES } from '../input/lines.js';
 import { summaryTable } from '../output/summary-table.js';
-import { Aggregator, type Dimension } from '../summary/aggregate.js';
+import { recordCheck, STREAM_TYPES } from '../record/validate.js';
+import { Aggregator, type Dimension, UnplaceableRecord } from '../summary/aggregate.js';
 import { EXIT } from '../cli/exit-codes.js';
 import { LiveSummaryFormat } from '../output/live-summary.js';
 import { runTrace } from '../run/trace-run.js';
@@ -21,11 +22,17 @@ export default class Summarize extends BaseCommand {
 --live, traces itself; prints per window and per process, container and host the metric
 keys bytes_rx, bytes_tx (sum, avg, min, max, count over sessions), pkts_rx, pkts_tx,
 pkts_retr, retr_percentage, rtt (ms: avg, min, max), traffic, traffic_rx and traffic_tx
-(bit/s), as NDJSON (schemas/v1/summary.schema.json) or a table.`;
+(bit/s), as NDJSON (schemas/v1/summary.schema.json) or a table.
+
+Each line of a capture must be a valid record (as \`nettracer validate\` checks) of at most
+${MAX_LINE_BYTES / 1024 / 1024} MiB: the first that is not stops summarize with "FILE:line N: what is wrong" and exit
+status 2, unless --skip-invalid. Windows in which no record fell are not printed. The man
+page's READING A CAPTURE says more.`;
   static override examples = [
     '<%= config.bin %> summarize capture.ndjson',
     '<%= config.bin %> trace --duration 60 | <%= config.bin %> summarize --window 10',
     '<%= config.bin %> summarize --live --window 10 --by process --format table',
+    "<%= config.bin %> summarize --skip-invalid damaged.ndjson | jq -s 'last.skipped_lines'",
   ];
   static override args = {
     file: Args.string({
@@ -64,6 +71,11 @@ pkts_retr, retr_percentage, rtt (ms: avg, min, max), traffic, traffic_rx and tra
       default: false,
       summary: 'With --live: include loopback connections.',
     }),
+    'skip-invalid': Flags.boolean({
+      default: false,
+      summary:
+        'Skip lines that are not valid records instead of stopping at the first; count them in skipped_lines and on standard error.',
+    }),
     'ready-fd': readyFd,
   };
 
@@ -75,10 +87,12 @@ pkts_retr, retr_percentage, rtt (ms: avg, min, max), traffic, traffic_rx and tra
       return table ? summaryTable(rows) : rows.map((r) => JSON.stringify(r) + '\n').join('');
     };
     const print = (rows: SummaryRecord[]): void => {
-      process.stdout.write(render(rows));
+      // Most records close no window: no write (each is a system call) for them.
+      if (rows.length) process.stdout.write(render(rows));
     };
     if (flags.live) {
       if (args.file) this.fail('--live reads no file: give one or the other', EXIT.usage);
+      if (flags['skip-invalid']) this.fail('--skip-invalid is for a capture, not --live', EXIT.usage);
       await this.live(
         flags.window ?? 10,
         flags.by ?? DIMENSIONS,
@@ -90,30 +104,35 @@ pkts_retr, retr_percentage, rtt (ms: avg, min, max), traffic, traffic_rx and tra
       return;
     }
     const agg = new Aggregator({ windowS: flags.window, host: hostname(), by: flags.by ?? DIMENSIONS });
-    await this.readCapture(args.file, (r) => print(agg.add(r)));
-    print(agg.finish());
-  }
-
-  private readCapture(file: string | undefined, onRecord: (r: NettracerRecord) => void): Promise<void> {
-    const source = !file || file === '-' ? process.stdin : createReadStream(file);
-    const name = !file || file === '-' ? 'standard input' : file;
-    return new Promise((resolve, reject) => {
-      let line = 0;
-      const fail = (why: string) => reject(new TracerError(`${name}: ${why}`, 'usage'));
-      source.on('error', (e: NodeJS.ErrnoException) => fail(e.code === 'ENOENT' ? 'no such file' : e.message));
-      source
-        .pipe(ndjson.parse({ strict: true }))
-        .on('data', (r: NettracerRecord) => {
-          line++;
-          if (typeof r !== 'object' || r === null || typeof (r as { type?: unknown }).type !== 'string') {
-            fail(`record ${line} is not a nettracer record`);
-            return;
-          }
-          onRecord(r);
-        })
-        .on('error', () => fail(`line ${line + 1} is not JSON`))
-        .on('end', resolve);
-    });
+    const skip = flags['skip-invalid'];
+    let skipped = 0;
+    let first = '';
+    const emit = (rows: SummaryRecord[]) =>
+      print(skip && rows.length ? rows.map((r) => ({ ...r, skipped_lines: skipped })) : rows);
+    const input = openInput(args.file);
+    const invalid = (n: number, why: string) => {
+      if (!skip) throw new TracerError(`${lineRef(input, n)}: ${why}`, 'usage');
+      if (skipped++ === 0) first = `${lineRef(input, n)}: ${why}`;
+    };
+    await readRecords(
+      input,
+      await recordCheck(STREAM_TYPES),
+      (record, n) => {
+        try {
+          emit(agg.add(record as NettracerRecord));
+        } catch (e) {
+          if (!(e instanceof UnplaceableRecord)) throw e;
+          invalid(n, e.message);
+        }
+      },
+      invalid,
+    );
+    emit(agg.finish());
+    // Where people look as well as in the records: a damaged capture should not pass unnoticed.
+    if (skipped)
+      process.stderr.write(
+        `nettracer: skipped ${skipped} invalid line${skipped > 1 ? 's' : ''} (the first: ${first})\n`,
+      );
   }
 
   private live(

@@ -370,6 +370,26 @@ export interface SummaryRecord {
   traffic_rx: number;
   /** bytes_tx.sum x 8 / window_s, bit/s. */
   traffic_tx: number;
+  /** With --skip-invalid: input lines skipped as invalid so far, when this record was printed (a running total: the last record counts the whole input). Absent without --skip-invalid. */
+  skipped_lines?: number;
+}
+
+/** What `nettracer validate --json` prints: whether every line of the input is a valid record of its type, and what is wrong with the first lines that are not. */
+export interface ValidationReport {
+  type: 'validation';
+  /** true when every line is a valid record (nettracer validate exits 0). */
+  ok: boolean;
+  /** Lines read. */
+  lines: number;
+  /** Lines that are not a valid record of their type. */
+  invalid: number;
+  /** The first 100 invalid lines, in order; invalid counts them all. */
+  errors: {
+    /** Line number, from 1. */
+    line: number;
+    /** What is wrong with it. */
+    error: string;
+  }[];
 }
 
 /** Any line of the NDJSON stream. */

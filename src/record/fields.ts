@@ -10,6 +10,13 @@
 import type { WireMember } from '../generated/wire.js';
 import type { Schema } from './schema.js';
 
+// The widths of nt_record's members (bpf/nettracer.h) bound the values the
+// kernel can give: a maximum keeps 1e308 out of sums (test/unit/schemas.test.ts
+// checks each against the wire layout). 2^64 - 1 is 2^64 as a double: JSON
+// numbers are read as doubles, exact up to 2^53.
+const U32_MAX = 2 ** 32 - 1;
+const U64_MAX = 2 ** 64 - 1;
+
 /** Shared value types: published as common.schema.json#/$defs/<name>. */
 export const TYPES = {
   timestamp: {
@@ -20,12 +27,14 @@ export const TYPES = {
   id: {
     type: 'integer',
     minimum: 1,
+    maximum: U64_MAX,
     description:
       "Stable identifier of one end of a connection: the kernel's socket cookie (the value `ss -e` prints as sk:...; decimal here). Equal in every record about that end; the two ends of a loopback connection have different ids.",
   },
   pid: {
     type: 'integer',
     minimum: 0,
+    maximum: U32_MAX,
     description:
       'Process id (thread-group id) of the owner: for outgoing connections the process that called connect(), for incoming ones the process that accepted it, known when it first sends, receives, closes or holds it in a metrics walk (for one that was open before tracing started and connecting when it did, the same). 0 only when a connection closed before any process accepted or used it.',
   },
@@ -48,6 +57,7 @@ export const TYPES = {
   netns: {
     type: 'integer',
     minimum: 0,
+    maximum: U32_MAX,
     description: "Inode number of the connection's network namespace, as `stat -L -c %i /proc/PID/ns/net` prints it.",
   },
   direction: {
@@ -55,9 +65,24 @@ export const TYPES = {
     description:
       'outgoing: this end called connect() (active open); incoming: this end was accepted from a listening socket (passive open).',
   },
-  bytes: { type: 'integer', minimum: 0, description: 'Payload bytes (TCP headers and retransmissions excluded).' },
-  segments: { type: 'integer', minimum: 0, description: 'TCP segments, as the kernel counts them for TCP_INFO.' },
-  microseconds: { type: 'integer', minimum: 0, description: 'A duration in microseconds.' },
+  bytes: {
+    type: 'integer',
+    minimum: 0,
+    maximum: U64_MAX,
+    description: 'Payload bytes (TCP headers and retransmissions excluded).',
+  },
+  segments: {
+    type: 'integer',
+    minimum: 0,
+    maximum: U32_MAX,
+    description: 'TCP segments, as the kernel counts them for TCP_INFO.',
+  },
+  microseconds: {
+    type: 'integer',
+    minimum: 0,
+    maximum: U32_MAX,
+    description: 'A duration in microseconds.',
+  },
   container_id: {
     type: 'string',
     pattern: '^[0-9a-f]{64}$',
@@ -83,7 +108,7 @@ export const TYPES = {
 export type TypeName = keyof typeof TYPES;
 
 export type RecordType =
-  'connect' | 'accept' | 'existing' | 'metrics' | 'close' | 'lost' | 'stats' | 'check' | 'summary';
+  'connect' | 'accept' | 'existing' | 'metrics' | 'close' | 'lost' | 'stats' | 'check' | 'summary' | 'validation';
 
 /** The connection records: the ones made from the kernel's nt_record. */
 export const CONNECTION_RECORDS = ['connect', 'accept', 'existing', 'metrics', 'close'] as const;
@@ -176,6 +201,13 @@ export const RECORDS: readonly RecordDef[] = [
       },
     },
   },
+  {
+    type: 'validation',
+    title: 'ValidationReport',
+    stream: false,
+    description:
+      'What `nettracer validate --json` prints: whether every line of the input is a valid record of its type, and what is wrong with the first lines that are not.',
+  },
 ];
 
 /** Fields several record types share: published as common.schema.json#/$defs/<name>. */
@@ -252,6 +284,9 @@ const BOOLEAN: Schema = { type: 'boolean' };
 const TEXT: Schema = { type: 'string' };
 
 const headers = 'With --header-size (-s), plus 66 bytes (IPv4) or 77 bytes (IPv6) per packet sent/received.';
+
+/** The invalid lines `nettracer validate` lists (its report's errors); the rest it counts. */
+export const ERRORS_LISTED = 100;
 
 /** Every field, in the order records carry them. */
 export const FIELDS: readonly FieldDef[] = [
@@ -683,6 +718,48 @@ export const FIELDS: readonly FieldDef[] = [
     type: AMOUNT,
     unit: 'bit/s',
     description: 'bytes_tx.sum x 8 / window_s, bit/s.',
+  },
+  {
+    name: 'skipped_lines',
+    in: ['summary'],
+    type: COUNT,
+    unit: '{line}',
+    optional: true,
+    description:
+      'With --skip-invalid: input lines skipped as invalid so far, when this record was printed (a running total: the last record counts the whole input). Absent without --skip-invalid.',
+  },
+
+  // `nettracer validate --json`.
+  {
+    name: 'ok',
+    in: ['validation'],
+    type: BOOLEAN,
+    description: 'true when every line is a valid record (nettracer validate exits 0).',
+  },
+  { name: 'lines', in: ['validation'], type: COUNT, unit: '{line}', description: 'Lines read.' },
+  {
+    name: 'invalid',
+    in: ['validation'],
+    type: COUNT,
+    unit: '{line}',
+    description: 'Lines that are not a valid record of their type.',
+  },
+  {
+    name: 'errors',
+    in: ['validation'],
+    type: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['line', 'error'],
+        properties: {
+          line: { type: 'integer', minimum: 1, description: 'Line number, from 1.' },
+          error: { type: 'string', description: 'What is wrong with it.' },
+        },
+      },
+    },
+    description: `The first ${ERRORS_LISTED} invalid lines, in order; invalid counts them all.`,
   },
 ];
 

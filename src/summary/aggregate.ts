@@ -3,6 +3,7 @@
 // schemas/v1/summary.schema.json).
 // Pure: records in, summary records out; the caller says when time passes.
 import type { NettracerRecord, SummaryRecord } from '../generated/records.js';
+import { shown } from '../record/shown.js';
 
 export type Dimension = 'process' | 'container' | 'host';
 
@@ -23,6 +24,7 @@ interface Traffic {
 }
 
 interface Session {
+  id: number;
   pid: number;
   comm: string;
   containerId?: string;
@@ -32,11 +34,37 @@ interface Session {
   /** Cumulative counters as last seen. */
   now: Traffic;
   rttUs: number;
+  /** In the current window's list of active sessions. */
   active: boolean;
   closed: boolean;
 }
 
 const ZERO: Traffic = { tx: 0, rx: 0, pktsTx: 0, pktsRx: 0, retr: 0 };
+
+/** The first and last instants a summary record can name: RFC 3339 has four-digit years. */
+export const EARLIEST_MS = Date.parse('0000-01-01T00:00:00.000Z');
+export const LATEST_MS = Date.parse('9999-12-31T23:59:59.999Z');
+
+/**
+ * Why a (schema-valid) record cannot be summarized, or undefined. Its time
+ * must be one Date reads (RFC 3339 allows a leap second, 23:59:60, which it
+ * does not) and leave room for a window before the year 10000 in UTC (an
+ * offset can push 9999-12-31T23:59:59-12:00 past it).
+ */
+export function unplaceable(r: NettracerRecord): string | undefined {
+  if (!('saddr' in r)) return undefined; // only connection records are placed in windows
+  const t = Date.parse(r.timestamp);
+  if (Number.isNaN(t)) return `timestamp ${shown(r.timestamp)} is not a time summarize can place (a leap second?)`;
+  if (t < EARLIEST_MS)
+    return `timestamp ${shown(r.timestamp)} is before 0000-01-01T00:00:00Z, the first time a summary can name`;
+  if (t >= LATEST_MS) {
+    return `timestamp ${shown(r.timestamp)} leaves no window before 9999-12-31T23:59:59.999Z, the last time a summary can name`;
+  }
+  return undefined;
+}
+
+/** A record add() refuses (unplaceable() says why): nothing of it was counted. */
+export class UnplaceableRecord extends Error {}
 
 function stats(values: number[]): SummaryRecord['bytes_rx'] {
   if (values.length === 0) return { sum: 0, avg: 0, min: 0, max: 0, count: 0 };
@@ -53,29 +81,55 @@ function stats(values: number[]): SummaryRecord['bytes_rx'] {
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
+/** What a session moved in the window. A total that went down (a 32-bit counter wrapped) counts 0. */
+const delta = (s: Session, f: keyof Traffic) => Math.max(0, s.now[f] - s.base[f]);
+
 export class Aggregator {
   private readonly sessions = new Map<number, Session>();
-  private windowStart = NaN; // ms
+  /** The sessions with a record in the current window: closing it costs what they are, not all. */
+  private active: Session[] = [];
+  /** Windows are [origin + k w, origin + (k + 1) w); the current one is k = index. */
+  private origin = NaN; // ms
+  private index = 0;
+  /** A record fell in the current window. */
+  private touched = false;
+  /** Live use: the current window is printed when it ends, quiet or not. */
+  private live = false;
   private lastSeen = NaN; // ms
+  private readonly windowMs: number | undefined;
+  /** Windows closed so far (each printed): the work done, which gaps in time do not add to. */
+  windowsClosed = 0;
 
-  constructor(private readonly opts: AggregateOptions) {}
+  constructor(private readonly opts: AggregateOptions) {
+    // Longer than all time a summary can name is as long as that (and 1e306 s in ms is Infinity).
+    this.windowMs = opts.windowS === undefined ? undefined : Math.min(opts.windowS * 1000, LATEST_MS - EARLIEST_MS);
+  }
 
   /** Live use: windows start now, not at the first record. */
   begin(nowMs: number): void {
-    this.windowStart = nowMs;
+    this.origin = nowMs;
+    this.index = 0;
+    this.live = true;
   }
 
-  /** Adds one record; returns the summaries of any window it closed. */
+  /**
+   * Adds one record (valid against its schema); returns the summaries of any
+   * window it closed. Throws UnplaceableRecord, having changed nothing, for a
+   * record unplaceable() refuses.
+   */
   add(r: NettracerRecord): SummaryRecord[] {
     if (!('saddr' in r)) return [];
     const t = Date.parse(r.timestamp);
-    const out = this.opts.windowS !== undefined ? this.tick(t) : [];
-    if (Number.isNaN(this.windowStart)) this.windowStart = t;
+    if (!(t >= EARLIEST_MS && t < LATEST_MS)) throw new UnplaceableRecord(unplaceable(r));
+    const out = this.tick(t);
+    if (Number.isNaN(this.origin)) this.origin = t;
+    this.touched = true;
     this.lastSeen = Number.isNaN(this.lastSeen) ? t : Math.max(this.lastSeen, t);
 
     let s = this.sessions.get(r.id);
     if (!s) {
       s = {
+        id: r.id,
         pid: r.pid,
         comm: r.comm,
         containerId: r.container_id,
@@ -88,7 +142,10 @@ export class Aggregator {
       };
       this.sessions.set(r.id, s);
     }
-    s.active = true;
+    if (!s.active) {
+      s.active = true;
+      this.active.push(s);
+    }
     if (r.pid !== 0) {
       s.pid = r.pid;
       s.comm = r.comm;
@@ -121,35 +178,46 @@ export class Aggregator {
     return out;
   }
 
-  /** Closes every window that ended at or before `nowMs` (live use, or between records). */
+  /**
+   * Closes the current window if it ended at or before `nowMs` (live use, or
+   * between records), and moves to the window holding `nowMs`. The windows in
+   * between had no record: they are passed over, not printed, so a gap of
+   * years costs what a gap of a second does.
+   */
   tick(nowMs: number): SummaryRecord[] {
-    const w = this.opts.windowS;
-    if (w === undefined || Number.isNaN(this.windowStart)) return [];
-    const out: SummaryRecord[] = [];
-    while (nowMs >= this.windowStart + w * 1000) {
-      out.push(...this.close(this.windowStart, this.windowStart + w * 1000));
-      this.windowStart += w * 1000;
-    }
+    const w = this.windowMs;
+    if (w === undefined || Number.isNaN(this.origin) || nowMs < this.origin + (this.index + 1) * w) return [];
+    const out =
+      this.touched || this.live ? this.close(this.origin + this.index * w, this.origin + (this.index + 1) * w) : [];
+    let k = Math.max(this.index + 1, Math.floor((nowMs - this.origin) / w));
+    // Rounding: make origin + k w <= nowMs < origin + (k + 1) w.
+    while (k > this.index + 1 && this.origin + k * w > nowMs) k--;
+    while (this.origin + (k + 1) * w <= nowMs) k++;
+    this.index = k;
+    this.touched = false;
     return out;
   }
 
   /** The last window (the whole input, without --window). */
   finish(endMs?: number): SummaryRecord[] {
-    if (Number.isNaN(this.windowStart)) return [];
-    const w = this.opts.windowS;
-    const end = w !== undefined ? this.windowStart + w * 1000 : Math.max(endMs ?? this.lastSeen, this.windowStart + 1);
-    return this.close(this.windowStart, end);
+    if (Number.isNaN(this.origin) || !(this.touched || this.live)) return [];
+    const w = this.windowMs;
+    if (w !== undefined) return this.close(this.origin + this.index * w, this.origin + (this.index + 1) * w);
+    return this.close(this.origin, Math.max(endMs ?? this.lastSeen, this.origin + 1));
   }
 
   private close(startMs: number, endMs: number): SummaryRecord[] {
-    const active = [...this.sessions.values()].filter((s) => s.active);
+    this.windowsClosed++;
+    // A window that would end after the last instant RFC 3339 can write ends there.
+    const end = Math.min(endMs, LATEST_MS);
+    const windowS = end === endMs && this.opts.windowS !== undefined ? this.opts.windowS : (end - startMs) / 1000;
     const groups = new Map<string, { dim: Dimension; key: Partial<SummaryRecord>; sessions: Session[] }>();
     const add = (id: string, dim: Dimension, key: Partial<SummaryRecord>, s: Session) => {
       let g = groups.get(id);
       if (!g) groups.set(id, (g = { dim, key, sessions: [] }));
       g.sessions.push(s);
     };
-    for (const s of active) {
+    for (const s of this.active) {
       if (this.opts.by.includes('host')) add('host', 'host', {}, s);
       if (this.opts.by.includes('container') && s.containerId) {
         add(
@@ -164,23 +232,25 @@ export class Aggregator {
     // The host always has a row: a quiet window says so.
     if (this.opts.by.includes('host') && !groups.has('host'))
       groups.set('host', { dim: 'host', key: {}, sessions: [] });
-    const windowS = (endMs - startMs) / 1000;
     const order: Record<Dimension, number> = { host: 0, container: 1, process: 2 };
     const out: SummaryRecord[] = [];
     for (const g of groups.values()) {
-      const rx = g.sessions.map((s) => s.now.rx - s.base.rx);
-      const tx = g.sessions.map((s) => s.now.tx - s.base.tx);
-      const sum = (f: (s: Session) => number) => g.sessions.reduce((a, s) => a + f(s), 0);
-      const pktsTx = sum((s) => s.now.pktsTx - s.base.pktsTx);
-      const pktsRx = sum((s) => s.now.pktsRx - s.base.pktsRx);
-      const retr = sum((s) => s.now.retr - s.base.retr);
-      const rtts = g.sessions.filter((s) => s.rttUs > 0).map((s) => s.rttUs / 1000);
-      const bytesRx = stats(rx);
-      const bytesTx = stats(tx);
+      const bytesRx = stats(g.sessions.map((s) => delta(s, 'rx')));
+      const bytesTx = stats(g.sessions.map((s) => delta(s, 'tx')));
+      let pktsTx = 0;
+      let pktsRx = 0;
+      let retr = 0;
+      for (const s of g.sessions) {
+        pktsTx += delta(s, 'pktsTx');
+        pktsRx += delta(s, 'pktsRx');
+        retr += delta(s, 'retr');
+      }
+      // Loops, not Math.min(...rtts): a spread of 200,000 sessions overflows the stack.
+      const rtt = stats(g.sessions.filter((s) => s.rttUs > 0).map((s) => s.rttUs / 1000));
       out.push({
         type: 'summary',
         window_start: new Date(startMs).toISOString(),
-        window_end: new Date(endMs).toISOString(),
+        window_end: new Date(end).toISOString(),
         window_s: windowS,
         dimension: g.dim,
         host: this.opts.host,
@@ -192,13 +262,7 @@ export class Aggregator {
         pkts_tx: pktsTx,
         pkts_retr: retr,
         retr_percentage: retr + pktsTx > 0 ? round3((retr / (retr + pktsTx)) * 100) : 0,
-        rtt: rtts.length
-          ? {
-              avg: round3(rtts.reduce((a, b) => a + b, 0) / rtts.length),
-              min: Math.min(...rtts),
-              max: Math.max(...rtts),
-            }
-          : { avg: 0, min: 0, max: 0 },
+        rtt: { avg: round3(rtt.avg), min: rtt.min, max: rtt.max },
         traffic: round3(((bytesRx.sum + bytesTx.sum) * 8) / windowS),
         traffic_rx: round3((bytesRx.sum * 8) / windowS),
         traffic_tx: round3((bytesTx.sum * 8) / windowS),
@@ -206,13 +270,14 @@ export class Aggregator {
     }
     out.sort((a, b) => order[a.dimension] - order[b.dimension] || b.traffic - a.traffic);
     // The next window starts from here: closed sessions leave, the rest rebase.
-    for (const [id, s] of this.sessions) {
-      if (s.closed) this.sessions.delete(id);
+    for (const s of this.active) {
+      if (s.closed) this.sessions.delete(s.id);
       else {
         s.base = s.now;
         s.active = false;
       }
     }
+    this.active = [];
     return out;
   }
 }

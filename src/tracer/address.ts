@@ -24,6 +24,5 @@ export function ipv6Bytes(text: string): number[] {
     const v = parseInt(g, 16);
     return [v >> 8, v & 0xff];
   });
-  if (v4Tail.length) bytes.splice(12, 4, ...v4Tail);
-  return bytes;
+  return v4Tail.length ? [...bytes.slice(0, 12), ...v4Tail, ...bytes.slice(16)] : bytes;
 }

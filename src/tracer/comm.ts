@@ -12,7 +12,11 @@ export function decodeComm(b: Uint8Array, at: number, len: number): string {
     if (c < 0x20 || c > 0x7e) ascii = false;
     end++;
   }
-  if (ascii) return String.fromCharCode(...b.subarray(at, end));
+  if (ascii) {
+    let text = '';
+    for (let i = at; i < end; i++) text += String.fromCharCode(b[i]);
+    return text;
+  }
   let text: string | undefined;
   try {
     text = utf8.decode(b.subarray(at, end));

@@ -53,7 +53,7 @@ describe('start-up', () => {
     assert.equal(r.stderr, 'nettracer: Nonexistent flag: --bogus (see --help)\n');
     const c = spawnSync(process.execPath, [RUN, 'trac'], { encoding: 'utf8' });
     assert.equal(c.status, 2);
-    assert.equal(c.stderr, 'nettracer: no command "trac" (commands: check, help, schema, summarize, trace; see --help)\n');
+    assert.equal(c.stderr, 'nettracer: no command "trac" (commands: check, help, schema, summarize, trace, validate; see --help)\n');
     const h = spawnSync(process.execPath, [RUN, 'help', 'trac'], { encoding: 'utf8' });
     assert.equal(h.status, 2);
     assert.equal(h.stderr, c.stderr);

@@ -16,6 +16,10 @@ const capture = join(tmp, 'capture.ndjson');
 let truth: GeneratedConnection[];
 let pid = 0;
 const validSummary = validatorFor('summary');
+const FIXTURE = readFileSync(join(ROOT, 'test', 'fixtures', 'capture-v1.ndjson'), 'utf8')
+  .trimEnd()
+  .split('\n');
+const CLOSE = JSON.parse(FIXTURE.find((l) => l.includes('"type":"close"'))!) as Record<string, unknown>;
 
 after(() => {
   killAll();
@@ -127,10 +131,13 @@ describe('nettracer summarize', () => {
 
   it('a capture that is not NDJSON: one clear line, exit 2', async () => {
     const bad = join(tmp, 'bad.ndjson');
-    writeFileSync(bad, '{"type":"connect"}\nnot json\n');
+    writeFileSync(bad, `${FIXTURE[0]}\nnot json\n`);
     const r = await summarize([bad]);
     assert.equal(r.exitCode, 2);
-    assert.match(String(r.stderr), /^nettracer: .*bad\.ndjson: line 2 is not JSON$/);
+    assert.equal(
+      String(r.stderr),
+      `nettracer: ${bad}:line 2: not JSON (Unexpected token 'o', "not json" is not valid JSON)`,
+    );
     const missing = await summarize([join(tmp, 'nope.ndjson')]);
     assert.equal(missing.exitCode, 2);
     assert.match(String(missing.stderr), /no such file/);
@@ -159,5 +166,99 @@ describe('nettracer summarize --live', () => {
       12_345 + 678,
       "the generator's bytes, across windows",
     );
+  });
+});
+
+describe('nettracer summarize on hostile or large input (issue 16)', () => {
+  const file = (name: string, lines: string[]) => {
+    const path = join(tmp, name);
+    writeFileSync(path, lines.join('\n') + '\n');
+    return path;
+  };
+  const close = (change: Record<string, unknown>) => JSON.stringify({ ...CLOSE, ...change });
+
+  it('each invalid record stops it at its line: one line on stderr, exit 2, nothing on stdout', async () => {
+    const cases: [string, Record<string, unknown>, RegExp][] = [
+      ['string', { bytes_sent: '12' }, /close record: bytes_sent must be integer \(got "12"\)$/],
+      ['huge', { bytes_received: 1e308 }, /close record: bytes_received must be <= \d+ \(got 1e\+308\)$/],
+      ['negative', { packets_sent: -3 }, /close record: packets_sent must be >= 0 \(got -3\)$/],
+      ['far-future', { timestamp: '+275760-09-13T00:00:00.000Z' }, /timestamp must match format "date-time"/],
+      ['past 9999', { timestamp: '9999-12-31T23:59:59-01:00' }, /leaves no window before 9999-12-31T23:59:59\.999Z/],
+      ['bad timestamp', { timestamp: 'yesterday' }, /timestamp must match format "date-time" \(got "yesterday"\)$/],
+      ['leap second', { timestamp: '2016-12-31T23:59:60Z' }, /is not a time summarize can place \(a leap second\?\)$/],
+    ];
+    for (const [name, change, why] of cases) {
+      const path = file(`${name}.ndjson`, [close({ id: 1 }), close({ id: 2, ...change })]);
+      const r = await summarize([path]);
+      assert.equal(r.exitCode, 2, name);
+      assert.equal(String(r.stdout), '', name);
+      const err = String(r.stderr);
+      assert.ok(err.startsWith(`nettracer: ${path}:line 2: `) && !err.includes('\n'), `${name}: ${err}`);
+      assert.match(err, why, name);
+    }
+    const stdin = await summarize([], [close({ id: 1 }), close({ bytes_sent: '1' })].join('\n'));
+    assert.equal(stdin.exitCode, 2);
+    assert.match(String(stdin.stderr), /^nettracer: line 2: close record: bytes_sent must be integer/);
+  });
+
+  it('windows closed before the invalid line stay printed, whole', async () => {
+    const t = (s: number) => new Date(Date.parse('2026-01-01T00:00:00Z') + s * 1000).toISOString();
+    const path = file('late.ndjson', [close({ id: 1, timestamp: t(0) }), close({ id: 2, timestamp: t(5) }), '{']);
+    const r = await summarize(['--window', '1', '--by', 'host', path]);
+    assert.equal(r.exitCode, 2);
+    assert.match(String(r.stderr), /:line 3: not JSON/);
+    assert.deepEqual(
+      r.rows.map((x) => x.window_start),
+      [t(0)],
+    );
+  });
+
+  it('--skip-invalid: skips and counts, in every summary record and on stderr; exit 0', async () => {
+    const t = (s: number) => new Date(Date.parse('2026-01-01T00:00:00Z') + s * 1000).toISOString();
+    const path = file('skip.ndjson', [
+      close({ id: 1, timestamp: t(0) }),
+      'garbage',
+      close({ id: 2, timestamp: t(0.5), bytes_sent: -1 }),
+      close({ id: 3, timestamp: t(1.5) }),
+      close({ id: 4, timestamp: '2016-12-31T23:59:60Z' }),
+      close({ id: 5, timestamp: t(2.5) }),
+    ]);
+    const r = await summarize(['--skip-invalid', '--window', '1', '--by', 'host', path]);
+    assert.equal(r.exitCode, 0, String(r.stderr));
+    assert.deepEqual(
+      r.rows.map((x) => [x.window_start, x.sessions, x.skipped_lines]),
+      [
+        [t(0), 1, 2],
+        [t(1), 1, 3],
+        [t(2), 1, 3],
+      ],
+    );
+    assert.equal(
+      String(r.stderr),
+      `nettracer: skipped 3 invalid lines (the first: ${path}:line 2: not JSON (Unexpected token 'g', "garbage" is not valid JSON))`,
+    );
+    const plain = await summarize(['--by', 'host', file('ok.ndjson', [close({})])]);
+    assert.equal(plain.rows[0].skipped_lines, undefined, 'absent without --skip-invalid');
+  });
+
+  it('two records 56 years apart with --window 1: two windows printed', async () => {
+    const path = file('years.ndjson', [
+      close({ id: 1, timestamp: '1970-01-01T00:00:00.000Z' }),
+      close({ id: 2, timestamp: '2026-01-01T00:00:00.000Z' }),
+    ]);
+    const r = await summarize(['--window', '1', '--by', 'host', path]);
+    assert.equal(r.exitCode, 0, String(r.stderr));
+    assert.deepEqual(
+      r.rows.map((x) => x.window_start),
+      ['1970-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z'],
+    );
+  });
+
+  it('a 64 MiB line without a newline is refused as line N, exit 2', async () => {
+    const path = join(tmp, 'long.ndjson');
+    writeFileSync(path, `${close({})}\n${'a'.repeat(64 * 1024 * 1024)}`);
+    const r = await summarize([path]);
+    assert.equal(r.exitCode, 2);
+    assert.equal(String(r.stderr), `nettracer: ${path}:line 2: longer than 1048576 bytes, the longest line read`);
   });
 });

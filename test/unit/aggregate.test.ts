@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { NettracerRecord } from '../../src/generated/records.js';
-import { Aggregator } from '../../src/summary/aggregate.js';
+import { Aggregator, unplaceable, UnplaceableRecord } from '../../src/summary/aggregate.js';
+import { validatorFor } from '../helpers/schemas.js';
+
+const validSummary = validatorFor('summary');
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const at = (s: number) => new Date(T0 + s * 1000).toISOString();
@@ -100,5 +103,149 @@ describe('aggregates', () => {
     assert.equal(w2.window_start, at(10));
     assert.equal(w2.bytes_tx.sum, 300 + 30);
     assert.equal(w2.sessions, 2);
+  });
+});
+
+describe('hostile or large input', () => {
+  const close = (id: number, t: number | string, extra: object = {}) =>
+    ({
+      type: 'close',
+      timestamp: typeof t === 'string' ? t : at(t),
+      ...conn(id, 10),
+      ...counters(100, 10, 5, 5, 0, 1000),
+      duration_ms: 1,
+      ...extra,
+    }) as NettracerRecord;
+
+  it('a gap of 56 years with --window 1 costs two windows, not 1.7 billion', () => {
+    const a = new Aggregator({ host: 'h', by: ['host'], windowS: 1 });
+    const out = [
+      ...a.add(close(1, '1970-01-01T00:00:00.000Z')),
+      ...a.add(close(2, '2026-01-01T00:00:00.500Z')),
+      ...a.finish(),
+    ];
+    assert.equal(a.windowsClosed, 2);
+    assert.deepEqual(
+      out.map((r) => [r.window_start, r.window_end, r.window_s, r.sessions]),
+      [
+        ['1970-01-01T00:00:00.000Z', '1970-01-01T00:00:01.000Z', 1, 1],
+        ['2026-01-01T00:00:00.000Z', '2026-01-01T00:00:01.000Z', 1, 1],
+      ],
+    );
+  });
+
+  it('windows nothing fell in are not printed; the windows printed keep their grid and add up', () => {
+    const a = new Aggregator({ host: 'h', by: ['host'], windowS: 10 });
+    const out = [];
+    for (const [id, s] of [
+      [1, 0],
+      [2, 5],
+      [3, 37],
+      [4, 38],
+      [5, 10_000_005],
+    ])
+      out.push(...a.add(close(id, s)));
+    out.push(...a.finish());
+    assert.equal(a.windowsClosed, 3);
+    assert.deepEqual(
+      out.map((r) => [r.window_start, r.sessions]),
+      [
+        [at(0), 2],
+        [at(30), 2],
+        [at(10_000_000), 1],
+      ],
+    );
+    assert.equal(
+      out.reduce((n, r) => n + r.bytes_tx.sum, 0),
+      5 * 100,
+    );
+  });
+
+  it('live: the current window is printed when it ends, quiet or not; the quiet ones after it are passed over', () => {
+    const a = new Aggregator({ host: 'h', by: ['host'], windowS: 1 });
+    a.begin(T0);
+    assert.deepEqual(a.tick(T0 + 500), []);
+    const first = a.tick(T0 + 1000);
+    assert.deepEqual(
+      first.map((r) => [r.window_start, r.sessions]),
+      [[at(0), 0]],
+    );
+    // The clock jumps a year: one window printed at the next tick, not 31 million.
+    const later = a.tick(T0 + 365 * 86400_000 + 250);
+    assert.deepEqual(
+      later.map((r) => r.window_start),
+      [at(1)],
+    );
+    assert.deepEqual(
+      a.tick(T0 + 365 * 86400_000 + 1000).map((r) => r.window_start),
+      [at(365 * 86400)],
+    );
+    assert.equal(a.windowsClosed, 3);
+  });
+
+  it('200,000 sessions in one window: no stack overflow, and min/max as a loop finds them', () => {
+    const a = new Aggregator({ host: 'h', by: ['host', 'process'] });
+    for (let id = 1; id <= 200_000; id++) {
+      a.add(close(id, 0, { ...counters(id, 1, 1, 1, 0, id === 7 ? 1 : 1000 + id) }));
+    }
+    const [host, proc] = a.finish();
+    assert.equal(host.sessions, 200_000);
+    assert.deepEqual(host.rtt, { avg: host.rtt.avg, min: 0.001, max: 201 });
+    assert.deepEqual([host.bytes_tx.min, host.bytes_tx.max, host.bytes_tx.count], [1, 200_000, 200_000]);
+    assert.equal(proc.sessions, 200_000);
+  });
+
+  it('a total that goes down adds nothing to its window (no negative traffic)', () => {
+    const a = new Aggregator({ host: 'h', by: ['host'], windowS: 1 });
+    const metrics = (s: number, tx: number) =>
+      ({
+        type: 'metrics',
+        timestamp: at(s),
+        ...conn(1, 10),
+        ...counters(tx, 0, tx, 0, 0, 10),
+        incremental: false,
+      }) as NettracerRecord;
+    const [first] = a.add(metrics(0, 1000));
+    assert.equal(first, undefined);
+    const [w1] = a.add(metrics(1.5, 10));
+    assert.equal(w1.bytes_tx.sum, 1000);
+    const [w2] = a.add(metrics(2.5, 30));
+    assert.deepEqual([w2.bytes_tx.sum, w2.pkts_tx], [0, 0], 'went down from 1000 to 10');
+    validSummary(w2);
+    const [w3] = a.finish();
+    assert.equal(w3.bytes_tx.sum, 20, 'counted again from the lower total');
+  });
+
+  it('times a summary cannot name are refused, with the reason, and change nothing', () => {
+    const a = new Aggregator({ host: 'h', by: ['host'], windowS: 1 });
+    a.add(close(1, 0));
+    for (const [ts, why] of [
+      ['2016-12-31T23:59:60Z', /leap second/],
+      ['9999-12-31T23:59:59.999Z', /no window before 9999-12-31T23:59:59.999Z/],
+      ['9999-12-31T23:59:59-01:00', /no window before/],
+      ['0000-01-01T00:00:00+01:00', /before 0000-01-01T00:00:00Z/],
+    ] as const) {
+      assert.match(unplaceable(close(9, ts)) ?? '', why, ts);
+      assert.throws(
+        () => a.add(close(9, ts)),
+        (e) => e instanceof UnplaceableRecord && why.test(e.message),
+      );
+    }
+    const [host] = a.finish();
+    assert.equal(host.sessions, 1);
+    assert.equal(a.windowsClosed, 1);
+  });
+
+  it('a window that would end after 9999-12-31T23:59:59.999Z ends there, and says how long it was', () => {
+    for (const windowS of [1e12, 1e306]) {
+      const a = new Aggregator({ host: 'h', by: ['host'], windowS });
+      a.add(close(1, '9999-12-31T23:59:58.999Z'));
+      const [host] = a.finish();
+      assert.deepEqual(
+        [host.window_start, host.window_end, host.window_s],
+        ['9999-12-31T23:59:58.999Z', '9999-12-31T23:59:59.999Z', 1],
+      );
+      validSummary(host);
+    }
   });
 });

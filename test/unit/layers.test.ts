@@ -18,6 +18,7 @@ const LAYERS: Record<string, number> = {
   encode: 2,
   output: 3,
   summary: 3,
+  input: 3,
   check: 3,
   run: 4,
   cli: 5,

@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { SIZE } from '../../src/generated/wire.js';
+import { FIELDS, TYPES } from '../../src/record/fields.js';
 import { ROOT } from '../../src/root.js';
 import { assertValidLine } from '../helpers/schemas.js';
 
@@ -32,5 +34,21 @@ describe('schemas/v1', () => {
     const { bytes_sent: __, ...noBytes } = close;
     assert.throws(() => assertValidLine(JSON.stringify(noBytes)), /bytes_sent/);
     assert.throws(() => assertValidLine(JSON.stringify({ ...close, type: 'connect' })), /unevaluated/);
+  });
+
+  it("bound the kernel's numbers by the width of their nt_record member, so 1e308 is refused", () => {
+    const bounded = new Set<string>();
+    for (const f of FIELDS) {
+      if (!f.from || !('wire' in f.from) || typeof f.type !== 'string') continue;
+      const type = TYPES[f.type] as { maximum?: number };
+      if (!('minimum' in type)) continue; // not a number
+      assert.equal(type.maximum, 2 ** (8 * SIZE[f.from.wire]) - 1, `${f.name} (${f.type})`);
+      bounded.add(f.type);
+    }
+    assert.deepEqual([...bounded].sort(), ['bytes', 'id', 'microseconds', 'netns', 'pid', 'port', 'segments']);
+    const close = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((r) => r.type === 'close')!;
+    for (const field of ['bytes_sent', 'packets_sent', 'rtt_us', 'pid', 'netns']) {
+      assert.throws(() => assertValidLine(JSON.stringify({ ...close, [field]: 1e308 })), /must be <=/, field);
+    }
   });
 });
