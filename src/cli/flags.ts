@@ -108,7 +108,7 @@ export const traceFlags = {
   interval: numberFlag('interval', { min: 0.1, max: 86400 })({
     char: 't',
     default: 30,
-    summary: 'Seconds between metrics records for each open connection.',
+    summary: 'Seconds between metrics records for each open connection, 0.1 to 86400.',
     helpValue: 'SECONDS',
   }),
   incremental: Flags.boolean({
@@ -127,7 +127,8 @@ export const traceFlags = {
     summary: 'Include loopback connections (127.0.0.0/8, ::1), hidden by default.',
   }),
   duration: numberFlag('duration', { min: 0.001 })({
-    summary: 'Stop after this many seconds and exit 0.',
+    summary:
+      'Stop after this many seconds and exit 0. Any length: past the 24.8 days a single Node.js timer can wait, timers are chained.',
     helpValue: 'SECONDS',
   }),
   count: numberFlag('count', { min: 1, integer: true })({
@@ -197,7 +198,8 @@ export const traceFlags = {
   }),
   'stats-interval': numberFlag('stats-interval', { min: 0, max: 86400 })({
     default: 300,
-    summary: 'Seconds between "stats" records (the tracer\'s own health counters); 0: only the final one at exit.',
+    summary:
+      'Seconds between "stats" records (the tracer\'s own health counters), at most 86400; 0: only the final one at exit.',
     helpValue: 'SECONDS',
   }),
   'hook-strategy': Flags.option({

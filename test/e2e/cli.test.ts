@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { assertValidLine, assertValidOutput } from '../helpers/schemas.js';
+import { launch } from '../helpers/launch.js';
 import { asNobody, killAll, ROOT, RUN } from '../helpers/processes.js';
 
 after(killAll);
@@ -77,6 +78,21 @@ describe('bad input: one line on stderr, exit 2, nothing loaded or written', () 
       assert.match(lines[0], /^nettracer: /);
       assert.match(lines[0], message);
       assert.doesNotMatch(String(r.stderr), /\bat .*\.(js|ts):\d+/, 'no stack trace');
+    });
+  }
+});
+
+describe('bad input to summarize: one line on stderr, exit 2', () => {
+  for (const [args, message] of [
+    [['--window', '1e10'], /--window must be between 0.001 and 1000000000/],
+    [['--live', '--window', '2e9'], /--window must be between 0.001 and 1000000000/],
+  ] as const) {
+    it(`summarize ${args.join(' ')}`, async () => {
+      const r = await nettracer(['summarize', ...args, join(ROOT, 'test', 'fixtures', 'capture-v1.ndjson')]);
+      assert.equal(r.exitCode, 2, String(r.stderr));
+      assert.equal(r.stdout, '');
+      assert.match(String(r.stderr), new RegExp(`^nettracer: .*${message.source}`));
+      assert.equal(String(r.stderr).trim().split('\n').length, 1);
     });
   }
 });
@@ -168,6 +184,33 @@ describe('one-shot captures', () => {
     const recs = lines.map((l) => assertValidLine(l));
     assert.ok(made > 0);
     assert.ok(recs.filter((x) => x.type === 'close').length > 0, 'closes were captured');
+  });
+
+  for (const command of ['trace', 'summarize'] as const) {
+    it(`${command}: a --duration past the 24.8 days of a Node.js timer does not stop it at once`, async () => {
+      // 30 days; the tracer keeps going until it has written three periodic
+      // records (stats records every 0.1 s, summaries every 0.1 s window).
+      const args =
+        command === 'trace' ? ['--stats-interval', '0.1'] : ['--live', '--window', '0.1', '--format', 'ndjson'];
+      const t = await launch([...args, '--duration', String(30 * 86400)], { command });
+      let exited = false;
+      t.proc.once('exit', () => (exited = true));
+      const periodic = () =>
+        t.lines.filter((l) => (JSON.parse(l) as { type: string }).type === (command === 'trace' ? 'stats' : 'summary'))
+          .length;
+      while (!exited && periodic() < 3) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(exited, false, `it stopped by itself: ${t.stderr()}`);
+      t.proc.kill('SIGINT');
+      const r = await t.proc;
+      assert.equal(r.exitCode, 0, t.stderr());
+      assert.doesNotMatch(t.stderr(), /TimeoutOverflowWarning/);
+    });
+  }
+
+  it('summarize --live: a window past the 24.8 days of a Node.js timer is one window, not a walk every 1 ms', async () => {
+    const r = await nettracer(['summarize', '--live', '--window', String(30 * 86400), '--duration', '0.5']);
+    assert.equal(r.exitCode, 0, String(r.stderr));
+    assert.equal(String(r.stderr), '', 'no TimeoutOverflowWarning');
   });
 
   it('the reader going away (| head -n 1) stops the tracer with exit 0 and no stack trace', async () => {
