@@ -218,7 +218,7 @@ export const traceFlags = {
     char: 'c',
     default: false,
     summary:
-      'First remove anything an earlier run left in bpffs (/sys/fs/bpf/nettracer*). nettracer pins nothing itself: its programs leave the kernel with the process.',
+      "The original's clean-up of its pins in bpffs. nettracer pins nothing: its programs and maps leave the kernel with the process, so whatever is under /sys/fs/bpf/nettracer* is another program's or pinned by hand. -c removes nothing: it lists those paths on standard error, for you to judge.",
   }),
   user: Flags.custom<string>({
     parse: async (text) => {

@@ -239,21 +239,51 @@ describe("the original's -p and -c", () => {
     assert.match(String(bad.stderr), /^nettracer: the BPF object .*package\.json is not one this nettracer can use/);
   });
 
-  it('-c removes what an earlier run left pinned in bpffs', async () => {
+  it("-c removes nothing from bpffs: what is pinned under nettracer* is another program's, and is listed", async () => {
     // bpffs, mounted for the test when it is not (and unmounted after).
     const mounted = readFileSync('/proc/mounts', 'utf8')
       .split('\n')
       .some((l) => l.split(' ')[1] === '/sys/fs/bpf' && l.split(' ')[2] === 'bpf');
     if (!mounted) execFileSync('mount', ['-t', 'bpf', 'bpf', '/sys/fs/bpf']);
-    const pin = '/sys/fs/bpf/nettracer-test-leftover';
+    // A real map another tool pinned, and a directory someone made.
+    const map = '/sys/fs/bpf/nettracer_x';
+    const dir = '/sys/fs/bpf/nettracer-test-dir';
     try {
-      mkdirSync(pin);
-      const r = await nettracer(['trace', '-c', '--duration', '0.2', '--verbose']);
+      execFileSync('bpftool', [
+        'map',
+        'create',
+        map,
+        'type',
+        'hash',
+        'key',
+        '4',
+        'value',
+        '4',
+        'entries',
+        '1',
+        'name',
+        'other',
+      ]);
+      mkdirSync(dir);
+      const r = await nettracer(['trace', '-c', '--duration', '0.2']);
       assert.equal(r.exitCode, 0, String(r.stderr));
-      assert.match(String(r.stderr), /cleanup: removed \/sys\/fs\/bpf\/nettracer-test-leftover/);
-      assert.equal(existsSync(pin), false);
+      assertValidOutput(r.stdout);
+      assert.ok(existsSync(map), "the other program's map is still pinned");
+      assert.ok(existsSync(dir), 'the directory is still there');
+      const shown = JSON.parse(
+        execFileSync('bpftool', ['map', 'show', 'pinned', map, '--json'], { encoding: 'utf8' }),
+      ) as {
+        name: string;
+      };
+      assert.equal(shown.name, 'other');
+      const lines = String(r.stderr).trim().split('\n');
+      assert.equal(lines.length, 1, String(r.stderr));
+      assert.match(lines[0], /^nettracer: -c removed nothing: nettracer pins nothing, so /);
+      assert.match(lines[0], /"\/sys\/fs\/bpf\/nettracer_x"/);
+      assert.match(lines[0], /"\/sys\/fs\/bpf\/nettracer-test-dir"/);
     } finally {
-      rmSync(pin, { recursive: true, force: true });
+      rmSync(map, { force: true });
+      rmSync(dir, { recursive: true, force: true });
       if (!mounted) execFileSync('umount', ['/sys/fs/bpf']);
     }
   });
