@@ -54,7 +54,8 @@ width	field	printed as
 .TE
 .PP
 (a) With \\-s plus 66 (IPv4) or 77 (IPv6) bytes per packet; with \\-i since the last print.
-(b) With \\-i since the last print. (c) Established connections only: the start, and the time
+(b) With \\-i since the last print; totals go on past 2^32, where the kernel's 32\\-bit counters
+start again from 0. (c) Established connections only: the start, and the time
 until now or until the close.
 .PP
 An IPv4 line is 233 characters, an IPv6 line 281. Byte order of the address fields, as the

@@ -107,11 +107,11 @@ export interface ExistingRecord {
   bytes_sent: number;
   /** Payload bytes received: the sum of the application's successful receive and read calls, MSG_PEEK excluded (bytes_from calls), or the payload received in order (bytes_from counters). In bytes. With --header-size (-s), plus 66 bytes (IPv4) or 77 bytes (IPv6) per packet sent/received. */
   bytes_received: number;
-  /** TCP segments sent, including SYN, FIN, pure ACKs and retransmissions (TCP_INFO tcpi_segs_out). */
+  /** TCP segments sent, including SYN, FIN, pure ACKs and retransmissions (TCP_INFO tcpi_segs_out). The kernel counts it in 32 bits: past 4294967295 it starts again from 0 (after about 86 minutes at 10 Gbit/s), and so does this total; deltas (--incremental), summarize and the legacy format count on across the wrap, modulo 2^32, as long as fewer than 2^32 segments pass between two records of the connection. */
   packets_sent: number;
-  /** TCP segments received, including SYN, FIN and pure ACKs (TCP_INFO tcpi_segs_in). */
+  /** TCP segments received, including SYN, FIN and pure ACKs (TCP_INFO tcpi_segs_in). The kernel counts it in 32 bits: past 4294967295 it starts again from 0 (after about 86 minutes at 10 Gbit/s), and so does this total; deltas (--incremental), summarize and the legacy format count on across the wrap, modulo 2^32, as long as fewer than 2^32 segments pass between two records of the connection. */
   packets_received: number;
-  /** Segments retransmitted over the connection's life (TCP_INFO tcpi_total_retrans): segments, not retransmission events. */
+  /** Segments retransmitted over the connection's life (TCP_INFO tcpi_total_retrans): segments, not retransmission events. The kernel counts it in 32 bits: past 4294967295 it starts again from 0 (after about 86 minutes at 10 Gbit/s), and so does this total; deltas (--incremental), summarize and the legacy format count on across the wrap, modulo 2^32, as long as fewer than 2^32 segments pass between two records of the connection. */
   packets_retransmitted: number;
   /** Smoothed round-trip time in microseconds (TCP_INFO tcpi_rtt). Not a delta, also in incremental mode. */
   rtt_us: number;
@@ -156,11 +156,11 @@ export interface MetricsRecord {
   bytes_sent: number;
   /** Payload bytes received: the sum of the application's successful receive and read calls, MSG_PEEK excluded (bytes_from calls), or the payload received in order (bytes_from counters). In bytes. With --header-size (-s), plus 66 bytes (IPv4) or 77 bytes (IPv6) per packet sent/received. */
   bytes_received: number;
-  /** TCP segments sent, including SYN, FIN, pure ACKs and retransmissions (TCP_INFO tcpi_segs_out). */
+  /** TCP segments sent, including SYN, FIN, pure ACKs and retransmissions (TCP_INFO tcpi_segs_out). The kernel counts it in 32 bits: past 4294967295 it starts again from 0 (after about 86 minutes at 10 Gbit/s), and so does this total; deltas (--incremental), summarize and the legacy format count on across the wrap, modulo 2^32, as long as fewer than 2^32 segments pass between two records of the connection. */
   packets_sent: number;
-  /** TCP segments received, including SYN, FIN and pure ACKs (TCP_INFO tcpi_segs_in). */
+  /** TCP segments received, including SYN, FIN and pure ACKs (TCP_INFO tcpi_segs_in). The kernel counts it in 32 bits: past 4294967295 it starts again from 0 (after about 86 minutes at 10 Gbit/s), and so does this total; deltas (--incremental), summarize and the legacy format count on across the wrap, modulo 2^32, as long as fewer than 2^32 segments pass between two records of the connection. */
   packets_received: number;
-  /** Segments retransmitted over the connection's life (TCP_INFO tcpi_total_retrans): segments, not retransmission events. */
+  /** Segments retransmitted over the connection's life (TCP_INFO tcpi_total_retrans): segments, not retransmission events. The kernel counts it in 32 bits: past 4294967295 it starts again from 0 (after about 86 minutes at 10 Gbit/s), and so does this total; deltas (--incremental), summarize and the legacy format count on across the wrap, modulo 2^32, as long as fewer than 2^32 segments pass between two records of the connection. */
   packets_retransmitted: number;
   /** Smoothed round-trip time in microseconds (TCP_INFO tcpi_rtt). Not a delta, also in incremental mode. */
   rtt_us: number;
@@ -207,11 +207,11 @@ export interface CloseRecord {
   bytes_sent: number;
   /** Payload bytes received: the sum of the application's successful receive and read calls, MSG_PEEK excluded (bytes_from calls), or the payload received in order (bytes_from counters). In bytes. With --header-size (-s), plus 66 bytes (IPv4) or 77 bytes (IPv6) per packet sent/received. */
   bytes_received: number;
-  /** TCP segments sent, including SYN, FIN, pure ACKs and retransmissions (TCP_INFO tcpi_segs_out). */
+  /** TCP segments sent, including SYN, FIN, pure ACKs and retransmissions (TCP_INFO tcpi_segs_out). The kernel counts it in 32 bits: past 4294967295 it starts again from 0 (after about 86 minutes at 10 Gbit/s), and so does this total; deltas (--incremental), summarize and the legacy format count on across the wrap, modulo 2^32, as long as fewer than 2^32 segments pass between two records of the connection. */
   packets_sent: number;
-  /** TCP segments received, including SYN, FIN and pure ACKs (TCP_INFO tcpi_segs_in). */
+  /** TCP segments received, including SYN, FIN and pure ACKs (TCP_INFO tcpi_segs_in). The kernel counts it in 32 bits: past 4294967295 it starts again from 0 (after about 86 minutes at 10 Gbit/s), and so does this total; deltas (--incremental), summarize and the legacy format count on across the wrap, modulo 2^32, as long as fewer than 2^32 segments pass between two records of the connection. */
   packets_received: number;
-  /** Segments retransmitted over the connection's life (TCP_INFO tcpi_total_retrans): segments, not retransmission events. */
+  /** Segments retransmitted over the connection's life (TCP_INFO tcpi_total_retrans): segments, not retransmission events. The kernel counts it in 32 bits: past 4294967295 it starts again from 0 (after about 86 minutes at 10 Gbit/s), and so does this total; deltas (--incremental), summarize and the legacy format count on across the wrap, modulo 2^32, as long as fewer than 2^32 segments pass between two records of the connection. */
   packets_retransmitted: number;
   /** Smoothed round-trip time in microseconds (TCP_INFO tcpi_rtt). Not a delta, also in incremental mode. */
   rtt_us: number;

@@ -231,6 +231,8 @@ const BOOLEAN: Schema = { type: 'boolean' };
 const TEXT: Schema = { type: 'string' };
 
 const headers = 'With --header-size (-s), plus 66 bytes (IPv4) or 77 bytes (IPv6) per packet sent/received.';
+const wraps =
+  'The kernel counts it in 32 bits: past 4294967295 it starts again from 0 (after about 86 minutes at 10 Gbit/s), and so does this total; deltas (--incremental), summarize and the legacy format count on across the wrap, modulo 2^32, as long as fewer than 2^32 segments pass between two records of the connection.';
 
 /** Every field, in the order records carry them. */
 export const FIELDS: readonly FieldDef[] = [
@@ -283,7 +285,7 @@ export const FIELDS: readonly FieldDef[] = [
     in: 'counters',
     type: 'segments',
     unit: '{segment}',
-    description: 'TCP segments sent, including SYN, FIN, pure ACKs and retransmissions (TCP_INFO tcpi_segs_out).',
+    description: `TCP segments sent, including SYN, FIN, pure ACKs and retransmissions (TCP_INFO tcpi_segs_out). ${wraps}`,
     from: { wire: 'packets_sent', counter: true },
   },
   {
@@ -291,7 +293,7 @@ export const FIELDS: readonly FieldDef[] = [
     in: 'counters',
     type: 'segments',
     unit: '{segment}',
-    description: 'TCP segments received, including SYN, FIN and pure ACKs (TCP_INFO tcpi_segs_in).',
+    description: `TCP segments received, including SYN, FIN and pure ACKs (TCP_INFO tcpi_segs_in). ${wraps}`,
     from: { wire: 'packets_received', counter: true },
   },
   {
@@ -299,8 +301,7 @@ export const FIELDS: readonly FieldDef[] = [
     in: 'counters',
     type: 'segments',
     unit: '{segment}',
-    description:
-      "Segments retransmitted over the connection's life (TCP_INFO tcpi_total_retrans): segments, not retransmission events.",
+    description: `Segments retransmitted over the connection's life (TCP_INFO tcpi_total_retrans): segments, not retransmission events. ${wraps}`,
     from: { wire: 'packets_retransmitted', counter: true },
   },
   {
