@@ -55,6 +55,11 @@ segments, retransmissions, round\\-trip time) and its close.
 It reimplements the NetTracer that Dynatrace ships in OneAgent.
 Output is NDJSON: one JSON object per line, each valid against a JSON Schema
 published in \\fIschemas/v1/\\fR.
+.PP
+Numbers given to options, on the command line or in a \\fB\\-\\-config\\fR file, are written
+in plain decimal: digits for a count, an id or a size (\\fB\\-\\-pid 16\\fR), with a decimal
+point where a fraction makes sense (\\fB\\-\\-interval 0.5\\fR). Hexadecimal, octal or binary
+prefixes (0x10), exponents (1e3) and spaces around the digits are usage errors (exit 2).
 .SH COMMANDS
 `;
   for (const id of ids) {

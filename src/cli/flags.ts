@@ -11,10 +11,16 @@ import { parseCidr } from './cidr.js';
 
 import { MAP_SIZE_DEFAULT, MAP_SIZE_MAX } from '../tracer/limits.js';
 
+/**
+ * Plain decimal notation only: Number() would also take " 5 ", 0x10, 0b11,
+ * 0o7 and 1e3, so `--pid 0x10` would follow PID 16.
+ */
+const DECIMAL = { integer: /^-?\d+$/, number: /^-?(\d+\.?\d*|\.\d+)$/ };
+
 function number(name: string, text: string, opts: { min: number; max?: number; integer?: boolean }): number {
+  const kind = opts.integer ? 'an integer (decimal digits)' : 'a number (decimal, like 2 or 0.5)';
   const v = Number(text);
-  const kind = opts.integer ? 'an integer' : 'a number';
-  if (text.trim() === '' || !Number.isFinite(v) || (opts.integer && !Number.isInteger(v))) {
+  if (!(opts.integer ? DECIMAL.integer : DECIMAL.number).test(text) || !Number.isFinite(v)) {
     throw new Error(`--${name} must be ${kind}, got "${text}"`);
   }
   if (v < opts.min || (opts.max !== undefined && v > opts.max)) {

@@ -61,6 +61,18 @@ describe('bad input: one line on stderr, exit 2, nothing loaded or written', () 
     [['--port', '65536'], /--port must be between 0 and 65535/],
     [['--port', '-1'], /--port must be between 0 and 65535/],
     [['--pid', 'abc'], /--pid must be an integer/],
+    // Plain decimal only: Number() takes all of these.
+    [['--pid', '0x10'], /--pid must be an integer \(decimal digits\), got "0x10"/],
+    [['--port', '0b11'], /--port must be an integer \(decimal digits\), got "0b11"/],
+    [['--map-size', '0o7'], /--map-size must be an integer \(decimal digits\), got "0o7"/],
+    [['--count', '1e3'], /--count must be an integer \(decimal digits\), got "1e3"/],
+    [['--pid', ' 5 '], /--pid must be an integer \(decimal digits\), got " 5 "/],
+    [['--netns', '+4026531840'], /--netns must be an integer \(decimal digits\)/],
+    [['--ring-size', '64.0'], /--ring-size must be an integer \(decimal digits\)/],
+    [['--ready-fd', '0x3'], /--ready-fd must be an integer \(decimal digits\)/],
+    [['--interval', '1e1'], /--interval must be a number \(decimal, like 2 or 0\.5\), got "1e1"/],
+    [['--duration', '0x10'], /--duration must be a number \(decimal/],
+    [['--stats-interval', ' 5'], /--stats-interval must be a number \(decimal/],
     [['--map-size', '0'], /--map-size must be between 1 and 1048576/],
     [['--map-size', '2000000'], /--map-size must be between 1 and 1048576/],
     [['--no-such-flag'], /Nonexistent flag: --no-such-flag/],
@@ -84,8 +96,9 @@ describe('bad input: one line on stderr, exit 2, nothing loaded or written', () 
 
 describe('bad input to summarize: one line on stderr, exit 2', () => {
   for (const [args, message] of [
-    [['--window', '1e10'], /--window must be between 0.001 and 1000000000/],
-    [['--live', '--window', '2e9'], /--window must be between 0.001 and 1000000000/],
+    [['--window', '10000000000'], /--window must be between 0.001 and 1000000000/],
+    [['--live', '--window', '2000000000'], /--window must be between 0.001 and 1000000000/],
+    [['--window', '1e3'], /--window must be a number \(decimal, like 2 or 0\.5\), got "1e3"/],
   ] as const) {
     it(`summarize ${args.join(' ')}`, async () => {
       const r = await nettracer(['summarize', ...args, join(ROOT, 'test', 'fixtures', 'capture-v1.ndjson')]);
