@@ -217,7 +217,7 @@ export const traceFlags = {
   program: readableFile('--program')({
     char: 'p',
     summary:
-      'Load this BPF object file instead of the one built in (it must have the same programs and maps, as bpf/nettracer.bpf.c builds).',
+      'Load this BPF object file instead of the one built in (it must have the same programs and maps, as bpf/nettracer.bpf.c builds): a regular, non-empty file of at most 16 MiB; no symbolic link is followed.',
     helpValue: 'FILE',
   }),
   cleanup: Flags.boolean({

@@ -3,7 +3,17 @@
 import assert from 'node:assert/strict';
 import { execa, type Options } from 'execa';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -250,6 +260,34 @@ describe("the original's -p and -c", () => {
     const bad = await nettracer(['trace', '-p', join(ROOT, 'package.json')]);
     assert.equal(bad.exitCode, 2);
     assert.match(String(bad.stderr), /^nettracer: the BPF object .*package\.json is not one this nettracer can use/);
+  });
+
+  it('-p takes a regular, non-empty file of at most 16 MiB, by a path without symbolic links; else one line, exit 2', async () => {
+    const object = join(ROOT, 'bpf', '.output', 'nettracer.bpf.o');
+    const empty = join(tmp, 'empty.o');
+    writeFileSync(empty, '');
+    const huge = join(tmp, 'huge.o');
+    writeFileSync(huge, '');
+    truncateSync(huge, 17 * 1024 * 1024);
+    const link = join(tmp, 'link.o');
+    symlinkSync(object, link);
+    const fifo = join(tmp, 'fifo.o');
+    execFileSync('mkfifo', [fifo]);
+    for (const [path, why] of [
+      ['/dev/null', /it is not a regular file/], // it loaded the built-in object
+      [empty, /it is empty/], // the same
+      [huge, /it is larger than 16 MiB/],
+      [link, /a symbolic link is in its path/],
+      [fifo, /it is not a regular file/], // it waited for a writer
+      [tmp, /it is not a regular file/],
+    ] as const) {
+      const r = await nettracer(['trace', '-p', path, '--count', '1']);
+      assert.equal(r.exitCode, 2, `${path}: ${String(r.stderr)}`);
+      assert.equal(r.stdout, '');
+      const lines = String(r.stderr).trim().split('\n');
+      assert.equal(lines.length, 1, String(r.stderr));
+      assert.match(lines[0], new RegExp(`^nettracer: cannot use the BPF object ${path}: ${why.source}`));
+    }
   });
 
   it("-c removes nothing from bpffs: what is pinned under nettracer* is another program's, and is listed", async () => {
