@@ -22,6 +22,7 @@
 
 #include <cstdint>
 
+#include "bpf_error.h"
 #include "hooks.h"
 #include "privileges.h"
 #include "probe.h"
@@ -55,10 +56,7 @@ Napi::Error Fail(Napi::Env env, const char* code, const std::string& message) {
   return e;
 }
 
-std::string Errno(int err) {
-  if (err < 0) err = -err;
-  return std::string(strerror(err)) + " (errno " + std::to_string(err) + ")";
-}
+std::string Errno(int err) { return BpfError(err); }
 
 uint32_t U32(const Napi::Object& o, const char* key, uint32_t dflt) {
   Napi::Value v = o.Get(key);

@@ -80,6 +80,14 @@ the direction), PID, process, bytes sent, bytes received, RTT; below it
 and at once when Enter is pressed.
 `;
 
+export const DIAGNOSTICS = `.SH DIAGNOSTICS
+Every error is one line on standard error, starting with "nettracer: ", and one of the exit
+statuses below; never a stack trace. A failure of the kernel or of libbpf is said in words with
+its number: "(errno N)", or "(libbpf error N)" for libbpf's own codes (4000 and up, enum
+libbpf_errno of libbpf.h), such as "BPF object format invalid (libbpf error 4001)".
+\\fB\\-\\-verbose\\fR adds libbpf's own messages, the verifier's log among them.
+`;
+
 export const EXIT_STATUS_HEAD = `.SH "EXIT STATUS"
 .TP
 .B 0

@@ -7,7 +7,7 @@ import { fieldsOf, RECORDS, schemaOf } from '../../src/record/fields.js';
 import { loadNative } from '../../src/tracer/native.js';
 import { banner, type Generated, ROOT } from './common.js';
 import { LIVE, NOT_IN_CONFIG } from '../../src/cli/config.js';
-import { ACCURACY, EXIT_STATUS_HEAD, FORMATS_AND_CONFIG, SIGNALS_TO_END } from './man-prose.js';
+import { ACCURACY, DIAGNOSTICS, EXIT_STATUS_HEAD, FORMATS_AND_CONFIG, SIGNALS_TO_END } from './man-prose.js';
 import { kernelsRoff } from './support.js';
 
 interface ManifestFlag {
@@ -150,6 +150,7 @@ nettracer \\- trace TCP connections with eBPF and stream them as NDJSON
     config() +
     hooks() +
     kernelsRoff() +
+    DIAGNOSTICS +
     exitStatus() +
     SIGNALS_TO_END;
   return [{ path: 'man/nettracer.1', text }];

@@ -262,6 +262,21 @@ describe("the original's -p and -c", () => {
     assert.match(String(bad.stderr), /^nettracer: the BPF object .*package\.json is not one this nettracer can use/);
   });
 
+  it('libbpf\'s own errors are said in words, not as strerror\'s "Unknown error 4001"', async () => {
+    const truncated = join(tmp, 'truncated.o');
+    writeFileSync(truncated, readFileSync(join(ROOT, 'bpf', '.output', 'nettracer.bpf.o')).subarray(0, 4096));
+    for (const path of [join(ROOT, 'package.json'), truncated]) {
+      const r = await nettracer(['trace', '-p', path]);
+      assert.equal(r.exitCode, 2);
+      assert.equal(String(r.stderr).trim().split('\n').length, 1, String(r.stderr));
+      assert.match(
+        String(r.stderr),
+        /is not one this nettracer can use: BPF object format invalid \(libbpf error 4001\)$/m,
+      );
+      assert.doesNotMatch(String(r.stderr), /Unknown error/);
+    }
+  });
+
   it('-p takes a regular, non-empty file of at most 16 MiB, by a path without symbolic links; else one line, exit 2', async () => {
     const object = join(ROOT, 'bpf', '.output', 'nettracer.bpf.o');
     const empty = join(tmp, 'empty.o');
