@@ -5,6 +5,14 @@ export const FORMATS_AND_CONFIG = `.SH "OUTPUT FORMATS"
 \\fB\\-\\-format\\fR chooses: \\fBndjson\\fR (default when standard output is not a terminal),
 \\fBtable\\fR (default on a terminal), \\fBlog\\fR or \\fBlegacy\\fR. The last three are the
 original NetTracer's, reproduced to the character where it had them.
+.PP
+Process names are text in every format (\\fBcomm\\fR under RECORDS): printable UTF\\-8 as it is; a
+name with a backslash, a control character, invalid UTF\\-8 or an invisible formatting character
+(zero\\-width spaces, bidirectional overrides and the like) has its bytes other than printable ASCII
+escaped as \\exNN and its backslashes as \\ex5c, so a name cannot rewrite the terminal or pass for
+another. The tables for people (\\fBtable\\fR, and \\fBsummarize \\-\\-format table\\fR, which reads
+captures that may hold anything) show the control and invisible formatting characters of any text
+as their UTF\\-8 bytes, \\exNN, too.
 .SS "LOG FORMAT"
 Each line: local time, thread id, level, logger name, message, as spdlog's
 pattern "%Y\\-%m\\-%d %H:%M:%S.%e [%t] %l [nettracer] %v":

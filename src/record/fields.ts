@@ -33,7 +33,7 @@ export const TYPES = {
     type: 'string',
     maxLength: 64,
     description:
-      "Name of the owning process (the kernel's comm, at most 15 bytes; bytes that are not printable UTF-8 are escaped as \\xNN). Empty when pid is 0.",
+      "Name of the owning process (the kernel's comm, at most 15 bytes, chosen by the process). Printable UTF-8 is kept as it is; a name with a backslash, a control character, invalid UTF-8 or an invisible formatting character (zero-width and marks U+200B-U+200F, bidirectional embeddings, overrides and isolates U+202A-U+202E and U+2066-U+2069, the Arabic letter mark U+061C, word joiner and invisible operators U+2060-U+2064, separators U+2028/U+2029, byte order mark U+FEFF) has every byte but printable ASCII escaped as \\xNN, the backslash itself as \\x5c: a literal \\x7f reads \\x5cx7f, the byte 0x7f \\x7f. Empty when pid is 0.",
   },
   family: {
     enum: ['ipv4', 'ipv6'],

@@ -237,6 +237,42 @@ describe('hostile process names', () => {
   });
 });
 
+describe('look-alike process names', () => {
+  it('a literal \\x7f and the byte 0x7f differ; bidi overrides and zero-width spaces are escaped, also in the table', async () => {
+    // Names set by the processes themselves (prctl(PR_SET_NAME)), and what every format must show.
+    const names: [Buffer, string][] = [
+      [Buffer.from('n\\x7f', 'latin1'), 'n\\x5cx7f'], // backslash, x, 7, f
+      [Buffer.from([0x6e, 0x7f]), 'n\\x7f'], // n, DEL
+      [Buffer.from('ab\u202ecd', 'utf8'), 'ab\\xe2\\x80\\xaecd'], // shows as "abdc"
+      [Buffer.from('x\u200by', 'utf8'), 'x\\xe2\\x80\\x8by'], // shows as "xy"
+    ];
+    const gens = await Promise.all(
+      names.map(([name]) =>
+        startGenerator({
+          connections: [{ family: 4, client_bytes: 10, server_bytes: 10 }],
+          hold: 1,
+          comm_hex: name.toString('hex'),
+        } as never),
+      ),
+    );
+    const ndjson = await startTracer(['-f']);
+    const table = await startTracer(['-f', '-t', '0.3', '--format', 'table']);
+    await Promise.all(gens.map((g) => g.run()));
+    await new Promise((r) => setTimeout(r, 300));
+    await ndjson.stop();
+    await table.stop();
+    const recs = ndjson.lines.map(assertValidLine);
+    gens.forEach((g, i) => {
+      const comms = new Set(recs.filter((r) => 'comm' in r && r.pid === g.pid).map((r) => r.comm));
+      assert.deepEqual([...comms], [names[i][1]], `generator ${i}`);
+    });
+    const text = table.lines.join('\n');
+    for (const [, shown] of names) assert.ok(text.includes(shown), `${shown} in the table`);
+    const bad = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/.exec(text);
+    assert.equal(bad, null, `U+${bad?.[0].codePointAt(0)?.toString(16)} in the table at ${bad?.index}`);
+  });
+});
+
 describe('output errors', () => {
   it('a full disk: a clear message, exit 1, everything detached', async () => {
     const mnt = join(tmp, 'tiny');
