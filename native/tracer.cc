@@ -446,9 +446,20 @@ Napi::Value Tracer::Walk(const Napi::CallbackInfo& info) {
     throw Napi::RangeError::New(env, "walk kind must be 0, 1 or 2 (enum nt_walk)");
   }
   Napi::Function on_chunk = info[1].As<Napi::Function>();
+  // However the walk ends (onChunk may throw): its iterator closed, and the
+  // next walk a metrics walk unless told otherwise. Made before `depth`, so
+  // undone after a close() from onChunk has torn down (skel_ is then gone).
+  struct WalkScope {
+    Tracer* t;
+    int fd;
+    ~WalkScope() {
+      if (fd >= 0) close(fd);
+      if (t->skel_) t->skel_->bss->walk_kind = NT_WALK_METRICS;
+    }
+  } iter{this, -1};
   skel_->bss->walk_gen++;
   skel_->bss->walk_kind = kind;
-  int fd = bpf_iter_create(bpf_link__fd(iter_link_));
+  const int fd = iter.fd = bpf_iter_create(bpf_link__fd(iter_link_));
   if (fd < 0) throw Fail(env, "EITER", "metrics walk failed: " + Errno(errno));
   uint8_t* buf = walk_.Value().Data();
   size_t have = 0;  // bytes of an unfinished record carried to the next read
@@ -457,12 +468,7 @@ Napi::Value Tracer::Walk(const Napi::CallbackInfo& info) {
   while (!closing_) {
     ssize_t n = read(fd, buf + have, kWalkBytes - have);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int e = errno;
-      close(fd);
-      if (skel_) skel_->bss->walk_kind = NT_WALK_METRICS;
-      throw Fail(env, "EITER", "metrics walk failed: " + Errno(e));
-    }
+    if (n < 0) throw Fail(env, "EITER", "metrics walk failed: " + Errno(errno));
     if (n == 0) break;
     have += static_cast<size_t>(n);
     size_t whole = have - have % NT_RECORD_SIZE;
@@ -474,8 +480,6 @@ Napi::Value Tracer::Walk(const Napi::CallbackInfo& info) {
       have -= whole;
     }
   }
-  close(fd);
-  if (skel_) skel_->bss->walk_kind = NT_WALK_METRICS;
   return Napi::Number::New(env, records);
 }
 

@@ -3,7 +3,18 @@
 import assert from 'node:assert/strict';
 import { execa } from 'execa';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { once } from 'node:events';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -13,6 +24,8 @@ import { createNetns, deleteNetns, netnsInode } from '../helpers/netns.js';
 import { launch } from '../helpers/launch.js';
 import { killAll, ROOT, startGenerator, startTracer } from '../helpers/processes.js';
 import { assertValidLine } from '../helpers/schemas.js';
+import { WALK } from '../../src/generated/wire.js';
+import { loadNative } from '../../src/tracer/native.js';
 
 after(killAll);
 const tmp = mkdtempSync(join(tmpdir(), 'nettracer-rel-'));
@@ -270,6 +283,39 @@ describe('look-alike process names', () => {
     for (const [, shown] of names) assert.ok(text.includes(shown), `${shown} in the table`);
     const bad = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/.exec(text);
     assert.equal(bad, null, `U+${bad?.[0].codePointAt(0)?.toString(16)} in the table at ${bad?.index}`);
+  });
+});
+
+describe('a walk whose callback throws', () => {
+  it('closes its iterator: twenty failed walks leave no descriptor behind', async () => {
+    // The addon in this process: its descriptors are ours to count.
+    const iterators = () =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`) === 'anon_inode:bpf_iter';
+        } catch {
+          return false; // the descriptor readdir itself used
+        }
+      }).length;
+    const server = net.createServer().listen(0, '127.0.0.1'); // a listener: the listeners walk has a record
+    await once(server, 'listening');
+    const tracer = new (loadNative().Tracer)({ mapSize: 1024, withLoopback: true, verbose: false }, () => {});
+    try {
+      const before = iterators();
+      for (let i = 0; i < 20; i++) {
+        assert.throws(
+          () =>
+            tracer.walk(WALK.listeners, () => {
+              throw new Error('failpoint: walk');
+            }),
+          /failpoint: walk/,
+        );
+      }
+      assert.equal(iterators(), before, 'no iterator left open');
+    } finally {
+      tracer.close();
+      server.close();
+    }
   });
 });
 
