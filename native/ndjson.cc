@@ -273,13 +273,19 @@ char* NdjsonEncoder::EncodeOne(const uint8_t* data, char* p) {
   return p;
 }
 
-// comm.ts keeps printable ASCII as it is (JSON escapes " and \); anything
-// else is comm.ts's to decide: nullptr.
+// As src/tracer/comm.ts: printable ASCII is kept as it is (JSON escapes "),
+// but the backslash, which starts an escape there, reads \x5c (JSON: \\x5c);
+// anything else is comm.ts's to decide: nullptr.
 char* NdjsonEncoder::Comm(char* p, const char* comm) {
   for (int i = 0; i < NT_COMM_LEN && comm[i]; i++) {
     unsigned char c = static_cast<unsigned char>(comm[i]);
     if (c < 0x20 || c > 0x7e) return nullptr;
-    if (c == '"' || c == '\\') *p++ = '\\';
+    if (c == '\\') {
+      memcpy(p, "\\\\x5c", 5);
+      p += 5;
+      continue;
+    }
+    if (c == '"') *p++ = '\\';
     *p++ = static_cast<char>(c);
   }
   return p;

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bpf_error.h"
+
 bool KernelOffer::GroupComplete(const HookSpec& h) const {
   if (!h.group) return Has(h);
   for (size_t i = 0; i < kHookCount; i++) {
@@ -27,7 +29,7 @@ KernelOffer ProbeKernel() {
   }
   struct btf* vmlinux = btf__load_vmlinux_btf();
   if (!vmlinux) {
-    k.btf_error = std::string("cannot read the kernel's BTF: ") + strerror(errno);
+    k.btf_error = "cannot read the kernel's BTF: " + BpfError(errno);
     return k;
   }
   k.btf = true;

@@ -9,6 +9,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/types.h>
 #include <pthread.h>
 #include <signal.h>
@@ -22,9 +23,11 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "bpf_error.h"
 #include "hooks.h"
 #include "privileges.h"
 #include "probe.h"
+#include "safe_open.h"
 
 extern "C" {
 #include "nettracer.h"
@@ -36,6 +39,8 @@ static_assert(sizeof(struct nt_record) == NT_RECORD_SIZE, "nt_record layout");
 namespace {
 
 bool g_verbose = false;
+
+constexpr uint64_t kMaxObjectBytes = 16u << 20;  // -p: the built-in object is ~200 KB
 
 int PrintLibbpf(enum libbpf_print_level level, const char* fmt, va_list args) {
   // Failures surface through our own messages; --verbose adds libbpf's
@@ -52,10 +57,7 @@ Napi::Error Fail(Napi::Env env, const char* code, const std::string& message) {
   return e;
 }
 
-std::string Errno(int err) {
-  if (err < 0) err = -err;
-  return std::string(strerror(err)) + " (errno " + std::to_string(err) + ")";
-}
+std::string Errno(int err) { return BpfError(err); }
 
 uint32_t U32(const Napi::Object& o, const char* key, uint32_t dflt) {
   Napi::Value v = o.Get(key);
@@ -205,17 +207,45 @@ Tracer::Tracer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tracer>(info) 
 }
 
 // -p FILE: a BPF object of the same shape (programs, maps) instead of the
-// embedded one.
+// embedded one: a regular, non-empty file of at most kMaxObjectBytes, opened
+// without following a symbolic link (as output files, safe_open.h) and
+// judged by its descriptor. Anything else is refused: an empty object would
+// load the embedded one, a device or FIFO would be read without end.
 void Tracer::ReadObject(Napi::Env env, const Napi::Object& opts) {
   Napi::Value program = opts.Get("program");
   if (!program.IsString()) return;
   object_path_ = program.As<Napi::String>().Utf8Value();
-  FILE* f = fopen(object_path_.c_str(), "rb");
-  if (!f) throw Fail(env, "EOBJECT", "cannot read the BPF object " + object_path_ + ": " + Errno(errno));
+  const std::string cannot = "cannot use the BPF object " + object_path_ + ": ";
+  const std::string too_large =
+      "it is larger than " + std::to_string(kMaxObjectBytes >> 20) + " MiB (the built-in one is a few hundred KB)";
+  int fd = OpenNoSymlinks(object_path_, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0);
+  if (fd < 0) throw Fail(env, "EOBJECT", cannot + OpenError(errno));
+  struct stat st;
+  std::string why;
+  if (fstat(fd, &st) != 0) {
+    why = strerror(errno);
+  } else if (!S_ISREG(st.st_mode)) {
+    why = "it is not a regular file (a device, a FIFO, a socket or a directory)";
+  } else if (st.st_size == 0) {
+    why = "it is empty";
+  } else if (static_cast<uint64_t>(st.st_size) > kMaxObjectBytes) {
+    why = too_large;
+  }
   uint8_t chunk[65536];
-  size_t n;
-  while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) object_.insert(object_.end(), chunk, chunk + n);
-  fclose(f);
+  while (why.empty()) {
+    ssize_t n = read(fd, chunk, sizeof(chunk));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) why = strerror(errno);
+    if (n <= 0) break;
+    object_.insert(object_.end(), chunk, chunk + n);
+    if (object_.size() > kMaxObjectBytes) why = too_large;  // grew while read
+  }
+  close(fd);
+  if (why.empty() && object_.empty()) why = "it is empty";
+  if (!why.empty()) {
+    object_.clear();
+    throw Fail(env, "EOBJECT", cannot + why);
+  }
 }
 
 // Open, configure and load. The verifier gives up with EAGAIN when a signal

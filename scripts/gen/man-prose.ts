@@ -7,6 +7,14 @@ export const FORMATS_AND_CONFIG = `.SH "OUTPUT FORMATS"
 \\fB\\-\\-format\\fR chooses: \\fBndjson\\fR (default when standard output is not a terminal),
 \\fBtable\\fR (default on a terminal), \\fBlog\\fR or \\fBlegacy\\fR. The last three are the
 original NetTracer's, reproduced to the character where it had them.
+.PP
+Process names are text in every format (\\fBcomm\\fR under RECORDS): printable UTF\\-8 as it is; a
+name with a backslash, a control character, invalid UTF\\-8 or an invisible formatting character
+(zero\\-width spaces, bidirectional overrides and the like) has its bytes other than printable ASCII
+escaped as \\exNN and its backslashes as \\ex5c, so a name cannot rewrite the terminal or pass for
+another. The tables for people (\\fBtable\\fR, and \\fBsummarize \\-\\-format table\\fR, which reads
+captures that may hold anything) show the control and invisible formatting characters of any text
+as their UTF\\-8 bytes, \\exNN, too.
 .SS "LOG FORMAT"
 Each line: local time, thread id, level, logger name, message, as spdlog's
 pattern "%Y\\-%m\\-%d %H:%M:%S.%e [%t] %l [nettracer] %v":
@@ -56,7 +64,8 @@ width	field	printed as
 .TE
 .PP
 (a) With \\-s plus 66 (IPv4) or 77 (IPv6) bytes per packet; with \\-i since the last print.
-(b) With \\-i since the last print. (c) Established connections only: the start, and the time
+(b) With \\-i since the last print; totals go on past 2^32, where the kernel's 32\\-bit counters
+start again from 0. (c) Established connections only: the start, and the time
 until now or until the close.
 .PP
 An IPv4 line is 233 characters, an IPv6 line 281. Byte order of the address fields, as the
@@ -79,6 +88,14 @@ The original's interactive view, drawn with cli\\-table3: local address, remote 
 the direction), PID, process, bytes sent, bytes received, RTT; below it
 "Number of passive tcp sessions: P, active: A, established: E". Redrawn at start, every interval,
 and at once when Enter is pressed.
+`;
+
+export const DIAGNOSTICS = `.SH DIAGNOSTICS
+Every error is one line on standard error, starting with "nettracer: ", and one of the exit
+statuses below; never a stack trace. A failure of the kernel or of libbpf is said in words with
+its number: "(errno N)", or "(libbpf error N)" for libbpf's own codes (4000 and up, enum
+libbpf_errno of libbpf.h), such as "BPF object format invalid (libbpf error 4001)".
+\\fB\\-\\-verbose\\fR adds libbpf's own messages, the verifier's log among them.
 `;
 
 export const EXIT_STATUS_HEAD = `.SH "EXIT STATUS"

@@ -7,7 +7,14 @@ import { fieldsOf, RECORDS, schemaOf } from '../../src/record/fields.js';
 import { loadNative } from '../../src/tracer/native.js';
 import { banner, type Generated, ROOT } from './common.js';
 import { LIVE, NOT_IN_CONFIG } from '../../src/cli/config.js';
-import { ACCURACY, EXIT_STATUS_HEAD, FORMATS_AND_CONFIG, READING_A_CAPTURE, SIGNALS_TO_END } from './man-prose.js';
+import {
+  ACCURACY,
+  DIAGNOSTICS,
+  EXIT_STATUS_HEAD,
+  FORMATS_AND_CONFIG,
+  READING_A_CAPTURE,
+  SIGNALS_TO_END,
+} from './man-prose.js';
 import { kernelsRoff } from './support.js';
 
 interface ManifestFlag {
@@ -55,6 +62,11 @@ segments, retransmissions, round\\-trip time) and its close.
 It reimplements the NetTracer that Dynatrace ships in OneAgent.
 Output is NDJSON: one JSON object per line, each valid against a JSON Schema
 published in \\fIschemas/v1/\\fR.
+.PP
+Numbers given to options, on the command line or in a \\fB\\-\\-config\\fR file, are written
+in plain decimal: digits for a count, an id or a size (\\fB\\-\\-pid 16\\fR), with a decimal
+point where a fraction makes sense (\\fB\\-\\-interval 0.5\\fR). Hexadecimal, octal or binary
+prefixes (0x10), exponents (1e3) and spaces around the digits are usage errors (exit 2).
 .SH COMMANDS
 `;
   for (const id of ids) {
@@ -146,6 +158,7 @@ nettracer \\- trace TCP connections with eBPF and stream them as NDJSON
     config() +
     hooks() +
     kernelsRoff() +
+    DIAGNOSTICS +
     exitStatus() +
     SIGNALS_TO_END;
   return [{ path: 'man/nettracer.1', text }];

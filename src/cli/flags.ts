@@ -12,10 +12,16 @@ import { parseCidr } from './cidr.js';
 import { MAP_SIZE_DEFAULT, MAP_SIZE_MAX } from '../tracer/limits.js';
 import { TABLE_SHARE_DEFAULT } from '../generated/wire.js';
 
+/**
+ * Plain decimal notation only: Number() would also take " 5 ", 0x10, 0b11,
+ * 0o7 and 1e3, so `--pid 0x10` would follow PID 16.
+ */
+const DECIMAL = { integer: /^-?\d+$/, number: /^-?(\d+\.?\d*|\.\d+)$/ };
+
 function number(name: string, text: string, opts: { min: number; max?: number; integer?: boolean }): number {
+  const kind = opts.integer ? 'an integer (decimal digits)' : 'a number (decimal, like 2 or 0.5)';
   const v = Number(text);
-  const kind = opts.integer ? 'an integer' : 'a number';
-  if (text.trim() === '' || !Number.isFinite(v) || (opts.integer && !Number.isInteger(v))) {
+  if (!(opts.integer ? DECIMAL.integer : DECIMAL.number).test(text) || !Number.isFinite(v)) {
     throw new Error(`--${name} must be ${kind}, got "${text}"`);
   }
   if (v < opts.min || (opts.max !== undefined && v > opts.max)) {
@@ -109,7 +115,7 @@ export const traceFlags = {
   interval: numberFlag('interval', { min: 0.1, max: 86400 })({
     char: 't',
     default: 30,
-    summary: 'Seconds between metrics records for each open connection.',
+    summary: 'Seconds between metrics records for each open connection, 0.1 to 86400.',
     helpValue: 'SECONDS',
   }),
   incremental: Flags.boolean({
@@ -128,7 +134,8 @@ export const traceFlags = {
     summary: 'Include loopback connections (127.0.0.0/8, ::1), hidden by default.',
   }),
   duration: numberFlag('duration', { min: 0.001 })({
-    summary: 'Stop after this many seconds and exit 0.',
+    summary:
+      'Stop after this many seconds and exit 0. Any length: past the 24.8 days a single Node.js timer can wait, timers are chained.',
     helpValue: 'SECONDS',
   }),
   count: numberFlag('count', { min: 1, integer: true })({
@@ -204,7 +211,8 @@ export const traceFlags = {
   }),
   'stats-interval': numberFlag('stats-interval', { min: 0, max: 86400 })({
     default: 300,
-    summary: 'Seconds between "stats" records (the tracer\'s own health counters); 0: only the final one at exit.',
+    summary:
+      'Seconds between "stats" records (the tracer\'s own health counters), at most 86400; 0: only the final one at exit.',
     helpValue: 'SECONDS',
   }),
   'hook-strategy': Flags.option({
@@ -216,14 +224,14 @@ export const traceFlags = {
   program: readableFile('--program')({
     char: 'p',
     summary:
-      'Load this BPF object file instead of the one built in (it must have the same programs and maps, as bpf/nettracer.bpf.c builds).',
+      'Load this BPF object file instead of the one built in (it must have the same programs and maps, as bpf/nettracer.bpf.c builds): a regular, non-empty file of at most 16 MiB; no symbolic link is followed.',
     helpValue: 'FILE',
   }),
   cleanup: Flags.boolean({
     char: 'c',
     default: false,
     summary:
-      'First remove anything an earlier run left in bpffs (/sys/fs/bpf/nettracer*). nettracer pins nothing itself: its programs leave the kernel with the process.',
+      "The original's clean-up of its pins in bpffs. nettracer pins nothing: its programs and maps leave the kernel with the process, so whatever is under /sys/fs/bpf/nettracer* is another program's or pinned by hand. -c removes nothing: it lists those paths on standard error, for you to judge.",
   }),
   user: Flags.custom<string>({
     parse: async (text) => {

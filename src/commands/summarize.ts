@@ -15,6 +15,8 @@ import { TracerError } from '../tracer/errors.js';
 import { MAP_SIZE_DEFAULT } from '../tracer/limits.js';
 
 const DIMENSIONS: Dimension[] = ['host', 'container', 'process'];
+/** Windows end at dates JavaScript can write (Date holds about 275,000 years). */
+const WINDOW_MAX_S = 1e9;
 
 export default class Summarize extends BaseCommand {
   static override summary = 'Aggregate traffic per process, container and host: from a capture, or live.';
@@ -42,8 +44,8 @@ page's READING A CAPTURE says more.`;
     }),
   };
   static override flags = {
-    window: numberFlag('window', { min: 0.001 })({
-      summary: 'Seconds per window (default: the whole capture; 10 with --live).',
+    window: numberFlag('window', { min: 0.001, max: WINDOW_MAX_S })({
+      summary: `Seconds per window, at most ${WINDOW_MAX_S} (about 31 years; default: the whole capture; 10 with --live).`,
       helpValue: 'SECONDS',
     }),
     by: Flags.custom<Dimension[]>({
@@ -63,7 +65,7 @@ page's READING A CAPTURE says more.`;
     }),
     live: Flags.boolean({ default: false, summary: 'Trace live instead of reading a capture (needs root).' }),
     duration: numberFlag('duration', { min: 0.001 })({
-      summary: 'With --live: stop after this many seconds.',
+      summary: 'With --live: stop after this many seconds (any length).',
       helpValue: 'SECONDS',
     }),
     'with-loopback': Flags.boolean({

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { BaseCommand } from '../cli/base.js';
 import { LIVE, parseConfig } from '../cli/config.js';
 import { ConfigReader } from '../cli/config-reader.js';
@@ -54,11 +54,12 @@ Needs root (or CAP_BPF and CAP_PERFMON).`;
       return this.fail((err as Error).message, EXIT.usage);
     }
     if (flags.cleanup) {
-      const removed = removePinned();
-      if (flags.verbose)
+      const found = pinnedNettracer();
+      if (found.length)
         process.stderr.write(
-          `nettracer: cleanup: ${removed.length ? `removed ${removed.join(', ')}` : 'nothing left by earlier runs'}\n`,
+          `nettracer: -c removed nothing: nettracer pins nothing, so ${found.map((p) => JSON.stringify(p)).join(', ')} ${found.length > 1 ? 'are' : 'is'} not its own (rm ${found.length > 1 ? 'them' : 'it'} if no longer needed)\n`,
         );
+      else if (flags.verbose) process.stderr.write('nettracer: -c: nothing pinned under /sys/fs/bpf/nettracer*\n');
     }
     const name = (flags.format ?? (flags.output || !process.stdout.isTTY ? 'ndjson' : 'table')) as FormatName;
     const logLevel = flags['log-level'] as LogLevel;
@@ -125,11 +126,18 @@ function sessionOptions(flags: TraceFlags): SessionOptions {
   };
 }
 
-/** -c: pins an earlier (or foreign) nettracer left in bpffs; ours pin nothing. */
-function removePinned(): string[] {
+/**
+ * -c, the original's clean-up of its pins. nettracer pins nothing (its
+ * objects leave the kernel with the process), so whatever bpffs holds under
+ * its name is another program's, or pinned by hand: it is listed, never removed.
+ */
+function pinnedNettracer(): string[] {
   const root = '/sys/fs/bpf';
-  if (!existsSync(root)) return [];
-  const names = readdirSync(root).filter((n) => n.startsWith('nettracer'));
-  for (const n of names) rmSync(`${root}/${n}`, { recursive: true, force: true });
-  return names.map((n) => `${root}/${n}`);
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return []; // no bpffs mounted: nothing pinned
+  }
+  return names.filter((n) => n.startsWith('nettracer')).map((n) => `${root}/${n}`);
 }

@@ -4,6 +4,7 @@
 // the direction of connections found open at start, the owners' containers.
 import type { ConnectionRecord } from '../generated/records.js';
 import { DIRECTION, FLAG, KIND } from '../generated/wire.js';
+import { counterDelta } from '../record/counters.js';
 import { HEADER_BYTES } from '../record/fields.js';
 import type { ContainerResolver, Owner } from '../tracer/containers.js';
 import { KIND_NAME, type KernelRecord, RecordView } from '../tracer/decode.js';
@@ -33,7 +34,10 @@ type Direction = 'outgoing' | 'incoming';
 const NO_FIELDS: [Field, string][] = [];
 
 export class RecordBuilder {
-  /** --incremental: the totals last reported per connection (forgotten at close). */
+  /**
+   * --incremental: per connection (forgotten at close), the readings last
+   * reported: each counter's member, then the member of its header bytes.
+   */
   private readonly lastReported = new Map<number, number[]>();
   /** Direction of connections found open at start (the kernel could not tell). */
   private readonly foundDirection = new Map<number, Direction>();
@@ -157,17 +161,29 @@ export class RecordBuilder {
     const hdr = this.options.headerSize ? HEADER_BYTES[k.ipFamily] : 0;
     const syn = (k.flags & FLAG.preexisting) !== 0 && this.foundDirection.get(k.id) === 'outgoing' ? 1 : 0;
     const totals = this.totals;
+    const readings = delta ? new Array<number>(2 * COUNTERS.length) : undefined;
     for (let i = 0; i < COUNTERS.length; i++) {
       const c = COUNTERS[i];
-      let v = c.lessSynByte ? Math.max(0, c.read(k) - syn) : c.read(k);
-      if (c.headersPer) v += hdr * c.headersPer(k);
-      totals[i] = v;
+      const v = c.lessSynByte ? Math.max(0, c.read(k) - syn) : c.read(k);
+      const packets = c.headersPer ? c.headersPer(k) : 0;
+      totals[i] = v + hdr * packets;
+      if (readings) {
+        readings[2 * i] = v;
+        readings[2 * i + 1] = packets;
+      }
     }
-    if (!delta) return;
+    if (!readings) return;
     const prev = this.lastReported.get(k.id);
-    this.lastReported.set(k.id, totals.slice());
-    // A counter that went backwards (cannot, for TCP) reads 0.
-    if (prev) for (let i = 0; i < totals.length; i++) totals[i] = Math.max(0, totals[i] - prev[i]);
+    this.lastReported.set(k.id, readings);
+    if (!prev) return;
+    // Deltas of the readings, not of the totals: a 32-bit counter that
+    // started again from 0 (packets, and the header bytes counted per packet)
+    // grew modulo 2^32; a 64-bit one that went backwards (cannot, for TCP) reads 0.
+    for (let i = 0; i < COUNTERS.length; i++) {
+      const c = COUNTERS[i];
+      totals[i] = counterDelta(readings[2 * i], prev[2 * i], c.wrap);
+      if (hdr) totals[i] += hdr * counterDelta(readings[2 * i + 1], prev[2 * i + 1], c.headersWrap);
+    }
   }
 
   /**

@@ -3,6 +3,7 @@
 // the same table through its generated field lists, so both encoders write
 // the same fields in the same order.
 import { READ, type WireNumbers } from '../generated/wire.js';
+import { wrapOf } from '../record/counters.js';
 import {
   CONNECTION_RECORDS,
   type ConnectionRecordType,
@@ -23,6 +24,9 @@ export interface CounterSpec {
   headersPer?: (r: WireNumbers) => number;
   /** A connection found open at start, outgoing: TCP's count has the SYN. */
   lessSynByte: boolean;
+  /** Where the member read, and the one of headersPer, start again from 0 (record/counters.ts). */
+  wrap?: number;
+  headersWrap?: number;
 }
 
 export type Step =
@@ -43,6 +47,8 @@ export const COUNTERS: readonly CounterSpec[] = (() => {
           read: READ[from.wire],
           headersPer: from.plusHeadersPer ? READ[from.plusHeadersPer] : undefined,
           lessSynByte: from.lessSynByte === true,
+          wrap: wrapOf(from.wire),
+          headersWrap: from.plusHeadersPer ? wrapOf(from.plusHeadersPer) : undefined,
         });
       }
     }

@@ -30,10 +30,13 @@ export class NdjsonSink implements FieldSink {
   }
 
   str(f: Field, v: string): void {
+    // Room for the key, the value at a byte a character (the slow path
+    // makes its own), and still the rest of the record after it.
+    const need = f.json.length + v.length + 2;
+    if (this.buf.length - this.pos < need + RECORD_ROOM) this.grow(need);
     this.bytes(f.json);
-    const buf = this.buf;
+    const buf = this.buf; // read after grow(): it replaces the buffer
     let p = this.pos;
-    if (buf.length - p < v.length + 2) this.grow(v.length + 2);
     buf[p++] = 0x22;
     for (let i = 0; i < v.length; i++) {
       const c = v.charCodeAt(i);
@@ -124,7 +127,7 @@ export class NdjsonSink implements FieldSink {
 
   private utf8(s: string): void {
     const need = Buffer.byteLength(s);
-    if (this.buf.length - this.pos < need) this.grow(need);
+    if (this.buf.length - this.pos < need + RECORD_ROOM) this.grow(need);
     this.pos += this.buf.write(s, this.pos, 'utf8');
   }
 

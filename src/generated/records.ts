@@ -9,7 +9,7 @@ export interface ConnectRecord {
   id: number;
   /** Process id (thread-group id) of the owner: for outgoing connections the process that called connect(), for incoming ones the process that accepted it, known when it first sends, receives, closes or holds it in a metrics walk (for one that was open before tracing started and connecting when it did, the same). 0 only when a connection closed before any process accepted or used it. */
   pid: number;
-  /** Name of the owning process (the kernel's comm, at most 15 bytes; bytes that are not printable UTF-8 are escaped as \xNN). Empty when pid is 0. */
+  /** Name of the owning process (the kernel's comm, at most 15 bytes, chosen by the process). Printable UTF-8 is kept as it is; a name with a backslash, a control character, invalid UTF-8 or an invisible formatting character (zero-width and marks U+200B-U+200F, bidirectional embeddings, overrides and isolates U+202A-U+202E and U+2066-U+2069, the Arabic letter mark U+061C, word joiner and invisible operators U+2060-U+2064, separators U+2028/U+2029, byte order mark U+FEFF) has every byte but printable ASCII escaped as \xNN, the backslash itself as \x5c: a literal \x7f reads \x5cx7f, the byte 0x7f \x7f. Empty when pid is 0. */
   comm: string;
   /** Address family of the connection as seen on the wire. An IPv6 socket talking to an IPv4-mapped address (::ffff:a.b.c.d) is reported as ipv4. */
   family: 'ipv4' | 'ipv6';
@@ -44,7 +44,7 @@ export interface AcceptRecord {
   id: number;
   /** Process id (thread-group id) of the owner: for outgoing connections the process that called connect(), for incoming ones the process that accepted it, known when it first sends, receives, closes or holds it in a metrics walk (for one that was open before tracing started and connecting when it did, the same). 0 only when a connection closed before any process accepted or used it. */
   pid: number;
-  /** Name of the owning process (the kernel's comm, at most 15 bytes; bytes that are not printable UTF-8 are escaped as \xNN). Empty when pid is 0. */
+  /** Name of the owning process (the kernel's comm, at most 15 bytes, chosen by the process). Printable UTF-8 is kept as it is; a name with a backslash, a control character, invalid UTF-8 or an invisible formatting character (zero-width and marks U+200B-U+200F, bidirectional embeddings, overrides and isolates U+202A-U+202E and U+2066-U+2069, the Arabic letter mark U+061C, word joiner and invisible operators U+2060-U+2064, separators U+2028/U+2029, byte order mark U+FEFF) has every byte but printable ASCII escaped as \xNN, the backslash itself as \x5c: a literal \x7f reads \x5cx7f, the byte 0x7f \x7f. Empty when pid is 0. */
   comm: string;
   /** Address family of the connection as seen on the wire. An IPv6 socket talking to an IPv4-mapped address (::ffff:a.b.c.d) is reported as ipv4. */
   family: 'ipv4' | 'ipv6';
@@ -79,7 +79,7 @@ export interface ExistingRecord {
   id: number;
   /** Process id (thread-group id) of the owner: for outgoing connections the process that called connect(), for incoming ones the process that accepted it, known when it first sends, receives, closes or holds it in a metrics walk (for one that was open before tracing started and connecting when it did, the same). 0 only when a connection closed before any process accepted or used it. */
   pid: number;
-  /** Name of the owning process (the kernel's comm, at most 15 bytes; bytes that are not printable UTF-8 are escaped as \xNN). Empty when pid is 0. */
+  /** Name of the owning process (the kernel's comm, at most 15 bytes, chosen by the process). Printable UTF-8 is kept as it is; a name with a backslash, a control character, invalid UTF-8 or an invisible formatting character (zero-width and marks U+200B-U+200F, bidirectional embeddings, overrides and isolates U+202A-U+202E and U+2066-U+2069, the Arabic letter mark U+061C, word joiner and invisible operators U+2060-U+2064, separators U+2028/U+2029, byte order mark U+FEFF) has every byte but printable ASCII escaped as \xNN, the backslash itself as \x5c: a literal \x7f reads \x5cx7f, the byte 0x7f \x7f. Empty when pid is 0. */
   comm: string;
   /** Address family of the connection as seen on the wire. An IPv6 socket talking to an IPv4-mapped address (::ffff:a.b.c.d) is reported as ipv4. */
   family: 'ipv4' | 'ipv6';
@@ -107,11 +107,11 @@ export interface ExistingRecord {
   bytes_sent: number;
   /** Payload bytes received: the sum of the application's successful receive and read calls, MSG_PEEK excluded (bytes_from calls), or the payload received in order (bytes_from counters). In bytes. With --header-size (-s), plus 66 bytes (IPv4) or 77 bytes (IPv6) per packet sent/received. */
   bytes_received: number;
-  /** TCP segments sent, including SYN, FIN, pure ACKs and retransmissions (TCP_INFO tcpi_segs_out). */
+  /** TCP segments sent, including SYN, FIN, pure ACKs and retransmissions (TCP_INFO tcpi_segs_out). The kernel counts it in 32 bits: past 4294967295 it starts again from 0 (after about 86 minutes at 10 Gbit/s), and so does this total; deltas (--incremental), summarize and the legacy format count on across the wrap, modulo 2^32, as long as fewer than 2^32 segments pass between two records of the connection. */
   packets_sent: number;
-  /** TCP segments received, including SYN, FIN and pure ACKs (TCP_INFO tcpi_segs_in). */
+  /** TCP segments received, including SYN, FIN and pure ACKs (TCP_INFO tcpi_segs_in). The kernel counts it in 32 bits: past 4294967295 it starts again from 0 (after about 86 minutes at 10 Gbit/s), and so does this total; deltas (--incremental), summarize and the legacy format count on across the wrap, modulo 2^32, as long as fewer than 2^32 segments pass between two records of the connection. */
   packets_received: number;
-  /** Segments retransmitted over the connection's life (TCP_INFO tcpi_total_retrans): segments, not retransmission events. */
+  /** Segments retransmitted over the connection's life (TCP_INFO tcpi_total_retrans): segments, not retransmission events. The kernel counts it in 32 bits: past 4294967295 it starts again from 0 (after about 86 minutes at 10 Gbit/s), and so does this total; deltas (--incremental), summarize and the legacy format count on across the wrap, modulo 2^32, as long as fewer than 2^32 segments pass between two records of the connection. */
   packets_retransmitted: number;
   /** Smoothed round-trip time in microseconds (TCP_INFO tcpi_rtt). Not a delta, also in incremental mode. */
   rtt_us: number;
@@ -128,7 +128,7 @@ export interface MetricsRecord {
   id: number;
   /** Process id (thread-group id) of the owner: for outgoing connections the process that called connect(), for incoming ones the process that accepted it, known when it first sends, receives, closes or holds it in a metrics walk (for one that was open before tracing started and connecting when it did, the same). 0 only when a connection closed before any process accepted or used it. */
   pid: number;
-  /** Name of the owning process (the kernel's comm, at most 15 bytes; bytes that are not printable UTF-8 are escaped as \xNN). Empty when pid is 0. */
+  /** Name of the owning process (the kernel's comm, at most 15 bytes, chosen by the process). Printable UTF-8 is kept as it is; a name with a backslash, a control character, invalid UTF-8 or an invisible formatting character (zero-width and marks U+200B-U+200F, bidirectional embeddings, overrides and isolates U+202A-U+202E and U+2066-U+2069, the Arabic letter mark U+061C, word joiner and invisible operators U+2060-U+2064, separators U+2028/U+2029, byte order mark U+FEFF) has every byte but printable ASCII escaped as \xNN, the backslash itself as \x5c: a literal \x7f reads \x5cx7f, the byte 0x7f \x7f. Empty when pid is 0. */
   comm: string;
   /** Address family of the connection as seen on the wire. An IPv6 socket talking to an IPv4-mapped address (::ffff:a.b.c.d) is reported as ipv4. */
   family: 'ipv4' | 'ipv6';
@@ -156,11 +156,11 @@ export interface MetricsRecord {
   bytes_sent: number;
   /** Payload bytes received: the sum of the application's successful receive and read calls, MSG_PEEK excluded (bytes_from calls), or the payload received in order (bytes_from counters). In bytes. With --header-size (-s), plus 66 bytes (IPv4) or 77 bytes (IPv6) per packet sent/received. */
   bytes_received: number;
-  /** TCP segments sent, including SYN, FIN, pure ACKs and retransmissions (TCP_INFO tcpi_segs_out). */
+  /** TCP segments sent, including SYN, FIN, pure ACKs and retransmissions (TCP_INFO tcpi_segs_out). The kernel counts it in 32 bits: past 4294967295 it starts again from 0 (after about 86 minutes at 10 Gbit/s), and so does this total; deltas (--incremental), summarize and the legacy format count on across the wrap, modulo 2^32, as long as fewer than 2^32 segments pass between two records of the connection. */
   packets_sent: number;
-  /** TCP segments received, including SYN, FIN and pure ACKs (TCP_INFO tcpi_segs_in). */
+  /** TCP segments received, including SYN, FIN and pure ACKs (TCP_INFO tcpi_segs_in). The kernel counts it in 32 bits: past 4294967295 it starts again from 0 (after about 86 minutes at 10 Gbit/s), and so does this total; deltas (--incremental), summarize and the legacy format count on across the wrap, modulo 2^32, as long as fewer than 2^32 segments pass between two records of the connection. */
   packets_received: number;
-  /** Segments retransmitted over the connection's life (TCP_INFO tcpi_total_retrans): segments, not retransmission events. */
+  /** Segments retransmitted over the connection's life (TCP_INFO tcpi_total_retrans): segments, not retransmission events. The kernel counts it in 32 bits: past 4294967295 it starts again from 0 (after about 86 minutes at 10 Gbit/s), and so does this total; deltas (--incremental), summarize and the legacy format count on across the wrap, modulo 2^32, as long as fewer than 2^32 segments pass between two records of the connection. */
   packets_retransmitted: number;
   /** Smoothed round-trip time in microseconds (TCP_INFO tcpi_rtt). Not a delta, also in incremental mode. */
   rtt_us: number;
@@ -179,7 +179,7 @@ export interface CloseRecord {
   id: number;
   /** Process id (thread-group id) of the owner: for outgoing connections the process that called connect(), for incoming ones the process that accepted it, known when it first sends, receives, closes or holds it in a metrics walk (for one that was open before tracing started and connecting when it did, the same). 0 only when a connection closed before any process accepted or used it. */
   pid: number;
-  /** Name of the owning process (the kernel's comm, at most 15 bytes; bytes that are not printable UTF-8 are escaped as \xNN). Empty when pid is 0. */
+  /** Name of the owning process (the kernel's comm, at most 15 bytes, chosen by the process). Printable UTF-8 is kept as it is; a name with a backslash, a control character, invalid UTF-8 or an invisible formatting character (zero-width and marks U+200B-U+200F, bidirectional embeddings, overrides and isolates U+202A-U+202E and U+2066-U+2069, the Arabic letter mark U+061C, word joiner and invisible operators U+2060-U+2064, separators U+2028/U+2029, byte order mark U+FEFF) has every byte but printable ASCII escaped as \xNN, the backslash itself as \x5c: a literal \x7f reads \x5cx7f, the byte 0x7f \x7f. Empty when pid is 0. */
   comm: string;
   /** Address family of the connection as seen on the wire. An IPv6 socket talking to an IPv4-mapped address (::ffff:a.b.c.d) is reported as ipv4. */
   family: 'ipv4' | 'ipv6';
@@ -207,11 +207,11 @@ export interface CloseRecord {
   bytes_sent: number;
   /** Payload bytes received: the sum of the application's successful receive and read calls, MSG_PEEK excluded (bytes_from calls), or the payload received in order (bytes_from counters). In bytes. With --header-size (-s), plus 66 bytes (IPv4) or 77 bytes (IPv6) per packet sent/received. */
   bytes_received: number;
-  /** TCP segments sent, including SYN, FIN, pure ACKs and retransmissions (TCP_INFO tcpi_segs_out). */
+  /** TCP segments sent, including SYN, FIN, pure ACKs and retransmissions (TCP_INFO tcpi_segs_out). The kernel counts it in 32 bits: past 4294967295 it starts again from 0 (after about 86 minutes at 10 Gbit/s), and so does this total; deltas (--incremental), summarize and the legacy format count on across the wrap, modulo 2^32, as long as fewer than 2^32 segments pass between two records of the connection. */
   packets_sent: number;
-  /** TCP segments received, including SYN, FIN and pure ACKs (TCP_INFO tcpi_segs_in). */
+  /** TCP segments received, including SYN, FIN and pure ACKs (TCP_INFO tcpi_segs_in). The kernel counts it in 32 bits: past 4294967295 it starts again from 0 (after about 86 minutes at 10 Gbit/s), and so does this total; deltas (--incremental), summarize and the legacy format count on across the wrap, modulo 2^32, as long as fewer than 2^32 segments pass between two records of the connection. */
   packets_received: number;
-  /** Segments retransmitted over the connection's life (TCP_INFO tcpi_total_retrans): segments, not retransmission events. */
+  /** Segments retransmitted over the connection's life (TCP_INFO tcpi_total_retrans): segments, not retransmission events. The kernel counts it in 32 bits: past 4294967295 it starts again from 0 (after about 86 minutes at 10 Gbit/s), and so does this total; deltas (--incremental), summarize and the legacy format count on across the wrap, modulo 2^32, as long as fewer than 2^32 segments pass between two records of the connection. */
   packets_retransmitted: number;
   /** Smoothed round-trip time in microseconds (TCP_INFO tcpi_rtt). Not a delta, also in incremental mode. */
   rtt_us: number;

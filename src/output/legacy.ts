@@ -10,6 +10,7 @@
 // IPv4 addresses print as /proc/net/tcp does (127.0.0.1 -> 0100007F); IPv6 as
 // two 8-byte halves, each byte-reversed (::1 -> 00000000000000000100000000000000).
 import type { NettracerRecord } from '../generated/records.js';
+import { counterGrowth } from '../record/counters.js';
 import { ipv6Bytes } from '../tracer/address.js';
 import type { OutputFormat } from './format.js';
 
@@ -69,7 +70,11 @@ export class LegacyFormat implements OutputFormat {
     return '';
   }
 
-  /** Cumulative counters: metrics under -i are deltas, everything else totals. */
+  /**
+   * Cumulative counters: metrics under -i are deltas, everything else
+   * totals, whose growth since the previous record is added (64-bit: past
+   * the wrap of the kernel's 32-bit counters, record/counters.ts).
+   */
   private totals(rec: Counted, prev: Totals | undefined): Totals {
     const v = {
       bytesSent: rec.bytes_sent,
@@ -78,16 +83,17 @@ export class LegacyFormat implements OutputFormat {
       packetsReceived: rec.packets_received,
       retrans: rec.packets_retransmitted,
     };
-    if (rec.type === 'metrics' && rec.incremental && prev) {
-      return {
-        bytesSent: prev.bytesSent + v.bytesSent,
-        bytesReceived: prev.bytesReceived + v.bytesReceived,
-        packetsSent: prev.packetsSent + v.packetsSent,
-        packetsReceived: prev.packetsReceived + v.packetsReceived,
-        retrans: prev.retrans + v.retrans,
-      };
-    }
-    return v;
+    if (!prev) return v;
+    const inc = rec.type === 'metrics' && rec.incremental;
+    const add = (field: string, now: number, before: number) =>
+      before + (inc ? now : counterGrowth(field, now, before, rec.family));
+    return {
+      bytesSent: add('bytes_sent', v.bytesSent, prev.bytesSent),
+      bytesReceived: add('bytes_received', v.bytesReceived, prev.bytesReceived),
+      packetsSent: add('packets_sent', v.packetsSent, prev.packetsSent),
+      packetsReceived: add('packets_received', v.packetsReceived, prev.packetsReceived),
+      retrans: add('packets_retransmitted', v.retrans, prev.retrans),
+    };
   }
 
   cycle(nowMs: number): string {

@@ -1,6 +1,7 @@
 // Summaries for people: one table per window.
 import Table from 'cli-table3';
 import type { SummaryRecord } from '../generated/records.js';
+import { forTerminal } from '../tracer/comm.js';
 
 const human = (n: number, unit: string) => {
   const k = ['', 'k', 'M', 'G', 'T'];
@@ -19,12 +20,14 @@ export function summaryTable(rows: readonly SummaryRecord[]): string {
     style: { head: [], border: [] },
   });
   for (const r of rows) {
-    const who =
+    // From a capture file, which may hold anything: shown as text.
+    const who = forTerminal(
       r.dimension === 'host'
         ? r.host
         : r.dimension === 'container'
           ? (r.container_id ?? '').slice(0, 12)
-          : `${r.pid} ${r.comm}`;
+          : `${r.pid} ${r.comm}`,
+    );
     t.push([
       r.dimension,
       who,

@@ -4,6 +4,7 @@
 // of passive and active sessions. Redrawn every interval and on Enter.
 import Table from 'cli-table3';
 import type { NettracerRecord } from '../generated/records.js';
+import { forTerminal } from '../tracer/comm.js';
 import type { OutputFormat } from './format.js';
 
 type Conn = Extract<NettracerRecord, { saddr: string }>;
@@ -54,7 +55,7 @@ export class TableFormat implements OutputFormat {
         endpoint(c.saddr, c.sport),
         `${c.direction === 'incoming' ? '<-' : '->'} ${endpoint(c.daddr, c.dport)}${row.closed ? ' (closed)' : ''}`,
         c.pid,
-        c.comm,
+        forTerminal(c.comm),
         row.sent,
         row.received,
         row.rttUs,

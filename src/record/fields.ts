@@ -42,7 +42,7 @@ export const TYPES = {
     type: 'string',
     maxLength: 64,
     description:
-      "Name of the owning process (the kernel's comm, at most 15 bytes; bytes that are not printable UTF-8 are escaped as \\xNN). Empty when pid is 0.",
+      "Name of the owning process (the kernel's comm, at most 15 bytes, chosen by the process). Printable UTF-8 is kept as it is; a name with a backslash, a control character, invalid UTF-8 or an invisible formatting character (zero-width and marks U+200B-U+200F, bidirectional embeddings, overrides and isolates U+202A-U+202E and U+2066-U+2069, the Arabic letter mark U+061C, word joiner and invisible operators U+2060-U+2064, separators U+2028/U+2029, byte order mark U+FEFF) has every byte but printable ASCII escaped as \\xNN, the backslash itself as \\x5c: a literal \\x7f reads \\x5cx7f, the byte 0x7f \\x7f. Empty when pid is 0.",
   },
   family: {
     enum: ['ipv4', 'ipv6'],
@@ -284,6 +284,8 @@ const BOOLEAN: Schema = { type: 'boolean' };
 const TEXT: Schema = { type: 'string' };
 
 const headers = 'With --header-size (-s), plus 66 bytes (IPv4) or 77 bytes (IPv6) per packet sent/received.';
+const wraps =
+  'The kernel counts it in 32 bits: past 4294967295 it starts again from 0 (after about 86 minutes at 10 Gbit/s), and so does this total; deltas (--incremental), summarize and the legacy format count on across the wrap, modulo 2^32, as long as fewer than 2^32 segments pass between two records of the connection.';
 
 /** The invalid lines `nettracer validate` lists (its report's errors); the rest it counts. */
 export const ERRORS_LISTED = 100;
@@ -339,7 +341,7 @@ export const FIELDS: readonly FieldDef[] = [
     in: 'counters',
     type: 'segments',
     unit: '{segment}',
-    description: 'TCP segments sent, including SYN, FIN, pure ACKs and retransmissions (TCP_INFO tcpi_segs_out).',
+    description: `TCP segments sent, including SYN, FIN, pure ACKs and retransmissions (TCP_INFO tcpi_segs_out). ${wraps}`,
     from: { wire: 'packets_sent', counter: true },
   },
   {
@@ -347,7 +349,7 @@ export const FIELDS: readonly FieldDef[] = [
     in: 'counters',
     type: 'segments',
     unit: '{segment}',
-    description: 'TCP segments received, including SYN, FIN and pure ACKs (TCP_INFO tcpi_segs_in).',
+    description: `TCP segments received, including SYN, FIN and pure ACKs (TCP_INFO tcpi_segs_in). ${wraps}`,
     from: { wire: 'packets_received', counter: true },
   },
   {
@@ -355,8 +357,7 @@ export const FIELDS: readonly FieldDef[] = [
     in: 'counters',
     type: 'segments',
     unit: '{segment}',
-    description:
-      "Segments retransmitted over the connection's life (TCP_INFO tcpi_total_retrans): segments, not retransmission events.",
+    description: `Segments retransmitted over the connection's life (TCP_INFO tcpi_total_retrans): segments, not retransmission events. ${wraps}`,
     from: { wire: 'packets_retransmitted', counter: true },
   },
   {

@@ -10,6 +10,7 @@ import type { OutputFormat } from '../output/format.js';
 import { FileWriter, type OutputWriter, StreamWriter } from '../output/writer.js';
 import { fromNative, TracerError } from '../tracer/errors.js';
 import { loadNative } from '../tracer/native.js';
+import { after, type Timer } from '../tracer/timers.js';
 import { runIdentity } from '../tracer/identity.js';
 import { invokingUid } from './invoking-user.js';
 import { type SessionOptions, type SessionOutput, TraceSession } from '../tracer/session.js';
@@ -68,6 +69,8 @@ class TraceRun {
   private failure?: TracerError;
   private finish: () => void = () => {};
   private readonly timers: NodeJS.Timeout[] = [];
+  /** --duration: any length (tracer/timers.ts). */
+  private deadline?: Timer;
 
   constructor(private readonly opts: TraceRunOptions) {
     this.limit = opts.count ?? Infinity;
@@ -101,7 +104,7 @@ class TraceRun {
     if (format?.cycle) this.write(format.cycle(Date.now())); // the original prints at once, then every interval
     if (format?.tick && format.tickMs)
       this.timers.push(setInterval(() => this.write(format.tick!(Date.now())), format.tickMs));
-    if (this.opts.durationS) this.timers.push(setTimeout(() => this.stop(true), this.opts.durationS * 1000));
+    if (this.opts.durationS) this.deadline = after(this.opts.durationS * 1000, () => this.stop(true));
     this.opts.note?.(`hooks: ${hooks.join(', ')}`);
     const user = this.dropPrivileges();
     const attachMs = Number(process.hrtime.bigint() - this.t0) / 1e6;
@@ -184,6 +187,7 @@ class TraceRun {
 
   private unlisten(): void {
     for (const t of this.timers) clearTimeout(t);
+    this.deadline?.cancel();
     process.off('SIGINT', this.onSignal);
     process.off('SIGTERM', this.onSignal);
     process.off('uncaughtException', this.onCrash);

@@ -4,6 +4,7 @@
 // Pure: records in, summary records out; the caller says when time passes.
 import type { NettracerRecord, SummaryRecord } from '../generated/records.js';
 import { shown } from '../record/shown.js';
+import { counterGrowth } from '../record/counters.js';
 
 export type Dimension = 'process' | 'container' | 'host';
 
@@ -31,7 +32,7 @@ interface Session {
   podUid?: string;
   /** Cumulative counters at the start of the current window. */
   base: Traffic;
-  /** Cumulative counters as last seen. */
+  /** Cumulative counters as last seen (64-bit: past the wrap of the kernel's 32-bit ones). */
   now: Traffic;
   rttUs: number;
   /** In the current window's list of active sessions. */
@@ -171,7 +172,17 @@ export class Aggregator {
         retr: s.now.retr + c.retr,
       };
     } else {
-      s.now = c; // totals (metrics without -i, close always)
+      // Totals (metrics without -i, close always): what they grew by since
+      // the last record, added to 64-bit running totals (record/counters.ts).
+      const grown = (field: string, now: number, before: number) =>
+        before + counterGrowth(field, now, before, r.family);
+      s.now = {
+        tx: grown('bytes_sent', c.tx, s.now.tx),
+        rx: grown('bytes_received', c.rx, s.now.rx),
+        pktsTx: grown('packets_sent', c.pktsTx, s.now.pktsTx),
+        pktsRx: grown('packets_received', c.pktsRx, s.now.pktsRx),
+        retr: grown('packets_retransmitted', c.retr, s.now.retr),
+      };
     }
     if (r.rtt_us > 0) s.rttUs = r.rtt_us;
     if (r.type === 'close') s.closed = true;

@@ -7,6 +7,7 @@ import { fromNative } from './errors.js';
 import { loadNative, type NativeOptions, type NativeTracer, type WalkKind } from './native.js';
 import { bytesFrom } from './hook-strategy.js';
 import type { EncodingOptions, RecordWriter } from './record-writer.js';
+import { every, type Timer } from './timers.js';
 
 export interface SessionOptions extends NativeOptions, EncodingOptions {
   /** Seconds between metrics walks. */
@@ -37,7 +38,7 @@ const LOSS_CHECK_MS = 1000;
  */
 export class TraceSession {
   private native?: NativeTracer;
-  private timers: NodeJS.Timeout[] = [];
+  private timers: Timer[] = [];
   private reportedLoss = { recordsLost: 0, insertFailed: 0, hookMisses: 0, walksSkipped: 0 };
   private hooks: string[] = [];
   private blocked = false;
@@ -69,13 +70,13 @@ export class TraceSession {
   }
 
   private startTimers(): void {
-    for (const t of this.timers) clearInterval(t);
+    for (const t of this.timers) t.cancel();
     this.timers = [
-      setInterval(() => this.collectMetrics(), this.opts.intervalS * 1000),
-      setInterval(() => this.reportLoss(), LOSS_CHECK_MS),
+      every(this.opts.intervalS * 1000, () => this.collectMetrics()),
+      every(LOSS_CHECK_MS, () => this.reportLoss()),
     ];
     if (this.opts.statsIntervalS > 0) {
-      this.timers.push(setInterval(() => this.reportStats(false), this.opts.statsIntervalS * 1000));
+      this.timers.push(every(this.opts.statsIntervalS * 1000, () => this.reportStats(false)));
     }
   }
 
@@ -161,7 +162,7 @@ export class TraceSession {
    * detaches everything.
    */
   stop(finalMetrics: boolean, finalStats = finalMetrics): void {
-    for (const t of this.timers) clearInterval(t);
+    for (const t of this.timers) t.cancel();
     this.timers = [];
     const native = this.native;
     if (!native) return;

@@ -47,6 +47,60 @@ describe('native NDJSON encoder', () => {
     }
   }
 
+  it("the kernel's 32-bit counters around their wrap: the same bytes, and deltas that count on across it", () => {
+    // One connection's metrics records, then its close: packets_sent goes
+    // through 2^32 between the second and the third.
+    const W = 2 ** 32;
+    const readings = [W - 100, W - 1, 30, 500];
+    const b = Buffer.alloc(readings.length * RECORD_SIZE);
+    readings.forEach((packets, i) => {
+      const at = i * RECORD_SIZE;
+      b[at + OFF.kind] = i === readings.length - 1 ? KIND.close : KIND.metrics;
+      b[at + OFF.family] = 4;
+      b[at + OFF.direction] = 1;
+      b[at + OFF.flags] = 1;
+      b.writeBigUInt64LE(42n, at + OFF.id);
+      b.writeBigUInt64LE(BigInt(2e9 + i * 1e9), at + OFF.ts_ns);
+      b.writeBigUInt64LE(1_000_000_000n, at + OFF.start_ns);
+      b.write('svc', at + OFF.comm, 'latin1');
+      b.writeBigUInt64LE(BigInt(1e12 + i * 1448), at + OFF.bytes_sent);
+      b.writeUInt32LE(packets, at + OFF.packets_sent);
+      b.writeUInt32LE((W - 2 + i) % W, at + OFF.packets_received);
+      b.writeUInt32LE((W - 1 + 2 * i) % W, at + OFF.packets_retransmitted);
+    });
+    for (const incremental of [false, true]) {
+      for (const headerSize of [false, true]) {
+        const options = { incremental, headerSize };
+        const js = new NdjsonWriter(options, { native: false, bootToRealtimeMs: offset, containers: containers() });
+        const fast = new NdjsonWriter(options, { bootToRealtimeMs: offset, containers: containers() });
+        js.kernel(b);
+        fast.kernel(b);
+        const jsLines = js.take().toString('utf8');
+        assert.equal(fast.take().toString('utf8'), jsLines, `incremental ${incremental}, -s ${headerSize}`);
+        const recs = jsLines
+          .trimEnd()
+          .split('\n')
+          .map((l) => assertValidLine(l));
+        const hdr = headerSize ? 66 : 0;
+        const sent = recs.map((r) => [r.packets_sent, r.packets_received, r.packets_retransmitted, r.bytes_sent]);
+        if (incremental) {
+          assert.deepEqual(sent.slice(0, 3), [
+            [W - 100, W - 2, W - 1, 1e12 + hdr * (W - 100)],
+            [99, 1, 2, 1448 + hdr * 99],
+            [31, 1, 2, 1448 + hdr * 31],
+          ]);
+        } else {
+          assert.deepEqual(
+            sent.slice(0, 3).map((x) => x[0]),
+            [W - 100, W - 1, 30],
+            'totals are the kernel\'s own counts',
+          );
+        }
+        assert.deepEqual(sent[3].slice(0, 3), [500, 1, 5], 'close: totals');
+      }
+    }
+  });
+
   it('writes timestamps as Date#toISOString does, across leap days and centuries', () => {
     const b = randomBatch(1, rand, { kinds: [KIND.connect] });
     b[OFF.flags] = 1;

@@ -3,12 +3,23 @@
 import assert from 'node:assert/strict';
 import { execa, type Options } from 'execa';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { assertValidLine, assertValidOutput } from '../helpers/schemas.js';
+import { launch } from '../helpers/launch.js';
 import { asNobody, killAll, ROOT, RUN } from '../helpers/processes.js';
 
 after(killAll);
@@ -60,6 +71,18 @@ describe('bad input: one line on stderr, exit 2, nothing loaded or written', () 
     [['--port', '65536'], /--port must be between 0 and 65535/],
     [['--port', '-1'], /--port must be between 0 and 65535/],
     [['--pid', 'abc'], /--pid must be an integer/],
+    // Plain decimal only: Number() takes all of these.
+    [['--pid', '0x10'], /--pid must be an integer \(decimal digits\), got "0x10"/],
+    [['--port', '0b11'], /--port must be an integer \(decimal digits\), got "0b11"/],
+    [['--map-size', '0o7'], /--map-size must be an integer \(decimal digits\), got "0o7"/],
+    [['--count', '1e3'], /--count must be an integer \(decimal digits\), got "1e3"/],
+    [['--pid', ' 5 '], /--pid must be an integer \(decimal digits\), got " 5 "/],
+    [['--netns', '+4026531840'], /--netns must be an integer \(decimal digits\)/],
+    [['--ring-size', '64.0'], /--ring-size must be an integer \(decimal digits\)/],
+    [['--ready-fd', '0x3'], /--ready-fd must be an integer \(decimal digits\)/],
+    [['--interval', '1e1'], /--interval must be a number \(decimal, like 2 or 0\.5\), got "1e1"/],
+    [['--duration', '0x10'], /--duration must be a number \(decimal/],
+    [['--stats-interval', ' 5'], /--stats-interval must be a number \(decimal/],
     [['--map-size', '0'], /--map-size must be between 1 and 1048576/],
     [['--map-size', '2000000'], /--map-size must be between 1 and 1048576/],
     [['--no-such-flag'], /Nonexistent flag: --no-such-flag/],
@@ -77,6 +100,22 @@ describe('bad input: one line on stderr, exit 2, nothing loaded or written', () 
       assert.match(lines[0], /^nettracer: /);
       assert.match(lines[0], message);
       assert.doesNotMatch(String(r.stderr), /\bat .*\.(js|ts):\d+/, 'no stack trace');
+    });
+  }
+});
+
+describe('bad input to summarize: one line on stderr, exit 2', () => {
+  for (const [args, message] of [
+    [['--window', '10000000000'], /--window must be between 0.001 and 1000000000/],
+    [['--live', '--window', '2000000000'], /--window must be between 0.001 and 1000000000/],
+    [['--window', '1e3'], /--window must be a number \(decimal, like 2 or 0\.5\), got "1e3"/],
+  ] as const) {
+    it(`summarize ${args.join(' ')}`, async () => {
+      const r = await nettracer(['summarize', ...args, join(ROOT, 'test', 'fixtures', 'capture-v1.ndjson')]);
+      assert.equal(r.exitCode, 2, String(r.stderr));
+      assert.equal(r.stdout, '');
+      assert.match(String(r.stderr), new RegExp(`^nettracer: .*${message.source}`));
+      assert.equal(String(r.stderr).trim().split('\n').length, 1);
     });
   }
 });
@@ -170,6 +209,33 @@ describe('one-shot captures', () => {
     assert.ok(recs.filter((x) => x.type === 'close').length > 0, 'closes were captured');
   });
 
+  for (const command of ['trace', 'summarize'] as const) {
+    it(`${command}: a --duration past the 24.8 days of a Node.js timer does not stop it at once`, async () => {
+      // 30 days; the tracer keeps going until it has written three periodic
+      // records (stats records every 0.1 s, summaries every 0.1 s window).
+      const args =
+        command === 'trace' ? ['--stats-interval', '0.1'] : ['--live', '--window', '0.1', '--format', 'ndjson'];
+      const t = await launch([...args, '--duration', String(30 * 86400)], { command });
+      let exited = false;
+      t.proc.once('exit', () => (exited = true));
+      const periodic = () =>
+        t.lines.filter((l) => (JSON.parse(l) as { type: string }).type === (command === 'trace' ? 'stats' : 'summary'))
+          .length;
+      while (!exited && periodic() < 3) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(exited, false, `it stopped by itself: ${t.stderr()}`);
+      t.proc.kill('SIGINT');
+      const r = await t.proc;
+      assert.equal(r.exitCode, 0, t.stderr());
+      assert.doesNotMatch(t.stderr(), /TimeoutOverflowWarning/);
+    });
+  }
+
+  it('summarize --live: a window past the 24.8 days of a Node.js timer is one window, not a walk every 1 ms', async () => {
+    const r = await nettracer(['summarize', '--live', '--window', String(30 * 86400), '--duration', '0.5']);
+    assert.equal(r.exitCode, 0, String(r.stderr));
+    assert.equal(String(r.stderr), '', 'no TimeoutOverflowWarning');
+  });
+
   it('the reader going away (| head -n 1) stops the tracer with exit 0 and no stack trace', async () => {
     const traffic = churn();
     const r = await execa('bash', ['-c', `set -o pipefail; "${process.execPath}" "${RUN}" trace -f | head -n 1`], {
@@ -196,21 +262,94 @@ describe("the original's -p and -c", () => {
     assert.match(String(bad.stderr), /^nettracer: the BPF object .*package\.json is not one this nettracer can use/);
   });
 
-  it('-c removes what an earlier run left pinned in bpffs', async () => {
+  it('libbpf\'s own errors are said in words, not as strerror\'s "Unknown error 4001"', async () => {
+    const truncated = join(tmp, 'truncated.o');
+    writeFileSync(truncated, readFileSync(join(ROOT, 'bpf', '.output', 'nettracer.bpf.o')).subarray(0, 4096));
+    for (const path of [join(ROOT, 'package.json'), truncated]) {
+      const r = await nettracer(['trace', '-p', path]);
+      assert.equal(r.exitCode, 2);
+      assert.equal(String(r.stderr).trim().split('\n').length, 1, String(r.stderr));
+      assert.match(
+        String(r.stderr),
+        /is not one this nettracer can use: BPF object format invalid \(libbpf error 4001\)$/m,
+      );
+      assert.doesNotMatch(String(r.stderr), /Unknown error/);
+    }
+  });
+
+  it('-p takes a regular, non-empty file of at most 16 MiB, by a path without symbolic links; else one line, exit 2', async () => {
+    const object = join(ROOT, 'bpf', '.output', 'nettracer.bpf.o');
+    const empty = join(tmp, 'empty.o');
+    writeFileSync(empty, '');
+    const huge = join(tmp, 'huge.o');
+    writeFileSync(huge, '');
+    truncateSync(huge, 17 * 1024 * 1024);
+    const link = join(tmp, 'link.o');
+    symlinkSync(object, link);
+    const fifo = join(tmp, 'fifo.o');
+    execFileSync('mkfifo', [fifo]);
+    for (const [path, why] of [
+      ['/dev/null', /it is not a regular file/], // it loaded the built-in object
+      [empty, /it is empty/], // the same
+      [huge, /it is larger than 16 MiB/],
+      [link, /a symbolic link is in its path/],
+      [fifo, /it is not a regular file/], // it waited for a writer
+      [tmp, /it is not a regular file/],
+    ] as const) {
+      const r = await nettracer(['trace', '-p', path, '--count', '1']);
+      assert.equal(r.exitCode, 2, `${path}: ${String(r.stderr)}`);
+      assert.equal(r.stdout, '');
+      const lines = String(r.stderr).trim().split('\n');
+      assert.equal(lines.length, 1, String(r.stderr));
+      assert.match(lines[0], new RegExp(`^nettracer: cannot use the BPF object ${path}: ${why.source}`));
+    }
+  });
+
+  it("-c removes nothing from bpffs: what is pinned under nettracer* is another program's, and is listed", async () => {
     // bpffs, mounted for the test when it is not (and unmounted after).
     const mounted = readFileSync('/proc/mounts', 'utf8')
       .split('\n')
       .some((l) => l.split(' ')[1] === '/sys/fs/bpf' && l.split(' ')[2] === 'bpf');
     if (!mounted) execFileSync('mount', ['-t', 'bpf', 'bpf', '/sys/fs/bpf']);
-    const pin = '/sys/fs/bpf/nettracer-test-leftover';
+    // A real map another tool pinned, and a directory someone made.
+    const map = '/sys/fs/bpf/nettracer_x';
+    const dir = '/sys/fs/bpf/nettracer-test-dir';
     try {
-      mkdirSync(pin);
-      const r = await nettracer(['trace', '-c', '--duration', '0.2', '--verbose']);
+      execFileSync('bpftool', [
+        'map',
+        'create',
+        map,
+        'type',
+        'hash',
+        'key',
+        '4',
+        'value',
+        '4',
+        'entries',
+        '1',
+        'name',
+        'other',
+      ]);
+      mkdirSync(dir);
+      const r = await nettracer(['trace', '-c', '--duration', '0.2']);
       assert.equal(r.exitCode, 0, String(r.stderr));
-      assert.match(String(r.stderr), /cleanup: removed \/sys\/fs\/bpf\/nettracer-test-leftover/);
-      assert.equal(existsSync(pin), false);
+      assertValidOutput(r.stdout);
+      assert.ok(existsSync(map), "the other program's map is still pinned");
+      assert.ok(existsSync(dir), 'the directory is still there');
+      const shown = JSON.parse(
+        execFileSync('bpftool', ['map', 'show', 'pinned', map, '--json'], { encoding: 'utf8' }),
+      ) as {
+        name: string;
+      };
+      assert.equal(shown.name, 'other');
+      const lines = String(r.stderr).trim().split('\n');
+      assert.equal(lines.length, 1, String(r.stderr));
+      assert.match(lines[0], /^nettracer: -c removed nothing: nettracer pins nothing, so /);
+      assert.match(lines[0], /"\/sys\/fs\/bpf\/nettracer_x"/);
+      assert.match(lines[0], /"\/sys\/fs\/bpf\/nettracer-test-dir"/);
     } finally {
-      rmSync(pin, { recursive: true, force: true });
+      rmSync(map, { force: true });
+      rmSync(dir, { recursive: true, force: true });
       if (!mounted) execFileSync('umount', ['/sys/fs/bpf']);
     }
   });

@@ -83,7 +83,13 @@ describe('--config on a shared host', () => {
       file('garbage.conf', `interval=5\n${SECRET} \x1b[2J\x00\n`),
       /garbage\.conf:2: expected name=value$/m,
     );
-    await refused(file('badvalue.conf', `interval=${SECRET}\n`), /badvalue\.conf:1: interval: must be a number$/m);
+    await refused(
+      file('badvalue.conf', `interval=${SECRET}\n`),
+      /badvalue\.conf:1: interval: must be a number \(decimal, like 2 or 0\.5\)$/m,
+    );
+    // Plain decimal, as on the command line: not PID 16.
+    await refused(file('hex.conf', `pid=0x10\n`), /hex\.conf:1: pid: must be an integer \(decimal digits\)$/m);
+    await refused(file('exp.conf', `map_size=1e3\n`), /exp\.conf:1: map_size: must be an integer \(decimal digits\)$/m);
     await refused(file('unknown.conf', `${SECRET}=1\n`), /unknown\.conf:1: not an option of nettracer trace$/m);
     await refused(file('huge.conf', `# ${'x'.repeat(5_000_000)}\n`), /larger than 64 KiB/);
   });

@@ -3,7 +3,18 @@
 import assert from 'node:assert/strict';
 import { execa } from 'execa';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { once } from 'node:events';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -13,6 +24,8 @@ import { createNetns, deleteNetns, netnsInode } from '../helpers/netns.js';
 import { launch } from '../helpers/launch.js';
 import { killAll, ROOT, startGenerator, startTracer } from '../helpers/processes.js';
 import { assertValidLine } from '../helpers/schemas.js';
+import { WALK } from '../../src/generated/wire.js';
+import { loadNative } from '../../src/tracer/native.js';
 
 after(killAll);
 const tmp = mkdtempSync(join(tmpdir(), 'nettracer-rel-'));
@@ -328,6 +341,75 @@ describe('hostile process names', () => {
       t.lines.every((l) => !/[\u0000-\u001f]/.test(l)),
       'no raw control characters on the wire',
     );
+  });
+});
+
+describe('look-alike process names', () => {
+  it('a literal \\x7f and the byte 0x7f differ; bidi overrides and zero-width spaces are escaped, also in the table', async () => {
+    // Names set by the processes themselves (prctl(PR_SET_NAME)), and what every format must show.
+    const names: [Buffer, string][] = [
+      [Buffer.from('n\\x7f', 'latin1'), 'n\\x5cx7f'], // backslash, x, 7, f
+      [Buffer.from([0x6e, 0x7f]), 'n\\x7f'], // n, DEL
+      [Buffer.from('ab\u202ecd', 'utf8'), 'ab\\xe2\\x80\\xaecd'], // shows as "abdc"
+      [Buffer.from('x\u200by', 'utf8'), 'x\\xe2\\x80\\x8by'], // shows as "xy"
+    ];
+    const gens = await Promise.all(
+      names.map(([name]) =>
+        startGenerator({
+          connections: [{ family: 4, client_bytes: 10, server_bytes: 10 }],
+          hold: 1,
+          comm_hex: name.toString('hex'),
+        } as never),
+      ),
+    );
+    const ndjson = await startTracer(['-f']);
+    const table = await startTracer(['-f', '-t', '0.3', '--format', 'table']);
+    await Promise.all(gens.map((g) => g.run()));
+    await new Promise((r) => setTimeout(r, 300));
+    await ndjson.stop();
+    await table.stop();
+    const recs = ndjson.lines.map(assertValidLine);
+    gens.forEach((g, i) => {
+      const comms = new Set(recs.filter((r) => 'comm' in r && r.pid === g.pid).map((r) => r.comm));
+      assert.deepEqual([...comms], [names[i][1]], `generator ${i}`);
+    });
+    const text = table.lines.join('\n');
+    for (const [, shown] of names) assert.ok(text.includes(shown), `${shown} in the table`);
+    const bad = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/.exec(text);
+    assert.equal(bad, null, `U+${bad?.[0].codePointAt(0)?.toString(16)} in the table at ${bad?.index}`);
+  });
+});
+
+describe('a walk whose callback throws', () => {
+  it('closes its iterator: twenty failed walks leave no descriptor behind', async () => {
+    // The addon in this process: its descriptors are ours to count.
+    const iterators = () =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`) === 'anon_inode:bpf_iter';
+        } catch {
+          return false; // the descriptor readdir itself used
+        }
+      }).length;
+    const server = net.createServer().listen(0, '127.0.0.1'); // a listener: the listeners walk has a record
+    await once(server, 'listening');
+    const tracer = new (loadNative().Tracer)({ mapSize: 1024, withLoopback: true, verbose: false }, () => {});
+    try {
+      const before = iterators();
+      for (let i = 0; i < 20; i++) {
+        assert.throws(
+          () =>
+            tracer.walk(WALK.listeners, () => {
+              throw new Error('failpoint: walk');
+            }),
+          /failpoint: walk/,
+        );
+      }
+      assert.equal(iterators(), before, 'no iterator left open');
+    } finally {
+      tracer.close();
+      server.close();
+    }
   });
 });
 

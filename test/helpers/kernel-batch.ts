@@ -42,6 +42,9 @@ export const COMMS: readonly (number[] | string)[] = [
   [0x74, 0x09, 0x62], // a control character
   [0xf0, 0x9f, 0x98, 0x80], // an emoji
   [0x78, 0x7f], // DEL
+  'x\\x7f', // looks like the one above, once escaped
+  [0x61, 0xe2, 0x80, 0xae, 0x62], // a bidi override (U+202E)
+  [0x61, 0xe2, 0x80, 0x8b, 0x62], // a zero-width space
 ];
 
 export const V6: readonly number[][] = [

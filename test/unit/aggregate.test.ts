@@ -104,6 +104,36 @@ describe('aggregates', () => {
     assert.equal(w2.bytes_tx.sum, 300 + 30);
     assert.equal(w2.sessions, 2);
   });
+
+  it("the kernel's 32-bit counters wrapping between records: what moved, never negative", () => {
+    const W = 2 ** 32;
+    for (const headerSize of [0, 66]) {
+      const a = new Aggregator({ host: 'h', by: ['host'], windowS: 10 });
+      // Segments and retransmissions through 2^32; with --header-size the
+      // byte totals carry 66 bytes per packet, so they go back too.
+      const rec = (type: 'metrics' | 'close', s: number, bytes: number, ptx: number, prx: number, retr: number) =>
+        ({
+          type,
+          timestamp: at(s),
+          ...conn(1, 10),
+          ...counters(bytes + headerSize * ptx, 5 + headerSize * prx, ptx, prx, retr, 100),
+          ...(type === 'metrics' ? { incremental: false } : { duration_ms: 1 }),
+        }) as NettracerRecord;
+      a.add({ type: 'connect', timestamp: at(0), ...conn(1, 10) } as NettracerRecord);
+      const out = [
+        ...a.add(rec('metrics', 5, 1e9, W - 50, W - 5, W - 1)),
+        ...a.add(rec('metrics', 12, 1e9 + 1e6, 950, 20, 9)), // +1000, +25, +10 segments
+        ...a.add(rec('metrics', 14, 1e9 + 2e6, 1950, 40, 9)),
+        ...a.add(rec('close', 15, 1e9 + 2e6, 1960, 41, 9)),
+      ];
+      const w1 = out.find((r) => r.window_start === at(0))!;
+      assert.deepEqual([w1.pkts_tx, w1.pkts_rx, w1.pkts_retr], [W - 50, W - 5, W - 1]);
+      const w2 = a.finish().find((r) => r.dimension === 'host')!;
+      assert.deepEqual([w2.pkts_tx, w2.pkts_rx, w2.pkts_retr], [1000 + 1010, 25 + 21, 10], `-s ${headerSize}`);
+      assert.equal(w2.bytes_tx.sum, 2e6 + headerSize * 2010, `-s ${headerSize}`);
+      assert.equal(w2.bytes_rx.sum, headerSize * 46, `-s ${headerSize}`);
+    }
+  });
 });
 
 describe('hostile or large input', () => {

@@ -88,6 +88,41 @@ describe('record building', () => {
     assert.equal(build(inc, { ...base, bytes_sent: 1 }).bytes_sent, 0);
   });
 
+  it("deltas of the kernel's 32-bit counters count on across their wrap, also in --header-size bytes", () => {
+    const W = 2 ** 32;
+    for (const headerSize of [false, true]) {
+      const inc = new RecordBuilder(clock, options({ incremental: true, headerSize }));
+      const hdr = headerSize ? 77 : 0;
+      const before = {
+        ...base,
+        bytes_sent: 5e12,
+        bytes_received: 6e12,
+        packets_sent: W - 10,
+        packets_received: W - 1,
+        packets_retransmitted: W - 3,
+      };
+      build(inc, before);
+      // 25 segments sent, 1 received, 7 retransmitted later: the counters went through 2^32.
+      const after = build(inc, {
+        ...before,
+        bytes_sent: 5e12 + 1000,
+        bytes_received: 6e12 + 10,
+        packets_sent: 15,
+        packets_received: 0,
+        packets_retransmitted: 4,
+      });
+      assert.deepEqual(
+        [after.packets_sent, after.packets_received, after.packets_retransmitted],
+        [25, 1, 7],
+        `-s ${headerSize}`,
+      );
+      assert.deepEqual([after.bytes_sent, after.bytes_received], [1000 + hdr * 25, 10 + hdr * 1], `-s ${headerSize}`);
+      // Just short of a wrap is growth too, not a counter gone backwards.
+      const next = build(inc, { ...before, packets_sent: W - 1, bytes_sent: 5e12 + 1000, bytes_received: 6e12 + 10 });
+      assert.equal(next.packets_sent, W - 1 - 15);
+    }
+  });
+
   it('--header-size adds 66 bytes per IPv4 packet and 77 per IPv6 packet', () => {
     const b = new RecordBuilder(clock, options({ headerSize: true }));
     const v6 = build(b, base);

@@ -113,6 +113,33 @@ describe('legacy format', () => {
     const line = f.cycle(1700000004_000).split('\n')[0].trim().split(/\s+/);
     assert.deepEqual(line.slice(10, 15), ['40', '0', '1', '1', '0']);
   });
+
+  it("the kernel's 32-bit counters wrapping: totals go on past 2^32, -i deltas up to the close stay exact", () => {
+    const W = 2 ** 32;
+    const rec = (type: 'metrics' | 'close', ts: number, packets: number, incremental: boolean) =>
+      ({
+        type,
+        timestamp: at(ts),
+        ...base,
+        ...counters,
+        packets_sent: packets,
+        ...(type === 'metrics' ? { incremental } : { duration_ms: 1 }),
+      }) as NettracerRecord;
+    const column = (text: string) => text.split('\n')[0].trim().split(/\s+/)[12];
+    const totals = new LegacyFormat(false);
+    totals.records([rec('metrics', 1700000001, W - 5, false)]);
+    assert.equal(column(totals.cycle(1700000002_000)), String(W - 5));
+    totals.records([rec('metrics', 1700000003, 5, false)]);
+    assert.equal(column(totals.cycle(1700000004_000)), String(W + 5));
+    // -i: deltas, then the close's totals (always totals) after the wrap.
+    const inc = new LegacyFormat(true);
+    inc.records([rec('metrics', 1700000001, W - 5, true)]);
+    inc.cycle(1700000002_000);
+    inc.records([rec('metrics', 1700000003, 7, true)]); // a delta: now W + 2 in all
+    assert.equal(column(inc.cycle(1700000004_000)), '7');
+    inc.records([rec('close', 1700000005, 12, false)]);
+    assert.equal(column(inc.cycle(1700000006_000)), '10');
+  });
 });
 
 describe('log format', () => {

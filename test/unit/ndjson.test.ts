@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bootClock, RecordBuilder } from '../../src/encode/builder.js';
-import { ObjectSink } from '../../src/encode/field-sink.js';
+import { Field, ObjectSink } from '../../src/encode/field-sink.js';
 import { NdjsonSink } from '../../src/encode/ndjson-sink.js';
 import { DIRECTION, FLAG, KIND, SIZE } from '../../src/generated/wire.js';
 import { toNdjson } from '../../src/output/ndjson.js';
@@ -145,6 +145,32 @@ describe('NDJSON lines', () => {
     const lines = sink.take().toString().trimEnd().split('\n');
     assert.equal(lines.length, 20_000);
     for (const l of lines) assert.equal((JSON.parse(l) as { type: string }).type, 'close');
+  });
+
+  it('a string that makes the buffer grow in the middle of a record is written whole, to the new buffer', () => {
+    // Fields of their own, and strings longer than any record has: the sink takes any.
+    const f = (name: string) => new Field(name);
+    for (const value of ['x'.repeat(10_000), `${'é'.repeat(3000)}"\n`, 'ok']) {
+      const sink = new NdjsonSink();
+      // Fill the 1 MiB buffer to just the room begin() keeps for one record.
+      const { buf, at } = sink.room(0);
+      const filler = buf.length - at - 4096;
+      buf.fill(0x61, at, at + filler - 1);
+      buf[at + filler - 1] = 0x0a;
+      sink.wrote(filler, 1);
+      sink.begin('connect');
+      sink.num(f('id'), 7);
+      sink.str(f('long'), value);
+      for (let i = 0; i < 40; i++) sink.num(f(`n${i}`), 2 ** 52 + i); // the rest of a record after it
+      sink.str(f('after'), 'end');
+      sink.end();
+      const lines = sink.take().toString('utf8').split('\n');
+      assert.equal(lines.length, 3);
+      const expected: Record<string, unknown> = { type: 'connect', id: 7, long: value };
+      for (let i = 0; i < 40; i++) expected[`n${i}`] = 2 ** 52 + i;
+      expected.after = 'end';
+      assert.equal(lines[1], JSON.stringify(expected));
+    }
   });
 
   it('other records go through JSON.stringify; a batch is one line per record', () => {
