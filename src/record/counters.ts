@@ -49,11 +49,14 @@ const COUNTERS = new Map<string, CounterSource>(
  * built from them) to `now`. A byte count with --header-size includes 66 or
  * 77 bytes per packet of a 32-bit packet counter: when that wraps the byte
  * count goes back by a multiple of 2^32 times the header size, which is
- * counted back in.
+ * counted back in; a byte count that goes back by less grew by 0.
  */
 export function counterGrowth(field: string, now: number, before: number, family: 'ipv4' | 'ipv6'): number {
   const c = COUNTERS.get(field);
   if (!c) throw new Error(`${field} is not a counter of the connection records`);
   if (c.wrap !== undefined || now >= before || c.headersWrap === undefined) return counterDelta(now, before, c.wrap);
-  return counterDelta(now, before, HEADER_BYTES[family] * c.headersWrap);
+  // Only a drop of more than half the headers' wrap is one (or a running
+  // total already past one); a smaller drop is no traffic, not 283 GB of it.
+  const headersWrap = HEADER_BYTES[family] * c.headersWrap;
+  return before - now > headersWrap / 2 ? counterDelta(now, before, headersWrap) : 0;
 }
