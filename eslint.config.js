@@ -10,6 +10,7 @@ export default tseslint.config(
     ignores: [
       'dist/',
       'build/',
+      'build-asan/',
       'node_modules/',
       'bpf/.output/',
       'bench/.build/',
