@@ -16,7 +16,8 @@ describe('kernel records', () => {
     for (const m of Object.keys(READ) as WireMember[]) {
       // A distinct value per member that needs every byte of its size (below 2^53 for u64).
       const size: number = SIZE[m];
-      const value = size === 8 ? 2 ** 52 + v * 1_000_003 : size === 4 ? 0x80000000 + v : size === 2 ? 0x8000 + v : 0x80 + v;
+      const value =
+        size === 8 ? 2 ** 52 + v * 1_000_003 : size === 4 ? 0x80000000 + v : size === 2 ? 0x8000 + v : 0x80 + v;
       if (size === 8) b.writeBigUInt64LE(BigInt(value), at + OFF[m]);
       else b.writeUIntLE(value, at + OFF[m], size);
       want[m] = value;

@@ -35,7 +35,7 @@ describe('lint and type gates', () => {
   });
 
   it('tsc refuses a type error', () => {
-    writeFileSync(join(copy, 'src', 'planted-type.ts'), "export const s: string = 1;\n");
+    writeFileSync(join(copy, 'src', 'planted-type.ts'), 'export const s: string = 1;\n');
     const r = run(bin('tsc'), ['-p', '.']);
     assert.notEqual(r.status, 0);
     assert.match(r.stdout, /planted-type\.ts\(1,14\): error TS2322/);
@@ -48,10 +48,18 @@ describe('lint and type gates', () => {
     assert.equal(r.status, 1);
   });
 
-  it('clang-format refuses unformatted C', { skip: spawnSync('clang-format-19', ['--version']).status !== 0 && 'clang-format-19 is not installed (npm run setup installs it)' }, () => {
-    const file = join(copy, 'planted.c');
-    writeFileSync(file, 'int  main( ){return 0;}\n');
-    const r = run('clang-format-19', ['--dry-run', '-Werror', file]);
-    assert.notEqual(r.status, 0);
-  });
+  it(
+    'clang-format refuses unformatted C',
+    {
+      skip:
+        spawnSync('clang-format-19', ['--version']).status !== 0 &&
+        'clang-format-19 is not installed (npm run setup installs it)',
+    },
+    () => {
+      const file = join(copy, 'planted.c');
+      writeFileSync(file, 'int  main( ){return 0;}\n');
+      const r = run('clang-format-19', ['--dry-run', '-Werror', file]);
+      assert.notEqual(r.status, 0);
+    },
+  );
 });

@@ -10,7 +10,10 @@ import { after, describe, it } from 'node:test';
 import { ROOT } from '../../src/root.js';
 
 const generate = (root: string, ...args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', join(root, 'scripts', 'generate.ts'), ...args], { cwd: root, encoding: 'utf8' });
+  spawnSync(process.execPath, ['--import', 'tsx', join(root, 'scripts', 'generate.ts'), ...args], {
+    cwd: root,
+    encoding: 'utf8',
+  });
 
 describe('generated files', () => {
   it('are up to date with their sources', () => {
@@ -62,7 +65,9 @@ describe('generated files', () => {
 
 describe('the published schemas', () => {
   it('are compiled by the build into no other shape: JSON files with a stable $id each', () => {
-    const out = execFileSync('ls', [join(ROOT, 'schemas', 'v1')], { encoding: 'utf8' }).trim().split('\n');
+    const out = execFileSync('ls', [join(ROOT, 'schemas', 'v1')], { encoding: 'utf8' })
+      .trim()
+      .split('\n');
     for (const f of out) {
       const s = JSON.parse(readFileSync(join(ROOT, 'schemas', 'v1', f), 'utf8')) as { $id: string };
       assert.equal(s.$id, `https://nettracer.dev/schemas/v1/${f}`);

@@ -9,18 +9,27 @@ const PAGE = join(ROOT, 'man', 'nettracer.1');
 
 describe('man page', () => {
   it('is what the CLI definitions and schemas generate (no drift)', () => {
-    execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'generate.ts'), '--check', 'man'], { stdio: 'pipe', cwd: ROOT });
+    execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'generate.ts'), '--check', 'man'], {
+      stdio: 'pipe',
+      cwd: ROOT,
+    });
   });
 
   it('renders with man --warnings and no warnings', () => {
-    const r = spawnSync('man', ['--warnings', '-l', PAGE], { encoding: 'utf8', env: { ...process.env, MANWIDTH: '80', MAN_KEEP_FORMATTING: '' } });
+    const r = spawnSync('man', ['--warnings', '-l', PAGE], {
+      encoding: 'utf8',
+      env: { ...process.env, MANWIDTH: '80', MAN_KEEP_FORMATTING: '' },
+    });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stderr, '');
     assert.match(r.stdout, /EXIT STATUS/);
   });
 
   it('documents every flag that --help lists, and every record field', () => {
-    const text = spawnSync('man', ['-l', PAGE], { encoding: 'utf8', env: { ...process.env, MANWIDTH: '200' } }).stdout.replace(/‐\s*/g, '');
+    const text = spawnSync('man', ['-l', PAGE], {
+      encoding: 'utf8',
+      env: { ...process.env, MANWIDTH: '200' },
+    }).stdout.replace(/‐\s*/g, '');
     const help = execFileSync(process.execPath, [RUN, 'trace', '--help'], { encoding: 'utf8' });
     const flags = new Set(help.match(/--[a-z][a-z-]+/g));
     assert.ok(flags.size >= 10, [...flags].join(' '));

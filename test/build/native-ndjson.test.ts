@@ -93,7 +93,7 @@ describe('native NDJSON encoder', () => {
           assert.deepEqual(
             sent.slice(0, 3).map((x) => x[0]),
             [W - 100, W - 1, 30],
-            'totals are the kernel\'s own counts',
+            "totals are the kernel's own counts",
           );
         }
         assert.deepEqual(sent[3].slice(0, 3), [500, 1, 5], 'close: totals');
@@ -110,10 +110,26 @@ describe('native NDJSON encoder', () => {
     b.fill(0, OFF.comm, OFF.comm + 16);
     b.writeBigUInt64LE(1_000_000n, OFF.ts_ns); // 1 ms after boot
     const target = new Uint8Array(4096);
-    const dates = ['1970-01-01T00:00:00.000Z', '1999-12-31T23:59:59.999Z', '2000-02-29T12:00:00.000Z', '2024-02-29T23:59:59.998Z', '2100-03-01T00:00:00.000Z', '2399-12-31T23:59:59.999Z'];
-    const instants = [...dates.map((d) => Date.parse(d)), ...Array.from({ length: 2000 }, () => rand(2 ** 31) * 2000 + rand(1000))];
+    const dates = [
+      '1970-01-01T00:00:00.000Z',
+      '1999-12-31T23:59:59.999Z',
+      '2000-02-29T12:00:00.000Z',
+      '2024-02-29T23:59:59.998Z',
+      '2100-03-01T00:00:00.000Z',
+      '2399-12-31T23:59:59.999Z',
+    ];
+    const instants = [
+      ...dates.map((d) => Date.parse(d)),
+      ...Array.from({ length: 2000 }, () => rand(2 ** 31) * 2000 + rand(1000)),
+    ];
     for (const ms of instants) {
-      const encoder = new native.NdjsonEncoder({ bootToRealtimeMs: ms - 1, headerBytesIpv4: 0, headerBytesIpv6: 0, incremental: false, containerCacheMax: 10 });
+      const encoder = new native.NdjsonEncoder({
+        bootToRealtimeMs: ms - 1,
+        headerBytesIpv4: 0,
+        headerBytesIpv6: 0,
+        incremental: false,
+        containerCacheMax: 10,
+      });
       encoder.container(7, 0, 0, '');
       const [, bytes] = encoder.encodeInto(b, 0, target, 0);
       const line = JSON.parse(Buffer.from(target.subarray(0, bytes)).toString()) as { timestamp: string };
@@ -133,9 +149,19 @@ describe('native NDJSON encoder', () => {
       b.writeBigUInt64LE(b.readBigUInt64LE(at + OFF.ts_ns) - 1000n, at + OFF.start_ns);
     }
     const stops = native.encodeStops;
-    const encoder = new native.NdjsonEncoder({ bootToRealtimeMs: offset, headerBytesIpv4: 0, headerBytesIpv6: 0, incremental: false, containerCacheMax: 10 });
+    const encoder = new native.NdjsonEncoder({
+      bootToRealtimeMs: offset,
+      headerBytesIpv4: 0,
+      headerBytesIpv6: 0,
+      incremental: false,
+      containerCacheMax: 10,
+    });
     const target = new Uint8Array(2000 * 1024);
-    assert.deepEqual(encoder.encodeInto(b, 0, target, 0), [0, 0, stops.owner], 'an unknown owner: left to JavaScript, which is to say who it is');
+    assert.deepEqual(
+      encoder.encodeInto(b, 0, target, 0),
+      [0, 0, stops.owner],
+      'an unknown owner: left to JavaScript, which is to say who it is',
+    );
     encoder.container(7, 0, 0, '');
     const [next, bytes, stop] = encoder.encodeInto(b, 0, target, 0);
     assert.deepEqual([next, stop], [2000, stops.end]);
@@ -144,7 +170,12 @@ describe('native NDJSON encoder', () => {
     const [n2, b2, s2] = encoder.encodeInto(b, 0, small, 1000);
     assert.equal(s2, stops.room);
     assert.ok(n2 > 0 && n2 < 2000);
-    assert.equal(Buffer.from(small.subarray(1000, 1000 + b2)).toString().split('\n').length, n2 + 1);
+    assert.equal(
+      Buffer.from(small.subarray(1000, 1000 + b2))
+        .toString()
+        .split('\n').length,
+      n2 + 1,
+    );
   });
 
   it('keeps at most containerCacheMax owners, then starts again', () => {
@@ -154,7 +185,13 @@ describe('native NDJSON encoder', () => {
     b.writeBigUInt64LE(1n, OFF.id);
     b.fill(0, OFF.comm, OFF.comm + 16);
     b.writeBigUInt64LE(5n, OFF.cgroup_id);
-    const encoder = new native.NdjsonEncoder({ bootToRealtimeMs: offset, headerBytesIpv4: 0, headerBytesIpv6: 0, incremental: false, containerCacheMax: 3 });
+    const encoder = new native.NdjsonEncoder({
+      bootToRealtimeMs: offset,
+      headerBytesIpv4: 0,
+      headerBytesIpv6: 0,
+      incremental: false,
+      containerCacheMax: 3,
+    });
     const target = new Uint8Array(4096);
     encoder.container(5, 0, 0, '');
     assert.equal(encoder.encodeInto(b, 0, target, 0)[2], native.encodeStops.end);

@@ -37,11 +37,15 @@ describe('start-up', () => {
       const r = spawnSync(process.execPath, [RUN, ...args], { encoding: 'utf8' });
       assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
       assert.equal(r.stderr, '', args.join(' '));
-      assert.match(r.stdout, args.includes('trace') ? /\$ nettracer trace / : /COMMANDS\n[\s\S]*trace /, args.join(' '));
+      assert.match(
+        r.stdout,
+        args.includes('trace') ? /\$ nettracer trace / : /COMMANDS\n[\s\S]*trace /,
+        args.join(' '),
+      );
     }
   });
 
-  it('the README\'s run command finds the CLI (npx nettracer, linked by npm run setup)', () => {
+  it("the README's run command finds the CLI (npx nettracer, linked by npm run setup)", () => {
     const r = spawnSync('npx', ['--no-install', 'nettracer', '--help'], { cwd: ROOT, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /\$ nettracer \[COMMAND\]/);
@@ -53,7 +57,10 @@ describe('start-up', () => {
     assert.equal(r.stderr, 'nettracer: Nonexistent flag: --bogus (see --help)\n');
     const c = spawnSync(process.execPath, [RUN, 'trac'], { encoding: 'utf8' });
     assert.equal(c.status, 2);
-    assert.equal(c.stderr, 'nettracer: no command "trac" (commands: check, help, schema, summarize, trace, validate; see --help)\n');
+    assert.equal(
+      c.stderr,
+      'nettracer: no command "trac" (commands: check, help, schema, summarize, trace, validate; see --help)\n',
+    );
     const h = spawnSync(process.execPath, [RUN, 'help', 'trac'], { encoding: 'utf8' });
     assert.equal(h.status, 2);
     assert.equal(h.stderr, c.stderr);
