@@ -982,6 +982,11 @@ int metrics(struct bpf_iter__task_file *ctx)
 		return 0;
 	__u64 key = sk_key(sk);
 	struct conn *c = find(key);
+	/* The listeners walk reports listeners only: user space keeps nothing
+	 * else of it, so a connection claimed here would lose its opening
+	 * record (seen as a close without connect or accept). */
+	if (walk_kind == NT_WALK_LISTENERS && c)
+		return 0;
 	if (!c) {
 		if (walk_kind != NT_WALK_METRICS) {
 			__u32 *depth;
