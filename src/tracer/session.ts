@@ -45,6 +45,8 @@ export class TraceSession {
   private walksSkipped = 0;
   /** The kind of the walk suspended by a blocked output, if any. */
   private suspended?: WalkKind;
+  /** When the programs were attached (stats records' started_at). */
+  private startedAt?: string;
 
   constructor(
     private opts: SessionOptions,
@@ -64,6 +66,7 @@ export class TraceSession {
       this.native = undefined;
       throw fromNative(err);
     }
+    this.startedAt = new Date().toISOString();
     this.startTimers();
     this.hooks = this.native.hooks();
     return this.hooks;
@@ -220,6 +223,7 @@ export class TraceSession {
       ...(this.walksSkipped ? { metrics_walks_skipped: this.walksSkipped } : {}),
       hooks: this.hooks,
       bytes_from: bytesFrom(this.hooks, loadNative().hookTable().hooks),
+      ...(this.startedAt ? { started_at: this.startedAt } : {}),
       final,
     };
     this.emit(record);
