@@ -5,6 +5,7 @@
 // files). package.json names COMMANDS as oclif's explicit command list and
 // COMMAND_NOT_FOUND as its hook.
 import Check from './commands/check.js';
+import Compat from './commands/compat.js';
 import Help from './commands/help.js';
 import Schema from './commands/schema.js';
 import Summarize from './commands/summarize.js';
@@ -17,6 +18,7 @@ export { commandNotFound as COMMAND_NOT_FOUND };
 
 export const COMMANDS = {
   check: Check,
+  compat: Compat,
   help: Help,
   schema: Schema,
   summarize: Summarize,

@@ -131,7 +131,10 @@ describe('nettracer summarize', () => {
       r.rows.reduce((a, x) => a + x.bytes_tx.sum, 0),
       total,
     );
-    assert.ok(r.rows.slice(0, -1).every((x) => x.window_s === 0.5), 'whole windows');
+    assert.ok(
+      r.rows.slice(0, -1).every((x) => x.window_s === 0.5),
+      'whole windows',
+    );
     const last = r.rows[r.rows.length - 1];
     const end = Math.max(
       ...readFileSync(capture, 'utf8')

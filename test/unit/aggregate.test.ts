@@ -339,11 +339,7 @@ describe('windows as long as what they covered (issue 18)', () => {
 
   it('a capture with --window: the last window ends at its last record (the final stats one), not a window later', () => {
     const a = new Aggregator({ host: 'h', by: ['host'], windowS: 10 });
-    const out = [
-      ...a.add(metrics(1, 0, 100, 0)),
-      ...a.add(metrics(1, 12, 300, 0)),
-      ...a.add(stats(14.5, -1, true)),
-    ];
+    const out = [...a.add(metrics(1, 0, 100, 0)), ...a.add(metrics(1, 12, 300, 0)), ...a.add(stats(14.5, -1, true))];
     assert.deepEqual(
       out.map((r) => [r.window_start, r.window_s]),
       [[at(0), 10]],
