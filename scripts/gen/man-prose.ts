@@ -84,10 +84,38 @@ Example (an open outgoing connection, split here at the counters):
 .RE
 .fi
 .SS "TABLE"
-The original's interactive view, drawn with cli\\-table3: local address, remote address (with
-the direction), PID, process, bytes sent, bytes received, RTT; below it
-"Number of passive tcp sessions: P, active: A, established: E". Redrawn at start, every interval,
-and at once when Enter is pressed.
+The original's interactive view, to the character: no borders; the header once
+(local address, remote address, pid, bytes sent, "bytes received ", rtt), then at start, every
+interval and when Enter is pressed a row per connection, IPv4 then IPv6, left\\-aligned in
+columns a sixth of the terminal wide and at least 22, and
+"Number of passive tcp sessions: P, active: A, established: E". Bytes are totals without
+header bytes and rtt is in microseconds, whatever \\-i and \\-s say. A closed connection is
+shown once more; one idle for 60 s is dropped.
+.SH "MIGRATING FROM NETTRACER"
+.B nettracer\\-compat
+(also
+.BR "nettracer compat \\-\\- " ...)
+takes the original's command line and args file unchanged, as its boost::program_options
+grammar reads them: \\-\\-time_interval 10, \\-t10, \\-\\-time=10 (a long prefix),
+\\-\\-args_file FILE (name=value lines; its options replace the command line's, and a switch
+line sets the switch whatever its value), \\-\\-test, \\-n, \\-r, \\-e, \\-i, \\-s, \\-f,
+\\-c, \\-b, \\-p, \\-\\-counters_interval, \\-v, \\-h. It prints what the original prints:
+the log on standard output (the level coloured on a terminal) with its start\\-up lines
+(Starting NetTracer v..., time_interval: N, map_size: N, BPF program loaded) and shutdown lines
+(Events stopped, NetTracer stop reason N); with \\-n the table on a terminal and the legacy
+lines otherwise or with \\-r. \\-l DIR appends the log to DIR/oneagent_nettracer_<pid>.log
+(opened as \\-\\-output is: no link followed, 0600). map_size above 1048576 is clamped with
+the original's message; a \\-d level other than debug and trace means info. Bad usage prints
+boost's message and the help on standard output and exits 1; a failure logs its error and
+"NetTracer stop reason 1" and exits 1. Not carried over: \\-p (nettracer loads its own
+program), \\-e 0 hides the event lines but nettracer still sees the events, an args file is
+read once (the original restarts when it changes), and the log file is not rotated.
+.PP
+.B nettracer trace
+keeps its own flags and names the new ones when given an old one (\\-\\-time_interval: "did
+you mean \\-t/\\-\\-interval, or nettracer\\-compat"). Its \\-\\-config takes the original's
+option names too; no_stdout_log, noninteractive and clear_probes are explained, not applied:
+use \\-\\-format legacy or table, and nettracer pins nothing to clear.
 `;
 
 export const DIAGNOSTICS = `.SH DIAGNOSTICS
