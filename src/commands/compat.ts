@@ -4,9 +4,9 @@
 // (nettracersrv/nettracer.cpp): the log on standard output (the level
 // coloured on a terminal) and with -l DIR appended to
 // DIR/oneagent_nettracer_<pid>.log; with -n the table on a terminal, else
-// (-r, or no terminal) the legacy lines. Exit 0, or 1 for bad usage (after
-// the help on standard output) and for a failure (after its log line and
-// "NetTracer stop reason 1").
+// (-r, or no terminal) the legacy lines. Exit 0; 1 for bad usage (after the
+// help on standard output); after a failure's log line and "NetTracer stop
+// reason N", N: 1 without the privileges to load, 2 for anything else.
 import { statSync, accessSync, constants, closeSync, writeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -32,8 +32,12 @@ import { HOOK_STRATEGIES } from '../tracer/hook-strategy.js';
 import { MAP_SIZE_MAX } from '../tracer/limits.js';
 import { loadNative } from '../tracer/native.js';
 
-/** The original's exit statuses: main() returns its stop reason. */
-export const ORIGINAL_EXIT = { success: 0, failure: 1, usage: 1 } as const;
+/**
+ * The original's exit statuses: main() returns its stop reason, a
+ * ReturnCodes (nettracer.cpp: Success, InsufficientCapabilities,
+ * GenericError, in that order); bad usage is parseOptions()' exit(1).
+ */
+export const ORIGINAL_EXIT = { success: 0, insufficientCapabilities: 1, genericError: 2, usage: 1 } as const;
 
 export default class Compat extends BaseCommand {
   static override summary =
@@ -95,7 +99,15 @@ nettracer compat -- -t 10 -n -r.`;
       events,
       clearProbes: vm.has('clear_probes'),
     };
-    const logFd = openLogDir(originalValue(vm, 'log'));
+    let logFd: number | undefined;
+    try {
+      logFd = openLogDir(originalValue(vm, 'log'));
+    } catch (err) {
+      // The original does not catch it (std::terminate); its what() is the message.
+      if (!(err instanceof TracerError)) throw err;
+      process.stderr.write(`nettracer-compat: ${err.message}\n`);
+      return ORIGINAL_EXIT.genericError;
+    }
     const headerSize = vm.has('header');
     const stdoutLog = new LogFormat({ level, headerSize, setup, colour: process.stdout.isTTY === true });
     const fileLog = new LogFormat({ level, headerSize, setup, linesOnly: noStdoutLog });
@@ -107,10 +119,10 @@ nettracer compat -- -t 10 -n -r.`;
     say((f) => f.preload(Date.now()));
 
     const strategy = originalValue(vm, 'bpf').toLowerCase();
-    const failed = (message: string): number => {
-      say((f) => f.line(Date.now(), 'error', message) + f.stopReason(Date.now(), ORIGINAL_EXIT.failure));
+    const failed = (message: string, rc: number = ORIGINAL_EXIT.genericError): number => {
+      say((f) => f.line(Date.now(), 'error', message) + f.stopReason(Date.now(), rc));
       if (logFd !== undefined) closeSync(logFd);
-      return ORIGINAL_EXIT.failure;
+      return rc;
     };
     if (!['auto', 'btf', 'classic'].includes(strategy)) return failed('Unsuported option for bpf');
 
@@ -143,7 +155,10 @@ nettracer compat -- -t 10 -n -r.`;
       });
     } catch (err) {
       if (!(err instanceof TracerError)) throw err;
-      return failed(err.message);
+      return failed(
+        err.message,
+        err.kind === 'privileges' ? ORIGINAL_EXIT.insufficientCapabilities : ORIGINAL_EXIT.genericError,
+      );
     }
     return ORIGINAL_EXIT.success;
   }

@@ -106,7 +106,10 @@ class TraceRun {
     this.write(format?.begin?.(Date.now()) ?? '');
     this.writeLog(this.opts.logFile?.format.begin?.(Date.now()) ?? '');
     this.session.announceExisting();
-    if (format?.cycle) this.write(format.cycle(Date.now())); // the original prints at once, then every interval
+    // The original prints at once, then every interval.
+    if (format?.cycle) this.write(format.cycle(Date.now()));
+    const log = this.opts.logFile?.format;
+    if (log?.cycle) this.writeLog(log.cycle(Date.now()));
     if (format?.tick && format.tickMs)
       this.timers.push(setInterval(() => this.write(format.tick!(Date.now())), format.tickMs));
     if (this.opts.durationS) this.deadline = after(this.opts.durationS * 1000, () => this.stop(true));

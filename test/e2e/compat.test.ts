@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { execa } from 'execa';
-import { killAll, ROOT, startGenerator } from '../helpers/processes.js';
+import { asNobody, killAll, ROOT, startGenerator } from '../helpers/processes.js';
 
 const BIN = join(ROOT, 'bin', 'nettracer-compat.cjs');
 const tmp = mkdtempSync(join(tmpdir(), 'nettracer-compat-'));
@@ -107,11 +107,35 @@ describe('nettracer-compat', () => {
     assert.ok(out.split('\n').includes(' '), 'each interval ends with a line holding one space');
   });
 
-  it('a -l that is not a directory stops it with the filesystem error; exit 1', async () => {
+  it('a -l that is not a directory stops it with the filesystem error; exit 2 (GenericError)', async () => {
     const file = join(tmp, 'plain');
     writeFileSync(file, '');
     const r = await compat(['-l', file]);
-    assert.equal(r.exitCode, 1);
-    assert.match(String(r.stderr), /Log directory does not exist or is not a directory/);
+    assert.equal(r.exitCode, 2);
+    assert.match(String(r.stderr), /Log directory does not exist or is not a directory: Not a directory \[/);
+  });
+
+  it('without the privileges to load: the error, "NetTracer stop reason 1", exit 1 (InsufficientCapabilities)', async () => {
+    const r = await asNobody(['compat', '--', '-t', '1', '-m', '64']);
+    assert.equal(r.exitCode, 1, String(r.stderr));
+    const lines = String(r.stdout).split('\n').filter(Boolean).map(message);
+    assert.deepEqual(lines.slice(0, 3), [
+      'info Starting NetTracer v0.1.0',
+      'info time_interval: 1',
+      'info map_size: 64',
+    ]);
+    assert.match(lines[3], /^error /);
+    assert.deepEqual(lines.slice(4), ['info NetTracer stop reason 1']);
+  });
+
+  it("trace given one of the original's options names its new form and the drop-in", async () => {
+    const r = await execa(process.execPath, [join(ROOT, 'bin', 'run.cjs'), 'trace', '--time_interval', '10'], {
+      reject: false,
+    });
+    assert.equal(r.exitCode, 2);
+    assert.equal(
+      String(r.stderr),
+      "nettracer: Nonexistent flag: --time_interval (did you mean -t/--interval, or nettracer-compat for the original's command line?)",
+    );
   });
 });
