@@ -110,7 +110,15 @@ nettracer compat -- -t 10 -n -r.`;
     }
     const headerSize = vm.has('header');
     const stdoutLog = new LogFormat({ level, headerSize, setup, colour: process.stdout.isTTY === true });
-    const fileLog = new LogFormat({ level, headerSize, setup, linesOnly: noStdoutLog });
+    const interactive = noStdoutLog && process.stdin.isTTY === true && !vm.has('noninteractive');
+    const legacy = noStdoutLog && !interactive ? new LegacyFormat(vm.has('incremental'), events) : undefined;
+    const fileLog = new LogFormat({
+      level,
+      headerSize,
+      setup,
+      linesOnly: noStdoutLog,
+      sessions: legacy && (() => legacy.sessions),
+    });
     stdoutLog.preloadPrinted = fileLog.preloadPrinted = true;
     const say = (text: (f: LogFormat) => string) => {
       if (!noStdoutLog) process.stdout.write(text(stdoutLog));
@@ -126,12 +134,10 @@ nettracer compat -- -t 10 -n -r.`;
     };
     if (!['auto', 'btf', 'classic'].includes(strategy)) return failed('Unsuported option for bpf');
 
-    const interactive = noStdoutLog && process.stdin.isTTY === true && !vm.has('noninteractive');
     let format: OutputFormat;
     if (vm.has('test')) format = new TestRun(stdoutLog, noStdoutLog);
     else if (!noStdoutLog) format = stdoutLog;
-    else if (interactive) format = new TableFormat({ columns: process.stdout.columns, headerSize });
-    else format = new LegacyFormat(vm.has('incremental'));
+    else format = legacy ?? new TableFormat({ columns: process.stdout.columns, headerSize, events });
     try {
       await runTrace({
         session: {

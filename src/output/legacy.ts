@@ -11,6 +11,7 @@
 // two 8-byte halves, each byte-reversed (::1 -> 00000000000000000100000000000000).
 import type { NettracerRecord } from '../generated/records.js';
 import { counterGrowth } from '../record/counters.js';
+import { isMapped } from '../record/mapped.js';
 import { ipv6Bytes } from '../tracer/address.js';
 import type { OutputFormat } from './format.js';
 
@@ -64,11 +65,22 @@ export class LegacyFormat implements OutputFormat {
   /** D: the connection was accepted (its accept event was seen). */
   private readonly accepted = new Map<number, boolean>();
 
-  constructor(private readonly incremental: boolean) {}
+  /**
+   * events false (the original's -e 0): no event reaches the table, so no
+   * state bit, no start, and a closed connection lingers until idle.
+   */
+  constructor(
+    private readonly incremental: boolean,
+    private readonly events = true,
+  ) {}
+
+  /** The original's session counts over what the last cycle printed (netstat.cpp countTcpSessions()). */
+  sessions = { passive: 0, active: 0, established: 0 };
 
   records(records: readonly NettracerRecord[]): string {
     for (const rec of records) {
       if (!('saddr' in rec)) continue;
+      if (!this.events && (rec.type === 'connect' || rec.type === 'accept')) continue;
       const t = Date.parse(rec.timestamp);
       // Only an event sets the state bits and the start: a connection open
       // before tracing (existing) prints 000 and no start or duration, as
@@ -93,8 +105,8 @@ export class LegacyFormat implements OutputFormat {
       this.rows.set(rec.id, {
         rec,
         totals,
-        closed: rec.type === 'close',
-        endMs: rec.type === 'close' ? t : undefined,
+        closed: rec.type === 'close' && this.events,
+        endMs: rec.type === 'close' && this.events ? t : undefined,
         updatedMs: changed ? t : (before?.updatedMs ?? t),
       });
     }
@@ -130,10 +142,18 @@ export class LegacyFormat implements OutputFormat {
   cycle(nowMs: number): string {
     let out = '';
     const now = Math.floor(nowMs / 1000);
-    // IPv4 first, then IPv6, as the original prints its two tables.
-    const rows = [...this.rows.entries()].sort(
-      ([, a], [, b]) => Number(a.rec.family === 'ipv6') - Number(b.rec.family === 'ipv6'),
-    );
+    // IPv4 first, then IPv6, as the original prints its two tables; an IPv6
+    // socket between IPv4-mapped addresses is in the second, in IPv4 layout
+    // (tuple_utils.cpp operator<< of ipv6_tuple_t).
+    const second = (r: Row) => r.rec.family === 'ipv6' || isMapped(r.rec);
+    const rows = [...this.rows.entries()].sort(([, a], [, b]) => Number(second(a)) - Number(second(b)));
+    let passive = 0;
+    for (const [id] of rows) if (this.accepted.get(id)) passive++;
+    this.sessions = {
+      passive,
+      active: rows.length - passive,
+      established: rows.filter(([id]) => this.starts.has(id)).length,
+    };
     for (const [id, row] of rows) {
       out += this.line(now, nowMs, row, this.starts.get(id), this.printed.get(id)) + '\n';
       this.printed.set(id, row.totals);

@@ -14,6 +14,7 @@
 // the previous walk is still in its maps and gets its final lines then.
 // Those lines carry the kernel's totals: no -i deltas, no -s header bytes.
 import type { NettracerRecord, StatsRecord } from '../generated/records.js';
+import { isMapped } from '../record/mapped.js';
 import type { OutputFormat } from './format.js';
 import { type Counted, type RawTotals, RawTotalsTracker } from './raw-totals.js';
 
@@ -39,8 +40,18 @@ const COLOURS: Record<LogLevel, string> = {
 
 type Conn = Extract<NettracerRecord, { saddr: string }>;
 
+/** An address as inet_ntop writes the original's: ::ffff:a.b.c.d for an IPv6 socket between IPv4-mapped ones. */
+export function originalAddress(r: Conn, addr: string): string {
+  return isMapped(r) ? `::ffff:${addr}` : addr;
+}
+
+/** The original's table an address is in: its IPv6 one for IPv4-mapped addresses. */
+export function originalFamily(r: Conn): 'ipv4' | 'ipv6' {
+  return isMapped(r) ? 'ipv6' : r.family;
+}
+
 function tuple(r: Conn, arrow: string): string {
-  return `${r.saddr}:${r.sport} ${arrow} ${r.daddr}:${r.dport} NS:${r.netns}`;
+  return `${originalAddress(r, r.saddr)}:${r.sport} ${arrow} ${originalAddress(r, r.daddr)}:${r.dport} NS:${r.netns}`;
 }
 
 /** The health counters the debug counters line reports, as deltas (bpf_debug_counters.cpp). */
@@ -72,7 +83,15 @@ export interface LogOptions {
   setup?: LogSetup;
   /** Only the start-up and shutdown lines (the original's log file under -n). */
   linesOnly?: boolean;
+  /**
+   * Under -n without a terminal: the session counts of the legacy lines, which
+   * the original logs at the first interval and then every 5 minutes.
+   */
+  sessions?: () => { passive: number; active: number; established: number };
 }
+
+/** netstat.cpp map_loop(): logCtr, a TimeGuard of 5 minutes. */
+const SESSIONS_EVERY_MS = 300_000;
 
 interface Pending {
   rec: Counted;
@@ -212,10 +231,22 @@ export class LogFormat implements OutputFormat {
     return parts.length ? this.line(ms, 'info', `[bpf_debug_counters] delta:      ${parts.join(' ')}`) : '';
   }
 
+  private sessionsLoggedMs = -Infinity;
+
   cycle(nowMs: number): string {
     let out = '';
+    const sessions = this.opts.sessions;
+    if (sessions && nowMs - this.sessionsLoggedMs >= SESSIONS_EVERY_MS) {
+      this.sessionsLoggedMs = nowMs;
+      const c = sessions();
+      out += this.line(
+        nowMs,
+        'info',
+        `Number of passive tcp sessions: ${c.passive}, active: ${c.active}, established: ${c.established}`,
+      );
+    }
     for (const family of ['ipv4', 'ipv6'] as const) {
-      const rows = [...this.pending.values()].filter((p) => p.rec.family === family);
+      const rows = [...this.pending.values()].filter((p) => originalFamily(p.rec) === family);
       for (const p of rows)
         out += this.line(
           nowMs,

@@ -13,6 +13,7 @@
 // one idle for 60 s (netstat.cpp clean(), INACTIVE_TIMEOUT).
 import type { NettracerRecord } from '../generated/records.js';
 import type { OutputFormat } from './format.js';
+import { originalAddress, originalFamily } from './log.js';
 import { RawTotalsTracker } from './raw-totals.js';
 
 type Conn = Extract<NettracerRecord, { saddr: string }>;
@@ -41,9 +42,13 @@ export class TableFormat implements OutputFormat {
   private readonly totals: RawTotalsTracker;
   private readonly width: number;
 
-  constructor(opts: { columns?: number; headerSize?: boolean } = {}) {
+  /** events false: the original's -e 0 (no direction, a closed connection lingers until idle). */
+  private readonly events: boolean;
+
+  constructor(opts: { columns?: number; headerSize?: boolean; events?: boolean } = {}) {
     this.width = Math.max(Math.floor((opts.columns ?? 0) / 6), MIN_FIELD_WIDTH);
     this.totals = new RawTotalsTracker(opts.headerSize === true);
+    this.events = opts.events !== false;
   }
 
   begin(): string {
@@ -54,6 +59,7 @@ export class TableFormat implements OutputFormat {
   records(records: readonly NettracerRecord[]): string {
     for (const rec of records) {
       if (!('saddr' in rec)) continue;
+      if (!this.events && (rec.type === 'connect' || rec.type === 'accept')) continue;
       const ms = Date.parse(rec.timestamp);
       const row = this.rows.get(rec.id) ?? { rec, sent: 0, received: 0, rttUs: 0, closed: false, updatedMs: ms };
       row.rec = rec;
@@ -65,7 +71,7 @@ export class TableFormat implements OutputFormat {
         row.rttUs = rec.rtt_us;
         if (changed) row.updatedMs = ms;
       } else row.updatedMs = ms;
-      if (rec.type === 'close') {
+      if (rec.type === 'close' && this.events) {
         row.closed = true;
         this.totals.forget(rec.id);
       }
@@ -78,13 +84,13 @@ export class TableFormat implements OutputFormat {
     const w = this.width;
     let out = '';
     let passive = 0;
-    const rows = [...this.rows.entries()].sort(
-      ([, a], [, b]) => Number(a.rec.family === 'ipv6') - Number(b.rec.family === 'ipv6'),
-    );
+    const second = (r: Row) => originalFamily(r.rec) === 'ipv6';
+    const rows = [...this.rows.entries()].sort(([, a], [, b]) => Number(second(a)) - Number(second(b)));
     for (const [id, row] of rows) {
       const c = row.rec;
       const incoming = c.direction === 'incoming';
-      out += `${cell(`${c.saddr}:${c.sport}`, w)}${incoming ? '<-' : '->'}${cell(` ${c.daddr}:${c.dport}`, w)}`;
+      const [sa, da] = [originalAddress(c, c.saddr), originalAddress(c, c.daddr)];
+      out += `${cell(`${sa}:${c.sport}`, w)}${incoming ? '<-' : '->'}${cell(` ${da}:${c.dport}`, w)}`;
       out += `${cell(c.pid, w)}${cell(row.sent, w)}${cell(row.received, w)}${cell(row.rttUs, w)}\n`;
       if (incoming) passive++;
       if (row.closed || nowMs - row.updatedMs >= IDLE_MS) {

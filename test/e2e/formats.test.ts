@@ -253,3 +253,56 @@ describe('table format on a terminal', () => {
     assert.match(String(withEnter.stdout), /local address +remote address +pid +bytes sent +bytes received +rtt/);
   });
 });
+
+describe("IPv4-mapped IPv6 in the original's formats (tuple_utils.cpp)", () => {
+  it('legacy: after the IPv4 rows, in IPv4 layout; log: ::ffff:a.b.c.d', async () => {
+    const { execa } = await import('execa');
+    // One connection between IPv6 sockets on IPv4-mapped addresses, then a pure IPv4 one (so
+    // that the order of arrival would put them the other way round), held open
+    // while "go" waits on stdin; the script prints its ports.
+    const script = `
+import json, socket, sys
+s4 = socket.socket(socket.AF_INET); s4.bind(('127.0.0.1', 0)); s4.listen()
+s6 = socket.socket(socket.AF_INET6); s6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+s6.bind(('::', 0)); s6.listen()
+c6 = socket.socket(socket.AF_INET6); c6.connect(('::ffff:127.0.0.1', s6.getsockname()[1])); a6, _ = s6.accept()
+c4 = socket.create_connection(('127.0.0.1', s4.getsockname()[1])); a4, _ = s4.accept()
+for c, a in ((c4, a4), (c6, a6)):
+    c.sendall(b'x' * 100); a.recv(100)
+print(json.dumps({'v4': c4.getsockname()[1], 'mapped': c6.getsockname()[1]}), flush=True)
+sys.stdin.readline()
+`;
+    // Tracing first: the connections' connect and accept events are what the original logs.
+    const [legacy, log] = await Promise.all([
+      startTracer(['-f', '-t', '0.4', '--comm', 'python3', '--format', 'legacy']),
+      startTracer(['-f', '-t', '0.4', '--comm', 'python3', '--format', 'log']),
+    ]);
+    const py = execa('python3', ['-c', script], { stdin: 'pipe', reject: false, buffer: false });
+    const ports = await new Promise<{ v4: number; mapped: number }>((resolve) =>
+      py.stdout!.once('data', (d: Buffer) => resolve(JSON.parse(d.toString()) as { v4: number; mapped: number })),
+    );
+    await new Promise((r) => setTimeout(r, 1200));
+    assert.equal(await legacy.stop(), 0);
+    assert.equal(await log.stop(), 0);
+    py.stdin!.end('go\n');
+    await py;
+    const hex = (p: number) => p.toString(16).toUpperCase().padStart(4, '0');
+    // The last full cycle: rows between two " " lines.
+    const cycles = legacy.lines.join('\n').split('\n \n');
+    const last = cycles[cycles.length - 2].split('\n');
+    const at = (port: number) =>
+      last.findIndex((l) => {
+        const f = l.trim().split(/\s+/);
+        return f[3] === hex(port) && f[7] === String(py.pid);
+      });
+    assert.ok(at(ports.v4) >= 0 && at(ports.mapped) >= 0, last.join('\n'));
+    assert.ok(at(ports.mapped) > at(ports.v4), 'the mapped socket after the IPv4 one');
+    const mappedRow = last[at(ports.mapped)].trim().split(/\s+/);
+    assert.deepEqual([mappedRow[1], mappedRow[2]], ['0', '0100007F'], 'in IPv4 layout');
+    assert.ok(
+      log.lines.some((l) => l.includes(`event connect ::ffff:127.0.0.1:${ports.mapped} -> ::ffff:127.0.0.1:`)),
+      'the log writes it as inet_ntop does',
+    );
+    assert.ok(log.lines.some((l) => l.includes(`event connect 127.0.0.1:${ports.v4} -> 127.0.0.1:`)));
+  });
+});

@@ -6,6 +6,7 @@ import type { NettracerRecord } from '../../src/generated/records.js';
 import { LegacyFormat, legacyAddress } from '../../src/output/legacy.js';
 import { LogFormat, localTime } from '../../src/output/log.js';
 import { TableFormat } from '../../src/output/table.js';
+import { markMapped } from '../../src/record/mapped.js';
 
 const base = {
   id: 1,
@@ -187,6 +188,69 @@ describe('legacy format: what netstat.cpp print() does (issue 18)', () => {
     assert.equal(f.cycle(1700000091_000), ' \n', '...then dropped');
   });
 
+  it('-e 0: no event reaches it, so no state bits and no start; a closed connection lingers until idle', () => {
+    const f = new LegacyFormat(false, false);
+    f.records([
+      { type: 'connect', timestamp: at(1700000000), ...base },
+      { type: 'close', timestamp: at(1700000001), ...base, ...counters, duration_ms: 1000 },
+    ] as NettracerRecord[]);
+    const c = cols(f.cycle(1700000002_000).split('\n')[0]);
+    assert.deepEqual([c[9], c.length], ['000', 17]);
+    assert.notEqual(f.cycle(1700000030_000), ' \n', 'still there');
+    f.cycle(1700000061_000);
+    assert.equal(f.cycle(1700000062_000), ' \n', 'gone once idle for 60 s');
+  });
+
+  it('-n without a terminal: the session counts logged at the first interval, then every 5 minutes', () => {
+    // netstat.cpp map_loop() at 01e3733: LOG_INFO(tcpSessionsStr) when logCtr (5 min) elapsed.
+    const legacy = new LegacyFormat(false);
+    const log = new LogFormat({ tid: 1, linesOnly: true, sessions: () => legacy.sessions });
+    legacy.records([
+      { type: 'accept', timestamp: at(1700000000), ...base, direction: 'incoming' },
+      { type: 'metrics', timestamp: at(1700000000), ...base, ...counters, incremental: false },
+    ] as NettracerRecord[]);
+    legacy.cycle(1700000000_000);
+    assert.match(
+      log.cycle(1700000000_000),
+      /info \[nettracer\] Number of passive tcp sessions: 1, active: 0, established: 1\n$/,
+    );
+    assert.equal(log.cycle(1700000030_000), '');
+    assert.match(log.cycle(1700000300_000), /Number of passive tcp sessions/);
+  });
+
+  it('an IPv6 socket between IPv4-mapped addresses: in the IPv6 table (after IPv4 rows), in IPv4 layout', () => {
+    // tuple_utils.cpp operator<<(ipv6_tuple_t): isIpv4MappedIpv6() -> the IPv4 layout; netstat.cpp
+    // map_loop(): print<ipv4_tuple_t>() then print<ipv6_tuple_t>().
+    const f = new LegacyFormat(false);
+    const mapped = {
+      type: 'metrics',
+      timestamp: at(1700000000),
+      ...base,
+      id: 7,
+      sport: 1000,
+      ...counters,
+      incremental: false,
+    } as NettracerRecord;
+    markMapped(mapped);
+    const plain = {
+      type: 'metrics',
+      timestamp: at(1700000000),
+      ...base,
+      id: 8,
+      sport: 2000,
+      ...counters,
+      incremental: false,
+    } as NettracerRecord;
+    f.records([mapped, plain]);
+    const lines = f.cycle(1700000001_000).split('\n');
+    assert.deepEqual(
+      lines.slice(0, 2).map((l) => cols(l)[3]),
+      ['07D0', '03E8'],
+    );
+    assert.deepEqual(lines.slice(2), [' ', '']);
+    assert.equal(cols(lines[1])[1], '0', 'IPv4 layout');
+  });
+
   it('prints no cycle once asked to stop', () => {
     assert.equal(new LegacyFormat(false).skipFinalCycle, true);
     assert.equal(new LogFormat().skipFinalCycle, true);
@@ -352,6 +416,43 @@ describe('log format', () => {
     );
     assert.equal(f.records([stats(6, 2, false)]), `${p}[bpf_debug_counters] delta:      records_lost=1\n`);
     assert.equal(f.records([stats(9, 9, true)]), '', 'not at exit');
+  });
+
+  it('an IPv6 socket between IPv4-mapped addresses: ::ffff:a.b.c.d, in the IPv6 pass', () => {
+    // tuple_utils.cpp to_string(ipv6_tuple_t): inet_ntop(AF_INET6) of the mapped address.
+    const f = new LogFormat({ level: 'info', tid: 4242 });
+    const mapped = { type: 'connect', timestamp: iso(ts), ...base, id: 7 } as NettracerRecord;
+    markMapped(mapped);
+    const m2 = {
+      type: 'metrics',
+      timestamp: iso(ts),
+      ...base,
+      id: 7,
+      ...counters,
+      incremental: false,
+    } as NettracerRecord;
+    markMapped(m2);
+    assert.equal(
+      f.records([
+        mapped,
+        m2,
+        {
+          type: 'metrics',
+          timestamp: iso(ts),
+          ...base,
+          id: 8,
+          sport: 9,
+          ...counters,
+          incremental: false,
+        } as NettracerRecord,
+      ]),
+      `${p}event connect ::ffff:127.0.0.1:51234 -> ::ffff:127.0.0.1:80 NS:4026531840 PID:1234\n`,
+    );
+    const lines = f.cycle(ts).trim().split('\n');
+    assert.deepEqual(
+      lines.map((l) => l.slice(p.length, p.length + 24)),
+      ['127.0.0.1:9 -- 127.0.0.1', '127.0.0.1:9 -- 127.0.0.1', '::ffff:127.0.0.1:51234 -', '::ffff:127.0.0.1:51234 -'],
+    );
   });
 
   it('the level coloured on a terminal (spdlog ansicolor sink)', () => {
