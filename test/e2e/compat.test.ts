@@ -34,7 +34,7 @@ describe('nettracer-compat', () => {
     }
     const help = await compat(['-h']);
     assert.equal(help.exitCode, 0);
-    assert.match(String(help.stdout), /^Options:\n[\s\S]*  -t \[ --time_interval \] arg \(=30\)\s+Time interval/);
+    assert.match(String(help.stdout), /^Options:\n[\s\S]* {2}-t \[ --time_interval \] arg \(=30\)\s+Time interval/);
   });
 
   it('an args file and -l DIR: the start-up lines, events and stats, appended to DIR/oneagent_nettracer_<pid>.log', async () => {

@@ -279,12 +279,12 @@ sys.stdin.readline()
     ]);
     const py = execa('python3', ['-c', script], { stdin: 'pipe', reject: false, buffer: false });
     const ports = await new Promise<{ v4: number; mapped: number }>((resolve) =>
-      py.stdout!.once('data', (d: Buffer) => resolve(JSON.parse(d.toString()) as { v4: number; mapped: number })),
+      py.stdout.once('data', (d: Buffer) => resolve(JSON.parse(d.toString()) as { v4: number; mapped: number })),
     );
     await new Promise((r) => setTimeout(r, 1200));
     assert.equal(await legacy.stop(), 0);
     assert.equal(await log.stop(), 0);
-    py.stdin!.end('go\n');
+    py.stdin.end('go\n');
     await py;
     const hex = (p: number) => p.toString(16).toUpperCase().padStart(4, '0');
     // The last full cycle: rows between two " " lines.

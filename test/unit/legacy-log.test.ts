@@ -444,7 +444,7 @@ describe('log format', () => {
           sport: 9,
           ...counters,
           incremental: false,
-        } as NettracerRecord,
+        },
       ]),
       `${p}event connect ::ffff:127.0.0.1:51234 -> ::ffff:127.0.0.1:80 NS:4026531840 PID:1234\n`,
     );
