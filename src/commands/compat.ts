@@ -26,6 +26,7 @@ import { localTime, LogFormat, type LogLevel, type LogSetup } from '../output/lo
 import { TableFormat } from '../output/table.js';
 import type { OutputFormat } from '../output/format.js';
 import { invokingUid } from '../run/invoking-user.js';
+import type { SessionOptions } from '../tracer/session.js';
 import { runTrace } from '../run/trace-run.js';
 import { fromNative, TracerError } from '../tracer/errors.js';
 import { HOOK_STRATEGIES } from '../tracer/hook-strategy.js';
@@ -56,49 +57,45 @@ nettracer compat -- -t 10 -n -r.`;
   async run(): Promise<void> {
     const argv = this.argv[0] === '--' ? this.argv.slice(1) : this.argv;
     let vm: OriginalValues;
+    let argsFile: ArgsFile | undefined;
     try {
       vm = parseOriginalArgs(argv);
       if (vm.has('help')) {
         process.stdout.write(`${originalHelp()}\n`);
         return;
       }
-      const argsFile = vm.get('args_file');
-      if (typeof argsFile === 'string') vm = parseOriginalArgsFile(await readArgsFile(argsFile));
+      const path = vm.get('args_file');
+      if (typeof path === 'string') {
+        argsFile = new ArgsFile(path);
+        vm = parseOriginalArgsFile(await argsFile.read());
+      }
     } catch (err) {
+      argsFile?.close();
       if (!(err instanceof OriginalUsageError)) throw err;
       // parseOptions(): what() and the help on standard output, exit 1.
       process.stdout.write(`${err.message}\n${originalHelp()}\n`);
       return this.exit(ORIGINAL_EXIT.usage);
     }
     if (vm.has('version')) {
+      argsFile?.close();
       // The logger is not set up yet: spdlog's default one logs the stop reason.
       process.stdout.write(
         `version: ${this.config.version}\n[${localTime(Date.now())}] [info] NetTracer stop reason ${ORIGINAL_EXIT.success}\n`,
       );
       return;
     }
-    const rc = await this.trace(vm);
+    let rc: number;
+    try {
+      rc = await this.trace(vm, argsFile);
+    } finally {
+      argsFile?.close();
+    }
     if (rc !== 0) this.exit(rc);
   }
 
-  private async trace(vm: OriginalValues): Promise<number> {
-    const num = (name: string) => originalUnsigned(originalValue(vm, name)) ?? 0;
-    const debug = originalValue(vm, 'debug');
-    const level: LogLevel = debug === 'debug' || debug === 'trace' ? debug : 'info';
-    const noStdoutLog = vm.has('no_stdout_log');
-    const events = num('events') === 1;
-    const intervalS = num('time_interval');
-    const mapSize = num('map_size');
-    const setup: LogSetup = {
-      version: this.config.version,
-      intervalS,
-      mapSize,
-      mapSizeMax: MAP_SIZE_MAX,
-      countersIntervalS: num('counters_interval'),
-      cpus: availableParallelism(),
-      events,
-      clearProbes: vm.has('clear_probes'),
-    };
+  private async trace(vm: OriginalValues, argsFile: ArgsFile | undefined): Promise<number> {
+    let now = settings(vm, this.config.version);
+    const { level, noStdoutLog, events, headerSize, setup } = now;
     let logFd: number | undefined;
     try {
       logFd = openLogDir(originalValue(vm, 'log'));
@@ -108,7 +105,6 @@ nettracer compat -- -t 10 -n -r.`;
       process.stderr.write(`nettracer-compat: ${err.message}\n`);
       return ORIGINAL_EXIT.genericError;
     }
-    const headerSize = vm.has('header');
     const stdoutLog = new LogFormat({ level, headerSize, setup, colour: process.stdout.isTTY === true });
     const interactive = noStdoutLog && process.stdin.isTTY === true && !vm.has('noninteractive');
     const legacy = noStdoutLog && !interactive ? new LegacyFormat(vm.has('incremental'), events) : undefined;
@@ -140,18 +136,27 @@ nettracer compat -- -t 10 -n -r.`;
     else format = legacy ?? new TableFormat({ columns: process.stdout.columns, headerSize, events });
     try {
       await runTrace({
-        session: {
-          // 0 would spin: the shortest interval nettracer takes.
-          intervalS: Math.max(0.1, intervalS),
-          incremental: vm.has('incremental'),
-          headerSize,
-          withLoopback: vm.has('with_loopback'),
-          mapSize: Math.max(1, Math.min(mapSize, MAP_SIZE_MAX)),
-          verbose: false,
-          statsIntervalS: num('counters_interval'),
-          ...HOOK_STRATEGIES.auto,
-        },
+        session: now.session,
         format,
+        // The original restarts when its args file changes (config_watcher, ReturnCodes::Reconfigure):
+        // here what can change is applied without losing connections, and the log says what the
+        // original's would: its shutdown and start-up lines.
+        config: argsFile && {
+          path: argsFile.path,
+          poll: async () => {
+            const text = await argsFile.changed();
+            if (text === undefined) return undefined;
+            const next = settings(parseOriginalArgsFile(text), this.config.version);
+            const ms = Date.now();
+            for (const f of [stdoutLog, fileLog]) {
+              f.setLevel(next.level);
+              f.restart(ms, next.setup);
+            }
+            const restartOnly = RESTART_ONLY.filter((k) => next.values[k] !== now.values[k]);
+            now = next;
+            return { session: next.session, restartOnly };
+          },
+        },
         logFile:
           logFd !== undefined
             ? { path: '', format: vm.has('test') ? new TestRun(fileLog, false) : fileLog, fd: logFd }
@@ -168,6 +173,43 @@ nettracer compat -- -t 10 -n -r.`;
     }
     return ORIGINAL_EXIT.success;
   }
+}
+
+/** What needs a new start to change (the original restarts for any change). */
+const RESTART_ONLY = ['map_size', 'log', 'no_stdout_log', 'noninteractive', 'events', 'bpf', 'program'];
+
+/** The original's options as nettracer's. */
+function settings(vm: OriginalValues, version: string) {
+  const num = (name: string) => originalUnsigned(originalValue(vm, name)) ?? 0;
+  const debug = originalValue(vm, 'debug');
+  const level: LogLevel = debug === 'debug' || debug === 'trace' ? debug : 'info';
+  const intervalS = num('time_interval');
+  const mapSize = num('map_size');
+  const events = num('events') === 1;
+  const setup: LogSetup = {
+    version,
+    intervalS,
+    mapSize,
+    mapSizeMax: MAP_SIZE_MAX,
+    countersIntervalS: num('counters_interval'),
+    cpus: availableParallelism(),
+    events,
+    clearProbes: vm.has('clear_probes'),
+  };
+  const session: SessionOptions = {
+    // 0 would spin: the shortest interval nettracer takes.
+    intervalS: Math.max(0.1, intervalS),
+    incremental: vm.has('incremental'),
+    headerSize: vm.has('header'),
+    withLoopback: vm.has('with_loopback'),
+    mapSize: Math.max(1, Math.min(mapSize, MAP_SIZE_MAX)),
+    verbose: false,
+    statsIntervalS: num('counters_interval'),
+    ...HOOK_STRATEGIES.auto,
+  };
+  const values: Record<string, string | boolean> = {};
+  for (const k of RESTART_ONLY) values[k] = vm.has(k) ? (vm.get(k) ?? '') : originalValue(vm, k);
+  return { level, noStdoutLog: vm.has('no_stdout_log'), events, headerSize: vm.has('header'), setup, session, values };
 }
 
 /** --test: load, say so, stop (nettracer.cpp: "All checks passed, stopping NetTracer"). */
@@ -193,14 +235,31 @@ class TestRun implements OutputFormat {
 }
 
 /** The args file, read by the root config reader (only root or the invoking user may write it). */
-async function readArgsFile(path: string): Promise<string> {
-  const reader = ConfigReader.start(resolve(path), invokingUid());
-  try {
-    return await reader.read();
-  } catch {
-    throw new OriginalUsageError(`can not read options configuration file '${path}'`);
-  } finally {
-    reader.close();
+class ArgsFile {
+  private readonly reader: ConfigReader;
+  private text?: string;
+
+  constructor(readonly path: string) {
+    this.reader = ConfigReader.start(resolve(path), invokingUid());
+  }
+
+  async read(): Promise<string> {
+    try {
+      return (this.text = await this.reader.read());
+    } catch {
+      throw new OriginalUsageError(`can not read options configuration file '${this.path}'`);
+    }
+  }
+
+  /** Its text if it changed since the last read, else undefined. */
+  async changed(): Promise<string | undefined> {
+    const before = this.text;
+    const now = await this.read();
+    return now === before ? undefined : now;
+  }
+
+  close(): void {
+    this.reader.close();
   }
 }
 

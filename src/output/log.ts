@@ -90,6 +90,9 @@ export interface LogOptions {
   sessions?: () => { passive: number; active: number; established: number };
 }
 
+/** nettracer.cpp ReturnCodes: Success, InsufficientCapabilities, GenericError, then Reconfigure. */
+const RECONFIGURE = 3;
+
 /** netstat.cpp map_loop(): logCtr, a TimeGuard of 5 minutes. */
 const SESSIONS_EVERY_MS = 300_000;
 
@@ -112,6 +115,7 @@ export class LogFormat implements OutputFormat {
   private previousCounters?: StatsRecord;
 
   constructor(private readonly opts: LogOptions = {}) {
+    this.opts = { ...opts };
     this.min = LOG_LEVELS.indexOf(opts.level ?? 'info');
     this.tid = opts.tid ?? process.pid;
     this.totals = new RawTotalsTracker(opts.headerSize === true);
@@ -165,6 +169,24 @@ export class LogFormat implements OutputFormat {
 
   /** Set by a caller that printed the pre-load lines itself (nettracer-compat). */
   preloadPrinted = false;
+  /** Lines said between two outputs, written before the next ones. */
+  private queued = '';
+
+  /**
+   * The args file changed: the original stops (stop reason 3, Reconfigure)
+   * and starts again with the new options; its lines say so, before the next.
+   */
+  restart(ms: number, setup: LogSetup): void {
+    this.queued += this.line(ms, 'info', 'Events stopped') + this.stopReason(ms, RECONFIGURE);
+    this.opts.setup = setup;
+    this.queued += this.preload(ms) + this.loaded(ms);
+  }
+
+  private flushQueued(): string {
+    const q = this.queued;
+    this.queued = '';
+    return q;
+  }
 
   begin(nowMs: number): string {
     return (this.preloadPrinted ? '' : this.preload(nowMs)) + this.loaded(nowMs);
@@ -172,13 +194,13 @@ export class LogFormat implements OutputFormat {
 
   end(nowMs: number): string {
     if (!this.opts.setup) return '';
-    return this.line(nowMs, 'info', 'Events stopped') + this.stopReason(nowMs, 0);
+    return this.flushQueued() + this.line(nowMs, 'info', 'Events stopped') + this.stopReason(nowMs, 0);
   }
 
   records(records: readonly NettracerRecord[]): string {
-    if (this.opts.linesOnly) return '';
+    if (this.opts.linesOnly) return this.flushQueued();
     const events = this.opts.setup?.events !== false;
-    let out = '';
+    let out = this.flushQueued();
     for (const r of records) {
       const ms = Date.parse(r.timestamp);
       switch (r.type) {
@@ -234,7 +256,7 @@ export class LogFormat implements OutputFormat {
   private sessionsLoggedMs = -Infinity;
 
   cycle(nowMs: number): string {
-    let out = '';
+    let out = this.flushQueued();
     const sessions = this.opts.sessions;
     if (sessions && nowMs - this.sessionsLoggedMs >= SESSIONS_EVERY_MS) {
       this.sessionsLoggedMs = nowMs;

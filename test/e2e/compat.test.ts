@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { asNobody, killAll, ROOT, startGenerator } from '../helpers/processes.js';
@@ -88,6 +89,40 @@ describe('nettracer-compat', () => {
     assert.match(files[0], /^oneagent_nettracer_\d+\.log$/);
     const file = readFileSync(join(logs, files[0]), 'utf8').split('\n').filter(Boolean).map(message);
     assert.deepEqual(file, lines, 'the file has what standard output has');
+  });
+
+  it('the args file changed: the shutdown and start-up lines the original logs as it restarts, and the new interval', async () => {
+    const args = join(tmp, 'reload.args');
+    writeFileSync(args, 'time_interval=30\nwith_loopback=1\n');
+    const run = execa(process.execPath, [BIN, '--args_file', args], { reject: false, cwd: ROOT, buffer: false });
+    const lines: string[] = [];
+    createInterface({ input: run.stdout! }).on('line', (l) => lines.push(message(l)));
+    const until = async (what: string) => {
+      for (let i = 0; i < 300 && !lines.includes(what); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(lines.includes(what), `${what} in ${lines.join('\n')}`);
+    };
+    await until('info BPF program loaded');
+    writeFileSync(args, 'time_interval=1\nwith_loopback=1\nmap_size=64\n');
+    await until('info NetTracer stop reason 3');
+    // Two intervals of a second: some stats lines after the restart.
+    await new Promise((r) => setTimeout(r, 2500));
+    run.kill('SIGINT');
+    const r = await run;
+    assert.equal(r.exitCode, 0);
+    const at = lines.indexOf('info NetTracer stop reason 3');
+    assert.deepEqual(lines.slice(at - 1, at + 5), [
+      'info Events stopped',
+      'info NetTracer stop reason 3',
+      'info Starting NetTracer v0.1.0',
+      'info time_interval: 1',
+      'info map_size: 64',
+      'info BPF program loaded',
+    ]);
+    assert.ok(
+      lines.slice(at).some((l) => / - stats: /.test(l)),
+      'the new interval: stats within seconds',
+    );
+    assert.deepEqual(lines.slice(-2), ['info Events stopped', 'info NetTracer stop reason 0']);
   });
 
   it('--test: loads, says so, exits 0; -n -r prints legacy lines, no log on standard output', async () => {
