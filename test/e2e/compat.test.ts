@@ -96,7 +96,7 @@ describe('nettracer-compat', () => {
     writeFileSync(args, 'time_interval=30\nwith_loopback=1\n');
     const run = execa(process.execPath, [BIN, '--args_file', args], { reject: false, cwd: ROOT, buffer: false });
     const lines: string[] = [];
-    createInterface({ input: run.stdout! }).on('line', (l) => lines.push(message(l)));
+    createInterface({ input: run.stdout }).on('line', (l) => lines.push(message(l)));
     const until = async (what: string) => {
       for (let i = 0; i < 300 && !lines.includes(what); i++) await new Promise((r) => setTimeout(r, 100));
       assert.ok(lines.includes(what), `${what} in ${lines.join('\n')}`);
