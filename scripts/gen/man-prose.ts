@@ -107,9 +107,15 @@ lines otherwise or with \\-r. \\-l DIR appends the log to DIR/oneagent_nettracer
 (opened as \\-\\-output is: no link followed, 0600). map_size above 1048576 is clamped with
 the original's message; a \\-d level other than debug and trace means info. Bad usage prints
 boost's message and the help on standard output and exits 1; a failure logs its error and
-"NetTracer stop reason 1" and exits 1. Not carried over: \\-p (nettracer loads its own
-program), \\-e 0 hides the event lines but nettracer still sees the events, an args file is
-read once (the original restarts when it changes), and the log file is not rotated.
+"NetTracer stop reason N" and exits N, the original's ReturnCodes: 1 without the privileges to
+load (InsufficientCapabilities), 2 for anything else (GenericError). When the args file changes
+the original restarts; nettracer\\-compat applies the new options without losing tracked
+connections and logs what the original's restart logs (Events stopped, NetTracer stop reason 3,
+then the start\\-up lines); map_size, log, no_stdout_log, noninteractive, events, bpf and program
+wait for the next start (standard error says which). The args file, read as root, must be
+root's or the invoking user's. Not carried over: \\-p (nettracer loads its own program), a \\-l
+that is not a writable directory exits 2 where the original aborts, and the log file is not
+rotated at 10 MiB.
 .PP
 .B nettracer trace
 keeps its own flags and names the new ones when given an old one (\\-\\-time_interval: "did
