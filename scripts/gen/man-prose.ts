@@ -21,23 +21,46 @@ pattern "%Y\\-%m\\-%d %H:%M:%S.%e [%t] %l [nettracer] %v":
 .PP
 .nf
 .RS
+2026\\-11\\-26 14:03:05.100 [3199] info [nettracer] Starting NetTracer v0.1.0
+2026\\-11\\-26 14:03:05.100 [3199] info [nettracer] time_interval: 30
+2026\\-11\\-26 14:03:05.100 [3199] info [nettracer] map_size: 262144
+2026\\-11\\-26 14:03:05.100 [3199] info [nettracer] BPF program loaded
+2026\\-11\\-26 14:03:05.100 [3199] info [nettracer] Starting TCP IPv4 events
+2026\\-11\\-26 14:03:05.100 [3199] info [nettracer] Starting TCP IPv6 events
+2026\\-11\\-26 14:03:05.100 [3199] info [nettracer] Starting BPF debug counters logger (interval=300s, cpus=2)
 2026\\-11\\-26 14:03:05.479 [3199] info [nettracer] event connect 127.0.0.1:51234 \\-> 127.0.0.1:80 NS:4026531840 PID:1234
 2026\\-11\\-26 14:03:05.479 [3199] info [nettracer] event accept 127.0.0.1:80 <\\- 127.0.0.1:51234 NS:4026531840 PID:1234
 2026\\-11\\-26 14:03:35.480 [3199] info [nettracer] 127.0.0.1:51234 \\-> 127.0.0.1:80 NS:4026531840 \\- stats: Bytes sent=1000 Bytes received=333
+2026\\-11\\-26 14:03:35.480 [3199] info [nettracer] 127.0.0.1:80 <\\- 127.0.0.1:51234 NS:4026531840 \\- stats: Bytes sent=333 Bytes received=1000
 2026\\-11\\-26 14:03:35.480 [3199] info [nettracer] 127.0.0.1:51234 \\-> 127.0.0.1:80 NS:4026531840 \\- TCP stats: Retransmissions=0 Segs_in=8 Segs_out=10 RTT=45 RTT_var=22
+2026\\-11\\-26 14:03:35.480 [3199] info [nettracer] 127.0.0.1:80 <\\- 127.0.0.1:51234 NS:4026531840 \\- TCP stats: Retransmissions=0 Segs_in=10 Segs_out=8 RTT=40 RTT_var=20
 2026\\-11\\-26 14:03:40.001 [3199] info [nettracer] event close 127.0.0.1:51234 \\-\\- 127.0.0.1:80 NS:4026531840 PID:1234
+2026\\-11\\-26 14:03:44.200 [3199] info [nettracer] Events stopped
+2026\\-11\\-26 14:03:44.200 [3199] info [nettracer] NetTracer stop reason 0
 .RE
 .fi
 .PP
-Events: \\fBconnect\\fR with \\fB\\->\\fR, \\fBaccept\\fR with \\fB<\\-\\fR (the local, listening side first),
-\\fBclose\\fR with \\fB\\-\\-\\fR; a close is followed by the connection's final stats lines. Every interval,
-each open connection gets a \\fBstats\\fR and a \\fBTCP stats\\fR line (totals; RTT and RTT_var in
-microseconds; the arrow is its direction). Loss is logged at level \\fBwarning\\fR
-("lost events records:N connections:M"), health at \\fBinfo\\fR ("[bpf_debug_counters] ...");
-connections found open at start at \\fBdebug\\fR. \\fB\\-d\\fR sets the lowest level written.
+As the original's (nettracer.cpp, connections_printing.cpp): the start\\-up lines, then events
+as they come: \\fBconnect\\fR with \\fB\\->\\fR, \\fBaccept\\fR with \\fB<\\-\\fR (the local, listening
+side first), \\fBclose\\fR with \\fB\\-\\-\\fR. Every interval, IPv4 then IPv6, first a \\fBstats\\fR
+line for every connection, then a \\fBTCP stats\\fR line for every connection: totals since it was
+established, without header bytes whatever \\-i and \\-s say; RTT and RTT_var in microseconds;
+the arrow is its direction, \\fB\\-\\-\\fR for a connection no event named (open before tracing).
+A closed connection gets its final lines at the next interval, then no more. An IPv6 socket
+between IPv4\\-mapped addresses is written ::ffff:a.b.c.d, with the IPv6 ones. No interval is
+printed at exit: "Events stopped" and "NetTracer stop reason 0" end the log. The tracer's health
+is logged every \\-\\-stats\\-interval as "[bpf_debug_counters] delta:      name=N ..." with the
+counters that grew (records_lost, connections_untracked, hook_misses, metrics_walks_skipped),
+not when none did, never at exit. Loss is logged at level \\fBwarning\\fR ("lost events
+records:N connections:M", nettracer's own). On a terminal the level is coloured, as spdlog's
+colour sink does. \\fB\\-d\\fR sets the lowest level written.
 .SS "LEGACY FORMAT"
-At start and then every interval, one line per connection, then a line holding a single space.
-A closed connection is printed once more, with the closed bit set, then drops out. Fields, all
+At start and then every interval, one line per connection, IPv4 first, then IPv6 (where an
+IPv6 socket between IPv4\\-mapped addresses is, in IPv4 layout), then a line holding a single
+space; nothing at exit. A closed connection is printed once more, with the closed bit set, then
+drops out; so does one whose counters did not change for 60 s (the original's inactivity
+timeout). Only a connect or accept event sets the E and D bits and the start: a connection open
+before tracing prints 000 and no start or duration, as the original's. Fields, all
 right\\-aligned to a minimum width:
 .TS
 l l l.
@@ -65,8 +88,8 @@ width	field	printed as
 .PP
 (a) With \\-s plus 66 (IPv4) or 77 (IPv6) bytes per packet; with \\-i since the last print.
 (b) With \\-i since the last print; totals go on past 2^32, where the kernel's 32\\-bit counters
-start again from 0. (c) Established connections only: the start, and the time
-until now or until the close.
+start again from 0. (c) Connections whose connect or accept was seen only: the start, and the
+whole seconds from it until now or until the close (a 1.302 s connection is 1).
 .PP
 An IPv4 line is 233 characters, an IPv6 line 281. Byte order of the address fields, as the
 original prints them on little\\-endian machines: an IPv4 address a.b.c.d is the four bytes
