@@ -75,4 +75,30 @@ describe('text in the formats for people', () => {
     assert.ok(text.includes('\\xe2\\x80\\xae\\x1b[2Jabc'), text);
     assert.doesNotMatch(text, INVISIBLE);
   });
+
+  it("summarize's table: '-' where no session gave an RTT, and the unit in the header", () => {
+    const stats = { sum: 0, avg: 0, min: 0, max: 0, count: 0 };
+    const text = summaryTable([
+      {
+        type: 'summary',
+        window_start: '2026-01-01T00:00:00.000Z',
+        window_end: '2026-01-01T00:00:03.000Z',
+        window_s: 3,
+        dimension: 'host',
+        host: 'h',
+        sessions: 1,
+        bytes_rx: stats,
+        bytes_tx: stats,
+        pkts_rx: 0,
+        pkts_tx: 0,
+        pkts_retr: 0,
+        retr_percentage: 0,
+        traffic: 0,
+        traffic_rx: 0,
+        traffic_tx: 0,
+      },
+    ]);
+    assert.match(text, /rtt avg \(ms\)/);
+    assert.match(text, /│ - +│ 0 bit\/s/);
+  });
 });
