@@ -440,6 +440,16 @@ export interface SummaryRecord {
   traffic_rx: number;
   /** bytes_tx.sum x 8 / window_s, bit/s. */
   traffic_tx: number;
+  /** Outgoing connections established in the window (connect records). Absent in summaries from nettracer before 0.2. */
+  connects?: number;
+  /** Outgoing connection attempts that failed in the window (connect_failed records, whatever the error). */
+  connects_failed?: number;
+  /** connects_failed / (connects + connects_failed) x 100. Absent when there was no attempt: no attempt is not a 0% failure rate. */
+  connect_failure_rate?: number;
+  /** Connection ends that closed in the window because the peer reset them (close_reason reset_received). */
+  resets_received?: number;
+  /** Connection ends that closed in the window with a reset from this end (close_reason aborted or reset_sent). */
+  resets_sent?: number;
   /** With --skip-invalid: input lines skipped as invalid so far, when this record was printed (a running total: the last record counts the whole input). Absent without --skip-invalid. */
   skipped_lines?: number;
 }

@@ -872,6 +872,49 @@ export const FIELDS: readonly FieldDef[] = [
     description: 'bytes_tx.sum x 8 / window_s, bit/s.',
   },
   {
+    name: 'connects',
+    in: ['summary'],
+    type: COUNT,
+    unit: '{connection}',
+    optional: true,
+    description:
+      'Outgoing connections established in the window (connect records). Absent in summaries from nettracer before 0.2.',
+  },
+  {
+    name: 'connects_failed',
+    in: ['summary'],
+    type: COUNT,
+    unit: '{attempt}',
+    optional: true,
+    description: 'Outgoing connection attempts that failed in the window (connect_failed records, whatever the error).',
+  },
+  {
+    name: 'connect_failure_rate',
+    in: ['summary'],
+    type: { type: 'number', minimum: 0, maximum: 100 },
+    unit: '%',
+    optional: true,
+    description:
+      'connects_failed / (connects + connects_failed) x 100. Absent when there was no attempt: no attempt is not a 0% failure rate.',
+  },
+  {
+    name: 'resets_received',
+    in: ['summary'],
+    type: COUNT,
+    unit: '{connection}',
+    optional: true,
+    description: 'Connection ends that closed in the window because the peer reset them (close_reason reset_received).',
+  },
+  {
+    name: 'resets_sent',
+    in: ['summary'],
+    type: COUNT,
+    unit: '{connection}',
+    optional: true,
+    description:
+      'Connection ends that closed in the window with a reset from this end (close_reason aborted or reset_sent).',
+  },
+  {
     name: 'skipped_lines',
     in: ['summary'],
     type: COUNT,

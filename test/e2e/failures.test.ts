@@ -11,7 +11,8 @@ import { after, before, describe, it } from 'node:test';
 import { ROOT } from '../../src/root.js';
 import { createVethPair, deleteNetns, netnsExec, netnsInode } from '../helpers/netns.js';
 import { killAll, startTracer, type TracerProcess } from '../helpers/processes.js';
-import { type AnyRecord, assertValidLine } from '../helpers/schemas.js';
+import type { SummaryRecord } from '../../src/generated/records.js';
+import { type AnyRecord, assertValidLine, validatorFor } from '../helpers/schemas.js';
 
 const SCRIPT = join(ROOT, 'test', 'helpers', 'failures.py');
 // Names of their own: other test files' namespaces may exist at the same time.
@@ -219,6 +220,30 @@ describe('failed connection attempts and how connections end', () => {
     assert.equal(endings.unread.client_saw, 104, 'the client saw ECONNRESET');
     assert.deepEqual(pick(client), ['reset_received', undefined, 'ECONNRESET']);
     assert.equal(client.errno, endings.unread.client_saw);
+  });
+
+  it('summarize: failed attempts and resets per process, as the applications saw them', async () => {
+    const recs = await stopped();
+    const r = await execa(process.execPath, [join(ROOT, 'bin', 'run.cjs'), 'summarize', '--by', 'process'], {
+      input: tracer.lines.join('\n') + '\n',
+    });
+    const validSummary = validatorFor('summary');
+    const rows = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as SummaryRecord);
+    rows.forEach(validSummary);
+    const row = (pid: number) => rows.find((x) => x.pid === pid);
+    // One process per attempt: each failed once and never connected.
+    for (const name of ['refused', 'timedOut', 'hostUnreachable', 'netUnreachable', 'abandoned']) {
+      const x = row(seen[name].pid);
+      assert.deepEqual([x?.connects, x?.connects_failed, x?.connect_failure_rate], [0, 1, 100], name);
+    }
+    // The endings: four connections, two of its ends reset by the peer and two aborted by it.
+    const ends = row(endings.pid);
+    assert.deepEqual([ends?.connects, ends?.connects_failed, ends?.connect_failure_rate], [4, 0, 0]);
+    assert.deepEqual([ends?.resets_received, ends?.resets_sent], [2, 2]);
+    assert.ok(recs.length > 0);
   });
 
   it('a listener with backlog 1 that never accepts: its drops and queue in stats, as ss -tlnm says', async () => {
