@@ -932,7 +932,7 @@ int BPF_PROG(destroy_sock, struct sock *sk)
 	HOOK_ENTRY();
 	/* Reached without CLOSE: whether a FIN went out, the shutdown says best;
 	 * the state it is in stands for the one before. */
-	report_close(sk, BPF_CORE_READ(sk, __sk_common.skc_state),
+	report_close(sk, sk->__sk_common.skc_state,
 		     BPF_CORE_READ_BITFIELD(sk, sk_shutdown) & SEND_SHUTDOWN);
 	return 0;
 }
