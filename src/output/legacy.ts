@@ -79,7 +79,8 @@ export class LegacyFormat implements OutputFormat {
 
   records(records: readonly NettracerRecord[]): string {
     for (const rec of records) {
-      if (!('saddr' in rec)) continue;
+      // The original has no failed attempts: its formats leave them out.
+      if (!('saddr' in rec) || rec.type === 'connect_failed') continue;
       if (!this.events && (rec.type === 'connect' || rec.type === 'accept')) continue;
       const t = Date.parse(rec.timestamp);
       // Only an event sets the state bits and the start: a connection open

@@ -216,6 +216,14 @@ export class LogFormat implements OutputFormat {
         case 'metrics':
           this.keep(r);
           break;
+        case 'connect_failed':
+          // Not in the original (it sees no attempt that failed): debug.
+          out += this.line(
+            ms,
+            'debug',
+            `connect_failed ${tuple(r, '->')} PID:${r.pid} error:${r.error} syns:${r.syns_sent}`,
+          );
+          break;
         case 'close':
           if (events) out += this.line(ms, 'info', `event close ${tuple(r, '--')} PID:${r.pid}`);
           this.keep(r);

@@ -58,7 +58,8 @@ export class TableFormat implements OutputFormat {
 
   records(records: readonly NettracerRecord[]): string {
     for (const rec of records) {
-      if (!('saddr' in rec)) continue;
+      // Connections only: the original's view has no failed attempts.
+      if (!('saddr' in rec) || rec.type === 'connect_failed') continue;
       if (!this.events && (rec.type === 'connect' || rec.type === 'accept')) continue;
       const ms = Date.parse(rec.timestamp);
       const row = this.rows.get(rec.id) ?? { rec, sent: 0, received: 0, rttUs: 0, closed: false, updatedMs: ms };

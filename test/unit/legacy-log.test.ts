@@ -460,4 +460,28 @@ describe('log format', () => {
     assert.equal(f.line(ts, 'info', 'x'), `${localTime(ts)} [4242] \x1b[32minfo\x1b[m [nettracer] x\n`);
     assert.equal(new LogFormat({ level: 'warning' }).line(ts, 'info', 'x'), '', '-d warning hides info');
   });
+
+  it('a failed attempt, which the original never saw: at debug in log, left out of legacy and table', () => {
+    const failed = {
+      type: 'connect_failed',
+      timestamp: iso(ts),
+      ...base,
+      dport: 1,
+      error: 'ECONNREFUSED',
+      errno: 111,
+      syns_sent: 1,
+      duration_ms: 0.1,
+    } as NettracerRecord;
+    assert.equal(
+      new LogFormat({ level: 'debug', tid: 4242 }).records([failed]),
+      `${localTime(ts)} [4242] debug [nettracer] connect_failed 127.0.0.1:51234 -> 127.0.0.1:1 NS:4026531840 PID:1234 error:ECONNREFUSED syns:1\n`,
+    );
+    assert.equal(new LogFormat({ level: 'info', tid: 4242 }).records([failed]), '', 'not at the default level');
+    const legacy = new LegacyFormat(false);
+    legacy.records([failed]);
+    assert.equal(legacy.cycle(ts), ' \n', 'no row: only the interval separator');
+    const table = new TableFormat();
+    table.records([failed]);
+    assert.equal(table.cycle(ts), 'Number of passive tcp sessions: 0, active: 0, established: 0 \n');
+  });
 });
