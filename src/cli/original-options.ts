@@ -2,7 +2,7 @@
 // boost::program_options grammar reads them (nettracersrv/nettracer.cpp,
 // getOptionsDescription() and parseOptions()), in code of our own:
 // --name value, --name=value, an unambiguous prefix of a long name (boost
-// "guesses"), -x value, -xvalue, -x=value; a switch takes no value on the
+// "guesses"), -x value, -xvalue; a switch takes no value on the
 // command line; each option at most once. The args file has name=value
 // lines, '#' comments, [section] headers that prefix names, and sets a switch
 // whatever its value. With --args_file, the file's options are the only ones:
@@ -124,7 +124,7 @@ export function parseOriginalArgs(argv: readonly string[]): OriginalValues {
         store(vm, o, eq >= 0 ? arg.slice(eq + 1) : nextValue(shown), shown);
       }
     } else if (arg.startsWith('-') && arg.length > 1 && arg !== '--') {
-      // -x, -xVALUE, -x=VALUE, -x VALUE; switches may be grouped (-fi).
+      // -x, -xVALUE, -x VALUE; switches may be grouped (-fi).
       let j = 1;
       while (j < arg.length) {
         const c = arg[j];
@@ -137,7 +137,8 @@ export function parseOriginalArgs(argv: readonly string[]): OriginalValues {
           continue;
         }
         const rest = arg.slice(j + 1);
-        store(vm, o, rest ? rest.replace(/^=/, '') : nextValue(shown), shown);
+        // boost takes what follows the letter as the value, '=' included: -t=10 is "=10", invalid.
+        store(vm, o, rest || nextValue(shown), shown);
         break;
       }
     } else {

@@ -48,6 +48,7 @@ describe("the original's options", () => {
     assert.equal(err(['--c']), "option '--c' is ambiguous and matches '--clear_probes', and '--counters_interval'");
     assert.equal(err(['-x']), "unrecognised option '-x'");
     assert.equal(err(['extra']), 'too many positional options have been specified on the command line');
+    assert.equal(err(['-t=10']), "the argument ('=10') for option '--time_interval' is invalid", 'no = after a letter');
   });
 
   it('lexical_cast<unsigned>: digits and a sign; a minus wraps', () => {
