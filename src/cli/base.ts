@@ -22,7 +22,9 @@ export abstract class BaseCommand extends Command {
     } catch (err) {
       if (isExit(err)) throw err;
       const message = firstLine((err as Error).message);
-      return this.fail(`${message} ${originalHint(message) ?? '(see --help)'}`, EXIT.usage);
+      // trace is what the original's users reach for: name their option's new form.
+      const hint = this.id === 'trace' ? originalHint(message) : undefined;
+      return this.fail(`${message} ${hint ?? '(see --help)'}`, EXIT.usage);
     }
   }
 
@@ -71,6 +73,10 @@ const ORIGINAL_NAMES: Record<string, string> = {
   debug: '-d/--log-level',
   log: '-l/--log-file',
   events: 'nettracer-compat -e',
+  // Its short options that trace has not (the others mean the same in both).
+  n: '--format table or legacy',
+  r: '--format legacy',
+  e: 'nettracer-compat -e',
 };
 
 /** An option of the original given to a modern command: name the new one, and the drop-in. */
