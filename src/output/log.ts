@@ -81,7 +81,7 @@ export interface LogOptions {
   headerSize?: boolean;
   /** Start-up and shutdown lines; none without. */
   setup?: LogSetup;
-  /** Only the start-up and shutdown lines (the original's log file under -n). */
+  /** No connection's lines: the start-up, shutdown and health ones (the original's log file under -n). */
   linesOnly?: boolean;
   /**
    * Under -n without a terminal: the session counts of the legacy lines, which
@@ -198,10 +198,11 @@ export class LogFormat implements OutputFormat {
   }
 
   records(records: readonly NettracerRecord[]): string {
-    if (this.opts.linesOnly) return this.flushQueued();
     const events = this.opts.setup?.events !== false;
     let out = this.flushQueued();
     for (const r of records) {
+      // Under -n the original logs no connection, but still its debug counters (and we, loss).
+      if (this.opts.linesOnly && r.type !== 'stats' && r.type !== 'lost') continue;
       const ms = Date.parse(r.timestamp);
       switch (r.type) {
         case 'connect':

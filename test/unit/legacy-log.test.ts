@@ -216,6 +216,26 @@ describe('legacy format: what netstat.cpp print() does (issue 18)', () => {
     );
     assert.equal(log.cycle(1700000030_000), '');
     assert.match(log.cycle(1700000300_000), /Number of passive tcp sessions/);
+    assert.equal(
+      log.records([
+        { type: 'metrics', timestamp: at(1700000000), ...base, ...counters, incremental: false } as NettracerRecord,
+      ]),
+      '',
+      'no connection lines',
+    );
+    const stats = {
+      type: 'stats',
+      timestamp: at(1700000000),
+      records_sent: 1,
+      records_lost: 2,
+      connections_tracked: 0,
+      connections_untracked: 0,
+      unaccepted_closes: 0,
+      hook_misses: 0,
+      hooks: [],
+      final: false,
+    } as NettracerRecord;
+    assert.match(log.records([stats]), /\[bpf_debug_counters\] delta: {6}records_lost=2\n$/, 'but the debug counters');
   });
 
   it('an IPv6 socket between IPv4-mapped addresses: in the IPv6 table (after IPv4 rows), in IPv4 layout', () => {
