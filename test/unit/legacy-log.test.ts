@@ -217,9 +217,7 @@ describe('legacy format: what netstat.cpp print() does (issue 18)', () => {
     assert.equal(log.cycle(1700000030_000), '');
     assert.match(log.cycle(1700000300_000), /Number of passive tcp sessions/);
     assert.equal(
-      log.records([
-        { type: 'metrics', timestamp: at(1700000000), ...base, ...counters, incremental: false } as NettracerRecord,
-      ]),
+      log.records([{ type: 'metrics', timestamp: at(1700000000), ...base, ...counters, incremental: false }]),
       '',
       'no connection lines',
     );
