@@ -8,6 +8,7 @@ import Check from './commands/check.js';
 import Help from './commands/help.js';
 import Schema from './commands/schema.js';
 import Summarize from './commands/summarize.js';
+import Top from './commands/top.js';
 import Trace from './commands/trace.js';
 import Validate from './commands/validate.js';
 import { commandNotFound } from './cli/not-found.js';
@@ -20,6 +21,7 @@ export const COMMANDS = {
   help: Help,
   schema: Schema,
   summarize: Summarize,
+  top: Top,
   trace: Trace,
   validate: Validate,
 };

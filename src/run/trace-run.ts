@@ -40,6 +40,8 @@ export interface TraceRunOptions {
   refreshOnEnter?: boolean;
   /** --ready-fd: one line when tracing has started (see readyLine()). */
   readyFd?: number;
+  /** Stops tracing when aborted, like a signal but without a last metrics walk (a view's quit key). */
+  stop?: AbortSignal;
   /** Diagnostics for --verbose, on stderr. */
   note?: (line: string) => void;
 }
@@ -143,6 +145,8 @@ class TraceRun {
 
   private readonly onSignal = (): void => this.stop(true);
 
+  private readonly onAbort = (): void => this.stop(false);
+
   /** A bug of ours while tracing: detach, say what happened, exit 1. */
   private readonly onCrash = (err: unknown): void => {
     this.failure ??= new TracerError(`internal error: ${(err as Error)?.message ?? String(err)}`, 'failure');
@@ -179,6 +183,7 @@ class TraceRun {
     process.once('SIGINT', this.onSignal);
     process.once('SIGTERM', this.onSignal);
     process.on('uncaughtException', this.onCrash);
+    this.opts.stop?.addEventListener('abort', this.onAbort);
     if (this.opts.refreshOnEnter) process.stdin.on('data', this.onKey);
     // Polled through the root config reader: it sees the file whoever we run as,
     // and editors that replace the file rather than write it in place.
@@ -191,6 +196,7 @@ class TraceRun {
     process.off('SIGINT', this.onSignal);
     process.off('SIGTERM', this.onSignal);
     process.off('uncaughtException', this.onCrash);
+    this.opts.stop?.removeEventListener('abort', this.onAbort);
     process.stdin.off('data', this.onKey);
     if (process.stdin.isTTY) process.stdin.pause();
   }
