@@ -56,6 +56,9 @@ export function runTrace(opts: TraceRunOptions): Promise<void> {
   return new TraceRun(opts).run();
 }
 
+/** A signal while the output is flushed, after tracing stopped: it is stopping already. */
+function stopping(): void {}
+
 /** One trace: run() once. */
 class TraceRun {
   private readonly t0 = process.hrtime.bigint();
@@ -180,8 +183,11 @@ class TraceRun {
   };
 
   private listen(): void {
-    process.once('SIGINT', this.onSignal);
-    process.once('SIGTERM', this.onSignal);
+    // on, not once: a second Ctrl-C while stopping must not kill the process
+    // (npm exec and npx forward the terminal's SIGINT to us a second time: a
+    // default action then ended us by the signal, and npx exited 130).
+    process.on('SIGINT', this.onSignal);
+    process.on('SIGTERM', this.onSignal);
     process.on('uncaughtException', this.onCrash);
     this.opts.stop?.addEventListener('abort', this.onAbort);
     if (this.opts.refreshOnEnter) process.stdin.on('data', this.onKey);
@@ -195,6 +201,9 @@ class TraceRun {
     this.deadline?.cancel();
     process.off('SIGINT', this.onSignal);
     process.off('SIGTERM', this.onSignal);
+    // Stopped: what is left is flushing the output and exiting, which a late
+    // signal must not cut short.
+    for (const s of ['SIGINT', 'SIGTERM'] as const) if (process.listenerCount(s) === 0) process.on(s, stopping);
     process.off('uncaughtException', this.onCrash);
     this.opts.stop?.removeEventListener('abort', this.onAbort);
     process.stdin.off('data', this.onKey);

@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+'use strict';
+// The package's install script (package.json: "install"): builds the BPF
+// object (make -C bpf) and the addon (node-gyp) only when they are missing or
+// older than their sources. npm runs this script whenever it installs the
+// checkout: npm ci, and also npm link, npm install -g . and npx nettracer
+// when it installs from the checkout. Before, each of those rebuilt the tool
+// (node-gyp rebuild: it deletes build/ first, about 10 s here, and a Ctrl-C
+// during it left no addon at all). Plain Node, no dependencies: it runs
+// before node_modules is complete.
+//   node scripts/native-build.cjs           build what is out of date
+//   node scripts/native-build.cjs --check   exit 1 if something is, build nothing
+const { existsSync, readdirSync, statSync, utimesSync } = require('node:fs');
+const { join } = require('node:path');
+const { spawnSync } = require('node:child_process');
+
+const ROOT = join(__dirname, '..');
+
+/** The files each output is built from. */
+function files(dir, pattern) {
+  if (!existsSync(join(ROOT, dir))) return [];
+  return readdirSync(join(ROOT, dir))
+    .filter((f) => pattern.test(f))
+    .map((f) => join(dir, f));
+}
+
+const BPF = {
+  outputs: ['bpf/.output/nettracer.skel.h'],
+  inputs: ['bpf/Makefile', ...files('bpf', /\.(c|h)$/)],
+};
+const ADDON = {
+  outputs: ['build/Release/nettracer.node', 'build/Release/nettracer-config-reader'],
+  inputs: [
+    'binding.gyp',
+    'bpf/.output/nettracer.skel.h',
+    ...files('native', /\.(cc|h)$/),
+    ...files('native/generated', /\.h$/),
+  ],
+};
+
+const mtime = (f) => statSync(join(ROOT, f)).mtimeMs;
+
+/** Why `step` must be built, or undefined when its outputs are newer than every input. */
+function outOfDate(step) {
+  // A packed package ships the built addon without its sources: nothing to build.
+  if (!step.inputs.some((f) => existsSync(join(ROOT, f)))) return undefined;
+  const missing = step.outputs.find((f) => !existsSync(join(ROOT, f)));
+  if (missing) return `${missing} is missing`;
+  const oldest = Math.min(...step.outputs.map(mtime));
+  const newer = step.inputs.find((f) => existsSync(join(ROOT, f)) && mtime(f) > oldest);
+  return newer ? `${newer} changed` : undefined;
+}
+
+function run(cmd, args) {
+  console.log(`native-build: ${cmd} ${args.join(' ')}`);
+  const [file, argv] = cmd === 'node-gyp' ? nodeGyp(args) : [cmd, args];
+  const r = spawnSync(file, argv, { cwd: ROOT, stdio: 'inherit' });
+  if (r.error) {
+    console.error(`native-build: cannot run ${cmd}: ${r.error.message} (npm run setup installs what the build needs)`);
+    process.exit(1);
+  }
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+
+/** npm's own node-gyp under npm, else the one in node_modules, else any on the PATH. */
+function nodeGyp(args) {
+  const npms = process.env.npm_config_node_gyp;
+  if (npms && existsSync(npms)) return [process.execPath, [npms, ...args]];
+  const local = join(ROOT, 'node_modules', '.bin', 'node-gyp');
+  return [existsSync(local) ? local : 'node-gyp', args];
+}
+
+function main() {
+  const check = process.argv.includes('--check');
+  const bpf = outOfDate(BPF);
+  const addon = bpf ? 'the BPF object is rebuilt' : outOfDate(ADDON);
+  if (!bpf && !addon) {
+    console.log('native-build: the BPF object and the addon are up to date');
+    return;
+  }
+  if (check) {
+    console.log(`native-build: out of date: ${bpf ?? addon}`);
+    process.exit(1);
+  }
+  if (bpf) {
+    console.log(`native-build: BPF object: ${bpf}`);
+    run('make', ['-C', 'bpf']);
+  }
+  console.log(`native-build: addon: ${addon}`);
+  // An incremental build where node-gyp has configured the tree: build/ is
+  // never deleted, so an interrupted build leaves the previous addon in place.
+  if (!existsSync(join(ROOT, 'build', 'Makefile'))) run('node-gyp', ['configure']);
+  run('node-gyp', ['build']);
+  // make rebuilt what depended on the change; the outputs are all current now
+  // (the config reader does not depend on most sources), which the next
+  // check must see.
+  const now = new Date();
+  for (const f of ADDON.outputs) utimesSync(join(ROOT, f), now, now);
+}
+
+main();
