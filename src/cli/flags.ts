@@ -99,7 +99,7 @@ export const traceFlags = {
   format: Flags.string({
     options: [...FORMATS],
     summary:
-      "Output format: ndjson (schemas/v1), table (the original's interactive view), log (its log lines) or legacy (its machine format). Default: table on a terminal, ndjson otherwise.",
+      "Output format: ndjson (schemas/v1), lines (one aligned line per event, for people), table (the original's interactive view), log (its log lines) or legacy (its machine format). Default: lines on a terminal, ndjson otherwise.",
   }),
   'log-level': Flags.string({
     char: 'd',

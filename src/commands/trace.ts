@@ -61,7 +61,7 @@ Needs root (or CAP_BPF and CAP_PERFMON).`;
         );
       else if (flags.verbose) process.stderr.write('nettracer: -c: nothing pinned under /sys/fs/bpf/nettracer*\n');
     }
-    const name = (flags.format ?? (flags.output || !process.stdout.isTTY ? 'ndjson' : 'table')) as FormatName;
+    const name = (flags.format ?? (flags.output || !process.stdout.isTTY ? 'ndjson' : 'lines')) as FormatName;
     const logLevel = flags['log-level'] as LogLevel;
     const format = createFormat(name, {
       logLevel,

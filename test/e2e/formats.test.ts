@@ -193,7 +193,7 @@ describe('--config', () => {
 });
 
 describe('table format on a terminal', () => {
-  it('is the default on a terminal, drawn at start, on Enter and at exit', async () => {
+  it('is drawn at start, on Enter and at exit', async () => {
     const { execa } = await import('execa');
     const { RUN, ROOT } = await import('../helpers/processes.js');
     // script(1) gives the tracer a pseudo-terminal; an Enter is typed after it attached.
@@ -202,7 +202,7 @@ describe('table format on a terminal', () => {
         'bash',
         [
           '-c',
-          `(sleep 1.5; ${keys ? "printf '\\n';" : ''} sleep 3) | script -qc "${process.execPath} ${RUN} trace -f -t 30 --duration 3" /dev/null`,
+          `(sleep 1.5; ${keys ? "printf '\\n';" : ''} sleep 3) | script -qc "${process.execPath} ${RUN} trace --format table -f -t 30 --duration 3" /dev/null`,
         ],
         { cwd: ROOT, reject: false },
       );
