@@ -6,6 +6,7 @@
 // COMMAND_NOT_FOUND as its hook.
 import Check from './commands/check.js';
 import Help from './commands/help.js';
+import Replay from './commands/replay.js';
 import Schema from './commands/schema.js';
 import Summarize from './commands/summarize.js';
 import Top from './commands/top.js';
@@ -19,6 +20,7 @@ export { commandNotFound as COMMAND_NOT_FOUND };
 export const COMMANDS = {
   check: Check,
   help: Help,
+  replay: Replay,
   schema: Schema,
   summarize: Summarize,
   top: Top,
