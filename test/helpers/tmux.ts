@@ -32,9 +32,10 @@ export class Pane {
     tmux(this.socket, ['new-session', '-d', '-x', String(cols), '-y', String(rows), command]);
   }
 
-  /** The screen's lines, as text, or with their escape sequences (-e); empty lines at the bottom left out. */
-  capture(escapes = false): string[] {
-    const lines = tmux(this.socket, ['capture-pane', '-p', ...(escapes ? ['-e'] : []), '-t', '0']).split('\n');
+  /** The screen's lines (with history: and those scrolled off it), as text, or with their escape sequences (-e); empty lines at the bottom left out. */
+  capture(escapes = false, history = false): string[] {
+    const args = ['capture-pane', '-p', ...(escapes ? ['-e'] : []), ...(history ? ['-S', '-'] : []), '-t', '0'];
+    const lines = tmux(this.socket, args).split('\n');
     while (lines.length && lines.at(-1) === '') lines.pop();
     return lines;
   }
@@ -62,11 +63,16 @@ export class Pane {
   }
 
   /** Polls the screen until `test` holds of its lines; fails with the last screen. */
-  async waitFor(what: string, test: (lines: string[]) => boolean, timeoutMs = 30_000): Promise<string[]> {
+  async waitFor(
+    what: string,
+    test: (lines: string[]) => boolean,
+    timeoutMs = 30_000,
+    history = false,
+  ): Promise<string[]> {
     const until = Date.now() + timeoutMs;
     let lines: string[] = [];
     while (Date.now() < until) {
-      lines = this.capture();
+      lines = this.capture(false, history);
       if (test(lines)) return lines;
       await sleep(100);
     }
