@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { BaseCommand } from '../cli/base.js';
+import { hiddenLoopbackNote } from '../cli/cidr.js';
 import { EXIT } from '../cli/exit-codes.js';
 import { numberFlag, traceFlags } from '../cli/flags.js';
 import { runTop } from '../run/top-run.js';
@@ -61,6 +62,9 @@ Needs a terminal, and root (or CAP_BPF and CAP_PERFMON), as trace does.`;
     const { flags } = await this.parseFlags(Top);
     if (!Terminal.available())
       this.fail('top draws on a terminal: run it on one (for a pipe or a file: nettracer trace)', EXIT.usage);
+    // Said before the screen is taken, where it stays readable after top ends.
+    const loopback = hiddenLoopbackNote(flags.addr, flags['with-loopback']);
+    if (loopback) process.stderr.write(`nettracer: ${loopback}\n`);
     await runTop({
       refreshS: flags.refresh,
       host: hostname(),

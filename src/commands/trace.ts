@@ -1,5 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { BaseCommand } from '../cli/base.js';
+import { hiddenLoopbackNote } from '../cli/cidr.js';
 import { LIVE, parseConfig } from '../cli/config.js';
 import { ConfigReader } from '../cli/config-reader.js';
 import { invokingUid } from '../run/invoking-user.js';
@@ -61,6 +62,8 @@ Needs root (or CAP_BPF and CAP_PERFMON).`;
         );
       else if (flags.verbose) process.stderr.write('nettracer: -c: nothing pinned under /sys/fs/bpf/nettracer*\n');
     }
+    const loopback = hiddenLoopbackNote(flags.addr, flags['with-loopback']);
+    if (loopback) process.stderr.write(`nettracer: ${loopback}\n`);
     const name = (flags.format ?? (flags.output || !process.stdout.isTTY ? 'ndjson' : 'lines')) as FormatName;
     const logLevel = flags['log-level'] as LogLevel;
     const format = createFormat(name, {
