@@ -122,14 +122,32 @@ const ORDER: Record<SortKey, (r: TopRow) => number> = {
   rtt: (r) => r.rttUs,
 };
 
-/** The rows for a state, in display order. */
-export function topRows(sample: Sample, state: Pick<ViewState, 'sort' | 'group'>): TopRow[] {
-  let rows = sample.connections.map(connectionRow);
-  if (state.group === 'process') rows = grouped(rows, (r) => `${r.pid}/${r.comm}`);
-  if (state.group === 'container') rows = grouped(rows, (r) => r.container || '(host)');
-  const by = ORDER[state.sort];
+const SAMPLE_ORDER: Record<SortKey, (c: ConnectionSample) => number> = {
+  rate: (c) => c.txRate + c.rxRate,
+  bytes: (c) => c.bytes,
+  retransmits: (c) => c.retr,
+  rtt: (c) => c.rttUs,
+};
+
+/** The first `limit` rows for a state, in display order, and how many there are in all. */
+export function topRows(
+  sample: Sample,
+  state: Pick<ViewState, 'sort' | 'group'>,
+  limit = Infinity,
+): { rows: TopRow[]; total: number } {
   // Ties: bytes, then the key, so that rows do not swap places between refreshes.
-  return rows.sort((a, b) => by(b) - by(a) || b.bytes - a.bytes || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  if (state.group === 'connection') {
+    // Sorted as samples, and only the rows shown made: a refresh with 20,000
+    // connections draws 40 of them.
+    const by = SAMPLE_ORDER[state.sort];
+    const sorted = [...sample.connections].sort((a, b) => by(b) - by(a) || b.bytes - a.bytes || a.id - b.id);
+    return { rows: sorted.slice(0, limit).map(connectionRow), total: sorted.length };
+  }
+  const all = sample.connections.map(connectionRow);
+  const rows = grouped(all, state.group === 'process' ? (r) => `${r.pid}/${r.comm}` : (r) => r.container || '(host)');
+  const by = ORDER[state.sort];
+  rows.sort((a, b) => by(b) - by(a) || b.bytes - a.bytes || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return { rows: rows.slice(0, limit), total: rows.length };
 }
 
 const num = (title: string, min: number, max: number, rank: number, cell: (r: TopRow) => string): Column<TopRow> => ({
@@ -205,9 +223,8 @@ export function topLines(sample: Sample, state: ViewState, width: number, height
     `nettracer top  ${narrow(forTerminal(state.host))}  ${clock(sample.atMs)}  every ${state.refreshS}s  sort: ${state.sort}  by: ${state.group}${paused}`,
     totals(sample),
   ].map((l) => shorten(l, w));
-  const rows = topRows(sample, state);
   const room = Math.max(0, height - head.length - 2);
-  const shown = rows.slice(0, room);
+  const { rows: shown, total } = topRows(sample, state, room);
   // Columns no wider than what they show now: the room goes where it is used.
   const columns = fitColumns(
     COLUMNS[state.group].map((c) => {
@@ -216,8 +233,7 @@ export function topLines(sample: Sample, state: ViewState, width: number, height
     }),
     w,
   );
-  const more = rows.length - shown.length;
-  const keys = `q quit  s sort  g group  p pause${more > 0 ? `  (${shown.length} of ${rows.length} rows shown)` : ''}`;
+  const keys = `q quit  s sort  g group  p pause${total > shown.length ? `  (${shown.length} of ${total} rows shown)` : ''}`;
   const lines = [
     ...head,
     BOLD +

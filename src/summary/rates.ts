@@ -61,7 +61,8 @@ export interface Sample {
   connections: ConnectionSample[];
 }
 
-const ZERO: Readonly<Totals> = { tx: 0, rx: 0, pktsTx: 0, retr: 0 };
+/** New totals at 0 (a literal: faster than spreading a constant, which a sample does per connection). */
+const zero = (): Totals => ({ tx: 0, rx: 0, pktsTx: 0, retr: 0 });
 
 /** Retransmitted segments as a share of all sent (Dynatrace's retr_percentage): retr / (retr + tx) x 100. */
 export function retrPercentage(retr: number, pktsTx: number): number {
@@ -86,8 +87,8 @@ export class ConnectionRates {
     if (!t) {
       // A connection first seen with counters (existing, or a metrics record
       // of one opened before tracing): what it moved before is no one's rate.
-      const base = 'bytes_sent' in r && r.type !== 'close' ? totalsOf(r) : { ...ZERO };
-      t = { rec: r, seen: { ...ZERO }, last: base, period: { ...ZERO }, rttUs: 0 };
+      const base = 'bytes_sent' in r && r.type !== 'close' ? totalsOf(r) : zero();
+      t = { rec: r, seen: zero(), last: base, period: zero(), rttUs: 0 };
       this.conns.set(r.id, t);
     }
     // Keep the owner a later record names (an accept's pid may be 0 before the process takes it).
@@ -128,7 +129,7 @@ export class ConnectionRates {
         rttUs: t.rttUs,
         closed: t.closedMs !== undefined,
       });
-      t.period = { ...ZERO };
+      t.period = zero();
     }
     return { atMs: nowMs, periodS, connections };
   }

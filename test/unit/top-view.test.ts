@@ -195,14 +195,12 @@ describe('topLines', () => {
 
   it('sorts by the chosen key and groups', () => {
     assert.deepEqual(
-      topRows(sample, { sort: 'rtt', group: 'connection' })
-        .slice(0, 2)
-        .map((r) => r.rttUs),
+      topRows(sample, { sort: 'rtt', group: 'connection' }, 2).rows.map((r) => r.rttUs),
       [4000, 3900],
     );
     const byContainer = topRows(sample, { sort: 'bytes', group: 'container' });
     assert.deepEqual(
-      byContainer.map((r) => [r.container || '(host)', r.conns]),
+      byContainer.rows.map((r) => [r.container || '(host)', r.conns]),
       [
         ['(host)', 32],
         ['ab'.repeat(32), 8],
