@@ -56,8 +56,15 @@ export function runTrace(opts: TraceRunOptions): Promise<void> {
   return new TraceRun(opts).run();
 }
 
-/** A signal while the output is flushed, after tracing stopped: it is stopping already. */
-function stopping(): void {}
+/**
+ * The first SIGINT or SIGTERM after tracing stopped, while the output is
+ * flushed: it is stopping already. One is ignored (npm exec forwards the
+ * terminal's Ctrl-C a second time); the next has its default action, for a
+ * person who wants out of a flush that does not end.
+ */
+function stopping(signal: NodeJS.Signals): void {
+  process.off(signal, stopping);
+}
 
 /** One trace: run() once. */
 class TraceRun {
