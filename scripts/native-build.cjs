@@ -10,7 +10,7 @@
 // before node_modules is complete.
 //   node scripts/native-build.cjs           build what is out of date
 //   node scripts/native-build.cjs --check   exit 1 if something is, build nothing
-const { existsSync, readdirSync, statSync, utimesSync } = require('node:fs');
+const { existsSync, readdirSync, statSync } = require('node:fs');
 const { join } = require('node:path');
 const { spawnSync } = require('node:child_process');
 
@@ -24,31 +24,40 @@ function files(dir, pattern) {
     .map((f) => join(dir, f));
 }
 
-const BPF = {
-  outputs: ['bpf/.output/nettracer.skel.h'],
-  inputs: ['bpf/Makefile', ...files('bpf', /\.(c|h)$/)],
-};
-const ADDON = {
-  outputs: ['build/Release/nettracer.node', 'build/Release/nettracer-config-reader'],
-  inputs: [
-    'binding.gyp',
-    'bpf/.output/nettracer.skel.h',
-    ...files('native', /\.(cc|h)$/),
-    ...files('native/generated', /\.h$/),
-  ],
-};
+// Each output with what it is built from (binding.gyp's targets).
+const BPF = [
+  { output: 'bpf/.output/nettracer.skel.h', inputs: ['bpf/Makefile', ...files('bpf', /\.(c|h)$/)] },
+];
+const ADDON = [
+  {
+    output: 'build/Release/nettracer.node',
+    inputs: [
+      'binding.gyp',
+      'bpf/.output/nettracer.skel.h',
+      ...files('bpf', /\.h$/),
+      ...files('native', /\.(cc|h)$/).filter((f) => !f.endsWith('config_reader.cc')),
+      ...files('native/generated', /\.h$/),
+    ],
+  },
+  {
+    output: 'build/Release/nettracer-config-reader',
+    inputs: ['binding.gyp', 'native/config_reader.cc', 'native/safe_open.cc', 'native/safe_open.h'],
+  },
+];
 
 const mtime = (f) => statSync(join(ROOT, f)).mtimeMs;
 
-/** Why `step` must be built, or undefined when its outputs are newer than every input. */
+/** Why `step` (its outputs) must be built, or undefined when each output is newer than its inputs. */
 function outOfDate(step) {
-  // A packed package ships the built addon without its sources: nothing to build.
-  if (!step.inputs.some((f) => existsSync(join(ROOT, f)))) return undefined;
-  const missing = step.outputs.find((f) => !existsSync(join(ROOT, f)));
-  if (missing) return `${missing} is missing`;
-  const oldest = Math.min(...step.outputs.map(mtime));
-  const newer = step.inputs.find((f) => existsSync(join(ROOT, f)) && mtime(f) > oldest);
-  return newer ? `${newer} changed` : undefined;
+  for (const { output, inputs } of step) {
+    // A packed package ships the built addon without its sources: nothing to build.
+    if (!inputs.some((f) => existsSync(join(ROOT, f)))) continue;
+    if (!existsSync(join(ROOT, output))) return `${output} is missing`;
+    const built = mtime(output);
+    const newer = inputs.find((f) => existsSync(join(ROOT, f)) && mtime(f) > built);
+    if (newer) return `${newer} changed`;
+  }
+  return undefined;
 }
 
 function run(cmd, args) {
@@ -91,11 +100,6 @@ function main() {
   // never deleted, so an interrupted build leaves the previous addon in place.
   if (!existsSync(join(ROOT, 'build', 'Makefile'))) run('node-gyp', ['configure']);
   run('node-gyp', ['build']);
-  // make rebuilt what depended on the change; the outputs are all current now
-  // (the config reader does not depend on most sources), which the next
-  // check must see.
-  const now = new Date();
-  for (const f of ADDON.outputs) utimesSync(join(ROOT, f), now, now);
 }
 
 main();

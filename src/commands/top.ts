@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { BaseCommand } from '../cli/base.js';
 import { hiddenLoopbackNote } from '../cli/cidr.js';
 import { EXIT } from '../cli/exit-codes.js';
-import { numberFlag, traceFlags } from '../cli/flags.js';
+import { numberFlag, tooManyFilterValues, traceFlags } from '../cli/flags.js';
 import { runTop } from '../run/top-run.js';
 import { Terminal } from '../run/terminal.js';
 import { HOOK_STRATEGIES } from '../tracer/hook-strategy.js';
@@ -60,6 +60,8 @@ Needs a terminal, and root (or CAP_BPF and CAP_PERFMON), as trace does.`;
 
   async run(): Promise<void> {
     const { flags } = await this.parseFlags(Top);
+    const tooMany = tooManyFilterValues(flags);
+    if (tooMany) this.fail(tooMany, EXIT.usage);
     if (!Terminal.available())
       this.fail('top draws on a terminal: run it on one (for a pipe or a file: nettracer trace)', EXIT.usage);
     // Said before the screen is taken, where it stays readable after top ends.

@@ -5,7 +5,7 @@ import { LIVE, parseConfig } from '../cli/config.js';
 import { ConfigReader } from '../cli/config-reader.js';
 import { invokingUid } from '../run/invoking-user.js';
 import { EXIT } from '../cli/exit-codes.js';
-import { type TraceFlags, traceFlags } from '../cli/flags.js';
+import { tooManyFilterValues, type TraceFlags, traceFlags } from '../cli/flags.js';
 import { createFormat, type FormatName } from '../output/format.js';
 import { LogFormat, type LogLevel } from '../output/log.js';
 import { runTrace } from '../run/trace-run.js';
@@ -54,6 +54,8 @@ Needs root (or CAP_BPF and CAP_PERFMON).`;
     } catch (err) {
       return this.fail((err as Error).message, EXIT.usage);
     }
+    const tooMany = tooManyFilterValues(flags);
+    if (tooMany) return this.fail(tooMany, EXIT.usage);
     if (flags.cleanup) {
       const found = pinnedNettracer();
       if (found.length)
