@@ -25,9 +25,7 @@ function files(dir, pattern) {
 }
 
 // Each output with what it is built from (binding.gyp's targets).
-const BPF = [
-  { output: 'bpf/.output/nettracer.skel.h', inputs: ['bpf/Makefile', ...files('bpf', /\.(c|h)$/)] },
-];
+const BPF = [{ output: 'bpf/.output/nettracer.skel.h', inputs: ['bpf/Makefile', ...files('bpf', /\.(c|h)$/)] }];
 const ADDON = [
   {
     output: 'build/Release/nettracer.node',
