@@ -14,6 +14,8 @@ export interface Column<T> {
   align: 'left' | 'right';
   /** Where a cell too long for the column is cut: the end (default) or the start (addresses: the port stays). */
   cut?: 'end' | 'start';
+  /** Never cut: its width is that of its widest cell (a number), set by the caller each time. */
+  exact?: boolean;
   cell(row: T): string;
 }
 

@@ -150,25 +150,31 @@ export function topRows(
   return { rows: rows.slice(0, limit), total: rows.length };
 }
 
-const num = (title: string, min: number, max: number, rank: number, cell: (r: TopRow) => string): Column<TopRow> => ({
+/**
+ * A number: right-aligned, never cut: as wide as its widest value now, and
+ * at least `min` (the width of most values: columns do not move from one
+ * refresh to the next).
+ */
+const num = (title: string, rank: number, cell: (r: TopRow) => string, min = title.length): Column<TopRow> => ({
   title,
-  min,
-  max,
+  min: Math.max(min, title.length),
+  max: Math.max(min, title.length),
   rank,
   align: 'right',
+  exact: true,
   cell,
 });
 
 const RATE_COLUMNS: Column<TopRow>[] = [
-  num('TX/s', 6, 7, 8, (r) => si(r.txRate * 8)),
-  num('RX/s', 6, 7, 8, (r) => si(r.rxRate * 8)),
-  num('RETR', 5, 7, 6, (r) => String(r.retr)),
-  num('RTT ms', 6, 7, 6, (r) => rttMs(r.rttUs)),
-  num('BYTES', 6, 8, 4, (r) => si(r.bytes)),
+  num('TX/s', 8, (r) => si(r.txRate * 8), 5),
+  num('RX/s', 8, (r) => si(r.rxRate * 8), 5),
+  num('RETR', 6, (r) => String(r.retr)),
+  num('RTT ms', 6, (r) => rttMs(r.rttUs)),
+  num('BYTES', 4, (r) => si(r.bytes), 5),
 ];
 
 const PROCESS: Column<TopRow> = { title: 'PROCESS', min: 7, max: 15, rank: 8, align: 'left', cell: (r) => r.comm };
-const PID = num('PID', 7, 7, 7, (r) => String(r.pid));
+const PID = num('PID', 7, (r) => String(r.pid), 7);
 
 /** The columns of each grouping, most important highest rank. */
 export const COLUMNS: Record<Group, Column<TopRow>[]> = {
@@ -179,10 +185,10 @@ export const COLUMNS: Record<Group, Column<TopRow>[]> = {
     { title: 'REMOTE', min: 14, max: 47, rank: 9, align: 'left', cut: 'start', cell: (r) => r.remote },
     ...RATE_COLUMNS,
   ],
-  process: [PID, PROCESS, num('CONNS', 5, 6, 7, (r) => String(r.conns)), ...RATE_COLUMNS],
+  process: [PID, PROCESS, num('CONNS', 7, (r) => String(r.conns)), ...RATE_COLUMNS],
   container: [
     { title: 'CONTAINER', min: 12, max: 64, rank: 9, align: 'left', cell: (r) => r.container || '(host)' },
-    num('CONNS', 5, 6, 7, (r) => String(r.conns)),
+    num('CONNS', 7, (r) => String(r.conns)),
     ...RATE_COLUMNS,
   ],
 };
@@ -229,6 +235,7 @@ export function topLines(sample: Sample, state: ViewState, width: number, height
   const columns = fitColumns(
     COLUMNS[state.group].map((c) => {
       const want = shown.reduce((m, r) => Math.max(m, narrow(c.cell(r)).length), c.title.length);
+      if (c.exact) return { ...c, min: Math.max(c.min, want), max: Math.max(c.min, want) };
       return { ...c, max: Math.max(c.min, Math.min(c.max, want)) };
     }),
     w,

@@ -186,6 +186,12 @@ describe('topLines', () => {
     );
     assert.equal(lines.length, 24);
     assert.equal(lines[23], 'q quit  s sort  g group  p pause  (20 of 40 rows shown)');
+    // Numbers are never cut: every PID whole (7 digits here), every byte count a number with its prefix.
+    for (const l of lines.slice(3, 23)) {
+      const cells = l.trim().split(/ +/);
+      assert.match(cells[0], /^419\d{4}$/, l);
+      assert.match(cells.at(-1)!, /^\d+(\.\d+)?[kMG]?$/, l);
+    }
     // 1e6 i bytes sent and 1e4 i received by connection i in 1 s; i retransmitted of 11 i segments.
     assert.match(
       lines[1],
