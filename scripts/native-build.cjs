@@ -8,7 +8,8 @@
 // (node-gyp rebuild: it deletes build/ first, about 10 s here, and a Ctrl-C
 // during it left no addon at all). Plain Node, no dependencies: it runs
 // before node_modules is complete.
-//   node scripts/native-build.cjs           build what is out of date
+//   npm run install                         build what is out of date (npm gives
+//                                           node-gyp its settings: nodedir...)
 //   node scripts/native-build.cjs --check   exit 1 if something is, build nothing
 const { existsSync, readdirSync, statSync } = require('node:fs');
 const { join } = require('node:path');
@@ -69,12 +70,13 @@ function run(cmd, args) {
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
-/** npm's own node-gyp under npm, else the one in node_modules, else any on the PATH. */
+/** The project's node-gyp (a devDependency, as before), else npm's own under npm, else any on the PATH. */
 function nodeGyp(args) {
+  const local = join(ROOT, 'node_modules', '.bin', 'node-gyp');
+  if (existsSync(local)) return [local, args];
   const npms = process.env.npm_config_node_gyp;
   if (npms && existsSync(npms)) return [process.execPath, [npms, ...args]];
-  const local = join(ROOT, 'node_modules', '.bin', 'node-gyp');
-  return [existsSync(local) ? local : 'node-gyp', args];
+  return ['node-gyp', args];
 }
 
 function main() {
