@@ -90,7 +90,7 @@ describe("the README's run command", () => {
     const dir = shims(log);
     const cache = join(tmp, 'npm-cache');
     const before = buildFiles();
-    const status = await ctrlC(`PATH=${dir}:$PATH npm_config_cache=${cache} npx --yes nettracer trace -f`);
+    const status = await ctrlC(`PATH=${dir}:$PATH npm_config_cache=${cache} npx --yes nettracer trace`);
     assert.equal(status, 'EXIT=0');
     assert.ok(
       readdirSync(join(cache, '_npx')).some((d) => existsSync(join(cache, '_npx', d, 'node_modules', 'nettracer'))),

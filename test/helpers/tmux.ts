@@ -29,7 +29,23 @@ export class Pane {
   constructor(command: string, cols: number, rows: number) {
     this.socket = `nt-top-test-${process.pid}-${servers.size}-${Date.now()}`;
     servers.add(this.socket);
-    tmux(this.socket, ['new-session', '-d', '-x', String(cols), '-y', String(rows), command]);
+    // A long history: a test that waits for a line may see thousands of others first.
+    tmux(this.socket, [
+      'start-server',
+      ';',
+      'set-option',
+      '-g',
+      'history-limit',
+      '100000',
+      ';',
+      'new-session',
+      '-d',
+      '-x',
+      String(cols),
+      '-y',
+      String(rows),
+      command,
+    ]);
   }
 
   /** The screen's lines (with history: and those scrolled off it), as text, or with their escape sequences (-e); empty lines at the bottom left out. */
