@@ -16,13 +16,6 @@ interface Totals {
   retr: number;
 }
 
-const FIELDS: readonly [keyof Totals, 'bytes_sent' | 'bytes_received' | 'packets_sent' | 'packets_retransmitted'][] = [
-  ['tx', 'bytes_sent'],
-  ['rx', 'bytes_received'],
-  ['pktsTx', 'packets_sent'],
-  ['retr', 'packets_retransmitted'],
-];
-
 interface Tracked {
   rec: Conn;
   /** Totals since the connection was first seen (an existing one: since tracing started). */
@@ -95,12 +88,12 @@ export class ConnectionRates {
     if (r.pid !== 0 || t.rec.pid === 0) t.rec = r;
     if (!('bytes_sent' in r)) return;
     if (r.type !== 'existing') {
-      for (const [k, field] of FIELDS) {
-        const grown = counterGrowth(field, r[field], t.last[k], r.family);
-        t.last[k] += grown;
-        t.seen[k] += grown;
-        t.period[k] += grown;
-      }
+      // Each field by name, not through a table of keys: a walk adds thousands
+      // of records per refresh, and named reads are the cheaper ones in V8.
+      grow(t, 'tx', counterGrowth('bytes_sent', r.bytes_sent, t.last.tx, r.family));
+      grow(t, 'rx', counterGrowth('bytes_received', r.bytes_received, t.last.rx, r.family));
+      grow(t, 'pktsTx', counterGrowth('packets_sent', r.packets_sent, t.last.pktsTx, r.family));
+      grow(t, 'retr', counterGrowth('packets_retransmitted', r.packets_retransmitted, t.last.retr, r.family));
     }
     if (r.rtt_us > 0) t.rttUs = r.rtt_us;
     if (r.type === 'close') t.closedMs = nowMs;
@@ -138,6 +131,12 @@ export class ConnectionRates {
   get size(): number {
     return this.conns.size;
   }
+}
+
+function grow(t: Tracked, k: keyof Totals, by: number): void {
+  t.last[k] += by;
+  t.seen[k] += by;
+  t.period[k] += by;
 }
 
 function totalsOf(r: Extract<Conn, { bytes_sent: number }>): Totals {
