@@ -5,8 +5,10 @@ import { ERRORS_LISTED, RECORDS } from '../../src/record/fields.js';
 
 export const FORMATS_AND_CONFIG = `.SH "OUTPUT FORMATS"
 \\fB\\-\\-format\\fR chooses: \\fBndjson\\fR (default when standard output is not a terminal),
-\\fBtable\\fR (default on a terminal), \\fBlog\\fR or \\fBlegacy\\fR. The last three are the
-original NetTracer's, reproduced to the character where it had them.
+\\fBlines\\fR (default on a terminal: EVENT LINES below), \\fBtable\\fR, \\fBlog\\fR or
+\\fBlegacy\\fR. The last three are the original NetTracer's, reproduced to the character where it
+had them. \\fBnettracer replay\\fR prints a capture in any of the four for people, with the same
+formatters: one capture serves every reader.
 .PP
 Process names are text in every format (\\fBcomm\\fR under RECORDS): printable UTF\\-8 as it is; a
 name with a backslash, a control character, invalid UTF\\-8 or an invisible formatting character
@@ -363,4 +365,44 @@ with \\fB\\-\\-window 1\\fR print two windows, not 1.7 billion.
 \\fBvalidate\\fR checks every line and lists the invalid ones on standard output, the first ${ERRORS_LISTED}
 and then how many more (\\fB\\-\\-json\\fR: one \\fBvalidation\\fR object,
 schemas/v1/validation.schema.json), then a count; it exits 1 if one line is invalid.
+`;
+
+export const AT_THE_TERMINAL = `.SS "EVENT LINES"
+One aligned line per connection event, for a person at a terminal, like tcplife: local time,
+event (\\fBconnect\\fR, \\fBaccept\\fR, \\fBexisting\\fR, \\fBclose\\fR), PID, process, local end, the
+direction (\\fB\\->\\fR outgoing, \\fB<\\-\\fR incoming) and the remote end; a close adds the payload
+bytes sent and received, the segments retransmitted, the RTT in milliseconds and how long the
+connection lived. A header line comes first. Metrics records are not events: they print
+nothing. Loss prints a \\fBlost\\fR line with its counts.
+.PP
+.nf
+.RS
+TIME         EVENT        PID PROCESS         LOCAL                    REMOTE                    SENT B     RECV B  RETR   RTT ms   LIFETIME
+11:35:17.384 connect      319 python3         127.0.0.1:51420       \\-> 127.0.0.1:36141
+11:35:17.384 close        319 python3         127.0.0.1:51420       \\-> 127.0.0.1:36141             1234          0     0    0.028    0.13 ms
+.RE
+.fi
+.SH "THE LIVE VIEW"
+\\fBnettracer top\\fR draws on the terminal's alternate screen, and gives the screen back as it was
+on every way out: \\fBq\\fR, Ctrl\\-C, SIGINT, SIGTERM, SIGHUP, an error. Every \\fB\\-\\-refresh\\fR seconds
+(default 2; independent of \\fBtrace\\fR's \\fB\\-\\-interval\\fR) it walks the open connections for their
+counters: a connection's rates are what its counters grew by since the previous walk, divided by
+the time between the two. The header gives the host's totals over that time: open connections
+(incoming and outgoing), closed ones still shown, bit/s received and sent, and the
+retransmission percentage, retransmitted / (retransmitted + sent) segments \\(mu 100. Below, one
+row per connection: PID, process, local and remote end, bit/s sent and received (TX/s, RX/s,
+with SI prefixes), segments retransmitted, smoothed RTT in milliseconds and the bytes it moved
+since nettracer first saw it (for a connection open before, since tracing started).
+.PP
+Redraws overwrite only the lines that changed; typed keys are read, not echoed. At any width from
+80 columns no line wraps: columns narrow to their content, addresses are shortened at the front
+(marked \\fB~\\fR: the port stays) and the least important columns go first. Rows that do not fit
+are counted on the last line. A resize redraws at once.
+.PP
+Keys: \\fBs\\fR sorts by rate, bytes, retransmits, RTT in turn (largest first); \\fBg\\fR groups by
+connection, process, container in turn (a group's RTT is the mean of its connections'); \\fBp\\fR or
+space pauses the view on its last sample (sorting and grouping still apply to it), again resumes;
+\\fBq\\fR or Ctrl\\-C quits with exit status 0. A closed connection stays 5 seconds, dimmed.
+Each refresh costs the tracer CPU in proportion to the open connections (\\fBnpm run bench \\-\\- top\\fR
+measures it); a longer \\fB\\-\\-refresh\\fR costs less.
 `;

@@ -9,6 +9,7 @@ import { banner, type Generated, ROOT } from './common.js';
 import { LIVE, NOT_IN_CONFIG } from '../../src/cli/config.js';
 import {
   ACCURACY,
+  AT_THE_TERMINAL,
   DIAGNOSTICS,
   FAILURES,
   EXIT_STATUS_HEAD,
@@ -157,6 +158,7 @@ nettracer \\- trace TCP connections with eBPF and stream them as NDJSON
     FAILURES +
     READING_A_CAPTURE +
     FORMATS_AND_CONFIG +
+    AT_THE_TERMINAL +
     config() +
     hooks() +
     kernelsRoff() +

@@ -68,6 +68,8 @@ export type ConfigValues = Partial<TraceFlags>;
 
 interface ConfigurableFlag {
   type: string;
+  /** Given several times: each line adds a value. */
+  multiple?: boolean;
   options?: readonly string[];
   parse?: (v: string, ctx: object, opts: ConfigurableFlag) => Promise<unknown>;
 }
@@ -105,7 +107,8 @@ export async function parseConfig(text: string, path: string): Promise<ConfigVal
         if (!flag.options.includes(value)) throw new Error(`must be one of ${flag.options.join(', ')}`);
         out[name] = value;
       } else if (flag.parse) {
-        out[name] = await flag.parse(value, {}, flag);
+        const v = await flag.parse(value, {}, flag);
+        out[name] = flag.multiple ? [...((out[name] as unknown[] | undefined) ?? []), v] : v;
       } else {
         out[name] = value;
       }

@@ -1,10 +1,11 @@
 import { readdirSync } from 'node:fs';
 import { BaseCommand } from '../cli/base.js';
+import { hiddenLoopbackNote } from '../cli/cidr.js';
 import { LIVE, parseConfig } from '../cli/config.js';
 import { ConfigReader } from '../cli/config-reader.js';
 import { invokingUid } from '../run/invoking-user.js';
 import { EXIT } from '../cli/exit-codes.js';
-import { type TraceFlags, traceFlags } from '../cli/flags.js';
+import { tooManyFilterValues, type TraceFlags, traceFlags } from '../cli/flags.js';
 import { createFormat, type FormatName } from '../output/format.js';
 import { LogFormat, type LogLevel, type LogSetup } from '../output/log.js';
 import { MAP_SIZE_MAX } from '../tracer/limits.js';
@@ -55,6 +56,8 @@ Needs root (or CAP_BPF and CAP_PERFMON).`;
     } catch (err) {
       return this.fail((err as Error).message, EXIT.usage);
     }
+    const tooMany = tooManyFilterValues(flags);
+    if (tooMany) return this.fail(tooMany, EXIT.usage);
     if (flags.cleanup) {
       const found = pinnedNettracer();
       if (found.length)
@@ -63,7 +66,9 @@ Needs root (or CAP_BPF and CAP_PERFMON).`;
         );
       else if (flags.verbose) process.stderr.write('nettracer: -c: nothing pinned under /sys/fs/bpf/nettracer*\n');
     }
-    const name = (flags.format ?? (flags.output || !process.stdout.isTTY ? 'ndjson' : 'table')) as FormatName;
+    const loopback = hiddenLoopbackNote(flags.addr, flags['with-loopback']);
+    if (loopback) process.stderr.write(`nettracer: ${loopback}\n`);
+    const name = (flags.format ?? (flags.output || !process.stdout.isTTY ? 'ndjson' : 'lines')) as FormatName;
     const logLevel = flags['log-level'] as LogLevel;
     const setup = logSetup(flags, this.config.version);
     const format = createFormat(name, {

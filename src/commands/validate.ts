@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
 import { EXIT } from '../cli/exit-codes.js';
 import type { ValidationReport } from '../generated/records.js';
-import { openInput, readRecords } from '../input/capture.js';
+import { openInput, readRecords, requireInput } from '../input/capture.js';
 import { MAX_LINE_BYTES } from '../input/lines.js';
 import { ERRORS_LISTED as LISTED, RECORDS } from '../record/fields.js';
 import { recordCheck } from '../record/validate.js';
@@ -42,6 +42,7 @@ Exit status 0 when every line is valid, 1 when one is not, 2 when the input cann
 
   async run(): Promise<void> {
     const { args, flags } = await this.parseFlags(Validate);
+    requireInput(args.file, 'validate');
     const report: ValidationReport = { type: 'validation', ok: true, lines: 0, invalid: 0, errors: [] };
     await readRecords(
       openInput(args.file),

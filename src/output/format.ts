@@ -3,6 +3,7 @@
 // original's periodic outputs; a timer; the end of tracing).
 import type { NettracerRecord } from '../generated/records.js';
 import { LegacyFormat } from './legacy.js';
+import { LinesFormat } from './lines.js';
 import { LogFormat, type LogLevel, type LogSetup } from './log.js';
 import { toNdjson } from './ndjson.js';
 import { TableFormat } from './table.js';
@@ -22,8 +23,8 @@ export interface OutputFormat {
   readonly skipFinalCycle?: boolean;
 }
 
-export type FormatName = 'ndjson' | 'table' | 'log' | 'legacy';
-export const FORMATS: readonly FormatName[] = ['ndjson', 'table', 'log', 'legacy'];
+export type FormatName = 'ndjson' | 'lines' | 'table' | 'log' | 'legacy';
+export const FORMATS: readonly FormatName[] = ['ndjson', 'lines', 'table', 'log', 'legacy'];
 
 export interface FormatOptions {
   /** The log format's lowest level (the original's -d). */
@@ -45,6 +46,8 @@ export function createFormat(name: FormatName, opts: FormatOptions): OutputForma
   switch (name) {
     case 'ndjson':
       return { records: toNdjson };
+    case 'lines':
+      return new LinesFormat();
     case 'log':
       return new LogFormat({
         level: opts.logLevel,

@@ -40,6 +40,8 @@ export interface TraceRunOptions {
   refreshOnEnter?: boolean;
   /** --ready-fd: one line when tracing has started (see readyLine()). */
   readyFd?: number;
+  /** Stops tracing when aborted, like a signal but without a last metrics walk (a view's quit key). */
+  stop?: AbortSignal;
   /** Diagnostics for --verbose, on stderr. */
   note?: (line: string) => void;
 }
@@ -52,6 +54,16 @@ export function readyLine(hooks: string[], attachMs: number, user: string): stri
 /** Resolves once tracing has stopped and the output is flushed; failures are thrown as TracerError. */
 export function runTrace(opts: TraceRunOptions): Promise<void> {
   return new TraceRun(opts).run();
+}
+
+/**
+ * The first SIGINT or SIGTERM after tracing stopped, while the output is
+ * flushed: it is stopping already. One is ignored (npm exec forwards the
+ * terminal's Ctrl-C a second time); the next has its default action, for a
+ * person who wants out of a flush that does not end.
+ */
+function stopping(signal: NodeJS.Signals): void {
+  process.off(signal, stopping);
 }
 
 /** One trace: run() once. */
@@ -156,6 +168,8 @@ class TraceRun {
 
   private readonly onSignal = (): void => this.stop(true);
 
+  private readonly onAbort = (): void => this.stop(false);
+
   /** A bug of ours while tracing: detach, say what happened, exit 1. */
   private readonly onCrash = (err: unknown): void => {
     this.failure ??= new TracerError(`internal error: ${(err as Error)?.message ?? String(err)}`, 'failure');
@@ -189,9 +203,13 @@ class TraceRun {
   };
 
   private listen(): void {
-    process.once('SIGINT', this.onSignal);
-    process.once('SIGTERM', this.onSignal);
+    // on, not once: a second Ctrl-C while stopping must not kill the process
+    // (npm exec and npx forward the terminal's SIGINT to us a second time: a
+    // default action then ended us by the signal, and npx exited 130).
+    process.on('SIGINT', this.onSignal);
+    process.on('SIGTERM', this.onSignal);
     process.on('uncaughtException', this.onCrash);
+    this.opts.stop?.addEventListener('abort', this.onAbort);
     if (this.opts.refreshOnEnter) process.stdin.on('data', this.onKey);
     // Polled through the root config reader: it sees the file whoever we run as,
     // and editors that replace the file rather than write it in place.
@@ -203,7 +221,11 @@ class TraceRun {
     this.deadline?.cancel();
     process.off('SIGINT', this.onSignal);
     process.off('SIGTERM', this.onSignal);
+    // Stopped: what is left is flushing the output and exiting, which a late
+    // signal must not cut short.
+    for (const s of ['SIGINT', 'SIGTERM'] as const) if (process.listenerCount(s) === 0) process.on(s, stopping);
     process.off('uncaughtException', this.onCrash);
+    this.opts.stop?.removeEventListener('abort', this.onAbort);
     process.stdin.off('data', this.onKey);
     if (process.stdin.isTTY) process.stdin.pause();
   }
