@@ -103,7 +103,7 @@ Needs root (or CAP_BPF and CAP_PERFMON).`;
   }
 }
 
-function sessionOptions(flags: TraceFlags): SessionOptions {
+export function sessionOptions(flags: TraceFlags): SessionOptions {
   return {
     intervalS: flags.interval,
     incremental: flags.incremental,

@@ -13,6 +13,33 @@ export interface AggregateOptions {
   windowS?: number;
   host: string;
   by: readonly Dimension[];
+  /** What a process row is: one PID (default), or every process of one executable (the agent without PIDs). */
+  processKey?: 'pid' | 'comm';
+  /** Each closed window, its sessions and which rows they made: the agent exports these same numbers. */
+  closed?: (w: ClosedWindow) => void;
+}
+
+export interface ClosedWindow {
+  sessions: readonly SessionWindow[];
+  rows: readonly { row: SummaryRecord; sessions: readonly SessionWindow[] }[];
+}
+
+/** What one session moved in one window: every summary row is made of these. */
+export interface SessionWindow {
+  id: number;
+  pid: number;
+  comm: string;
+  containerId?: string;
+  podUid?: string;
+  rx: number;
+  tx: number;
+  pktsRx: number;
+  pktsTx: number;
+  retr: number;
+  /** The last RTT seen (0: none yet). */
+  rttUs: number;
+  /** It closed in this window: it is forgotten with it. */
+  closed: boolean;
 }
 
 /** A session's running totals. */
@@ -84,6 +111,23 @@ const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 /** What a session moved in the window. A total that went down (a 32-bit counter wrapped) counts 0. */
 const delta = (s: Session, f: keyof Traffic) => Math.max(0, s.now[f] - s.base[f]);
+
+function windowOf(s: Session): SessionWindow {
+  return {
+    id: s.id,
+    pid: s.pid,
+    comm: s.comm,
+    containerId: s.containerId,
+    podUid: s.podUid,
+    rx: delta(s, 'rx'),
+    tx: delta(s, 'tx'),
+    pktsRx: delta(s, 'pktsRx'),
+    pktsTx: delta(s, 'pktsTx'),
+    retr: delta(s, 'retr'),
+    rttUs: s.rttUs,
+    closed: s.closed,
+  };
+}
 
 export class Aggregator {
   private readonly sessions = new Map<number, Session>();
@@ -209,6 +253,17 @@ export class Aggregator {
     return out;
   }
 
+  /**
+   * Live use without windowS: the caller ends the window now (the agent, at
+   * each export) and the next one starts here.
+   */
+  cut(nowMs: number): SummaryRecord[] {
+    const out = this.finish(nowMs);
+    this.origin = nowMs;
+    this.touched = false;
+    return out;
+  }
+
   /** The last window (the whole input, without --window). */
   finish(endMs?: number): SummaryRecord[] {
     if (Number.isNaN(this.origin) || !(this.touched || this.live)) return [];
@@ -222,13 +277,15 @@ export class Aggregator {
     // A window that would end after the last instant RFC 3339 can write ends there.
     const end = Math.min(endMs, LATEST_MS);
     const windowS = end === endMs && this.opts.windowS !== undefined ? this.opts.windowS : (end - startMs) / 1000;
-    const groups = new Map<string, { dim: Dimension; key: Partial<SummaryRecord>; sessions: Session[] }>();
-    const add = (id: string, dim: Dimension, key: Partial<SummaryRecord>, s: Session) => {
+    const groups = new Map<string, { dim: Dimension; key: Partial<SummaryRecord>; sessions: SessionWindow[] }>();
+    const add = (id: string, dim: Dimension, key: Partial<SummaryRecord>, s: SessionWindow) => {
       let g = groups.get(id);
       if (!g) groups.set(id, (g = { dim, key, sessions: [] }));
       g.sessions.push(s);
     };
-    for (const s of this.active) {
+    const windows = this.active.map(windowOf);
+    const byComm = this.opts.processKey === 'comm';
+    for (const s of windows) {
       if (this.opts.by.includes('host')) add('host', 'host', {}, s);
       if (this.opts.by.includes('container') && s.containerId) {
         add(
@@ -238,27 +295,31 @@ export class Aggregator {
           s,
         );
       }
-      if (this.opts.by.includes('process')) add(`p/${s.pid}/${s.comm}`, 'process', { pid: s.pid, comm: s.comm }, s);
+      if (this.opts.by.includes('process')) {
+        if (byComm) add(`e/${s.comm}`, 'process', { comm: s.comm }, s);
+        else add(`p/${s.pid}/${s.comm}`, 'process', { pid: s.pid, comm: s.comm }, s);
+      }
     }
     // The host always has a row: a quiet window says so.
     if (this.opts.by.includes('host') && !groups.has('host'))
       groups.set('host', { dim: 'host', key: {}, sessions: [] });
     const order: Record<Dimension, number> = { host: 0, container: 1, process: 2 };
     const out: SummaryRecord[] = [];
+    const rows: ClosedWindow['rows'][number][] = [];
     for (const g of groups.values()) {
-      const bytesRx = stats(g.sessions.map((s) => delta(s, 'rx')));
-      const bytesTx = stats(g.sessions.map((s) => delta(s, 'tx')));
+      const bytesRx = stats(g.sessions.map((s) => s.rx));
+      const bytesTx = stats(g.sessions.map((s) => s.tx));
       let pktsTx = 0;
       let pktsRx = 0;
       let retr = 0;
       for (const s of g.sessions) {
-        pktsTx += delta(s, 'pktsTx');
-        pktsRx += delta(s, 'pktsRx');
-        retr += delta(s, 'retr');
+        pktsTx += s.pktsTx;
+        pktsRx += s.pktsRx;
+        retr += s.retr;
       }
       // Loops, not Math.min(...rtts): a spread of 200,000 sessions overflows the stack.
       const rtt = stats(g.sessions.filter((s) => s.rttUs > 0).map((s) => s.rttUs / 1000));
-      out.push({
+      const row: SummaryRecord = {
         type: 'summary',
         window_start: new Date(startMs).toISOString(),
         window_end: new Date(end).toISOString(),
@@ -277,8 +338,11 @@ export class Aggregator {
         traffic: round3(((bytesRx.sum + bytesTx.sum) * 8) / windowS),
         traffic_rx: round3((bytesRx.sum * 8) / windowS),
         traffic_tx: round3((bytesTx.sum * 8) / windowS),
-      });
+      };
+      out.push(row);
+      rows.push({ row, sessions: g.sessions });
     }
+    this.opts.closed?.({ sessions: windows, rows });
     out.sort((a, b) => order[a.dimension] - order[b.dimension] || b.traffic - a.traffic);
     // The next window starts from here: closed sessions leave, the rest rebase.
     for (const s of this.active) {
