@@ -6,7 +6,14 @@
 // with the next export), and an export that fails is dropped and counted:
 // a slow or dead collector costs bounded memory and never holds up tracing. The SDK's exporter retries what the specification
 // calls retryable (429, 502, 503, 504) with back-off, within its timeout.
-import type { Attributes as OtelAttributes, Counter, Gauge, Histogram, UpDownCounter } from '@opentelemetry/api';
+import {
+  type Attributes as OtelAttributes,
+  type Counter,
+  type Gauge,
+  type Histogram,
+  type UpDownCounter,
+  ValueType,
+} from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
 import {
   CumulativeTemporalitySelector,
@@ -70,7 +77,9 @@ export class OtlpSink {
     this.provider = new MeterProvider({ resource: resourceFromAttributes(cfg.resource), readers: [this.reader] });
     const meter = this.provider.getMeter('nettracer');
     for (const d of defs) {
-      const o = { unit: d.unit, description: d.description };
+      // Counts are integers on the wire (asInt); gauges and histograms are doubles.
+      const whole = d.kind === 'counter' || d.kind === 'updown';
+      const o = { unit: d.unit, description: d.description, ...(whole ? { valueType: ValueType.INT } : {}) };
       this.instruments.set(
         d.name,
         d.kind === 'counter'
