@@ -48,7 +48,8 @@ export async function benchAgent(o: Options): Promise<void> {
             '--stats-interval',
             '0',
           ],
-          { command: 'agent', stdout: 'ignore' },
+          // Its walk of N existing connections goes through record objects (trace's NDJSON does not): slower to start.
+          { command: 'agent', stdout: 'ignore', timeoutMs: 300_000 },
         ),
       ]);
       stopAll = () => {

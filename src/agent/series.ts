@@ -37,6 +37,8 @@ interface Conn {
   attrs: Attributes;
   rttVarUs: number;
   open: boolean;
+  /** The window of its last record: every metrics walk gives each open connection one. */
+  seen: number;
 }
 
 const OVERFLOW: Attributes = { 'otel.metric.overflow': 'true' };
@@ -129,13 +131,14 @@ export class Series {
     if (!('saddr' in r)) return;
     let c = this.conns.get(r.id);
     if (!c) {
-      c = { attrs: connectionAttributes(r, this.peer, this.opts.withPid), rttVarUs: 0, open: false };
+      c = { attrs: connectionAttributes(r, this.peer, this.opts.withPid), rttVarUs: 0, open: false, seen: 0 };
       this.conns.set(r.id, c);
     } else if (r.pid !== 0 && c.attrs['process.executable.name'] !== r.comm) {
       // The owner became known (an accept seen in softirq first) or changed (exec).
       c.attrs = connectionAttributes(r, this.peer, this.opts.withPid);
     }
     c.open = r.type !== 'close';
+    c.seen = this.index;
     if ('rtt_var_us' in r && r.rtt_var_us > 0) c.rttVarUs = r.rtt_var_us;
     for (const def of this.defs) {
       if (!('record' in def.from)) continue;
@@ -174,6 +177,9 @@ export class Series {
     }
     for (const p of this.levelPoints()) raw.push(p);
     for (const s of w.sessions) if (s.closed) this.conns.delete(s.id);
+    // A connection whose close record was lost (the ring was full) is in no
+    // walk any more: forgotten after expireWindows windows, as its series.
+    for (const [id, c] of this.conns) if (this.index - c.seen > this.opts.expireWindows) this.conns.delete(id);
     const points = raw.map((p) => this.admit(p));
     return { points, expired: this.expire() };
   }
