@@ -7,7 +7,7 @@
 import type { NettracerRecord } from '../generated/records.js';
 import type { OutputFormat } from '../output/format.js';
 import { Aggregator, type ClosedWindow } from '../summary/aggregate.js';
-import type { MetricDef } from './metrics.js';
+import type { Attributes, MetricDef } from './metrics.js';
 import type { ExportOutcome } from './otlp.js';
 import { Series, type SeriesOptions, type Window } from './series.js';
 
@@ -46,6 +46,11 @@ export class RateLimitedLog {
   }
 }
 
+/** --events: connection events as OTLP log records (events.ts). */
+export interface EventOutput {
+  record(r: NettracerRecord, attrs: Attributes | undefined): void;
+}
+
 export interface AgentOptions extends SeriesOptions {
   defs: readonly MetricDef[];
   host: string;
@@ -80,6 +85,11 @@ export class Agent implements OutputFormat {
     this.sinks.push(s);
   }
 
+  private events?: EventOutput;
+  setEvents(e: EventOutput): void {
+    this.events = e;
+  }
+
   begin(nowMs: number): string {
     this.agg.begin(nowMs);
     return '';
@@ -97,6 +107,7 @@ export class Agent implements OutputFormat {
         continue;
       }
       this.series.record(r);
+      if ('saddr' in r) this.events?.record(r, this.series.attributesOf(r.id));
       this.agg.add(r);
       this.dirty = true;
     }

@@ -265,6 +265,12 @@ export const SELF_METRICS = {
     unit: '{point}',
     description: 'Points folded into the overflow series of an instrument at its series cap.',
   },
+  eventsDropped: {
+    name: 'nettracer.agent.events.dropped',
+    prom: 'nettracer_agent_events_dropped_total',
+    unit: '{event}',
+    description: 'Connection events (--events) not sent: over --events-rate, over the queue, or refused.',
+  },
   recordsLost: {
     name: 'nettracer.agent.records.lost',
     prom: 'nettracer_agent_records_lost_total',

@@ -57,7 +57,7 @@ export class OtlpSink {
     defs: readonly MetricDef[],
     cfg: OtlpConfig & { url: string },
     maxSeries: number,
-    private readonly counts: () => { overflow: number; lost: number },
+    private readonly counts: () => { overflow: number; lost: number; events: number },
     private readonly onOutcome: (o: ExportOutcome) => void,
   ) {
     const options = {
@@ -99,6 +99,7 @@ export class OtlpSink {
     self(SELF_METRICS.exportsDropped, () => this.dropped);
     self(SELF_METRICS.seriesOverflow, () => this.counts().overflow);
     self(SELF_METRICS.recordsLost, () => this.counts().lost);
+    self(SELF_METRICS.eventsDropped, () => this.counts().events);
   }
 
   apply(w: Window): void {

@@ -31,7 +31,10 @@ export class PrometheusSink {
   private readonly metrics = new Map<string, PromMetric>();
   private server?: Server;
 
-  constructor(defs: readonly MetricDef[], counts: () => { dropped: number; overflow: number; lost: number }) {
+  constructor(
+    defs: readonly MetricDef[],
+    counts: () => { dropped: number; overflow: number; lost: number; events: number },
+  ) {
     for (const d of defs) {
       const base = {
         name: d.prom,
@@ -61,6 +64,7 @@ export class PrometheusSink {
     self(SELF_METRICS.exportsDropped, () => counts().dropped);
     self(SELF_METRICS.seriesOverflow, () => counts().overflow);
     self(SELF_METRICS.recordsLost, () => counts().lost);
+    self(SELF_METRICS.eventsDropped, () => counts().events);
   }
 
   apply(w: Window): void {

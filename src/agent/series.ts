@@ -126,6 +126,11 @@ export class Series {
     return this.conns.size;
   }
 
+  /** A connection's attributes (connection events carry them too). */
+  attributesOf(id: number): Attributes | undefined {
+    return this.conns.get(id)?.attrs;
+  }
+
   /** A record, before the aggregator sees it. */
   record(r: NettracerRecord): void {
     if (!('saddr' in r)) return;

@@ -119,6 +119,15 @@ stops tracing and is counted (nettracer_agent_exports_dropped_total).`;
       default: 5,
       summary: 'A series with no point in this many windows is removed from /metrics.',
     }),
+    events: Flags.boolean({
+      default: false,
+      summary:
+        'Also export one OTLP log record per connect, accept and close (to OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, or beside the metrics: /v1/logs).',
+    }),
+    'events-rate': numberFlag('events-rate', { min: 1, max: 100_000, integer: true })({
+      default: 100,
+      summary: 'With --events: at most this many events a second (a burst as large); the rest are dropped and counted.',
+    }),
     capture: Flags.custom<string>({ parse: async (text) => writableFile(text, '--capture') })({
       summary: 'Also write the records aggregated, as NDJSON, to FILE (summarize FILE gives the same numbers).',
       helpValue: 'FILE',
@@ -183,15 +192,19 @@ stops tracing and is counted (nettracer_agent_exports_dropped_total).`;
       },
       log,
     );
+    if (flags.events && !cfg.url)
+      return this.fail('--events sends OTLP logs: give --otlp-endpoint URL or OTEL_EXPORTER_OTLP_ENDPOINT', EXIT.usage);
     const counts = () => ({
       dropped: otlp?.dropped ?? 0,
       overflow: agent.series.overflowed,
       lost: agent.recordsLost,
+      events: events?.dropped ?? 0,
     });
     // Loaded only here: `--help` and the other commands never evaluate the SDK.
-    const [{ OtlpSink }, { PrometheusSink, parseListen }] = await Promise.all([
+    const [{ OtlpSink }, { PrometheusSink, parseListen }, { EventSink, logsUrl }] = await Promise.all([
       import('../agent/otlp.js'),
       import('../agent/prometheus.js'),
+      import('../agent/events.js'),
     ]);
     let listen;
     try {
@@ -207,6 +220,20 @@ stops tracing and is counted (nettracer_agent_exports_dropped_total).`;
         )
       : undefined;
     const prom = listen ? new PrometheusSink(defs, counts) : undefined;
+    let events: InstanceType<typeof EventSink> | undefined;
+    if (flags.events && url) {
+      let eventsUrl;
+      try {
+        eventsUrl = logsUrl(url, process.env);
+      } catch {
+        return this.fail('OTEL_EXPORTER_OTLP_LOGS_ENDPOINT must be an http:// or https:// URL', EXIT.usage);
+      }
+      const where = redact(eventsUrl);
+      events = new EventSink({ ...cfg, url: eventsUrl }, flags['events-rate'], (why) =>
+        log.problem('events', `connection events to ${where} dropped: ${why}; ${events?.dropped ?? 0} dropped so far`),
+      );
+      agent.setEvents(events);
+    }
     if (otlp) agent.addSink(otlp);
     if (prom && listen) {
       agent.addSink(prom);
@@ -237,6 +264,7 @@ stops tracing and is counted (nettracer_agent_exports_dropped_total).`;
       });
     } finally {
       await otlp?.close(Math.min(cfg.timeoutMs, 5_000));
+      await events?.close(Math.min(cfg.timeoutMs, 5_000));
       await prom?.close();
     }
   }

@@ -215,6 +215,9 @@ describe('nettracer agent over OTLP', () => {
     const a = await startTracer(
       [
         '-f',
+        // This process: it accepts the agent's own exports (and the host's other connections stay out).
+        '--pid',
+        String(process.pid),
         '--otlp-endpoint',
         `http://127.0.0.1:${rx.port}/v1/metrics`,
         '--otlp-protocol',
@@ -228,11 +231,75 @@ describe('nettracer agent over OTLP', () => {
       ],
       { command: 'agent' },
     );
-    await until('a JSON export', () => rx.received.length > n);
+    await until('a JSON export with traffic', () =>
+      rx.received.slice(n).some((r) => JSON.stringify(r.body).includes('"nettracer.tcp.bytes"')),
+    );
     assert.equal(await a.stop(), 0);
-    const r = rx.received[n];
+    const r = rx.received.slice(n).find((x) => JSON.stringify(x.body).includes('"nettracer.tcp.bytes"'))!;
     assert.match(r.contentType, /application\/json/);
     assert.equal(r.encoding, '');
     assert.ok(r.body.resourceMetrics?.[0].scopeMetrics?.[0].metrics?.some((m) => m.name === 'nettracer.tcp.bytes'));
+  });
+});
+
+describe('nettracer agent --events', () => {
+  /** Runs a generator of three connections under an agent with --events and ARGS; its events and the agent's stderr. */
+  async function withEvents(args: string[]) {
+    const gen = await startGenerator({
+      connections: [
+        { family: 4, client_bytes: 1_000, server_bytes: 1_000 },
+        { family: 4, client_bytes: 2_000, server_bytes: 2_000 },
+        { family: 6, client_bytes: 3_000, server_bytes: 3_000 },
+      ],
+      hold: 0.3,
+    });
+    const a = await startTracer(
+      [
+        '-f',
+        '--pid',
+        String(gen.pid),
+        '--otlp-endpoint',
+        `http://127.0.0.1:${rx.port}/v1/metrics`,
+        '--export-interval',
+        '1',
+        '--stats-interval',
+        '0',
+        '--events',
+        ...args,
+      ],
+      { command: 'agent' },
+    );
+    const first = rx.logRecords().length;
+    const m0 = rx.received.length;
+    await gen.run();
+    await sleep(1_500); // the last closes reach a walk, the batch processor's 1 s delay passes
+    assert.equal(await a.stop(), 0); // and the last batch is flushed on the way out
+    let dropped = 0;
+    for (const { metric } of rx.metrics('nettracer.agent.events.dropped').filter((m) => m.at >= m0))
+      for (const p of metric.sum?.dataPoints ?? []) dropped += num(p);
+    return { gen, events: rx.logRecords().slice(first), stderr: a.stderr(), dropped };
+  }
+
+  it('one log record per connect, accept and close, with the connection attributes', async () => {
+    const { gen, events } = await withEvents([]);
+    const byName = (n: string) => events.filter((e) => e.eventName === `nettracer.tcp.${n}`);
+    assert.equal(byName('connect').length, 3);
+    assert.equal(byName('accept').length, 3);
+    assert.equal(byName('close').length, 6, 'both ends of each connection close');
+    for (const e of events) {
+      assert.equal(attr(e.attributes, 'process.executable.name'), 'python3');
+      assert.ok([gen.ports['4'], gen.ports['6']].includes(Number(attr(e.attributes, 'server.port'))));
+      assert.match(String(e.body?.stringValue), /^(connect|accept|close) /);
+    }
+  });
+
+  it('over --events-rate: dropped, counted in the self-metric, said once', async () => {
+    const { events, stderr, dropped } = await withEvents(['--events-rate', '2']);
+    assert.ok(events.length < 12, `${events.length} of 12 events sent at 2 a second`);
+    assert.equal(events.length + dropped, 12, 'every event sent or counted as dropped');
+    assert.equal(
+      stderr.match(/connection events to .* dropped: more connection events than --events-rate/g)?.length,
+      1,
+    );
   });
 });

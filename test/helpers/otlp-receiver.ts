@@ -10,6 +10,7 @@ import protobuf from 'protobufjs';
 
 export const PROTO_ROOT = '/usr/include';
 const SERVICE = 'opentelemetry/proto/collector/metrics/v1/metrics_service.proto';
+const LOGS_SERVICE = 'opentelemetry/proto/collector/logs/v1/logs_service.proto';
 
 export interface Received {
   contentType: string;
@@ -53,22 +54,37 @@ export interface ExportRequest {
 
 export type Mode = 'ok' | 'fail' | 'slow';
 
-export function loadRequestType(): protobuf.Type {
+export function loadRequestTypes(): { metrics: protobuf.Type; logs: protobuf.Type } {
   const root = new protobuf.Root();
   root.resolvePath = (_origin, target) => join(PROTO_ROOT, target);
-  root.loadSync(SERVICE, { keepCase: false });
-  return root.lookupType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest');
+  root.loadSync([SERVICE, LOGS_SERVICE], { keepCase: false });
+  return {
+    metrics: root.lookupType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest'),
+    logs: root.lookupType('opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest'),
+  };
+}
+
+export interface LogRecord {
+  eventName?: string;
+  timeUnixNano?: number;
+  body?: { stringValue?: string };
+  attributes?: KeyValue[];
+}
+export interface LogsRequest {
+  resourceLogs?: { resource?: { attributes?: KeyValue[] }; scopeLogs?: { logRecords?: LogRecord[] }[] }[];
 }
 
 const TO_OBJECT = { longs: Number, enums: String, defaults: false, arrays: true } as const;
 
 export class OtlpReceiver {
   readonly received: Received[] = [];
+  /** Requests to /v1/logs. */
+  readonly logs: LogsRequest[] = [];
   mode: Mode = 'ok';
   /** Requests answered with an error or late, by mode. */
   refused = 0;
   private server?: Server;
-  private readonly type = loadRequestType();
+  private readonly types = loadRequestTypes();
   port = 0;
 
   async start(port = 0): Promise<number> {
@@ -89,14 +105,14 @@ export class OtlpReceiver {
         const encoding = String(req.headers['content-encoding'] ?? '');
         if (encoding === 'gzip') raw = gunzipSync(raw);
         const contentType = String(req.headers['content-type'] ?? '');
+        const isLogs = (req.url ?? '').startsWith('/v1/logs');
+        const type = isLogs ? this.types.logs : this.types.metrics;
         const message = contentType.includes('json')
-          ? this.type.fromObject(JSON.parse(raw.toString('utf8')) as Record<string, unknown>)
-          : this.type.decode(raw);
-        this.received.push({
-          contentType,
-          encoding,
-          body: this.type.toObject(message, TO_OBJECT),
-        });
+          ? type.fromObject(JSON.parse(raw.toString('utf8')) as Record<string, unknown>)
+          : type.decode(raw);
+        const body = type.toObject(message, TO_OBJECT);
+        if (isLogs) this.logs.push(body);
+        else this.received.push({ contentType, encoding, body: body });
         res.writeHead(200, { 'content-type': contentType.includes('json') ? 'application/json' : contentType });
         res.end(contentType.includes('json') ? '{}' : '');
       });
@@ -116,6 +132,13 @@ export class OtlpReceiver {
     if (!s) return;
     s.closeAllConnections();
     await new Promise<void>((r) => s.close(() => r()));
+  }
+
+  /** Every log record received so far. */
+  logRecords(): LogRecord[] {
+    return this.logs.flatMap((r) =>
+      (r.resourceLogs ?? []).flatMap((rl) => (rl.scopeLogs ?? []).flatMap((sl) => sl.logRecords ?? [])),
+    );
   }
 
   /** Every data point of metric NAME received so far, with its request index. */
