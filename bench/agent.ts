@@ -34,8 +34,13 @@ export async function benchAgent(o: Options): Promise<void> {
         opened += n;
       }
       const port = await freePort();
+      const t0 = Date.now();
+      const readyAfter = { trace: 0, agent: 0 };
       const [trace, agent] = await Promise.all([
-        startNettracer(out, ['--interval', String(o.interval), '--stats-interval', '0']),
+        startNettracer(out, ['--interval', String(o.interval), '--stats-interval', '0']).then((t) => {
+          readyAfter.trace = (Date.now() - t0) / 1000;
+          return t;
+        }),
         launch(
           [
             '-f',
@@ -50,7 +55,10 @@ export async function benchAgent(o: Options): Promise<void> {
           ],
           // Its walk of N existing connections goes through record objects (trace's NDJSON does not): slower to start.
           { command: 'agent', stdout: 'ignore', timeoutMs: 300_000 },
-        ),
+        ).then((a) => {
+          readyAfter.agent = (Date.now() - t0) / 1000;
+          return a;
+        }),
       ]);
       stopAll = () => {
         trace.kill();
@@ -72,8 +80,10 @@ export async function benchAgent(o: Options): Promise<void> {
       const mem = { trace: memStatus(trace.pid), agent: memStatus(agent.pid) };
       const series = text.split('\n').filter((l) => l && !l.startsWith('#')).length;
       ratios.push(cpu.agent / cpu.trace);
-      rows.push([
+      const row = [
         fint(size),
+        fx(readyAfter.trace, 1),
+        fx(readyAfter.agent, 1),
         fx(cpu.trace * 1000, 0),
         fx(cpu.agent * 1000, 0),
         fx(cpu.agent / cpu.trace, 2),
@@ -81,7 +91,9 @@ export async function benchAgent(o: Options): Promise<void> {
         fx(mem.agent.rssMiB, 1),
         fx(mem.agent.hwmMiB, 1),
         fint(series),
-      ]);
+      ];
+      rows.push(row);
+      console.log(`  N=${row[0]}: ${row.slice(1).join(' ')}`); // as measured: a later size may not finish
       await Promise.all([trace.stop(), (agent.proc.kill('SIGINT'), agent.proc)]);
     } finally {
       stopAll();
@@ -93,6 +105,8 @@ export async function benchAgent(o: Options): Promise<void> {
   table(
     [
       'N',
+      'trace ready s',
+      'agent ready s',
       'trace CPU ms/interval',
       'agent CPU ms/interval',
       'agent/trace',

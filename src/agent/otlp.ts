@@ -107,7 +107,8 @@ export class OtlpSink {
       const i = this.instruments.get(p.def.name);
       const attrs = p.attrs as OtelAttributes;
       if (!i) continue;
-      if ('record' in i) i.record(p.value, attrs);
+      if (p.values) for (const v of p.values) (i as Histogram).record(v, attrs);
+      else if ('record' in i) i.record(p.value, attrs);
       else i.add(p.value, attrs);
     }
   }

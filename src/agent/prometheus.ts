@@ -71,7 +71,7 @@ export class PrometheusSink {
     for (const p of w.points) {
       const m = this.metrics.get(p.def.name);
       const l = labels(p.attrs);
-      if (m instanceof Histogram) m.observe(l, p.value);
+      if (m instanceof Histogram) for (const v of p.values ?? []) m.observe(l, v);
       else if (m instanceof Counter) m.inc(l, p.value);
       else if (m instanceof Gauge) {
         if (p.def.kind === 'gauge') m.set(l, p.value);

@@ -20,11 +20,17 @@ export interface SeriesOptions {
   expireWindows: number;
 }
 
-/** One thing to record: add (counter, updown), observe (histogram) or set (gauge). */
+/**
+ * One series' share of a window: the sum to add (counter, updown), the value
+ * to set (gauge), or the observations (histogram: `values`). Points of the
+ * same series are merged before the sinks see them: a sink makes one call a
+ * series (a histogram, one an observation).
+ */
 export interface Point {
   def: MetricDef;
   attrs: Attributes;
   value: number;
+  values?: number[];
 }
 
 export interface Window {
@@ -35,6 +41,10 @@ export interface Window {
 
 interface Conn {
   attrs: Attributes;
+  /** keyOf(attrs), computed once. */
+  key: string;
+  /** The key with each metric's extra attributes, computed once (a string kept keeps its hash). */
+  ext?: Map<Attributes, string>;
   rttVarUs: number;
   open: boolean;
   /** The window of its last record: every metrics walk gives each open connection one. */
@@ -50,6 +60,20 @@ const keyOf = (a: Attributes) =>
       .sort()
       .map((k) => [k, a[k]]),
   );
+const OVERFLOW_KEY = keyOf(OVERFLOW);
+
+/** The key of a connection's attributes with a metric's extra ones (the table's few constant objects). */
+const extraKeys = new WeakMap<Attributes, string>();
+function withExtra(c: { key: string; ext?: Map<Attributes, string> }, extra: Attributes | undefined): string {
+  if (!extra) return c.key;
+  let k = c.ext?.get(extra);
+  if (k !== undefined) return k;
+  let e = extraKeys.get(extra);
+  if (e === undefined) extraKeys.set(extra, (e = keyOf(extra)));
+  k = `${c.key}+${e}`;
+  (c.ext ??= new Map()).set(extra, k);
+  return k;
+}
 
 function peerGrouper(p: PeerGrouping): (addr: string) => string | undefined {
   if (p.by === 'none') return () => undefined;
@@ -104,13 +128,16 @@ export function rowAttributes(r: SummaryRecord, withPid: boolean): Attributes {
 export class Series {
   private readonly conns = new Map<number, Conn>();
   private readonly peer: (addr: string) => string | undefined;
-  /** Per metric: series key -> window index of its last point. */
+  /** Per metric: series key -> the window of its last point. */
   private readonly live = new Map<string, Map<string, { attrs: Attributes; last: number }>>();
-  /** Points of record-driven metrics since the last window. */
-  private pending: Point[] = [];
+  /** This window's points so far, by metric and series key (an overflowed key maps to the overflow point). */
+  private acc = new Map<MetricDef, Map<string, Point>>();
+  private readonly recordDefs: MetricDef[];
+  private readonly sessionDefs: MetricDef[];
   /** Open connections per attribute set, as last exported. */
   private levels = new Map<string, { attrs: Attributes; n: number }>();
-  private index = 0;
+  /** The window being filled, from 1. */
+  private index = 1;
   /** Points folded into an overflow series, ever. */
   overflowed = 0;
 
@@ -119,6 +146,8 @@ export class Series {
     private readonly opts: SeriesOptions,
   ) {
     this.peer = peerGrouper(opts.peers);
+    this.recordDefs = defs.filter((d) => 'record' in d.from);
+    this.sessionDefs = defs.filter((d) => 'session' in d.from);
   }
 
   /** Connections being followed (bounded by the tracer's table). */
@@ -131,107 +160,131 @@ export class Series {
     return this.conns.get(id)?.attrs;
   }
 
+  private attributes(r: Extract<NettracerRecord, { saddr: string }>): { attrs: Attributes; key: string } {
+    const attrs = connectionAttributes(r, this.peer, this.opts.withPid);
+    return { attrs, key: keyOf(attrs) };
+  }
+
   /** A record, before the aggregator sees it. */
   record(r: NettracerRecord): void {
     if (!('saddr' in r)) return;
     let c = this.conns.get(r.id);
     if (!c) {
-      c = { attrs: connectionAttributes(r, this.peer, this.opts.withPid), rttVarUs: 0, open: false, seen: 0 };
+      c = { ...this.attributes(r), rttVarUs: 0, open: false, seen: 0 };
       this.conns.set(r.id, c);
     } else if (r.pid !== 0 && c.attrs['process.executable.name'] !== r.comm) {
       // The owner became known (an accept seen in softirq first) or changed (exec).
-      c.attrs = connectionAttributes(r, this.peer, this.opts.withPid);
+      Object.assign(c, this.attributes(r), { ext: undefined });
     }
     c.open = r.type !== 'close';
     c.seen = this.index;
     if ('rtt_var_us' in r && r.rtt_var_us > 0) c.rttVarUs = r.rtt_var_us;
-    for (const def of this.defs) {
-      if (!('record' in def.from)) continue;
-      for (const [value, extra] of def.from.record(r))
-        this.pending.push({ def, attrs: { ...c.attrs, ...extra }, value });
-    }
+    for (const def of this.recordDefs)
+      if ('record' in def.from) for (const [value, extra] of def.from.record(r)) this.put(def, c, extra, value);
   }
 
   /** A closed window: its points, capped, and the series that expired. */
   window(w: ClosedWindow): Window {
-    this.index++;
-    const raw = this.pending;
-    this.pending = [];
     for (const s of w.sessions) {
       const c = this.conns.get(s.id);
       if (!c) continue;
-      const cw: ConnWindow = { ...s, rttVarUs: c.rttVarUs };
-      for (const def of this.defs) {
-        if (!('session' in def.from)) continue;
-        for (const [value, extra] of def.from.session(cw)) raw.push({ def, attrs: { ...c.attrs, ...extra }, value });
-      }
+      // The aggregator made this object for this window: it takes the variance in place.
+      const cw = s as ConnWindow;
+      cw.rttVarUs = c.rttVarUs;
+      for (const def of this.sessionDefs)
+        if ('session' in def.from) for (const [value, extra] of def.from.session(cw)) this.put(def, c, extra, value);
     }
     for (const { row, sessions } of w.rows) {
       const attrs = rowAttributes(row, this.opts.withPid);
+      const c = { attrs, key: keyOf(attrs) };
       for (const def of this.defs) {
         if ('row' in def.from) {
           const v = def.from.row(row);
-          if (v !== undefined) raw.push({ def, attrs, value: v });
+          if (v !== undefined) this.put(def, c, undefined, v);
         } else if ('rowSessions' in def.from) {
           for (const s of sessions) {
             const v = def.from.rowSessions(s);
-            if (v !== undefined) raw.push({ def, attrs, value: v });
+            if (v !== undefined) this.put(def, c, undefined, v);
           }
         }
       }
     }
-    for (const p of this.levelPoints()) raw.push(p);
+    this.levelPoints();
     for (const s of w.sessions) if (s.closed) this.conns.delete(s.id);
     // A connection whose close record was lost (the ring was full) is in no
     // walk any more: forgotten after expireWindows windows, as its series.
-    for (const [id, c] of this.conns) if (this.index - c.seen > this.opts.expireWindows) this.conns.delete(id);
-    const points = raw.map((p) => this.admit(p));
-    return { points, expired: this.expire() };
+    for (const [id, c] of this.conns) if (this.index - c.seen >= this.opts.expireWindows) this.conns.delete(id);
+    const points = [...new Set([...this.acc.values()].flatMap((m) => [...m.values()]))];
+    this.acc = new Map();
+    const expired = this.expire();
+    this.index++;
+    return { points, expired };
+  }
+
+  /** One value into its series' point of this window (admitted under the cap once a window). */
+  private put(
+    def: MetricDef,
+    c: { attrs: Attributes; key: string; ext?: Map<Attributes, string> },
+    extra: Attributes | undefined,
+    value: number,
+  ): void {
+    const key = withExtra(c, extra);
+    let acc = this.acc.get(def);
+    if (!acc) this.acc.set(def, (acc = new Map<string, Point>()));
+    let p = acc.get(key);
+    if (!p) {
+      const admitted = this.admit(def, key, () => (extra ? { ...c.attrs, ...extra } : c.attrs));
+      p = acc.get(admitted.key);
+      if (!p) {
+        p = { def, attrs: admitted.attrs, value: 0, ...(def.kind === 'histogram' ? { values: [] } : {}) };
+        acc.set(admitted.key, p);
+      }
+      if (admitted.key !== key) acc.set(key, p);
+    }
+    if (p.attrs === OVERFLOW) this.overflowed++;
+    if (p.values) p.values.push(value);
+    else if (def.kind === 'gauge') p.value = value;
+    else p.value += value;
   }
 
   /** Open connections now, as changes of each attribute set's level (an UpDownCounter adds them). */
-  private levelPoints(): Point[] {
+  private levelPoints(): void {
     const defs = this.defs.filter((d) => 'level' in d.from);
-    if (!defs.length) return [];
-    const now = new Map<string, { attrs: Attributes; n: number }>();
+    if (!defs.length) return;
+    const now = new Map<string, { attrs: Attributes; key: string; n: number }>();
     for (const c of this.conns.values()) {
       if (!c.open) continue;
-      const k = keyOf(c.attrs);
-      const e = now.get(k);
+      const e = now.get(c.key);
       if (e) e.n++;
-      else now.set(k, { attrs: c.attrs, n: 1 });
+      else now.set(c.key, { attrs: c.attrs, key: c.key, n: 1 });
     }
-    const out: Point[] = [];
     for (const [k, e] of now) {
       const was = this.levels.get(k)?.n ?? 0;
-      if (e.n !== was) for (const def of defs) out.push({ def, attrs: e.attrs, value: e.n - was });
+      if (e.n !== was) for (const def of defs) this.put(def, e, undefined, e.n - was);
     }
     for (const [k, e] of this.levels)
-      if (!now.has(k)) for (const def of defs) out.push({ def, attrs: e.attrs, value: -e.n });
+      if (!now.has(k)) for (const def of defs) this.put(def, { attrs: e.attrs, key: k }, undefined, -e.n);
     this.levels = now;
-    return out;
   }
 
-  /** The point's own series, or its metric's overflow series once the cap is reached. */
-  private admit(p: Point): Point {
-    let m = this.live.get(p.def.name);
-    if (!m) this.live.set(p.def.name, (m = new Map<string, { attrs: Attributes; last: number }>()));
-    const k = keyOf(p.attrs);
-    const s = m.get(k);
+  /** The series itself, or its metric's overflow series once the cap is reached. */
+  private admit(def: MetricDef, key: string, attrs: () => Attributes): { key: string; attrs: Attributes } {
+    let m = this.live.get(def.name);
+    if (!m) this.live.set(def.name, (m = new Map<string, { attrs: Attributes; last: number }>()));
+    const s = m.get(key);
     if (s) {
       s.last = this.index;
-      return p;
+      return { key, attrs: s.attrs };
     }
     if (m.size < this.opts.maxSeries) {
-      m.set(k, { attrs: p.attrs, last: this.index });
-      return p;
+      const a = attrs();
+      m.set(key, { attrs: a, last: this.index });
+      return { key, attrs: a };
     }
-    this.overflowed++;
-    const o = keyOf(OVERFLOW);
-    const os = m.get(o);
+    const os = m.get(OVERFLOW_KEY);
     if (os) os.last = this.index;
-    else m.set(o, { attrs: OVERFLOW, last: this.index });
-    return { ...p, attrs: OVERFLOW };
+    else m.set(OVERFLOW_KEY, { attrs: OVERFLOW, last: this.index });
+    return { key: OVERFLOW_KEY, attrs: OVERFLOW };
   }
 
   /**
@@ -245,7 +298,7 @@ export class Series {
       if (!m) continue;
       const ttl = def.kind === 'gauge' ? 1 : this.opts.expireWindows;
       for (const [k, s] of m) {
-        const gone = def.kind === 'updown' ? !this.levels.has(k) && k !== keyOf(OVERFLOW) : this.index - s.last >= ttl;
+        const gone = def.kind === 'updown' ? !this.levels.has(k) && k !== OVERFLOW_KEY : this.index - s.last >= ttl;
         if (gone) {
           m.delete(k);
           out.push({ def, attrs: s.attrs });

@@ -90,6 +90,8 @@ function runAgent(set: 'otel' | 'dynatrace' | 'both', opts: Partial<ConstructorP
 }
 
 const pointsOf = (w: Window, name: string) => w.points.filter((p) => p.def.name === name);
+/** The observations of histogram points, the values of the others. */
+const obs = (points: Window['points']) => points.flatMap((p) => p.values ?? [p.value]);
 
 describe('agent metric table', () => {
   it('names are unique; Prometheus names carry the unit and _total on counters', () => {
@@ -133,7 +135,7 @@ describe('agent windows', () => {
           ['tech.nettracer.bytes_rx', row.bytes_rx],
           ['tech.nettracer.bytes_tx', row.bytes_tx],
         ] as const) {
-          const v = mine(name).map((p) => p.value);
+          const v = obs(mine(name));
           assert.deepEqual(
             { sum: v.reduce((a, b) => a + b, 0), count: v.length, min: Math.min(...v), max: Math.max(...v) },
             { sum: stats.sum, count: stats.count, min: stats.min, max: stats.max },
@@ -147,20 +149,14 @@ describe('agent windows', () => {
   it('the OTel set: deltas per connection, RTT in seconds, attempts, durations, open connections', () => {
     const { windows } = runAgent('otel');
     const sum = (name: string, keep: (a: Record<string, unknown>) => boolean = () => true) =>
-      windows.flatMap((w) => pointsOf(w, name)).reduce((a, p) => a + (keep(p.attrs) ? p.value : 0), 0);
+      obs(windows.flatMap((w) => pointsOf(w, name).filter((p) => keep(p.attrs)))).reduce((a, v) => a + v, 0);
     const tx = (a: Record<string, unknown>) => a['network.io.direction'] === 'transmit';
     // Final totals: 1500 + 9000 + 500.
     assert.equal(sum('nettracer.tcp.bytes', tx), 11000);
     assert.equal(sum('nettracer.tcp.retransmits'), 13);
     assert.equal(sum('nettracer.tcp.connection.attempts'), 3);
-    assert.deepEqual(
-      windows.flatMap((w) => pointsOf(w, 'nettracer.tcp.connection.duration')).map((p) => p.value),
-      [10],
-    );
-    assert.deepEqual(
-      pointsOf(windows[0], 'nettracer.tcp.rtt').map((p) => p.value),
-      [0.002, 0.004, 0.0003],
-    );
+    assert.deepEqual(obs(windows.flatMap((w) => pointsOf(w, 'nettracer.tcp.connection.duration'))), [10]);
+    assert.deepEqual(obs(pointsOf(windows[0], 'nettracer.tcp.rtt')), [0.002, 0.004, 0.0003]);
     assert.equal(sum('nettracer.tcp.connections'), 2, 'three opened, one closed');
   });
 
