@@ -7,7 +7,10 @@ signals) and exports metrics instead of writing records: over OTLP/HTTP with the
 JS SDK when an endpoint is set (\\fB\\-\\-otlp\\-endpoint\\fR, or OTEL_EXPORTER_OTLP_METRICS_ENDPOINT,
 or OTEL_EXPORTER_OTLP_ENDPOINT with /v1/metrics appended), and on a Prometheus \\fB/metrics\\fR
 endpoint with \\fB\\-\\-prometheus\\fR [\\fIHOST\\fR:]\\fIPORT\\fR (127.0.0.1 unless a host is given;
-\\fB:\\fR\\fIPORT\\fR for every address), bound while still root. Every \\fB\\-\\-export\\-interval\\fR
+\\fB:\\fR\\fIPORT\\fR for every address), bound while still root. Whoever reaches the port reads
+the metrics, which name every user's processes and server ports: on a shared host, loopback is
+every local user; put a firewall rule or an authenticating proxy in front where that matters.
+The endpoint answers GET /metrics only, to 16 connections at once, with 5 s to send headers. Every \\fB\\-\\-export\\-interval\\fR
 seconds (OTEL_METRIC_EXPORT_INTERVAL, default 60) the open connections are walked and a window
 ends: its numbers are exactly those \\fBsummarize\\fR computes for it (the same code).
 .PP
@@ -48,4 +51,17 @@ windows (default 5) is removed from /metrics; a gauge lasts its window. With S d
 \\fB\\-\\-peers\\fR, times the processes per executable with \\fB\\-\\-with\\-pid\\fR; the Dynatrace set 10
 (1 + containers + executables). \\fB\\-\\-capture\\fR \\fIFILE\\fR also writes the records
 aggregated, as NDJSON: \\fBsummarize\\fR \\fIFILE\\fR gives the same numbers.
+.PP
+\\fB\\-\\-events\\fR also sends one OTLP log record per connect, accept and close (event name
+\\fBnettracer.tcp.connect\\fR, \\fBaccept\\fR, \\fBclose\\fR; the connection's attributes; a close
+has \\fBnettracer.tcp.duration_s\\fR) to OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, or /v1/logs beside the
+metrics endpoint. At most \\fB\\-\\-events\\-rate\\fR a second (default 100, a burst as large) and
+4096 waiting for the collector: every event not sent is counted in
+\\fBnettracer.agent.events.dropped\\fR and said on standard error.
+.PP
+Standard error has one line per kind of problem at most once a minute (a failing collector, lost
+records, dropped events), with how many more there were; \\fB\\-\\-verbose\\fR adds where it
+exports and serves. SIGINT and SIGTERM end it as they end \\fBtrace\\fR: a last walk, a last
+export (waited for at most 5 s), exit status 0. The Kubernetes DaemonSet, its image and an
+OpenTelemetry Collector pipeline are in deploy/; docs/FLEET.md walks through them.
 `;
