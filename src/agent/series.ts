@@ -39,12 +39,19 @@ export interface Window {
   expired: { def: MetricDef; attrs: Attributes }[];
 }
 
-interface Conn {
+/** An attribute set, shared by every connection that has it (a few per host, not one per connection). */
+interface Ident {
   attrs: Attributes;
   /** keyOf(attrs), computed once. */
   key: string;
   /** The key with each metric's extra attributes, computed once (a string kept keeps its hash). */
   ext?: Map<Attributes, string>;
+  /** Connections that have it: forgotten at 0. */
+  refs: number;
+}
+
+interface Conn {
+  ident: Ident;
   rttVarUs: number;
   open: boolean;
   /** The window of its last record: every metrics walk gives each open connection one. */
@@ -127,6 +134,7 @@ export function rowAttributes(r: SummaryRecord, withPid: boolean): Attributes {
 
 export class Series {
   private readonly conns = new Map<number, Conn>();
+  private readonly idents = new Map<string, Ident>();
   private readonly peer: (addr: string) => string | undefined;
   /** Per metric: series key -> the window of its last point. */
   private readonly live = new Map<string, Map<string, { attrs: Attributes; last: number }>>();
@@ -157,12 +165,32 @@ export class Series {
 
   /** A connection's attributes (connection events carry them too). */
   attributesOf(id: number): Attributes | undefined {
-    return this.conns.get(id)?.attrs;
+    return this.conns.get(id)?.ident.attrs;
   }
 
-  private attributes(r: Extract<NettracerRecord, { saddr: string }>): { attrs: Attributes; key: string } {
+  /** Distinct attribute sets of the connections followed. */
+  get identities(): number {
+    return this.idents.size;
+  }
+
+  private identOf(r: Extract<NettracerRecord, { saddr: string }>): Ident {
     const attrs = connectionAttributes(r, this.peer, this.opts.withPid);
-    return { attrs, key: keyOf(attrs) };
+    const key = keyOf(attrs);
+    let i = this.idents.get(key);
+    if (!i) this.idents.set(key, (i = { attrs, key, refs: 0 }));
+    i.refs++;
+    return i;
+  }
+
+  private release(i: Ident): void {
+    if (--i.refs === 0) this.idents.delete(i.key);
+  }
+
+  private forget(id: number): void {
+    const c = this.conns.get(id);
+    if (!c) return;
+    this.conns.delete(id);
+    this.release(c.ident);
   }
 
   /** A record, before the aggregator sees it. */
@@ -170,17 +198,19 @@ export class Series {
     if (!('saddr' in r)) return;
     let c = this.conns.get(r.id);
     if (!c) {
-      c = { ...this.attributes(r), rttVarUs: 0, open: false, seen: 0 };
+      c = { ident: this.identOf(r), rttVarUs: 0, open: false, seen: 0 };
       this.conns.set(r.id, c);
-    } else if (r.pid !== 0 && c.attrs['process.executable.name'] !== r.comm) {
+    } else if (r.pid !== 0 && c.ident.attrs['process.executable.name'] !== r.comm) {
       // The owner became known (an accept seen in softirq first) or changed (exec).
-      Object.assign(c, this.attributes(r), { ext: undefined });
+      const was = c.ident;
+      c.ident = this.identOf(r);
+      this.release(was);
     }
     c.open = r.type !== 'close';
     c.seen = this.index;
     if ('rtt_var_us' in r && r.rtt_var_us > 0) c.rttVarUs = r.rtt_var_us;
     for (const def of this.recordDefs)
-      if ('record' in def.from) for (const [value, extra] of def.from.record(r)) this.put(def, c, extra, value);
+      if ('record' in def.from) for (const [value, extra] of def.from.record(r)) this.put(def, c.ident, extra, value);
   }
 
   /** A closed window: its points, capped, and the series that expired. */
@@ -192,7 +222,8 @@ export class Series {
       const cw = s as ConnWindow;
       cw.rttVarUs = c.rttVarUs;
       for (const def of this.sessionDefs)
-        if ('session' in def.from) for (const [value, extra] of def.from.session(cw)) this.put(def, c, extra, value);
+        if ('session' in def.from)
+          for (const [value, extra] of def.from.session(cw)) this.put(def, c.ident, extra, value);
     }
     for (const { row, sessions } of w.rows) {
       const attrs = rowAttributes(row, this.opts.withPid);
@@ -210,10 +241,10 @@ export class Series {
       }
     }
     this.levelPoints();
-    for (const s of w.sessions) if (s.closed) this.conns.delete(s.id);
+    for (const s of w.sessions) if (s.closed) this.forget(s.id);
     // A connection whose close record was lost (the ring was full) is in no
     // walk any more: forgotten after expireWindows windows, as its series.
-    for (const [id, c] of this.conns) if (this.index - c.seen >= this.opts.expireWindows) this.conns.delete(id);
+    for (const [id, c] of this.conns) if (this.index - c.seen >= this.opts.expireWindows) this.forget(id);
     const points = [...new Set([...this.acc.values()].flatMap((m) => [...m.values()]))];
     this.acc = new Map();
     const expired = this.expire();
@@ -254,9 +285,9 @@ export class Series {
     const now = new Map<string, { attrs: Attributes; key: string; n: number }>();
     for (const c of this.conns.values()) {
       if (!c.open) continue;
-      const e = now.get(c.key);
+      const e = now.get(c.ident.key);
       if (e) e.n++;
-      else now.set(c.key, { attrs: c.attrs, key: c.key, n: 1 });
+      else now.set(c.ident.key, { attrs: c.ident.attrs, key: c.ident.key, n: 1 });
     }
     for (const [k, e] of now) {
       const was = this.levels.get(k)?.n ?? 0;

@@ -214,6 +214,7 @@ describe('agent windows', () => {
       1,
       'the closed connection is forgotten, and so is one in no walk for two windows (its close lost)',
     );
+    assert.equal(agent.series.identities, 1, 'attribute sets are shared, and go with their last connection');
   });
 });
 
