@@ -1,7 +1,7 @@
 // The man page's prose: what no table or definition generates.
 // scripts/gen/man.ts puts it between the generated sections.
 import { MAX_LINE_BYTES } from '../../src/input/lines.js';
-import { ERRORS_LISTED } from '../../src/record/fields.js';
+import { ERRORS_LISTED, RECORDS } from '../../src/record/fields.js';
 
 export const FORMATS_AND_CONFIG = `.SH "OUTPUT FORMATS"
 \\fB\\-\\-format\\fR chooses: \\fBndjson\\fR (default when standard output is not a terminal),
@@ -34,7 +34,7 @@ Events: \\fBconnect\\fR with \\fB\\->\\fR, \\fBaccept\\fR with \\fB<\\-\\fR (the
 each open connection gets a \\fBstats\\fR and a \\fBTCP stats\\fR line (totals; RTT and RTT_var in
 microseconds; the arrow is its direction). Loss is logged at level \\fBwarning\\fR
 ("lost events records:N connections:M"), health at \\fBinfo\\fR ("[bpf_debug_counters] ...");
-connections found open at start at \\fBdebug\\fR. \\fB\\-d\\fR sets the lowest level written.
+connections found open at start and failed attempts at \\fBdebug\\fR. \\fB\\-d\\fR sets the lowest level written.
 .SS "LEGACY FORMAT"
 At start and then every interval, one line per connection, then a line holding a single space.
 A closed connection is printed once more, with the closed bit set, then drops out. Fields, all
@@ -235,11 +235,53 @@ A connection found open at start reports its bytes before the start from TCP's c
 the counters path does, and the chosen path's from then on.
 `;
 
+export const FAILURES = `.SH "FAILED ATTEMPTS AND HOW CONNECTIONS END"
+An outgoing attempt that leaves SYN_SENT for CLOSE makes a \\fBconnect_failed\\fR record. Its
+\\fBerror\\fR is the socket's error, which the kernel sets before it moves the socket to CLOSE,
+so it is what connect() (or getsockopt(SO_ERROR) after a non\\-blocking connect) returns:
+ECONNREFUSED (the peer answered with a reset), ETIMEDOUT (\\fBsyns_sent\\fR SYNs, then
+net.ipv4.tcp_syn_retries gave up), EHOSTUNREACH or ENETUNREACH (an ICMP error from a router or
+the host), or \\fBabandoned\\fR when the application closed the socket while it was still
+connecting. An ICMP error that arrives while connect() itself still holds the socket is kept
+for later: the next SYN's error ends the attempt, so such an attempt shows two SYNs. A connect()
+that fails before it sends a SYN (no route in this host's table, no free local port) never
+reaches TCP's state machine and makes no record.
+.PP
+Each \\fBclose\\fR record says how the connection ended in \\fBclose_reason\\fR, read at the
+state change from the socket's error and the state it left: an error of ECONNRESET or EPIPE is
+a reset received, ETIMEDOUT (or an ICMP error kept meanwhile) a timeout, ECONNABORTED an abort
+by the kernel (ss \\-K); no error after FINs both ways is \\fBfin\\fR (\\fBfirst_fin\\fR: LAST_ACK
+before CLOSE means the peer's FIN came first); no error and no FIN exchanged is \\fBaborted\\fR:
+the application closed with SO_LINGER 0 or unread data, whose reset the kernel sends just after.
+tcp:tcp_send_reset (Linux 4.15) marks the rarer resets the kernel sends with no error set (too
+many orphaned sockets, memory pressure): \\fBreset_sent\\fR. The state change is
+sock:inet_sock_set_state (Linux 4.16), which nettracer needs anyway.
+.PP
+Listeners: every metrics walk reads each listening socket's drop count (sk_drops: SYNs and
+handshake\\-completing ACKs dropped because the SYN or accept queue was full; the \\fBd\\fR of
+\\fBss \\-tlnm\\fR), its accept queue and limit, and the handshakes in progress; with
+tcp:tcp_retransmit_synack (Linux 4.16) also the SYN\\-ACKs it sent again. The \\fBstats\\fR
+record lists, under \\fBlisteners\\fR, those with something dropped, queued or in progress. An
+incoming handshake that never completes (the peer reset it, or the SYN\\-ACKs went unanswered)
+shows there as \\fBhalf_open\\fR and \\fBsynack_retransmits\\fR, not one by one: the kernel fires
+no tracepoint when it drops a half\\-open request, and a hook on the drop (skb:kfree_skb) would
+run for every packet freed on the host. A connection that completed its handshake and closed
+before any process accepted it is an \\fBaccept\\fR record with pid 0 and counts in
+\\fBunaccepted_closes\\fR.
+.PP
+The original NetTracer reports none of this: the \\fBlegacy\\fR and \\fBtable\\fR formats leave
+failed attempts out, and \\fBlog\\fR writes them at level debug
+("connect_failed \\fIlocal\\fR \\-> \\fIremote\\fR NS:\\fIinode\\fR PID:\\fIpid\\fR error:\\fIname\\fR syns:\\fIN\\fR").
+\\fBsummarize\\fR counts, per window and group, \\fBconnects\\fR, \\fBconnects_failed\\fR,
+\\fBconnect_failure_rate\\fR, \\fBresets_received\\fR and \\fBresets_sent\\fR.
+`;
+
 export const READING_A_CAPTURE = `.SH "READING A CAPTURE"
 \\fBsummarize\\fR and \\fBvalidate\\fR read NDJSON line by line, from a file or standard input
 (none or \\-). Every line must be a record valid against the schema its \\fBtype\\fR names
-(schemas/v1; \\fBsummarize\\fR reads the records of a capture: connect, accept, existing,
-metrics, close, lost, stats). The schemas bound each number the kernel gives by the width it
+(schemas/v1; \\fBsummarize\\fR reads the records of a capture: ${RECORDS.filter((r) => r.stream)
+  .map((r) => r.type)
+  .join(', ')}). The schemas bound each number the kernel gives by the width it
 has there (bytes and ids below 2^64; segments, RTTs, pids and namespace inodes below 2^32), so
 no sum overflows. A line is at most ${MAX_LINE_BYTES / 1024 / 1024} MiB (${MAX_LINE_BYTES} bytes; a record is under 1 KiB): a longer one
 is invalid, reported when it passes the bound and skipped to its newline without being kept, so

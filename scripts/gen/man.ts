@@ -11,6 +11,7 @@ import { LIVE, NOT_IN_CONFIG } from '../../src/cli/config.js';
 import {
   ACCURACY,
   DIAGNOSTICS,
+  FAILURES,
   EXIT_STATUS_HEAD,
   FORMATS_AND_CONFIG,
   READING_A_CAPTURE,
@@ -154,6 +155,7 @@ nettracer \\- trace TCP connections with eBPF and stream them as NDJSON
     commands(manifest) +
     records() +
     ACCURACY +
+    FAILURES +
     READING_A_CAPTURE +
     AGENT +
     FORMATS_AND_CONFIG +

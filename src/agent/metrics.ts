@@ -143,8 +143,9 @@ export const METRICS: readonly MetricDef[] = [
     prom: 'nettracer_tcp_connection_attempts_total',
     kind: 'counter',
     unit: '{connection}',
-    description: 'TCP connections established: connect (outgoing) and accept (incoming).',
-    from: { record: (r) => (isOpen(r) ? [[1]] : []) },
+    description:
+      'TCP connection attempts: connect (outgoing) and accept (incoming) established, and failed connects with error.type (ECONNREFUSED, ETIMEDOUT, ...).',
+    from: { record: (r) => (isOpen(r) ? [[1]] : r.type === 'connect_failed' ? [[1, { 'error.type': r.error }]] : []) },
   },
   {
     set: 'otel',

@@ -196,6 +196,14 @@ export class Series {
   /** A record, before the aggregator sees it. */
   record(r: NettracerRecord): void {
     if (!('saddr' in r)) return;
+    if (r.type === 'connect_failed') {
+      // An attempt, never a connection: counted, not followed.
+      const attrs = connectionAttributes(r, this.peer, this.opts.withPid);
+      const once = { attrs, key: keyOf(attrs) };
+      for (const def of this.recordDefs)
+        if ('record' in def.from) for (const [value, extra] of def.from.record(r)) this.put(def, once, extra, value);
+      return;
+    }
     let c = this.conns.get(r.id);
     if (!c) {
       c = { ident: this.identOf(r), rttVarUs: 0, open: false, seen: 0 };

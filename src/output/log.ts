@@ -60,6 +60,14 @@ export class LogFormat implements OutputFormat {
           // Not in the original (it logs nothing for connections older than itself).
           out += this.line(ms, 'debug', `existing ${tuple(r, ARROW[r.direction])} PID:${r.pid}`);
           break;
+        case 'connect_failed':
+          // Not in the original (it sees no attempt that failed): debug, as existing.
+          out += this.line(
+            ms,
+            'debug',
+            `connect_failed ${tuple(r, '->')} PID:${r.pid} error:${r.error} syns:${r.syns_sent}`,
+          );
+          break;
         case 'close':
           out += this.line(ms, 'info', `event close ${tuple(r, '--')} PID:${r.pid}`);
           out += this.stats(ms, r);

@@ -16,7 +16,7 @@ const human = (n: number, unit: string) => {
 export function summaryTable(rows: readonly SummaryRecord[]): string {
   if (rows.length === 0) return '';
   const t = new Table({
-    head: ['dimension', 'who', 'sessions', 'rx', 'tx', 'retr %', 'rtt avg ms', 'traffic'],
+    head: ['dimension', 'who', 'sessions', 'rx', 'tx', 'retr %', 'rtt avg ms', 'traffic', 'failed', 'resets'],
     style: { head: [], border: [] },
   });
   for (const r of rows) {
@@ -37,6 +37,11 @@ export function summaryTable(rows: readonly SummaryRecord[]): string {
       r.retr_percentage.toFixed(2),
       r.rtt.avg.toFixed(3),
       human(r.traffic, 'bit/s'),
+      // failed attempts (and their share of attempts), resets received/sent
+      r.connect_failure_rate === undefined
+        ? String(r.connects_failed ?? '-')
+        : `${r.connects_failed} (${r.connect_failure_rate.toFixed(1)}%)`,
+      r.resets_received === undefined ? '-' : `${r.resets_received}/${r.resets_sent}`,
     ]);
   }
   return `${rows[0].window_start} .. ${rows[0].window_end} (${rows[0].window_s} s)\n${t.toString()}\n`;

@@ -26,7 +26,8 @@ export class TableFormat implements OutputFormat {
 
   records(records: readonly NettracerRecord[]): string {
     for (const rec of records) {
-      if (!('saddr' in rec)) continue;
+      // Connections only: the original's view has no failed attempts.
+      if (!('saddr' in rec) || rec.type === 'connect_failed') continue;
       const row = this.rows.get(rec.id) ?? { rec, sent: 0, received: 0, rttUs: 0, closed: false };
       row.rec = rec;
       if ('bytes_sent' in rec) {

@@ -40,6 +40,10 @@ export interface SessionWindow {
   rttUs: number;
   /** It closed in this window: it is forgotten with it. */
   closed: boolean;
+  /** Opened by a connect in this window. */
+  connected: boolean;
+  /** How it ended: a reset from the peer, or from this end. */
+  reset?: 'received' | 'sent';
 }
 
 /** A session's running totals. */
@@ -65,7 +69,25 @@ interface Session {
   /** In the current window's list of active sessions. */
   active: boolean;
   closed: boolean;
+  /** Its connect record fell in the current window. */
+  connected: boolean;
+  /** How it ended: a reset from the peer, or from this end. */
+  reset?: 'received' | 'sent';
 }
+
+/** An owner, as a group key reads it. */
+interface Owner {
+  pid: number;
+  comm: string;
+  containerId?: string;
+  podUid?: string;
+}
+
+const RESET: Readonly<Record<string, Session['reset']>> = {
+  reset_received: 'received',
+  reset_sent: 'sent',
+  aborted: 'sent',
+};
 
 const ZERO: Traffic = { tx: 0, rx: 0, pktsTx: 0, pktsRx: 0, retr: 0 };
 
@@ -126,6 +148,8 @@ function windowOf(s: Session): SessionWindow {
     retr: delta(s, 'retr'),
     rttUs: s.rttUs,
     closed: s.closed,
+    connected: s.connected,
+    reset: s.reset,
   };
 }
 
@@ -133,6 +157,8 @@ export class Aggregator {
   private readonly sessions = new Map<number, Session>();
   /** The sessions with a record in the current window: closing it costs what they are, not all. */
   private active: Session[] = [];
+  /** The current window's failed attempts, by owner. */
+  private failed: Owner[] = [];
   /** Windows are [origin + k w, origin + (k + 1) w); the current one is k = index. */
   private origin = NaN; // ms
   private index = 0;
@@ -170,6 +196,10 @@ export class Aggregator {
     if (Number.isNaN(this.origin)) this.origin = t;
     this.touched = true;
     this.lastSeen = Number.isNaN(this.lastSeen) ? t : Math.max(this.lastSeen, t);
+    if (r.type === 'connect_failed') {
+      this.failed.push({ pid: r.pid, comm: r.comm, containerId: r.container_id, podUid: r.pod_uid });
+      return out;
+    }
 
     let s = this.sessions.get(r.id);
     if (!s) {
@@ -184,6 +214,7 @@ export class Aggregator {
         rttUs: 0,
         active: false,
         closed: false,
+        connected: false,
       };
       this.sessions.set(r.id, s);
     }
@@ -195,6 +226,7 @@ export class Aggregator {
       s.pid = r.pid;
       s.comm = r.comm;
     }
+    if (r.type === 'connect') s.connected = true;
     if (r.type === 'connect' || r.type === 'accept') return out;
     const c: Traffic = {
       tx: r.bytes_sent,
@@ -229,7 +261,10 @@ export class Aggregator {
       };
     }
     if (r.rtt_us > 0) s.rttUs = r.rtt_us;
-    if (r.type === 'close') s.closed = true;
+    if (r.type === 'close') {
+      s.closed = true;
+      s.reset = r.close_reason ? RESET[r.close_reason] : undefined;
+    }
     return out;
   }
 
@@ -277,32 +312,44 @@ export class Aggregator {
     // A window that would end after the last instant RFC 3339 can write ends there.
     const end = Math.min(endMs, LATEST_MS);
     const windowS = end === endMs && this.opts.windowS !== undefined ? this.opts.windowS : (end - startMs) / 1000;
-    const groups = new Map<string, { dim: Dimension; key: Partial<SummaryRecord>; sessions: SessionWindow[] }>();
-    const add = (id: string, dim: Dimension, key: Partial<SummaryRecord>, s: SessionWindow) => {
+    interface Group {
+      dim: Dimension;
+      key: Partial<SummaryRecord>;
+      sessions: SessionWindow[];
+      failed: number;
+    }
+    const groups = new Map<string, Group>();
+    const group = (id: string, dim: Dimension, key: Partial<SummaryRecord>): Group => {
       let g = groups.get(id);
-      if (!g) groups.set(id, (g = { dim, key, sessions: [] }));
-      g.sessions.push(s);
+      if (!g) groups.set(id, (g = { dim, key, sessions: [], failed: 0 }));
+      return g;
+    };
+    // The groups an owner's traffic and attempts count in.
+    const groupsOf = (o: Owner): Group[] => {
+      const of: Group[] = [];
+      if (this.opts.by.includes('host')) of.push(group('host', 'host', {}));
+      if (this.opts.by.includes('container') && o.containerId) {
+        of.push(
+          group(`c/${o.containerId}`, 'container', {
+            container_id: o.containerId,
+            ...(o.podUid ? { pod_uid: o.podUid } : {}),
+          }),
+        );
+      }
+      if (this.opts.by.includes('process'))
+        of.push(
+          byComm
+            ? group(`e/${o.comm}`, 'process', { comm: o.comm })
+            : group(`p/${o.pid}/${o.comm}`, 'process', { pid: o.pid, comm: o.comm }),
+        );
+      return of;
     };
     const windows = this.active.map(windowOf);
     const byComm = this.opts.processKey === 'comm';
-    for (const s of windows) {
-      if (this.opts.by.includes('host')) add('host', 'host', {}, s);
-      if (this.opts.by.includes('container') && s.containerId) {
-        add(
-          `c/${s.containerId}`,
-          'container',
-          { container_id: s.containerId, ...(s.podUid ? { pod_uid: s.podUid } : {}) },
-          s,
-        );
-      }
-      if (this.opts.by.includes('process')) {
-        if (byComm) add(`e/${s.comm}`, 'process', { comm: s.comm }, s);
-        else add(`p/${s.pid}/${s.comm}`, 'process', { pid: s.pid, comm: s.comm }, s);
-      }
-    }
+    for (const s of windows) for (const g of groupsOf(s)) g.sessions.push(s);
+    for (const o of this.failed) for (const g of groupsOf(o)) g.failed++;
     // The host always has a row: a quiet window says so.
-    if (this.opts.by.includes('host') && !groups.has('host'))
-      groups.set('host', { dim: 'host', key: {}, sessions: [] });
+    if (this.opts.by.includes('host')) group('host', 'host', {});
     const order: Record<Dimension, number> = { host: 0, container: 1, process: 2 };
     const out: SummaryRecord[] = [];
     const rows: ClosedWindow['rows'][number][] = [];
@@ -312,11 +359,18 @@ export class Aggregator {
       let pktsTx = 0;
       let pktsRx = 0;
       let retr = 0;
+      let connects = 0;
+      let resetsReceived = 0;
+      let resetsSent = 0;
       for (const s of g.sessions) {
         pktsTx += s.pktsTx;
         pktsRx += s.pktsRx;
         retr += s.retr;
+        if (s.connected) connects++;
+        if (s.reset === 'received') resetsReceived++;
+        else if (s.reset === 'sent') resetsSent++;
       }
+      const attempts = connects + g.failed;
       // Loops, not Math.min(...rtts): a spread of 200,000 sessions overflows the stack.
       const rtt = stats(g.sessions.filter((s) => s.rttUs > 0).map((s) => s.rttUs / 1000));
       const row: SummaryRecord = {
@@ -338,6 +392,11 @@ export class Aggregator {
         traffic: round3(((bytesRx.sum + bytesTx.sum) * 8) / windowS),
         traffic_rx: round3((bytesRx.sum * 8) / windowS),
         traffic_tx: round3((bytesTx.sum * 8) / windowS),
+        connects,
+        connects_failed: g.failed,
+        ...(attempts > 0 ? { connect_failure_rate: round3((g.failed / attempts) * 100) } : {}),
+        resets_received: resetsReceived,
+        resets_sent: resetsSent,
       };
       out.push(row);
       rows.push({ row, sessions: g.sessions });
@@ -350,9 +409,11 @@ export class Aggregator {
       else {
         s.base = s.now;
         s.active = false;
+        s.connected = false;
       }
     }
     this.active = [];
+    this.failed = [];
     return out;
   }
 }

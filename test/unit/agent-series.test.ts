@@ -192,6 +192,26 @@ describe('agent windows', () => {
     );
   });
 
+  it('failed connects: attempts with error.type, and no connection followed', () => {
+    const series = new Series(metricsOf('otel'), {
+      peers: { by: 'none' },
+      withPid: false,
+      maxSeries: 100,
+      expireWindows: 5,
+    });
+    const failed = { type: 'connect_failed', timestamp: at(0), ...conn(7, 10), error: 'ECONNREFUSED', errno: 111 };
+    series.record({ ...failed, syns_sent: 1, duration_ms: 1 } as NettracerRecord);
+    series.record({ ...failed, id: 8, syns_sent: 1, duration_ms: 1 } as NettracerRecord);
+    const w = series.window({ sessions: [], rows: [] });
+    const attempts = w.points.filter((p) => p.def.name === 'nettracer.tcp.connection.attempts');
+    assert.deepEqual(
+      attempts.map((p) => [p.attrs['error.type'], p.value]),
+      [['ECONNREFUSED', 2]],
+    );
+    assert.equal(series.connections, 0);
+    assert.equal(w.points.filter((p) => p.def.name === 'nettracer.tcp.connections').length, 0, 'nothing opened');
+  });
+
   it('a cap on series per metric: the rest go to one overflow series, counted', () => {
     const { windows, agent } = runAgent('otel', { maxSeries: 1 });
     const bytes = windows.flatMap((w) => pointsOf(w, 'nettracer.tcp.bytes'));

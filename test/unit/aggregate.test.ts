@@ -55,6 +55,57 @@ describe('aggregates', () => {
     assert.deepEqual(p20.rtt, { avg: 0, min: 0, max: 0 }, 'no session with an RTT');
   });
 
+  it('failed attempts and resets per process and host: counts and the failure rate, per window', () => {
+    const a = new Aggregator({ host: 'h', by: ['host', 'process'], windowS: 10 });
+    const failed = (id: number, pid: number, t: number, error: string, errno: number) => ({
+      type: 'connect_failed',
+      timestamp: at(t),
+      ...conn(id, pid),
+      error,
+      errno,
+      syns_sent: 1,
+      duration_ms: 1,
+    });
+    const close = (id: number, pid: number, t: number, reason: object) => ({
+      type: 'close',
+      timestamp: at(t),
+      ...conn(id, pid),
+      ...counters(1, 1, 3, 3, 0, 100),
+      duration_ms: 1,
+      ...reason,
+    });
+    const recs = [
+      { type: 'connect', timestamp: at(0), ...conn(1, 10) },
+      failed(2, 10, 1, 'ECONNREFUSED', 111),
+      failed(3, 10, 2, 'ETIMEDOUT', 110),
+      failed(4, 10, 3, 'abandoned', 0),
+      close(1, 10, 4, { close_reason: 'reset_received', error: 'ECONNRESET', errno: 104 }),
+      { type: 'accept', timestamp: at(5), ...conn(5, 20, { direction: 'incoming' }) },
+      close(5, 20, 6, { close_reason: 'aborted' }),
+      { type: 'accept', timestamp: at(7), ...conn(6, 20, { direction: 'incoming' }) },
+      close(6, 20, 8, { close_reason: 'fin', first_fin: 'remote' }),
+      // Next window: one failure of pid 30 only (a group with no session).
+      failed(7, 30, 12, 'EHOSTUNREACH', 113),
+    ] as NettracerRecord[];
+    const out = recs.flatMap((r) => a.add(r));
+    out.push(...a.finish());
+    for (const r of out) validSummary(r);
+    const first = out.filter((r) => r.window_start === at(0));
+    const [host] = first;
+    const p10 = first.find((r) => r.pid === 10)!;
+    const p20 = first.find((r) => r.pid === 20)!;
+    assert.deepEqual(
+      [host.connects, host.connects_failed, host.connect_failure_rate, host.resets_received, host.resets_sent],
+      [1, 3, 75, 1, 1],
+    );
+    assert.deepEqual([p10.pid, p10.connects_failed, p10.connect_failure_rate, p10.resets_received], [10, 3, 75, 1]);
+    assert.deepEqual([p20.pid, p20.connects, p20.connect_failure_rate, p20.resets_sent], [20, 0, undefined, 1]);
+    const second = out.filter((r) => r.window_start === at(10));
+    const p30 = second.find((r) => r.pid === 30);
+    assert.deepEqual([p30?.sessions, p30?.connects_failed, p30?.connect_failure_rate], [0, 1, 100]);
+    assert.equal(second[0].connects, 0, 'connects are counted in the window of their connect record');
+  });
+
   it('windows: deltas per window from totals and from incremental metrics; traffic before tracing excluded', () => {
     const a = new Aggregator({ host: 'h', by: ['host', 'container'], windowS: 10 });
     const c = { container_id: 'a'.repeat(64), pod_uid: '11111111-2222-3333-4444-555555555555' };

@@ -198,4 +198,26 @@ describe('log format', () => {
       '-d warning hides info',
     );
   });
+
+  it('a failed attempt, which the original never saw: at debug in log, left out of legacy', () => {
+    const ts = Date.UTC(2026, 0, 2, 3, 4, 5, 6);
+    const failed = {
+      type: 'connect_failed',
+      timestamp: new Date(ts).toISOString(),
+      ...base,
+      dport: 1,
+      error: 'ECONNREFUSED',
+      errno: 111,
+      syns_sent: 1,
+      duration_ms: 0.1,
+    } as NettracerRecord;
+    assert.equal(
+      new LogFormat('debug', 4242).records([failed]),
+      `${localTime(ts)} [4242] debug [nettracer] connect_failed 127.0.0.1:51234 -> 127.0.0.1:1 NS:4026531840 PID:1234 error:ECONNREFUSED syns:1\n`,
+    );
+    assert.equal(new LogFormat('info', 4242).records([failed]), '', 'not at the default level');
+    const legacy = new LegacyFormat(false);
+    legacy.records([failed]);
+    assert.equal(legacy.cycle(ts), ' \n', 'no row: only the interval separator');
+  });
 });
