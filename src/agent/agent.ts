@@ -5,6 +5,7 @@
 // and Prometheus sinks. It writes nothing on standard output; its own state
 // goes to standard error, one line per problem, at most once a minute each.
 import type { NettracerRecord } from '../generated/records.js';
+import { printable } from '../record/shown.js';
 import type { OutputFormat } from '../output/format.js';
 import { Aggregator, type ClosedWindow } from '../summary/aggregate.js';
 import type { Attributes, MetricDef } from './metrics.js';
@@ -16,6 +17,12 @@ export interface Sink {
   /** After apply(): the window is complete (OTLP exports it). */
   flush?(): void;
 }
+
+/**
+ * A collector's error text is anyone's: one line of at most 300 characters,
+ * with nothing a terminal would act on.
+ */
+const said = (text: string) => printable(text.length > 300 ? `${text.slice(0, 297)}...` : text);
 
 /** Lines to stderr, each kind at most once per everyMs; the repeats in between are counted in the next. */
 export class RateLimitedLog {
@@ -36,13 +43,13 @@ export class RateLimitedLog {
     }
     const more = l?.repeats ? ` (and ${l.repeats} more like it since the last line)` : '';
     this.last.set(kind, { at: t, repeats: 0 });
-    this.write(`nettracer: ${text}${more}\n`);
+    this.write(`nettracer: ${said(text)}${more}\n`);
   }
 
   /** The problem is over: said once, and the next occurrence is said at once. */
   resolved(kind: string, text: string): void {
     if (!this.last.delete(kind)) return;
-    this.write(`nettracer: ${text}\n`);
+    this.write(`nettracer: ${said(text)}\n`);
   }
 }
 

@@ -294,11 +294,13 @@ describe('agent settings', () => {
     log.problem('otlp', 'd');
     log.resolved('otlp', 'fine');
     log.resolved('otlp', 'fine again');
+    log.problem('hostile', `collector says \u001b[2J${'x'.repeat(1000)}`);
     assert.deepEqual(lines, [
       'nettracer: a\n',
       'nettracer: c\n',
       'nettracer: d (and 1 more like it since the last line)\n',
       'nettracer: fine\n',
+      `nettracer: collector says \\u001b[2J${'x'.repeat(278)}...\n`,
     ]);
   });
 });
