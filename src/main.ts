@@ -6,6 +6,7 @@
 // COMMAND_NOT_FOUND as its hook.
 import Agent from './commands/agent.js';
 import Check from './commands/check.js';
+import Compat from './commands/compat.js';
 import Help from './commands/help.js';
 import Schema from './commands/schema.js';
 import Summarize from './commands/summarize.js';
@@ -19,6 +20,7 @@ export { commandNotFound as COMMAND_NOT_FOUND };
 export const COMMANDS = {
   agent: Agent,
   check: Check,
+  compat: Compat,
   help: Help,
   schema: Schema,
   summarize: Summarize,

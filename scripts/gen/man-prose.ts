@@ -21,23 +21,47 @@ pattern "%Y\\-%m\\-%d %H:%M:%S.%e [%t] %l [nettracer] %v":
 .PP
 .nf
 .RS
+2026\\-11\\-26 14:03:05.100 [3199] info [nettracer] Starting NetTracer v0.1.0
+2026\\-11\\-26 14:03:05.100 [3199] info [nettracer] time_interval: 30
+2026\\-11\\-26 14:03:05.100 [3199] info [nettracer] map_size: 262144
+2026\\-11\\-26 14:03:05.100 [3199] info [nettracer] BPF program loaded
+2026\\-11\\-26 14:03:05.100 [3199] info [nettracer] Starting TCP IPv4 events
+2026\\-11\\-26 14:03:05.100 [3199] info [nettracer] Starting TCP IPv6 events
+2026\\-11\\-26 14:03:05.100 [3199] info [nettracer] Starting BPF debug counters logger (interval=300s, cpus=2)
 2026\\-11\\-26 14:03:05.479 [3199] info [nettracer] event connect 127.0.0.1:51234 \\-> 127.0.0.1:80 NS:4026531840 PID:1234
 2026\\-11\\-26 14:03:05.479 [3199] info [nettracer] event accept 127.0.0.1:80 <\\- 127.0.0.1:51234 NS:4026531840 PID:1234
 2026\\-11\\-26 14:03:35.480 [3199] info [nettracer] 127.0.0.1:51234 \\-> 127.0.0.1:80 NS:4026531840 \\- stats: Bytes sent=1000 Bytes received=333
+2026\\-11\\-26 14:03:35.480 [3199] info [nettracer] 127.0.0.1:80 <\\- 127.0.0.1:51234 NS:4026531840 \\- stats: Bytes sent=333 Bytes received=1000
 2026\\-11\\-26 14:03:35.480 [3199] info [nettracer] 127.0.0.1:51234 \\-> 127.0.0.1:80 NS:4026531840 \\- TCP stats: Retransmissions=0 Segs_in=8 Segs_out=10 RTT=45 RTT_var=22
+2026\\-11\\-26 14:03:35.480 [3199] info [nettracer] 127.0.0.1:80 <\\- 127.0.0.1:51234 NS:4026531840 \\- TCP stats: Retransmissions=0 Segs_in=10 Segs_out=8 RTT=40 RTT_var=20
 2026\\-11\\-26 14:03:40.001 [3199] info [nettracer] event close 127.0.0.1:51234 \\-\\- 127.0.0.1:80 NS:4026531840 PID:1234
+2026\\-11\\-26 14:03:44.200 [3199] info [nettracer] Events stopped
+2026\\-11\\-26 14:03:44.200 [3199] info [nettracer] NetTracer stop reason 0
 .RE
 .fi
 .PP
-Events: \\fBconnect\\fR with \\fB\\->\\fR, \\fBaccept\\fR with \\fB<\\-\\fR (the local, listening side first),
-\\fBclose\\fR with \\fB\\-\\-\\fR; a close is followed by the connection's final stats lines. Every interval,
-each open connection gets a \\fBstats\\fR and a \\fBTCP stats\\fR line (totals; RTT and RTT_var in
-microseconds; the arrow is its direction). Loss is logged at level \\fBwarning\\fR
-("lost events records:N connections:M"), health at \\fBinfo\\fR ("[bpf_debug_counters] ...");
-connections found open at start and failed attempts at \\fBdebug\\fR. \\fB\\-d\\fR sets the lowest level written.
+As the original's (nettracer.cpp, connections_printing.cpp): the start\\-up lines, then events
+as they come: \\fBconnect\\fR with \\fB\\->\\fR, \\fBaccept\\fR with \\fB<\\-\\fR (the local, listening
+side first), \\fBclose\\fR with \\fB\\-\\-\\fR. Every interval, IPv4 then IPv6, first a \\fBstats\\fR
+line for every connection, then a \\fBTCP stats\\fR line for every connection: totals since it was
+established, without header bytes whatever \\-i and \\-s say; RTT and RTT_var in microseconds;
+the arrow is its direction, \\fB\\-\\-\\fR for a connection no event named (open before tracing).
+A closed connection gets its final lines at the next interval, then no more. An IPv6 socket
+between IPv4\\-mapped addresses is written ::ffff:a.b.c.d, with the IPv6 ones. No interval is
+printed at exit: "Events stopped" and "NetTracer stop reason 0" end the log. The tracer's health
+is logged every \\-\\-stats\\-interval as "[bpf_debug_counters] delta:      name=N ..." with the
+counters that grew (records_lost, connections_untracked, hook_misses, metrics_walks_skipped),
+not when none did, never at exit. Loss is logged at level \\fBwarning\\fR ("lost events
+records:N connections:M", nettracer's own), failed attempts at \\fBdebug\\fR (see FAILED ATTEMPTS
+AND HOW CONNECTIONS END). On a terminal the level is coloured, as spdlog's
+colour sink does. \\fB\\-d\\fR sets the lowest level written.
 .SS "LEGACY FORMAT"
-At start and then every interval, one line per connection, then a line holding a single space.
-A closed connection is printed once more, with the closed bit set, then drops out. Fields, all
+At start and then every interval, one line per connection, IPv4 first, then IPv6 (where an
+IPv6 socket between IPv4\\-mapped addresses is, in IPv4 layout), then a line holding a single
+space; nothing at exit. A closed connection is printed once more, with the closed bit set, then
+drops out; so does one whose counters did not change for 60 s (the original's inactivity
+timeout). Only a connect or accept event sets the E and D bits and the start: a connection open
+before tracing prints 000 and no start or duration, as the original's. Fields, all
 right\\-aligned to a minimum width:
 .TS
 l l l.
@@ -65,8 +89,8 @@ width	field	printed as
 .PP
 (a) With \\-s plus 66 (IPv4) or 77 (IPv6) bytes per packet; with \\-i since the last print.
 (b) With \\-i since the last print; totals go on past 2^32, where the kernel's 32\\-bit counters
-start again from 0. (c) Established connections only: the start, and the time
-until now or until the close.
+start again from 0. (c) Connections whose connect or accept was seen only: the start, and the
+whole seconds from it until now or until the close (a 1.302 s connection is 1).
 .PP
 An IPv4 line is 233 characters, an IPv6 line 281. Byte order of the address fields, as the
 original prints them on little\\-endian machines: an IPv4 address a.b.c.d is the four bytes
@@ -84,10 +108,44 @@ Example (an open outgoing connection, split here at the counters):
 .RE
 .fi
 .SS "TABLE"
-The original's interactive view, drawn with cli\\-table3: local address, remote address (with
-the direction), PID, process, bytes sent, bytes received, RTT; below it
-"Number of passive tcp sessions: P, active: A, established: E". Redrawn at start, every interval,
-and at once when Enter is pressed.
+The original's interactive view, to the character: no borders; the header once
+(local address, remote address, pid, bytes sent, "bytes received ", rtt), then at start, every
+interval and when Enter is pressed a row per connection, IPv4 then IPv6, left\\-aligned in
+columns a sixth of the terminal wide and at least 22, and
+"Number of passive tcp sessions: P, active: A, established: E". Bytes are totals without
+header bytes and rtt is in microseconds, whatever \\-i and \\-s say. A closed connection is
+shown once more; one idle for 60 s is dropped.
+.SH "MIGRATING FROM NETTRACER"
+.B nettracer\\-compat
+(also
+.BR "nettracer compat \\-\\- " ...)
+takes the original's command line and args file unchanged, as its boost::program_options
+grammar reads them: \\-\\-time_interval 10, \\-t10, \\-\\-time=10 (a long prefix),
+\\-\\-args_file FILE (name=value lines; its options replace the command line's, and a switch
+line sets the switch whatever its value), \\-\\-test, \\-n, \\-r, \\-e, \\-i, \\-s, \\-f,
+\\-c, \\-b, \\-p, \\-\\-counters_interval, \\-v, \\-h. It prints what the original prints:
+the log on standard output (the level coloured on a terminal) with its start\\-up lines
+(Starting NetTracer v..., time_interval: N, map_size: N, BPF program loaded) and shutdown lines
+(Events stopped, NetTracer stop reason N); with \\-n the table on a terminal and the legacy
+lines otherwise or with \\-r. \\-l DIR appends the log to DIR/oneagent_nettracer_<pid>.log
+(opened as \\-\\-output is: no link followed, 0600). map_size above 1048576 is clamped with
+the original's message; a \\-d level other than debug and trace means info. Bad usage prints
+boost's message and the help on standard output and exits 1; a failure logs its error and
+"NetTracer stop reason N" and exits N, the original's ReturnCodes: 1 without the privileges to
+load (InsufficientCapabilities), 2 for anything else (GenericError). When the args file changes
+the original restarts; nettracer\\-compat applies the new options without losing tracked
+connections and logs what the original's restart logs (Events stopped, NetTracer stop reason 3,
+then the start\\-up lines); map_size, log, no_stdout_log, noninteractive, events, bpf and program
+wait for the next start (standard error says which). The args file, read as root, must be
+root's or the invoking user's. Not carried over: \\-p (nettracer loads its own program), a \\-l
+that is not a writable directory exits 2 where the original aborts, and the log file is not
+rotated at 10 MiB.
+.PP
+.B nettracer trace
+keeps its own flags and names the new ones when given an old one (\\-\\-time_interval: "did
+you mean \\-t/\\-\\-interval, or nettracer\\-compat"). Its \\-\\-config takes the original's
+option names too; no_stdout_log, noninteractive and clear_probes are explained, not applied:
+use \\-\\-format legacy or table, and nettracer pins nothing to clear.
 `;
 
 export const DIAGNOSTICS = `.SH DIAGNOSTICS

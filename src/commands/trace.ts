@@ -6,7 +6,9 @@ import { invokingUid } from '../run/invoking-user.js';
 import { EXIT } from '../cli/exit-codes.js';
 import { type TraceFlags, traceFlags } from '../cli/flags.js';
 import { createFormat, type FormatName } from '../output/format.js';
-import { LogFormat, type LogLevel } from '../output/log.js';
+import { LogFormat, type LogLevel, type LogSetup } from '../output/log.js';
+import { MAP_SIZE_MAX } from '../tracer/limits.js';
+import { availableParallelism } from 'node:os';
 import { runTrace } from '../run/trace-run.js';
 import { HOOK_STRATEGIES } from '../tracer/hook-strategy.js';
 import type { SessionOptions } from '../tracer/session.js';
@@ -63,12 +65,18 @@ Needs root (or CAP_BPF and CAP_PERFMON).`;
     }
     const name = (flags.format ?? (flags.output || !process.stdout.isTTY ? 'ndjson' : 'table')) as FormatName;
     const logLevel = flags['log-level'] as LogLevel;
+    const setup = logSetup(flags, this.config.version);
     const format = createFormat(name, {
       logLevel,
       incremental: flags.incremental,
-      clearScreen: !flags.output && process.stdout.isTTY === true,
+      headerSize: flags['header-size'],
+      columns: process.stdout.columns,
+      colour: !flags.output && process.stdout.isTTY === true,
+      setup,
     });
-    const logFormat = flags['log-file'] ? new LogFormat(logLevel) : undefined;
+    const logFormat = flags['log-file']
+      ? new LogFormat({ level: logLevel, headerSize: flags['header-size'], setup })
+      : undefined;
     await runTrace({
       session: sessionOptions(flags),
       format: name === 'ndjson' && !logFormat ? 'ndjson' : format,
@@ -101,6 +109,19 @@ Needs root (or CAP_BPF and CAP_PERFMON).`;
         : undefined,
     });
   }
+}
+
+/** What the log's start-up lines say, as the original's would for these options. */
+function logSetup(flags: TraceFlags, version: string): LogSetup {
+  return {
+    version,
+    intervalS: flags.interval,
+    mapSize: flags['map-size'],
+    mapSizeMax: MAP_SIZE_MAX,
+    countersIntervalS: flags['stats-interval'],
+    cpus: availableParallelism(),
+    events: true,
+  };
 }
 
 export function sessionOptions(flags: TraceFlags): SessionOptions {

@@ -347,6 +347,8 @@ export interface StatsRecord {
   hooks: string[];
   /** Where this trace's byte counts come from (--hook-strategy): calls, the sums of the application's send and receive calls; counters, TCP's own counters (payload acknowledged by the peer, payload received in order). The man page's ACCURACY section says what each counts. */
   bytes_from?: 'calls' | 'counters';
+  /** When tracing started (the programs were attached), RFC 3339 UTC: with the final record's timestamp, the span the capture covers (summarize divides rates by it). */
+  started_at?: string;
   /** true for the record written when tracing stops. */
   final: boolean;
 }
@@ -397,7 +399,7 @@ export interface SummaryRecord {
   window_start: string;
   /** End of the window, RFC 3339 UTC. */
   window_end: string;
-  /** Length of the window in seconds: the divisor of the traffic rates. */
+  /** Length of the window in seconds, as much of it as the input covered (the last window of a capture ends with its last record, a live one when tracing stopped): the divisor of the traffic rates. */
   window_s: number;
   /** What the record aggregates: one process (pid and comm), one container (container_id), or the whole host. */
   dimension: 'process' | 'container' | 'host';
@@ -425,8 +427,8 @@ export interface SummaryRecord {
   pkts_retr: number;
   /** pkts_retr / (pkts_retr + pkts_tx) x 100; 0 when nothing was sent. */
   retr_percentage: number;
-  /** Smoothed RTT in milliseconds over the sessions that reported one (the last value of each session in the window); all 0 when none did. */
-  rtt: {
+  /** Smoothed RTT in milliseconds over the sessions that reported one (the last value of each session in the window). Absent when none did (no sample is not an RTT of 0 ms). */
+  rtt?: {
     /** Mean RTT, ms. */
     avg: number;
     /** Smallest session RTT, ms. */

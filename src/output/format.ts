@@ -3,7 +3,7 @@
 // original's periodic outputs; a timer; the end of tracing).
 import type { NettracerRecord } from '../generated/records.js';
 import { LegacyFormat } from './legacy.js';
-import { LogFormat, type LogLevel } from './log.js';
+import { LogFormat, type LogLevel, type LogSetup } from './log.js';
 import { toNdjson } from './ndjson.js';
 import { TableFormat } from './table.js';
 
@@ -18,6 +18,8 @@ export interface OutputFormat {
   readonly tickMs?: number;
   /** Called once when tracing has stopped, after the last records. */
   end?(nowMs: number): string;
+  /** The original's formats print no interval once asked to stop: no cycle() after the last walk. */
+  readonly skipFinalCycle?: boolean;
 }
 
 export type FormatName = 'ndjson' | 'table' | 'log' | 'legacy';
@@ -28,8 +30,14 @@ export interface FormatOptions {
   logLevel?: LogLevel;
   /** Metrics records carry deltas: formats that show totals add them up. */
   incremental: boolean;
-  /** The table redraws the screen: only on a terminal. */
-  clearScreen: boolean;
+  /** Byte counts carry --header-size bytes: the log and the table, as the original's, leave them out. */
+  headerSize?: boolean;
+  /** The terminal's width: the table's columns are a sixth of it (at least 22). */
+  columns?: number;
+  /** The log: colour the level (a terminal). */
+  colour?: boolean;
+  /** The log's start-up and shutdown lines. */
+  setup?: LogSetup;
 }
 
 /** A format that reads records as objects (NDJSON bytes are the writer's: src/encode/). */
@@ -38,10 +46,15 @@ export function createFormat(name: FormatName, opts: FormatOptions): OutputForma
     case 'ndjson':
       return { records: toNdjson };
     case 'log':
-      return new LogFormat(opts.logLevel);
+      return new LogFormat({
+        level: opts.logLevel,
+        headerSize: opts.headerSize,
+        colour: opts.colour,
+        setup: opts.setup,
+      });
     case 'legacy':
       return new LegacyFormat(opts.incremental);
     case 'table':
-      return new TableFormat(opts.clearScreen);
+      return new TableFormat({ columns: opts.columns, headerSize: opts.headerSize });
   }
 }

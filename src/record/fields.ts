@@ -667,6 +667,14 @@ export const FIELDS: readonly FieldDef[] = [
       "Where this trace's byte counts come from (--hook-strategy): calls, the sums of the application's send and receive calls; counters, TCP's own counters (payload acknowledged by the peer, payload received in order). The man page's ACCURACY section says what each counts.",
   },
   {
+    name: 'started_at',
+    in: ['stats'],
+    type: DATE_TIME,
+    optional: true,
+    description:
+      "When tracing started (the programs were attached), RFC 3339 UTC: with the final record's timestamp, the span the capture covers (summarize divides rates by it).",
+  },
+  {
     name: 'final',
     in: ['stats'],
     type: BOOLEAN,
@@ -741,7 +749,8 @@ export const FIELDS: readonly FieldDef[] = [
     in: ['summary'],
     type: { type: 'number', exclusiveMinimum: 0 },
     unit: 's',
-    description: 'Length of the window in seconds: the divisor of the traffic rates.',
+    description:
+      'Length of the window in seconds, as much of it as the input covered (the last window of a capture ends with its last record, a live one when tracing stopped): the divisor of the traffic rates.',
   },
   {
     name: 'dimension',
@@ -847,8 +856,9 @@ export const FIELDS: readonly FieldDef[] = [
       },
     },
     unit: 'ms',
+    optional: true,
     description:
-      'Smoothed RTT in milliseconds over the sessions that reported one (the last value of each session in the window); all 0 when none did.',
+      'Smoothed RTT in milliseconds over the sessions that reported one (the last value of each session in the window). Absent when none did (no sample is not an RTT of 0 ms).',
   },
   {
     name: 'traffic',

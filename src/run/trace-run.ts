@@ -19,8 +19,8 @@ export interface TraceRunOptions {
   session: SessionOptions;
   /** 'ndjson': bytes straight from the kernel's records (the fast path); otherwise a format of record objects. */
   format: 'ndjson' | OutputFormat;
-  /** The original's -l: the log format also goes to this file (records as objects). */
-  logFile?: { path: string; format: OutputFormat };
+  /** The original's -l: the log format also goes to this file (records as objects); fd: already open. */
+  logFile?: { path: string; format: OutputFormat; fd?: number };
   durationS?: number;
   count?: number;
   /** Standard output when not given. */
@@ -80,7 +80,11 @@ class TraceRun {
       records: (records) => this.writeRecords(records),
       atLimit: () => this.stop(false),
       cycle: () => {
-        if (this.format?.cycle && this.count() < this.limit) this.write(this.format.cycle(Date.now()));
+        const now = Date.now();
+        if (this.format?.cycle && this.count() < this.limit && !(this.stopped && this.format.skipFinalCycle))
+          this.write(this.format.cycle(now));
+        const log = this.opts.logFile?.format;
+        if (log?.cycle && !(this.stopped && log.skipFinalCycle)) this.writeLog(log.cycle(now));
       },
     });
     this.count = count;
@@ -100,8 +104,12 @@ class TraceRun {
     }
     const format = this.format;
     this.write(format?.begin?.(Date.now()) ?? '');
+    this.writeLog(this.opts.logFile?.format.begin?.(Date.now()) ?? '');
     this.session.announceExisting();
-    if (format?.cycle) this.write(format.cycle(Date.now())); // the original prints at once, then every interval
+    // The original prints at once, then every interval.
+    if (format?.cycle) this.write(format.cycle(Date.now()));
+    const log = this.opts.logFile?.format;
+    if (log?.cycle) this.writeLog(log.cycle(Date.now()));
     if (format?.tick && format.tickMs)
       this.timers.push(setInterval(() => this.write(format.tick!(Date.now())), format.tickMs));
     if (this.opts.durationS) this.deadline = after(this.opts.durationS * 1000, () => this.stop(true));
@@ -122,11 +130,15 @@ class TraceRun {
     if (this.out && !this.quiet) this.out.write(text);
   }
 
+  private writeLog(text: string): void {
+    if (this.logOut && !this.quiet && text) this.logOut.write(text);
+  }
+
   private writeRecords(records: ReturnType<ObjectWriter['take']>): void {
     if (!this.out || this.quiet || records.length === 0) return;
     if (this.format) this.out.write(this.format.records(records));
     const log = this.opts.logFile;
-    if (this.logOut && log) this.logOut.write(log.format.records(records));
+    if (log) this.writeLog(log.format.records(records));
   }
 
   private stop(finalMetrics: boolean): void {
@@ -135,6 +147,7 @@ class TraceRun {
     try {
       this.session.stop(finalMetrics);
       if (this.format?.end) this.write(this.format.end(Date.now()));
+      this.writeLog(this.opts.logFile?.format.end?.(Date.now()) ?? '');
     } catch (err) {
       this.failure ??= new TracerError(`while stopping: ${(err as Error).message}`, 'failure');
     }
@@ -210,7 +223,8 @@ class TraceRun {
       const path = this.opts.outputPath;
       const append = this.opts.append === true;
       this.out = path ? new FileWriter(openOutput(path, append), events) : new StreamWriter(process.stdout, events);
-      if (this.opts.logFile) this.logOut = new FileWriter(openOutput(this.opts.logFile.path, append), events);
+      const log = this.opts.logFile;
+      if (log) this.logOut = new FileWriter(log.fd ?? openOutput(log.path, append), events);
     } catch (err) {
       this.session.stop(false);
       throw err;

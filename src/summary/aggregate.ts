@@ -166,6 +166,8 @@ export class Aggregator {
   private touched = false;
   /** Live use: the current window is printed when it ends, quiet or not. */
   private live = false;
+  /** The first and last instants the input covered (any record; a stats record's started_at). */
+  private firstSeen = NaN; // ms
   private lastSeen = NaN; // ms
   private readonly windowMs: number | undefined;
   /** Windows closed so far (each printed): the work done, which gaps in time do not add to. */
@@ -189,13 +191,16 @@ export class Aggregator {
    * record unplaceable() refuses.
    */
   add(r: NettracerRecord): SummaryRecord[] {
-    if (!('saddr' in r)) return [];
+    if (!('saddr' in r)) {
+      this.span(r);
+      return [];
+    }
     const t = Date.parse(r.timestamp);
     if (!(t >= EARLIEST_MS && t < LATEST_MS)) throw new UnplaceableRecord(unplaceable(r));
     const out = this.tick(t);
     if (Number.isNaN(this.origin)) this.origin = t;
     this.touched = true;
-    this.lastSeen = Number.isNaN(this.lastSeen) ? t : Math.max(this.lastSeen, t);
+    this.seen(t);
     if (r.type === 'connect_failed') {
       this.failed.push({ pid: r.pid, comm: r.comm, containerId: r.container_id, podUid: r.pod_uid });
       return out;
@@ -268,6 +273,29 @@ export class Aggregator {
     return out;
   }
 
+  /** The capture covered `t`: the last window (or the only one) ends no earlier. */
+  private seen(t: number): void {
+    this.lastSeen = Number.isNaN(this.lastSeen) ? t : Math.max(this.lastSeen, t);
+    if (!(this.firstSeen <= t)) this.firstSeen = t;
+  }
+
+  /**
+   * A record that is not a connection's still says the capture covered its
+   * time (a lost record, the final stats one: when tracing stopped); a stats
+   * record's started_at says when tracing started. Times a summary cannot
+   * name are passed over: they place no connection.
+   */
+  private span(r: NettracerRecord): void {
+    const ok = (ms: number) => ms >= EARLIEST_MS && ms < LATEST_MS;
+    const t = 'timestamp' in r && typeof r.timestamp === 'string' ? Date.parse(r.timestamp) : NaN;
+    if (!ok(t)) return;
+    if (!this.live) this.seen(t);
+    if (r.type === 'stats' && r.started_at !== undefined) {
+      const s = Date.parse(r.started_at);
+      if (ok(s) && s <= t && !(this.firstSeen <= s)) this.firstSeen = s;
+    }
+  }
+
   /**
    * Closes the current window if it ended at or before `nowMs` (live use, or
    * between records), and moves to the window holding `nowMs`. The windows in
@@ -299,19 +327,32 @@ export class Aggregator {
     return out;
   }
 
-  /** The last window (the whole input, without --window). */
+  /**
+   * The last window (the whole input, without --window), which ends when the
+   * input did: at `endMs` (live: when tracing stopped), else at the last
+   * record's time (the final stats record's, for a whole capture), and never
+   * after the end of its grid window. Without --window it starts at the first
+   * record or when tracing started, whichever is earlier.
+   */
   finish(endMs?: number): SummaryRecord[] {
     if (Number.isNaN(this.origin) || !(this.touched || this.live)) return [];
     const w = this.windowMs;
-    if (w !== undefined) return this.close(this.origin + this.index * w, this.origin + (this.index + 1) * w);
-    return this.close(this.origin, Math.max(endMs ?? this.lastSeen, this.origin + 1));
+    const end = endMs ?? this.lastSeen;
+    if (w !== undefined) {
+      const start = this.origin + this.index * w;
+      return this.close(start, Math.max(Math.min(end, start + w), start + 1));
+    }
+    const start = this.live ? this.origin : Math.min(this.origin, this.firstSeen);
+    return this.close(start, Math.max(end, start + 1));
   }
 
   private close(startMs: number, endMs: number): SummaryRecord[] {
     this.windowsClosed++;
     // A window that would end after the last instant RFC 3339 can write ends there.
     const end = Math.min(endMs, LATEST_MS);
-    const windowS = end === endMs && this.opts.windowS !== undefined ? this.opts.windowS : (end - startMs) / 1000;
+    // What the window really covered: the divisor of every rate.
+    const full = this.windowMs !== undefined && end - startMs === this.windowMs;
+    const windowS = full ? (this.opts.windowS as number) : (end - startMs) / 1000;
     interface Group {
       dim: Dimension;
       key: Partial<SummaryRecord>;
@@ -388,7 +429,8 @@ export class Aggregator {
         pkts_tx: pktsTx,
         pkts_retr: retr,
         retr_percentage: retr + pktsTx > 0 ? round3((retr / (retr + pktsTx)) * 100) : 0,
-        rtt: { avg: round3(rtt.avg), min: rtt.min, max: rtt.max },
+        // No sample, no field: 0 ms would be a (very good) RTT.
+        ...(rtt.count ? { rtt: { avg: round3(rtt.avg), min: rtt.min, max: rtt.max } } : {}),
         traffic: round3(((bytesRx.sum + bytesTx.sum) * 8) / windowS),
         traffic_rx: round3((bytesRx.sum * 8) / windowS),
         traffic_tx: round3((bytesTx.sum * 8) / windowS),
