@@ -221,7 +221,7 @@ export const METRICS: readonly MetricDef[] = [
     kind: 'gauge',
     unit: 'ms',
     description: 'Average RTT of the sessions in the window, in milliseconds (summarize rtt.avg).',
-    from: { row: (r) => (r.rtt.max > 0 ? r.rtt.avg : undefined) },
+    from: { row: (r) => r.rtt?.avg },
   },
   {
     set: 'dynatrace',
