@@ -167,4 +167,22 @@ describe('nettracer agent --prometheus, scraped by Prometheus', () => {
     assert.deepEqual(local, [`127.0.0.1:${agentPort}`]);
     assert.equal(await agent.stop(), 0);
   });
+
+  it('a port below 1024 works: bound as root, before the drop to nettracer with no capabilities', async () => {
+    // A free privileged port: nettracer without root could not bind it.
+    const used = String((await execa('ss', ['-Htln'])).stdout);
+    const low = [...Array(100).keys()].map((i) => 900 + i).find((p) => !used.includes(`:${p} `));
+    assert.ok(low, 'a free port in 900-999');
+    const a = await startTracer(
+      ['--prometheus', `127.0.0.1:${low}`, '--pid', String(process.pid), '--stats-interval', '0'],
+      {
+        command: 'agent',
+      },
+    );
+    assert.match(a.ready.user, /^nettracer \(uid \d+\), no capabilities$/);
+    const r = await fetch(`http://127.0.0.1:${low}/metrics`);
+    assert.equal(r.status, 200);
+    assert.match(await r.text(), /nettracer_agent_exports_dropped_total 0/);
+    assert.equal(await a.stop(), 0);
+  });
 });
