@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { join, resolve } from 'node:path';
+import { benchAgent } from './agent.js';
 import { benchBpfStats } from './bpfstats.js';
 import { benchCeiling } from './ceiling.js';
 import { benchChurn } from './churn.js';
@@ -36,9 +37,9 @@ options:
   --iperf-seconds S   length of each iperf3 run (default 1)
   --tput-rounds N     traced iperf3 runs per path, each between two untraced (default 15)
   --levels L,L,...    concurrent churn generators for ceiling (default 1,2,3)
-  --sizes N,N,...     open connections for memory (default 1000,10000,100000),
+  --sizes N,N,...     open connections for memory and agent (default 1000,10000,100000),
                       and for top (those up to 10000, and none)
-  --interval S        nettracer --interval for memory (default 10)
+  --interval S        nettracer --interval for memory, --export-interval for agent (default 10)
   --cpu-prof DIR      run the tracer of the churn rounds under node --cpu-prof,
                       profiles written to DIR
   --decompose         churn: also run nettracer stopped after attaching (records
@@ -60,6 +61,7 @@ const BENCHES: Record<BenchName, (o: Options) => Promise<void>> = {
   startup: benchStartup,
   memory: benchMemory,
   top: benchTop,
+  agent: benchAgent,
   soak: benchSoak,
 };
 const isBench = (a: string): a is BenchName => a in BENCHES;

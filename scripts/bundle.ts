@@ -27,6 +27,10 @@ await build({
   banner: { js: "const __import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
   // oclif loads these only to run a CLI from TypeScript sources (development).
   external: ['typescript', 'ts-node'],
+  // import() in a script compiled by vm.Script (bin/run.cjs) throws "A dynamic
+  // import callback was not specified": the OTLP exporter imports http that
+  // way. As require(), it works, and modules load only when first used all the same.
+  supported: { 'dynamic-import': false },
   logLevel: 'warning',
 });
 

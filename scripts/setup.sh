@@ -24,6 +24,41 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# nettracer agent's tests: a real Prometheus (and promtool), yamllint for the
+# Kubernetes manifests, and the official OTLP .proto files. Debian 13 has
+# opentelemetry-proto in main; Debian 12 only in bookworm-backports, added
+# (at backports' default low priority: nothing else is upgraded from it)
+# only when the package is nowhere else. kubectl is not packaged by Debian:
+# the manifests test says so when it is missing.
+agent_packages=(prometheus yamllint)
+agent_missing=()
+for p in "${agent_packages[@]}" opentelemetry-proto; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || agent_missing+=("$p")
+done
+if [ ${#agent_missing[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  from=()
+  if ! dpkg-query -W -f='${Status}' opentelemetry-proto 2>/dev/null | grep -q 'install ok installed' \
+    && [ -z "$(apt-cache policy opentelemetry-proto 2>/dev/null | sed -n 's/^ *Candidate: //p' | grep -v none)" ]; then
+    . /etc/os-release
+    if [ "${VERSION_CODENAME:-}" = bookworm ]; then
+      echo "setup: adding bookworm-backports for opentelemetry-proto"
+      printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+        | $SUDO tee /etc/apt/sources.list.d/nettracer-bookworm-backports.sources >/dev/null
+      $SUDO apt-get update -qq
+      from=(-t bookworm-backports)
+    fi
+  fi
+  echo "setup: installing ${agent_missing[*]}"
+  for p in "${agent_missing[@]}"; do
+    target=()
+    [ "$p" = opentelemetry-proto ] && target=("${from[@]}")
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${target[@]}" "$p" >/dev/null
+  done
+fi
+
 # The identity the tracer runs as once attached: a system account of its
 # own, so that no other process of the host can signal or trace it.
 if ! getent passwd nettracer >/dev/null; then

@@ -4,6 +4,7 @@
 // what keeps `nettracer --help` fast (oclif loaded from node_modules is ~190
 // files). package.json names COMMANDS as oclif's explicit command list and
 // COMMAND_NOT_FOUND as its hook.
+import Agent from './commands/agent.js';
 import Check from './commands/check.js';
 import Compat from './commands/compat.js';
 import Help from './commands/help.js';
@@ -19,6 +20,7 @@ export { execute } from '@oclif/core';
 export { commandNotFound as COMMAND_NOT_FOUND };
 
 export const COMMANDS = {
+  agent: Agent,
   check: Check,
   compat: Compat,
   help: Help,

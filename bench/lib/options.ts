@@ -1,7 +1,7 @@
 // The options of a bench run (parsed by bench/run.ts).
 
 /** The benchmarks run by default, in this order. */
-export const ALL = ['churn', 'throughput', 'bpfstats', 'ceiling', 'startup', 'memory', 'top'] as const;
+export const ALL = ['churn', 'throughput', 'bpfstats', 'ceiling', 'startup', 'memory', 'top', 'agent'] as const;
 /** Run only when named: soak takes several minutes and writes ~1.3 GB to /tmp. */
 export const EXTRA = ['soak'] as const;
 export type BenchName = (typeof ALL)[number] | (typeof EXTRA)[number];

@@ -1,6 +1,7 @@
 // man/nettracer.1 from the CLI's own definitions (oclif.manifest.json), the
 // record table and the hook table (read from the built addon), so options,
 // record fields and hooks cannot drift from the page.
+import { AGENT } from './man-agent.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fieldsOf, RECORDS, schemaOf } from '../../src/record/fields.js';
@@ -157,6 +158,7 @@ nettracer \\- trace TCP connections with eBPF and stream them as NDJSON
     ACCURACY +
     FAILURES +
     READING_A_CAPTURE +
+    AGENT +
     FORMATS_AND_CONFIG +
     AT_THE_TERMINAL +
     config() +

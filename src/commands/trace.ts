@@ -129,7 +129,7 @@ function logSetup(flags: TraceFlags, version: string): LogSetup {
   };
 }
 
-function sessionOptions(flags: TraceFlags): SessionOptions {
+export function sessionOptions(flags: TraceFlags): SessionOptions {
   return {
     intervalS: flags.interval,
     incremental: flags.incremental,

@@ -13,6 +13,37 @@ export interface AggregateOptions {
   windowS?: number;
   host: string;
   by: readonly Dimension[];
+  /** What a process row is: one PID (default), or every process of one executable (the agent without PIDs). */
+  processKey?: 'pid' | 'comm';
+  /** Each closed window, its sessions and which rows they made: the agent exports these same numbers. */
+  closed?: (w: ClosedWindow) => void;
+}
+
+export interface ClosedWindow {
+  sessions: readonly SessionWindow[];
+  rows: readonly { row: SummaryRecord; sessions: readonly SessionWindow[] }[];
+}
+
+/** What one session moved in one window: every summary row is made of these. */
+export interface SessionWindow {
+  id: number;
+  pid: number;
+  comm: string;
+  containerId?: string;
+  podUid?: string;
+  rx: number;
+  tx: number;
+  pktsRx: number;
+  pktsTx: number;
+  retr: number;
+  /** The last RTT seen (0: none yet). */
+  rttUs: number;
+  /** It closed in this window: it is forgotten with it. */
+  closed: boolean;
+  /** Opened by a connect in this window. */
+  connected: boolean;
+  /** How it ended: a reset from the peer, or from this end. */
+  reset?: 'received' | 'sent';
 }
 
 /** A session's running totals. */
@@ -102,6 +133,25 @@ const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 /** What a session moved in the window. A total that went down (a 32-bit counter wrapped) counts 0. */
 const delta = (s: Session, f: keyof Traffic) => Math.max(0, s.now[f] - s.base[f]);
+
+function windowOf(s: Session): SessionWindow {
+  return {
+    id: s.id,
+    pid: s.pid,
+    comm: s.comm,
+    containerId: s.containerId,
+    podUid: s.podUid,
+    rx: delta(s, 'rx'),
+    tx: delta(s, 'tx'),
+    pktsRx: delta(s, 'pktsRx'),
+    pktsTx: delta(s, 'pktsTx'),
+    retr: delta(s, 'retr'),
+    rttUs: s.rttUs,
+    closed: s.closed,
+    connected: s.connected,
+    reset: s.reset,
+  };
+}
 
 export class Aggregator {
   private readonly sessions = new Map<number, Session>();
@@ -267,6 +317,17 @@ export class Aggregator {
   }
 
   /**
+   * Live use without windowS: the caller ends the window now (the agent, at
+   * each export) and the next one starts here.
+   */
+  cut(nowMs: number): SummaryRecord[] {
+    const out = this.finish(nowMs);
+    this.origin = nowMs;
+    this.touched = false;
+    return out;
+  }
+
+  /**
    * The last window (the whole input, without --window), which ends when the
    * input did: at `endMs` (live: when tracing stopped), else at the last
    * record's time (the final stats record's, for a whole capture), and never
@@ -295,7 +356,7 @@ export class Aggregator {
     interface Group {
       dim: Dimension;
       key: Partial<SummaryRecord>;
-      sessions: Session[];
+      sessions: SessionWindow[];
       failed: number;
     }
     const groups = new Map<string, Group>();
@@ -317,18 +378,25 @@ export class Aggregator {
         );
       }
       if (this.opts.by.includes('process'))
-        of.push(group(`p/${o.pid}/${o.comm}`, 'process', { pid: o.pid, comm: o.comm }));
+        of.push(
+          byComm
+            ? group(`e/${o.comm}`, 'process', { comm: o.comm })
+            : group(`p/${o.pid}/${o.comm}`, 'process', { pid: o.pid, comm: o.comm }),
+        );
       return of;
     };
-    for (const s of this.active) for (const g of groupsOf(s)) g.sessions.push(s);
+    const windows = this.active.map(windowOf);
+    const byComm = this.opts.processKey === 'comm';
+    for (const s of windows) for (const g of groupsOf(s)) g.sessions.push(s);
     for (const o of this.failed) for (const g of groupsOf(o)) g.failed++;
     // The host always has a row: a quiet window says so.
     if (this.opts.by.includes('host')) group('host', 'host', {});
     const order: Record<Dimension, number> = { host: 0, container: 1, process: 2 };
     const out: SummaryRecord[] = [];
+    const rows: ClosedWindow['rows'][number][] = [];
     for (const g of groups.values()) {
-      const bytesRx = stats(g.sessions.map((s) => delta(s, 'rx')));
-      const bytesTx = stats(g.sessions.map((s) => delta(s, 'tx')));
+      const bytesRx = stats(g.sessions.map((s) => s.rx));
+      const bytesTx = stats(g.sessions.map((s) => s.tx));
       let pktsTx = 0;
       let pktsRx = 0;
       let retr = 0;
@@ -336,9 +404,9 @@ export class Aggregator {
       let resetsReceived = 0;
       let resetsSent = 0;
       for (const s of g.sessions) {
-        pktsTx += delta(s, 'pktsTx');
-        pktsRx += delta(s, 'pktsRx');
-        retr += delta(s, 'retr');
+        pktsTx += s.pktsTx;
+        pktsRx += s.pktsRx;
+        retr += s.retr;
         if (s.connected) connects++;
         if (s.reset === 'received') resetsReceived++;
         else if (s.reset === 'sent') resetsSent++;
@@ -346,7 +414,7 @@ export class Aggregator {
       const attempts = connects + g.failed;
       // Loops, not Math.min(...rtts): a spread of 200,000 sessions overflows the stack.
       const rtt = stats(g.sessions.filter((s) => s.rttUs > 0).map((s) => s.rttUs / 1000));
-      out.push({
+      const row: SummaryRecord = {
         type: 'summary',
         window_start: new Date(startMs).toISOString(),
         window_end: new Date(end).toISOString(),
@@ -371,8 +439,11 @@ export class Aggregator {
         ...(attempts > 0 ? { connect_failure_rate: round3((g.failed / attempts) * 100) } : {}),
         resets_received: resetsReceived,
         resets_sent: resetsSent,
-      });
+      };
+      out.push(row);
+      rows.push({ row, sessions: g.sessions });
     }
+    this.opts.closed?.({ sessions: windows, rows });
     out.sort((a, b) => order[a.dimension] - order[b.dimension] || b.traffic - a.traffic);
     // The next window starts from here: closed sessions leave, the rest rebase.
     for (const s of this.active) {

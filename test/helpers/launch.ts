@@ -22,7 +22,7 @@ export interface Ready {
 
 export interface LaunchOptions {
   /** Default: trace. */
-  command?: 'trace' | 'summarize';
+  command?: 'trace' | 'summarize' | 'agent';
   /** Another build's entry point (bench --baseline): default, this checkout's bin/run.cjs. */
   bin?: string;
   nodeArgs?: string[];

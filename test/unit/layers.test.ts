@@ -21,6 +21,7 @@ const LAYERS: Record<string, number> = {
   input: 3,
   check: 3,
   run: 4,
+  agent: 4,
   cli: 5,
   commands: 6,
   'main.ts': 7,

@@ -1,0 +1,123 @@
+// agent: `nettracer agent` (both metric sets, /metrics scraped every
+// interval) next to `trace` writing NDJSON to a file, both tracing the same N
+// open loopback connections at once: each one's CPU per export interval and
+// its memory (bench/README.md). Target: the agent spends no more CPU than
+// trace on the same workload, and its memory is bounded by the series cap.
+import { rmSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { launch } from '../test/helpers/launch.js';
+import { tmpFile } from './lib/cleanup.js';
+import { hold, type Holder } from './lib/generators.js';
+import { freePort } from './lib/net.js';
+import type { Options } from './lib/options.js';
+import { cpuSeconds, hardNofile, memStatus } from './lib/proc.js';
+import { fint, fx, note, table, verdict } from './lib/report.js';
+import { startNettracer } from './lib/tracers.js';
+
+/** Intervals measured per size, after one to settle. */
+const INTERVALS = 3;
+
+export async function benchAgent(o: Options): Promise<void> {
+  const perHolder = Math.max(100, Math.min(20000, Math.floor((hardNofile() - 100) / 2)));
+  const rows: string[][] = [];
+  const ratios: number[] = [];
+  for (const size of o.sizes) {
+    const holders = Math.ceil(size / perHolder);
+    const held: Holder[] = [];
+    const out = tmpFile(`agent-trace-${size}.ndjson`);
+    let stopAll = (): void => {};
+    try {
+      // Open first: both find them with the same walk of existing connections.
+      for (let h = 0, opened = 0; h < holders; h++) {
+        const n = Math.ceil((size - opened) / (holders - h));
+        held.push(await hold(n, 1, 2 + h));
+        opened += n;
+      }
+      const port = await freePort();
+      const t0 = Date.now();
+      const readyAfter = { trace: 0, agent: 0 };
+      const [trace, agent] = await Promise.all([
+        startNettracer(out, ['--interval', String(o.interval), '--stats-interval', '0']).then((t) => {
+          readyAfter.trace = (Date.now() - t0) / 1000;
+          return t;
+        }),
+        launch(
+          [
+            '-f',
+            '--prometheus',
+            `127.0.0.1:${port}`,
+            '--export-interval',
+            String(o.interval),
+            '--metric-set',
+            'both',
+            '--stats-interval',
+            '0',
+          ],
+          // Its walk of N existing connections goes through record objects (trace's NDJSON does not): slower to start.
+          { command: 'agent', stdout: 'ignore', timeoutMs: 300_000 },
+        ).then((a) => {
+          readyAfter.agent = (Date.now() - t0) / 1000;
+          return a;
+        }),
+      ]);
+      stopAll = () => {
+        trace.kill();
+        agent.proc.kill('SIGKILL');
+      };
+      const scrape = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      await sleep(o.interval * 1000 + 2000);
+      await scrape();
+      const c0 = { trace: cpuSeconds(trace.pid), agent: cpuSeconds(agent.pid) };
+      let text = '';
+      for (let i = 0; i < INTERVALS; i++) {
+        await sleep(o.interval * 1000);
+        text = await scrape(); // as Prometheus would, once an interval
+      }
+      const cpu = {
+        trace: (cpuSeconds(trace.pid) - c0.trace) / INTERVALS,
+        agent: (cpuSeconds(agent.pid) - c0.agent) / INTERVALS,
+      };
+      const mem = { trace: memStatus(trace.pid), agent: memStatus(agent.pid) };
+      const series = text.split('\n').filter((l) => l && !l.startsWith('#')).length;
+      ratios.push(cpu.agent / cpu.trace);
+      const row = [
+        fint(size),
+        fx(readyAfter.trace, 1),
+        fx(readyAfter.agent, 1),
+        fx(cpu.trace * 1000, 0),
+        fx(cpu.agent * 1000, 0),
+        fx(cpu.agent / cpu.trace, 2),
+        fx(mem.trace.rssMiB, 1),
+        fx(mem.agent.rssMiB, 1),
+        fx(mem.agent.hwmMiB, 1),
+        fint(series),
+      ];
+      rows.push(row);
+      console.log(`  N=${row[0]}: ${row.slice(1).join(' ')}`); // as measured: a later size may not finish
+      await Promise.all([trace.stop(), (agent.proc.kill('SIGINT'), agent.proc)]);
+    } finally {
+      stopAll();
+      for (const x of held) x.p.kill('SIGKILL');
+      rmSync(out, { force: true });
+    }
+  }
+  console.log(`agent and trace side by side on N open loopback connections (2N sockets), interval ${o.interval} s:`);
+  table(
+    [
+      'N',
+      'trace ready s',
+      'agent ready s',
+      'trace CPU ms/interval',
+      'agent CPU ms/interval',
+      'agent/trace',
+      'trace RSS MiB',
+      'agent RSS MiB',
+      'agent VmHWM',
+      'scraped series',
+    ],
+    rows,
+  );
+  note('the agent walks, aggregates both metric sets, records them in the SDK and prom-client, serves one scrape');
+  const worst = Math.max(...ratios);
+  verdict('agent CPU per interval <= trace --output FILE', worst <= 1, `worst ratio ${fx(worst, 2)}`);
+}

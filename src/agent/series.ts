@@ -1,0 +1,349 @@
+// From records and closed windows to the points of each export: the
+// attributes of each connection (cardinality controls: no client port, peers
+// grouped, PID off by default), a cap on series per metric with an overflow
+// series, and expiry of series that are gone. Pure: the sinks (otlp.ts,
+// prometheus.ts) apply the points.
+import { BlockList, isIPv6 } from 'node:net';
+import type { NettracerRecord, SummaryRecord } from '../generated/records.js';
+import type { ClosedWindow } from '../summary/aggregate.js';
+import type { Attributes, ConnWindow, MetricDef } from './metrics.js';
+
+/** How peers appear: not at all, as given CIDR classes ("other" outside them), or by address. */
+export type PeerGrouping = { by: 'none' } | { by: 'address' } | { by: 'cidr'; cidrs: string[] };
+
+export interface SeriesOptions {
+  peers: PeerGrouping;
+  withPid: boolean;
+  /** Series per metric; the rest fold into one overflow series. */
+  maxSeries: number;
+  /** A counter or histogram series with no point in this many windows is forgotten (Prometheus drops it). */
+  expireWindows: number;
+}
+
+/**
+ * One series' share of a window: the sum to add (counter, updown), the value
+ * to set (gauge), or the observations (histogram: `values`). Points of the
+ * same series are merged before the sinks see them: a sink makes one call a
+ * series (a histogram, one an observation).
+ */
+export interface Point {
+  def: MetricDef;
+  attrs: Attributes;
+  value: number;
+  values?: number[];
+}
+
+export interface Window {
+  points: Point[];
+  /** Series gone since the last window, per metric name: Prometheus removes them. */
+  expired: { def: MetricDef; attrs: Attributes }[];
+}
+
+/** An attribute set, shared by every connection that has it (a few per host, not one per connection). */
+interface Ident {
+  attrs: Attributes;
+  /** keyOf(attrs), computed once. */
+  key: string;
+  /** The key with each metric's extra attributes, computed once (a string kept keeps its hash). */
+  ext?: Map<Attributes, string>;
+  /** Connections that have it: forgotten at 0. */
+  refs: number;
+}
+
+interface Conn {
+  ident: Ident;
+  rttVarUs: number;
+  open: boolean;
+  /** The window of its last record: every metrics walk gives each open connection one. */
+  seen: number;
+}
+
+const OVERFLOW: Attributes = { 'otel.metric.overflow': 'true' };
+
+/** The stable key of an attribute set. */
+const keyOf = (a: Attributes) =>
+  JSON.stringify(
+    Object.keys(a)
+      .sort()
+      .map((k) => [k, a[k]]),
+  );
+const OVERFLOW_KEY = keyOf(OVERFLOW);
+
+/** The key of a connection's attributes with a metric's extra ones (the table's few constant objects). */
+const extraKeys = new WeakMap<Attributes, string>();
+function withExtra(c: { key: string; ext?: Map<Attributes, string> }, extra: Attributes | undefined): string {
+  if (!extra) return c.key;
+  let k = c.ext?.get(extra);
+  if (k !== undefined) return k;
+  let e = extraKeys.get(extra);
+  if (e === undefined) extraKeys.set(extra, (e = keyOf(extra)));
+  k = `${c.key}+${e}`;
+  (c.ext ??= new Map()).set(extra, k);
+  return k;
+}
+
+function peerGrouper(p: PeerGrouping): (addr: string) => string | undefined {
+  if (p.by === 'none') return () => undefined;
+  if (p.by === 'address') return (a) => a;
+  const lists = p.cidrs.map((text) => {
+    const [addr, len] = text.split('/');
+    const type = isIPv6(addr) ? 'ipv6' : 'ipv4';
+    const list = new BlockList();
+    list.addSubnet(addr, Number(len ?? (type === 'ipv6' ? 128 : 32)), type);
+    return { text, list, type };
+  });
+  return (a) => {
+    const type = isIPv6(a) ? 'ipv6' : 'ipv4';
+    return lists.find((l) => l.type === type && l.list.check(a, type))?.text ?? 'other';
+  };
+}
+
+/** The attributes of a connection: the server's port only (never the client's ephemeral one). */
+export function connectionAttributes(
+  r: Extract<NettracerRecord, { saddr: string }>,
+  peer: (addr: string) => string | undefined,
+  withPid: boolean,
+): Attributes {
+  const a: Attributes = { 'network.transport': 'tcp', 'network.type': r.family };
+  const remote = peer(r.daddr);
+  if (r.direction === 'outgoing') {
+    if (remote !== undefined) a['server.address'] = remote;
+    a['server.port'] = r.dport;
+  } else {
+    if (remote !== undefined) a['client.address'] = remote;
+    a['server.port'] = r.sport;
+  }
+  a['process.executable.name'] = r.comm;
+  if (withPid) a['process.pid'] = r.pid;
+  if (r.container_id) a['container.id'] = r.container_id;
+  if (r.pod_uid) a['k8s.pod.uid'] = r.pod_uid;
+  return a;
+}
+
+/** The attributes of a summary row: host (none: host.name is the resource's), container or process. */
+export function rowAttributes(r: SummaryRecord, withPid: boolean): Attributes {
+  if (r.dimension === 'container')
+    return { 'container.id': r.container_id ?? '', ...(r.pod_uid ? { 'k8s.pod.uid': r.pod_uid } : {}) };
+  if (r.dimension === 'process')
+    return {
+      'process.executable.name': r.comm ?? '',
+      ...(withPid && r.pid !== undefined ? { 'process.pid': r.pid } : {}),
+    };
+  return {};
+}
+
+export class Series {
+  private readonly conns = new Map<number, Conn>();
+  private readonly idents = new Map<string, Ident>();
+  private readonly peer: (addr: string) => string | undefined;
+  /** Per metric: series key -> the window of its last point. */
+  private readonly live = new Map<string, Map<string, { attrs: Attributes; last: number }>>();
+  /** This window's points so far, by metric and series key (an overflowed key maps to the overflow point). */
+  private acc = new Map<MetricDef, Map<string, Point>>();
+  private readonly recordDefs: MetricDef[];
+  private readonly sessionDefs: MetricDef[];
+  /** Open connections per attribute set, as last exported. */
+  private levels = new Map<string, { attrs: Attributes; n: number }>();
+  /** The window being filled, from 1. */
+  private index = 1;
+  /** Points folded into an overflow series, ever. */
+  overflowed = 0;
+
+  constructor(
+    private readonly defs: readonly MetricDef[],
+    private readonly opts: SeriesOptions,
+  ) {
+    this.peer = peerGrouper(opts.peers);
+    this.recordDefs = defs.filter((d) => 'record' in d.from);
+    this.sessionDefs = defs.filter((d) => 'session' in d.from);
+  }
+
+  /** Connections being followed (bounded by the tracer's table). */
+  get connections(): number {
+    return this.conns.size;
+  }
+
+  /** A connection's attributes (connection events carry them too). */
+  attributesOf(id: number): Attributes | undefined {
+    return this.conns.get(id)?.ident.attrs;
+  }
+
+  /** Distinct attribute sets of the connections followed. */
+  get identities(): number {
+    return this.idents.size;
+  }
+
+  private identOf(r: Extract<NettracerRecord, { saddr: string }>): Ident {
+    const attrs = connectionAttributes(r, this.peer, this.opts.withPid);
+    const key = keyOf(attrs);
+    let i = this.idents.get(key);
+    if (!i) this.idents.set(key, (i = { attrs, key, refs: 0 }));
+    i.refs++;
+    return i;
+  }
+
+  private release(i: Ident): void {
+    if (--i.refs === 0) this.idents.delete(i.key);
+  }
+
+  private forget(id: number): void {
+    const c = this.conns.get(id);
+    if (!c) return;
+    this.conns.delete(id);
+    this.release(c.ident);
+  }
+
+  /** A record, before the aggregator sees it. */
+  record(r: NettracerRecord): void {
+    if (!('saddr' in r)) return;
+    if (r.type === 'connect_failed') {
+      // An attempt, never a connection: counted, not followed.
+      const attrs = connectionAttributes(r, this.peer, this.opts.withPid);
+      const once = { attrs, key: keyOf(attrs) };
+      for (const def of this.recordDefs)
+        if ('record' in def.from) for (const [value, extra] of def.from.record(r)) this.put(def, once, extra, value);
+      return;
+    }
+    let c = this.conns.get(r.id);
+    if (!c) {
+      c = { ident: this.identOf(r), rttVarUs: 0, open: false, seen: 0 };
+      this.conns.set(r.id, c);
+    } else if (r.pid !== 0 && c.ident.attrs['process.executable.name'] !== r.comm) {
+      // The owner became known (an accept seen in softirq first) or changed (exec).
+      const was = c.ident;
+      c.ident = this.identOf(r);
+      this.release(was);
+    }
+    c.open = r.type !== 'close';
+    c.seen = this.index;
+    if ('rtt_var_us' in r && r.rtt_var_us > 0) c.rttVarUs = r.rtt_var_us;
+    for (const def of this.recordDefs)
+      if ('record' in def.from) for (const [value, extra] of def.from.record(r)) this.put(def, c.ident, extra, value);
+  }
+
+  /** A closed window: its points, capped, and the series that expired. */
+  window(w: ClosedWindow): Window {
+    for (const s of w.sessions) {
+      const c = this.conns.get(s.id);
+      if (!c) continue;
+      // The aggregator made this object for this window: it takes the variance in place.
+      const cw = s as ConnWindow;
+      cw.rttVarUs = c.rttVarUs;
+      for (const def of this.sessionDefs)
+        if ('session' in def.from)
+          for (const [value, extra] of def.from.session(cw)) this.put(def, c.ident, extra, value);
+    }
+    for (const { row, sessions } of w.rows) {
+      const attrs = rowAttributes(row, this.opts.withPid);
+      const c = { attrs, key: keyOf(attrs) };
+      for (const def of this.defs) {
+        if ('row' in def.from) {
+          const v = def.from.row(row);
+          if (v !== undefined) this.put(def, c, undefined, v);
+        } else if ('rowSessions' in def.from) {
+          for (const s of sessions) {
+            const v = def.from.rowSessions(s);
+            if (v !== undefined) this.put(def, c, undefined, v);
+          }
+        }
+      }
+    }
+    this.levelPoints();
+    for (const s of w.sessions) if (s.closed) this.forget(s.id);
+    // A connection whose close record was lost (the ring was full) is in no
+    // walk any more: forgotten after expireWindows windows, as its series.
+    for (const [id, c] of this.conns) if (this.index - c.seen >= this.opts.expireWindows) this.forget(id);
+    const points = [...new Set([...this.acc.values()].flatMap((m) => [...m.values()]))];
+    this.acc = new Map();
+    const expired = this.expire();
+    this.index++;
+    return { points, expired };
+  }
+
+  /** One value into its series' point of this window (admitted under the cap once a window). */
+  private put(
+    def: MetricDef,
+    c: { attrs: Attributes; key: string; ext?: Map<Attributes, string> },
+    extra: Attributes | undefined,
+    value: number,
+  ): void {
+    const key = withExtra(c, extra);
+    let acc = this.acc.get(def);
+    if (!acc) this.acc.set(def, (acc = new Map<string, Point>()));
+    let p = acc.get(key);
+    if (!p) {
+      const admitted = this.admit(def, key, () => (extra ? { ...c.attrs, ...extra } : c.attrs));
+      p = acc.get(admitted.key);
+      if (!p) {
+        p = { def, attrs: admitted.attrs, value: 0, ...(def.kind === 'histogram' ? { values: [] } : {}) };
+        acc.set(admitted.key, p);
+      }
+      if (admitted.key !== key) acc.set(key, p);
+    }
+    if (p.attrs === OVERFLOW) this.overflowed++;
+    if (p.values) p.values.push(value);
+    else if (def.kind === 'gauge') p.value = value;
+    else p.value += value;
+  }
+
+  /** Open connections now, as changes of each attribute set's level (an UpDownCounter adds them). */
+  private levelPoints(): void {
+    const defs = this.defs.filter((d) => 'level' in d.from);
+    if (!defs.length) return;
+    const now = new Map<string, { attrs: Attributes; key: string; n: number }>();
+    for (const c of this.conns.values()) {
+      if (!c.open) continue;
+      const e = now.get(c.ident.key);
+      if (e) e.n++;
+      else now.set(c.ident.key, { attrs: c.ident.attrs, key: c.ident.key, n: 1 });
+    }
+    for (const [k, e] of now) {
+      const was = this.levels.get(k)?.n ?? 0;
+      if (e.n !== was) for (const def of defs) this.put(def, e, undefined, e.n - was);
+    }
+    for (const [k, e] of this.levels)
+      if (!now.has(k)) for (const def of defs) this.put(def, { attrs: e.attrs, key: k }, undefined, -e.n);
+    this.levels = now;
+  }
+
+  /** The series itself, or its metric's overflow series once the cap is reached. */
+  private admit(def: MetricDef, key: string, attrs: () => Attributes): { key: string; attrs: Attributes } {
+    let m = this.live.get(def.name);
+    if (!m) this.live.set(def.name, (m = new Map<string, { attrs: Attributes; last: number }>()));
+    const s = m.get(key);
+    if (s) {
+      s.last = this.index;
+      return { key, attrs: s.attrs };
+    }
+    if (m.size < this.opts.maxSeries) {
+      const a = attrs();
+      m.set(key, { attrs: a, last: this.index });
+      return { key, attrs: a };
+    }
+    const os = m.get(OVERFLOW_KEY);
+    if (os) os.last = this.index;
+    else m.set(OVERFLOW_KEY, { attrs: OVERFLOW, last: this.index });
+    return { key: OVERFLOW_KEY, attrs: OVERFLOW };
+  }
+
+  /**
+   * Gauges last only their window; levels while anything is open; counters
+   * and histograms for expireWindows windows without a point.
+   */
+  private expire(): Window['expired'] {
+    const out: Window['expired'] = [];
+    for (const def of this.defs) {
+      const m = this.live.get(def.name);
+      if (!m) continue;
+      const ttl = def.kind === 'gauge' ? 1 : this.opts.expireWindows;
+      for (const [k, s] of m) {
+        const gone = def.kind === 'updown' ? !this.levels.has(k) && k !== OVERFLOW_KEY : this.index - s.last >= ttl;
+        if (gone) {
+          m.delete(k);
+          out.push({ def, attrs: s.attrs });
+        }
+      }
+    }
+    return out;
+  }
+}
