@@ -3,7 +3,7 @@
 // values come from. A rename, a new set member or a new counter (issue 21's
 // failed attempts with error.type) is one row here; the OTLP and Prometheus
 // sinks (otlp.ts, prometheus.ts) only read it.
-import type { NettracerRecord, SummaryRecord } from '../generated/records.js';
+import type { NettracerRecord, StatsRecord, SummaryRecord } from '../generated/records.js';
 import type { SessionWindow } from '../summary/aggregate.js';
 
 export type MetricSet = 'otel' | 'dynatrace';
@@ -27,6 +27,7 @@ export type ConnWindow = SessionWindow & { rttVarUs: number };
  * - row: one summary row of the window (per process, container and host);
  * - rowSessions: the sessions of one summary row (histograms whose sum, count, min and max are the row's);
  * - record: a record as it arrives (connection events);
+ * - listener: a listener of the last stats record (server.address, server.port);
  * - level: the open connections at the end of the window.
  * Each returns [value, extra attributes] pairs; none: nothing to record.
  */
@@ -35,7 +36,11 @@ export type Source =
   | { row: (r: SummaryRecord) => number | undefined }
   | { rowSessions: (s: SessionWindow) => number | undefined }
   | { record: (r: NettracerRecord) => [number, Attributes?][] }
+  | { listener: (l: Listener) => number }
   | { level: true };
+
+/** A listener as the stats record lists it (one with drops, a queue or handshakes pending). */
+export type Listener = NonNullable<StatsRecord['listeners']>[number];
 
 export interface MetricDef {
   set: MetricSet;
@@ -156,6 +161,26 @@ export const METRICS: readonly MetricDef[] = [
     description: 'Lifetime of each TCP connection that closed.',
     buckets: DURATION_BUCKETS_S,
     from: { record: (r) => (r.type === 'close' ? [[r.duration_ms / 1000]] : []) },
+  },
+  {
+    set: 'otel',
+    name: 'nettracer.tcp.listen.drops',
+    prom: 'nettracer_tcp_listen_drops',
+    kind: 'gauge',
+    unit: '{packet}',
+    description:
+      "SYNs and handshake-completing ACKs a listener dropped because its SYN or accept queue was full: the kernel's count since the socket was created (ss -tlnm: d). Listeners that dropped, queue or have handshakes pending.",
+    from: { listener: (l) => l.listen_drops },
+  },
+  {
+    set: 'otel',
+    name: 'nettracer.tcp.listen.accept_queue',
+    prom: 'nettracer_tcp_listen_accept_queue',
+    kind: 'gauge',
+    unit: '{connection}',
+    description:
+      "Connections established and waiting for accept() on a listener (ss -tln: Recv-Q), at the window's end.",
+    from: { listener: (l) => l.accept_queue },
   },
   // The Dynatrace NetTracer keys (builtin:tech.nettracer.*): summarize's rows.
   {

@@ -141,6 +141,7 @@ export class Series {
   /** This window's points so far, by metric and series key (an overflowed key maps to the overflow point). */
   private acc = new Map<MetricDef, Map<string, Point>>();
   private readonly recordDefs: MetricDef[];
+  private readonly listenerDefs: MetricDef[];
   private readonly sessionDefs: MetricDef[];
   /** Open connections per attribute set, as last exported. */
   private levels = new Map<string, { attrs: Attributes; n: number }>();
@@ -155,6 +156,7 @@ export class Series {
   ) {
     this.peer = peerGrouper(opts.peers);
     this.recordDefs = defs.filter((d) => 'record' in d.from);
+    this.listenerDefs = defs.filter((d) => 'listener' in d.from);
     this.sessionDefs = defs.filter((d) => 'session' in d.from);
   }
 
@@ -195,6 +197,16 @@ export class Series {
 
   /** A record, before the aggregator sees it. */
   record(r: NettracerRecord): void {
+    if (r.type === 'stats') {
+      // Listeners: one series each, by the address and port they listen on.
+      for (const l of r.listeners ?? []) {
+        const attrs: Attributes = { 'network.transport': 'tcp', 'server.address': l.address, 'server.port': l.port };
+        const ident = { attrs, key: keyOf(attrs) };
+        for (const def of this.listenerDefs)
+          if ('listener' in def.from) this.put(def, ident, undefined, def.from.listener(l));
+      }
+      return;
+    }
     if (!('saddr' in r)) return;
     if (r.type === 'connect_failed') {
       // An attempt, never a connection: counted, not followed.

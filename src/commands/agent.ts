@@ -251,6 +251,8 @@ stops tracing and is counted (nettracer_agent_exports_dropped_total).`;
         session: sessionOptions({
           ...flags,
           interval: cfg.intervalS,
+          // A stats record every window at least: its listeners are the listen metrics' values.
+          'stats-interval': Math.min(flags['stats-interval'], cfg.intervalS),
           incremental: false,
           'header-size': false,
         } as unknown as TraceFlags),

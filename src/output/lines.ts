@@ -3,7 +3,8 @@
 // event, PID, process, local -> remote; on close the bytes sent and received,
 // retransmitted segments, RTT and how long the connection lived. Periodic
 // metrics are not events and print nothing; loss does, since nothing is lost
-// silently.
+// silently. A failed attempt says its error, its SYNs and how long it tried;
+// a close, at the end, how the connection ended (close_reason).
 import type { NettracerRecord } from '../generated/records.js';
 import { forTerminal } from '../tracer/comm.js';
 import type { OutputFormat } from './format.js';
@@ -27,6 +28,16 @@ export function lifetime(ms: number): string {
   return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
 }
 
+/** How a connection ended: its close_reason, the side that sent the first FIN of an orderly one. */
+const ending = (r: Extract<NettracerRecord, { type: 'close' }>) =>
+  r.close_reason === undefined
+    ? '-'
+    : r.close_reason === 'fin' && r.first_fin
+      ? `fin:${r.first_fin}`
+      : r.error
+        ? `${r.close_reason}:${r.error}`
+        : r.close_reason;
+
 const rtt = (us: number) => (us > 0 ? (us / 1000).toFixed(3) : '-');
 
 export const LINES_HEADER =
@@ -43,6 +54,7 @@ export const LINES_HEADER =
     'RETR'.padStart(TAIL.retr),
     'RTT ms'.padStart(TAIL.rtt),
     'LIFETIME'.padStart(TAIL.duration),
+    'END',
   ]
     .join(' ')
     .trimEnd() + '\n';
@@ -69,7 +81,7 @@ export class LinesFormat implements OutputFormat {
   private event(time: string, r: Conn): string {
     const head = [
       time.padEnd(W.time),
-      r.type.padEnd(W.event),
+      (r.type === 'connect_failed' ? 'failed' : r.type).padEnd(W.event),
       String(r.pid).padStart(W.pid),
       (forTerminal(r.comm) || '-').padEnd(W.comm),
       endpoint(r.saddr, r.sport).padEnd(W.end),
@@ -83,7 +95,11 @@ export class LinesFormat implements OutputFormat {
         String(r.packets_retransmitted).padStart(TAIL.retr),
         rtt(r.rtt_us).padStart(TAIL.rtt),
         lifetime(r.duration_ms).padStart(TAIL.duration),
+        ending(r),
       );
+    } else if (r.type === 'connect_failed') {
+      const syns = `${r.syns_sent} SYN${r.syns_sent === 1 ? '' : 's'}`;
+      head.push(`${r.error}, ${syns}, ${lifetime(r.duration_ms)}`);
     }
     return head.join(' ').trimEnd() + '\n';
   }

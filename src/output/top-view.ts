@@ -240,7 +240,10 @@ export function topLines(sample: Sample, state: ViewState, width: number, height
     }),
     w,
   );
-  const keys = `q quit  s sort  g group  p pause${total > shown.length ? `  (${shown.length} of ${total} rows shown)` : ''}`;
+  // Failed attempts and resets of the last period, when there were any: on the
+  // last line, which has room at 80 columns where the totals line has none.
+  const trouble = sample.failed || sample.resets ? `  failed ${sample.failed}  resets ${sample.resets}` : '';
+  const keys = `q quit  s sort  g group  p pause${total > shown.length ? `  (${shown.length} of ${total} rows shown)` : ''}${trouble}`;
   const lines = [
     ...head,
     BOLD +

@@ -33,7 +33,7 @@ export async function runTop(opts: TopRunOptions): Promise<void> {
     refreshS: opts.refreshS,
     host: opts.host,
   };
-  let sample: Sample = { atMs: Date.now(), periodS: 0, connections: [] };
+  let sample: Sample = { atMs: Date.now(), periodS: 0, connections: [], failed: 0, resets: 0 };
   const quit = new AbortController();
   const draw = (): void => terminal.draw(topLines(sample, state, terminal.columns, terminal.rows));
   const onKey = (key: string): void => {

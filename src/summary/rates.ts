@@ -52,7 +52,13 @@ export interface Sample {
   /** Seconds the rates are over. */
   periodS: number;
   connections: ConnectionSample[];
+  /** Over the period: outgoing attempts that failed (connect_failed records), and connection ends reset (close_reason). */
+  failed: number;
+  resets: number;
 }
+
+/** close_reason values that are a reset, received or sent. */
+const RESET = new Set(['reset_received', 'reset_sent', 'aborted']);
 
 /** New totals at 0 (a literal: faster than spreading a constant, which a sample does per connection). */
 const zero = (): Totals => ({ tx: 0, rx: 0, pktsTx: 0, retr: 0 });
@@ -65,6 +71,8 @@ export function retrPercentage(retr: number, pktsTx: number): number {
 export class ConnectionRates {
   private readonly conns = new Map<number, Tracked>();
   private lastSampleMs = NaN;
+  private failed = 0;
+  private resets = 0;
 
   /** @param keepClosedMs how long a closed connection stays in samples after its close record. */
   constructor(private readonly keepClosedMs = 5000) {}
@@ -76,6 +84,11 @@ export class ConnectionRates {
 
   add(r: NettracerRecord, nowMs: number): void {
     if (!('saddr' in r)) return;
+    if (r.type === 'connect_failed') {
+      this.failed++; // an attempt, not a connection: no row
+      return;
+    }
+    if (r.type === 'close' && r.close_reason && RESET.has(r.close_reason)) this.resets++;
     let t = this.conns.get(r.id);
     if (!t) {
       // A connection first seen with counters (existing, or a metrics record
@@ -124,7 +137,10 @@ export class ConnectionRates {
       });
       t.period = zero();
     }
-    return { atMs: nowMs, periodS, connections };
+    const out = { atMs: nowMs, periodS, connections, failed: this.failed, resets: this.resets };
+    this.failed = 0;
+    this.resets = 0;
+    return out;
   }
 
   /** Connections followed now (closed ones until they leave). */

@@ -213,6 +213,36 @@ describe('agent windows', () => {
     assert.equal(w.points.filter((p) => p.def.name === 'nettracer.tcp.connections').length, 0, 'nothing opened');
   });
 
+  it('listeners of the stats record: drops and accept queue, a gauge per address and port', () => {
+    const series = new Series(metricsOf('otel'), {
+      peers: { by: 'none' },
+      withPid: false,
+      maxSeries: 100,
+      expireWindows: 5,
+    });
+    const listener = { netns: 1, address: '10.0.0.2', port: 7000, accept_queue_max: 1, half_open: 0 };
+    series.record({
+      type: 'stats',
+      timestamp: at(0),
+      records_sent: 0,
+      records_lost: 0,
+      connections_tracked: 0,
+      connections_untracked: 0,
+      unaccepted_closes: 0,
+      hook_misses: 0,
+      listeners: [{ ...listener, listen_drops: 12, accept_queue: 2 }],
+      hooks: [],
+      final: false,
+    });
+    const w = series.window({ sessions: [], rows: [] });
+    const of = (name: string) =>
+      w.points
+        .filter((p) => p.def.name === name)
+        .map((p) => [p.attrs['server.address'], p.attrs['server.port'], p.value]);
+    assert.deepEqual(of('nettracer.tcp.listen.drops'), [['10.0.0.2', 7000, 12]]);
+    assert.deepEqual(of('nettracer.tcp.listen.accept_queue'), [['10.0.0.2', 7000, 2]]);
+  });
+
   it('a cap on series per metric: the rest go to one overflow series, counted', () => {
     const { windows, agent } = runAgent('otel', { maxSeries: 1 });
     const bytes = windows.flatMap((w) => pointsOf(w, 'nettracer.tcp.bytes'));

@@ -41,6 +41,24 @@ function counters(tx: number, rx: number, pktsTx = 0, retr = 0, rtt = 1000) {
 const rec = (r: Record<string, unknown>) => r as unknown as NettracerRecord;
 
 describe('ConnectionRates', () => {
+  it('failed attempts and resets counted per period, failed attempts not as connections', () => {
+    const r = new ConnectionRates();
+    r.begin(T0);
+    const failed = { error: 'ECONNREFUSED', errno: 111, syns_sent: 1, duration_ms: 0.1 };
+    r.add(rec({ type: 'connect_failed', timestamp: at(0), ...conn(1), ...failed }), T0);
+    r.add(rec({ type: 'connect_failed', timestamp: at(0), ...conn(2), ...failed }), T0);
+    r.add(rec({ type: 'connect', timestamp: at(0), ...conn(3) }), T0);
+    const close = (id: number, reason: object) =>
+      rec({ type: 'close', timestamp: at(1), ...conn(id), ...counters(1, 1, 1), duration_ms: 1, ...reason });
+    r.add(close(3, { close_reason: 'reset_received', error: 'ECONNRESET', errno: 104 }), T0 + 1000);
+    const s1 = r.sample(T0 + 2000);
+    assert.deepEqual([s1.failed, s1.resets, s1.connections.length], [2, 1, 1]);
+    r.add(rec({ type: 'connect', timestamp: at(2), ...conn(4) }), T0 + 2000);
+    r.add(close(4, { close_reason: 'fin', first_fin: 'local' }), T0 + 3000);
+    const s2 = r.sample(T0 + 4000);
+    assert.deepEqual([s2.failed, s2.resets], [0, 0], 'a new period; an orderly close is no reset');
+  });
+
   it('rates over the period between samples; totals since first seen', () => {
     const r = new ConnectionRates();
     r.begin(T0);
@@ -186,6 +204,9 @@ describe('topLines', () => {
     );
     assert.equal(lines.length, 24);
     assert.equal(lines[23], 'q quit  s sort  g group  p pause  (20 of 40 rows shown)');
+    // The period's failed attempts and resets, when there were any, on the last line, whole at 80 columns.
+    const failing = topLines({ ...sample, failed: 3, resets: 12 }, state, 80, 24);
+    assert.equal(failing[23], 'q quit  s sort  g group  p pause  (20 of 40 rows shown)  failed 3  resets 12');
     // Numbers are never cut: every PID whole (7 digits here), every byte count a number with its prefix.
     for (const l of lines.slice(3, 23)) {
       const cells = l.trim().split(/ +/);
