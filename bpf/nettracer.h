@@ -104,6 +104,11 @@ enum nt_walk {
 	NT_WALK_EXISTING = 2, /* also adopt connections open before tracing started (NT_EXISTING) */
 };
 
+/* The walk over the connection table (program walk, run a page at a time):
+ * records per page at most, and the page start that means no page left. */
+#define NT_WALK_PAGE 2048
+#define NT_WALK_DONE 0xffffffff
+
 /* The tracer's health, in the program's .bss; user space reads it mapped. */
 struct nt_health {
 	__u64 records_lost;	 /* ring buffer full: a record could not be reserved */
