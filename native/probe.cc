@@ -53,7 +53,9 @@ Napi::Object HookObject(Napi::Env env, const HookSpec& h) {
   o.Set("program", h.program);
   o.Set("section", h.section);
   o.Set("kernelName", h.kernel_name);
-  o.Set("kind", h.kind == HookKind::kTracepoint ? "tracepoint" : h.kind == HookKind::kIterator ? "iterator" : "program");
+  o.Set("kind", h.kind == HookKind::kTracepoint ? "tracepoint"
+                : h.kind == HookKind::kIterator ? "iterator"
+                                                : "program");
   o.Set("required", h.required);
   if (h.group) o.Set("group", h.group);
   o.Set("since", h.since);

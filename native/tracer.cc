@@ -545,9 +545,7 @@ Napi::Value Tracer::WalkResume(const Napi::CallbackInfo& info) {
   return ReadWalk(env, info[0].As<Napi::Function>());
 }
 
-Napi::Value Tracer::WalkSuspended(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), Walking());
-}
+Napi::Value Tracer::WalkSuspended(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), Walking()); }
 
 void Tracer::EndWalk() {
   if (walk_fd_ >= 0) close(walk_fd_);

@@ -72,7 +72,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
 
   nettracer_bpf* skel_ = nullptr;
   ring_buffer* rb_ = nullptr;
-  bpf_link* iter_link_ = nullptr;  // the file walk (iter/task_file): kept after detach() for a last walk
+  bpf_link* iter_link_ = nullptr;     // the file walk (iter/task_file): kept after detach() for a last walk
   bpf_program* walk_prog_ = nullptr;  // the table walk (run on demand), when the kernel has what it needs
   ring_buffer* walk_rb_ = nullptr;    // its output (walk_out)
   struct Attached {
