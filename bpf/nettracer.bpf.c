@@ -37,6 +37,15 @@
 #define TCP_LISTEN	10
 #define TCP_CLOSING	11
 
+/* errno.h */
+#define EPIPE	     32
+#define ECONNABORTED 103
+#define ECONNRESET   104
+#define ETIMEDOUT    110
+
+/* sock.h: enum sock_flags */
+#define SOCK_LINGER 4
+
 /* sock.h: sk_shutdown */
 #define RCV_SHUTDOWN  1
 #define SEND_SHUTDOWN 2
@@ -70,9 +79,10 @@ struct nt_health health = {};
 
 struct conn {
 	struct nt_record rec;
-	__u64 gen;     /* last metrics walk that reported this connection */
-	__u32 uid;     /* the socket's owner (sk_uid), for its share of the table */
-	__u32 charged; /* CHARGED_*: the shares it holds a place in */
+	__u64 gen;	  /* last metrics walk that reported this connection */
+	__u32 uid;	  /* the socket's owner (sk_uid), for its share of the table */
+	__u16 charged;	  /* CHARGED_*: the shares it holds a place in */
+	__u16 reset_sent; /* TCP sent a reset on it (tcp_send_reset) before it closed */
 };
 
 /* Tracked connections, keyed by the struct sock address (sk_key(); never
@@ -719,6 +729,9 @@ static __always_inline void on_syn_sent(struct sock *sk, __u32 level)
 	c->rec.owner_start = task_start(bpf_get_current_task_btf());
 	c->rec.direction = NT_DIR_OUTGOING;
 	c->uid = sk->sk_uid.val;
+	/* When the attempt began: a connect_failed record's duration (ESTABLISHED
+	 * sets it anew). */
+	c->rec.start_ns = bpf_ktime_get_boot_ns();
 	/* The owner is known: the connect record follows at ESTABLISHED. */
 	c->rec.flags = NT_F_ANNOUNCED;
 	insert(sk_key(sk), c, false);
@@ -767,9 +780,70 @@ static __always_inline void on_established(struct sock *sk, int oldstate, __u32 
 	insert(key, c, true);
 }
 
+/* Why an established connection end reached CLOSE from `oldstate`. The
+ * kernel sets sk_err before it moves a socket to CLOSE: for a reset received
+ * (tcp_reset(): ECONNRESET, or EPIPE in CLOSE_WAIT), an abort (tcp_abort(),
+ * ss -K: ECONNABORTED, its reset already sent) or a timeout (tcp_write_err():
+ * ETIMEDOUT, or the ICMP error that came meanwhile). The reset of an abort
+ * by the application (SO_LINGER 0, unread data) goes out only after CLOSE,
+ * with no error set yet: no error and no FIN exchanged means that. */
+static __always_inline __u8 close_reason(struct sock *sk, struct conn *c, int oldstate)
+{
+	int err = sk->sk_err;
+
+	if (err == ECONNRESET || err == EPIPE)
+		return NT_CLOSE_RESET_RECEIVED;
+	if (err == ETIMEDOUT)
+		return NT_CLOSE_TIMEOUT; /* keepalive sends a reset as it gives up */
+	if (err == ECONNABORTED || c->reset_sent)
+		return NT_CLOSE_RESET_SENT; /* also: too many orphans, out of memory */
+	if (err)
+		return NT_CLOSE_TIMEOUT;
+	switch (oldstate) {
+	case TCP_LAST_ACK:
+		return NT_CLOSE_FIN_REMOTE;
+	case TCP_FIN_WAIT1:
+	case TCP_FIN_WAIT2:
+	case TCP_CLOSING:
+		/* SO_LINGER 0 after a shutdown(): tcp_disconnect() resets */
+		if ((sk->__sk_common.skc_flags & (1UL << SOCK_LINGER)) && !sk->sk_lingertime &&
+		    oldstate != TCP_CLOSING)
+			return NT_CLOSE_ABORTED;
+		return NT_CLOSE_FIN_LOCAL;
+	case TCP_ESTABLISHED:
+	case TCP_CLOSE_WAIT:
+	case TCP_SYN_RECV:
+		return NT_CLOSE_ABORTED;
+	}
+	return NT_CLOSE_UNKNOWN;
+}
+
+/* An outgoing attempt that closed in SYN_SENT (tracked since connect(), never
+ * established): refused, timed out, unreachable, or abandoned by its
+ * application. The local port is gone from skc_num at CLOSE, inet_sport
+ * still has it. */
+static __always_inline void report_failed(struct sock *sk, struct conn *c)
+{
+	const struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+
+	read_tuple(sk, &c->rec);
+	if (tp)
+		c->rec.sport = bpf_ntohs(tp->inet_conn.icsk_inet.inet_sport);
+	if (conn_filtered(&c->rec, false))
+		return;
+	c->rec.id = bpf_get_socket_cookie(sk);
+	c->rec.sk_err = sk->sk_err;
+	c->rec.close_reason = c->rec.sk_err ? NT_CLOSE_UNKNOWN : NT_CLOSE_ABANDONED;
+	/* segs_out: every SYN sent, the retransmitted ones too */
+	read_counters(sk, &c->rec, false);
+	c->rec.bytes_sent = 0;
+	c->rec.bytes_received = 0;
+	emit(c, NT_CONNECT_FAILED);
+}
+
 /* The close record of a connection end: counters are still intact at CLOSE
  * (and at destruction, for sockets that never passed through CLOSE). */
-static __always_inline void report_close(struct sock *sk, bool fin_sent)
+static __always_inline void report_close(struct sock *sk, int oldstate, bool fin_sent)
 {
 	__u64 key = sk_key(sk);
 	__u64 *slot;
@@ -777,8 +851,12 @@ static __always_inline void report_close(struct sock *sk, bool fin_sent)
 
 	if (!c)
 		return;
-	if (c->rec.id) { /* established at some point */
+	if (!c->rec.id && oldstate == TCP_SYN_SENT && c->rec.direction == NT_DIR_OUTGOING) {
+		report_failed(sk, c);
+	} else if (c->rec.id) { /* established at some point */
 		read_counters(sk, &c->rec, fin_sent);
+		c->rec.close_reason = close_reason(sk, c, oldstate);
+		c->rec.sk_err = sk->sk_err;
 		if (!(c->rec.flags & NT_F_ANNOUNCED)) {
 			/* Closed before any process accepted (or used) it: say so
 			 * rather than invent an owner. */
@@ -832,12 +910,40 @@ static __always_inline void on_close_call(struct sock *sk)
 		claim(c);
 }
 
+/* Listening sockets (by key), for the table walk's listener records: added
+ * when a socket starts listening (or by the start-up listeners walk), gone
+ * when it stops. LRU: one that went without our seeing it ages out. */
+struct listening {
+	__u64 gen; /* the last table walk that reported it */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, NT_SHARES_MAX);
+	__type(key, __u64);
+	__type(value, struct listening);
+} listening SEC(".maps");
+
+static __always_inline void note_listener(const struct sock *sk, bool listens)
+{
+	__u64 key = sk_key(sk);
+
+	if (listens) {
+		struct listening fresh = {};
+		bpf_map_update_elem(&listening, &key, &fresh, BPF_NOEXIST);
+	} else {
+		bpf_map_delete_elem(&listening, &key);
+	}
+}
+
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(set_state, struct sock *sk, int oldstate, int newstate)
 {
 	HOOK_ENTRY();
 	if (!is_tcp(sk))
 		return 0;
+	if (newstate == TCP_LISTEN || oldstate == TCP_LISTEN)
+		note_listener(sk, newstate == TCP_LISTEN);
 	if (newstate == TCP_SYN_SENT || newstate == TCP_ESTABLISHED) {
 		__u32 *depth;
 		__u32 level = scratch_open(&depth);
@@ -847,7 +953,7 @@ int BPF_PROG(set_state, struct sock *sk, int oldstate, int newstate)
 			on_established(sk, oldstate, level);
 		scratch_close(depth);
 	} else if (newstate == TCP_CLOSE)
-		report_close(sk, fin_queued(oldstate));
+		report_close(sk, oldstate, fin_queued(oldstate));
 	else if (newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK)
 		on_close_call(sk);
 	return 0;
@@ -857,8 +963,51 @@ SEC("tp_btf/tcp_destroy_sock")
 int BPF_PROG(destroy_sock, struct sock *sk)
 {
 	HOOK_ENTRY();
-	/* Reached without CLOSE: whether a FIN went out, the shutdown says best. */
-	report_close(sk, BPF_CORE_READ_BITFIELD(sk, sk_shutdown) & SEND_SHUTDOWN);
+	/* Reached without CLOSE: whether a FIN went out, the shutdown says best;
+	 * the state it is in stands for the one before. */
+	report_close(sk, BPF_CORE_READ(sk, __sk_common.skc_state),
+		     BPF_CORE_READ_BITFIELD(sk, sk_shutdown) & SEND_SHUTDOWN);
+	return 0;
+}
+
+/* A reset TCP sends on a connection that stays open until its CLOSE, with
+ * no error to tell why (too many orphans, out of memory), for
+ * close_reason(). Resets for segments no socket wanted come with no sk. */
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(send_reset, const struct sock *sk, const struct sk_buff *skb)
+{
+	HOOK_ENTRY();
+	if (!sk)
+		return 0;
+	struct conn *c = find(sk_key(sk));
+	if (c)
+		c->reset_sent = 1;
+	return 0;
+}
+
+/* SYN-ACKs sent again, per listener (its key): handshakes whose last ACK did
+ * not come in time. Read by the metrics walks; LRU, as listeners come and go. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, NT_SHARES_MAX);
+	__type(key, __u64);
+	__type(value, __u32);
+} synack_retransmits SEC(".maps");
+
+SEC("tp_btf/tcp_retransmit_synack")
+int BPF_PROG(retransmit_synack, const struct sock *sk, const struct request_sock *req)
+{
+	HOOK_ENTRY();
+	if (!sk)
+		return 0;
+	__u64 key = sk_key(sk);
+	__u32 *n = bpf_map_lookup_elem(&synack_retransmits, &key);
+	if (n) {
+		__sync_fetch_and_add(n, 1);
+	} else {
+		__u32 one = 1;
+		bpf_map_update_elem(&synack_retransmits, &key, &one, BPF_NOEXIST);
+	}
 	return 0;
 }
 
@@ -919,6 +1068,7 @@ static __always_inline void discover(struct bpf_iter__task_file *ctx, struct soc
 	read_tuple(sk, &c->rec);
 	if (walk_kind == NT_WALK_LISTENERS) {
 		if (state == TCP_LISTEN) {
+			note_listener(sk, true);
 			c->rec.kind = NT_LISTEN;
 			bpf_seq_write(ctx->meta->seq, &c->rec, sizeof(c->rec));
 		}
@@ -948,6 +1098,36 @@ static __always_inline void discover(struct bpf_iter__task_file *ctx, struct soc
 	 * the next read: undo, so that run finds it anew. */
 	if (bpf_seq_write(ctx->meta->seq, &c->rec, sizeof(c->rec)))
 		forget_key(key);
+}
+
+/* A listener found by a metrics walk: its queues, for the stats record. A
+ * socket shared by several processes is written once per holder; user space
+ * keeps one per id. */
+static __always_inline void report_listener(struct bpf_iter__task_file *ctx, struct sock *sk,
+					    __u32 level)
+{
+	const struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+	struct conn *c = new_conn(level);
+	if (!tp || !c)
+		return;
+	read_tuple(sk, &c->rec);
+	c->rec.id = bpf_get_socket_cookie(sk);
+	c->rec.kind = NT_LISTEN;
+	c->rec.ts_ns = bpf_ktime_get_boot_ns();
+	__u32 drops = sk->sk_drops.counter;
+	if (bpf_core_field_exists(sk->sk_drop_counters) && sk->sk_drop_counters) {
+		drops += sk->sk_drop_counters->drops0.counter;
+		drops += sk->sk_drop_counters->drops1.counter;
+	}
+	c->rec.listen_drops = drops;
+	c->rec.accept_queue = sk->sk_ack_backlog;
+	c->rec.accept_queue_max = sk->sk_max_ack_backlog;
+	c->rec.half_open = tp->inet_conn.icsk_accept_queue.qlen.counter;
+	__u64 key = sk_key(sk);
+	__u32 *n = bpf_map_lookup_elem(&synack_retransmits, &key);
+	if (n)
+		c->rec.synack_retransmits = *n;
+	bpf_seq_write(ctx->meta->seq, &c->rec, sizeof(c->rec));
 }
 
 /* An unclaimed connection found in a process's files: that process owns
@@ -993,12 +1173,17 @@ int metrics(struct bpf_iter__task_file *ctx)
 	if (walk_kind == NT_WALK_LISTENERS && c)
 		return 0;
 	if (!c) {
-		if (walk_kind != NT_WALK_METRICS) {
-			__u32 *depth;
-			__u32 level = scratch_open(&depth);
+		/* Metrics walks: only listeners are of interest, the rest cheaply out. */
+		if (walk_kind == NT_WALK_METRICS &&
+		    (!is_tcp(sk) || BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_LISTEN))
+			return 0;
+		__u32 *depth;
+		__u32 level = scratch_open(&depth);
+		if (walk_kind != NT_WALK_METRICS)
 			discover(ctx, sk, level);
-			scratch_close(depth);
-		}
+		else
+			report_listener(ctx, sk, level);
+		scratch_close(depth);
 		return 0;
 	}
 	if (!c->rec.id || c->gen == walk_gen)
@@ -1153,8 +1338,70 @@ static long walk_hashed(struct bpf_map *map, __u64 *key, struct conn *c, struct 
 	return walk_conn(p, *key, c, NULL, FAST_WAYS << fast_bucket_bits);
 }
 
+/* A listener's record with its queues, as report_listener() makes it, from
+ * the socket at addr. */
+static __always_inline bool read_listener_at(__u64 key, __u64 addr, struct nt_record *r)
+{
+	struct sock *sk = (void *)addr;
+	struct inet_connection_sock *icsk = (void *)addr;
+
+	if (BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_LISTEN)
+		return false;
+	if (BPF_CORE_READ(sk, __sk_common.skc_family) == AF_INET6) {
+		r->family = 6;
+		bpf_core_read(r->saddr, NT_ADDR_LEN, &sk->__sk_common.skc_v6_rcv_saddr);
+	} else {
+		r->family = 4;
+		*(__u32 *)r->saddr = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+	}
+	r->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	r->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	/* The socket cookie when it has one (its id only tells listeners apart). */
+	r->id = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter) ?: key;
+	__u32 drops = BPF_CORE_READ(sk, sk_drops.counter);
+	if (bpf_core_field_exists(sk->sk_drop_counters)) {
+		struct numa_drop_counters *dc = BPF_CORE_READ(sk, sk_drop_counters);
+		if (dc)
+			drops += BPF_CORE_READ(dc, drops0.counter) +
+				 BPF_CORE_READ(dc, drops1.counter);
+	}
+	r->listen_drops = drops;
+	r->accept_queue = BPF_CORE_READ(sk, sk_ack_backlog);
+	r->accept_queue_max = BPF_CORE_READ(sk, sk_max_ack_backlog);
+	r->half_open = BPF_CORE_READ(icsk, icsk_accept_queue.qlen.counter);
+	__u32 *n = bpf_map_lookup_elem(&synack_retransmits, &key);
+	if (n)
+		r->synack_retransmits = *n;
+	return true;
+}
+
+static long walk_listener(struct bpf_map *map, __u64 *key, struct listening *l, struct walk_page *p)
+{
+	if (l->gen == walk_gen)
+		return 0;
+	if (p->written >= WALK_PAGE) {
+		p->full = true;
+		return 1;
+	}
+	struct nt_record r = {};
+	__u64 k = *key;
+	/* Still listening, and still in the map after the reads: the socket
+	 * was not freed while we read it. */
+	if (!read_listener_at(k, k + p->base, &r) || !bpf_map_lookup_elem(&listening, &k))
+		return 0;
+	r.kind = NT_LISTEN;
+	r.ts_ns = bpf_ktime_get_boot_ns();
+	if (bpf_ringbuf_output(&walk_out, &r, sizeof(r), BPF_RB_NO_WAKEUP)) {
+		p->full = true;
+		return 1;
+	}
+	l->gen = walk_gen;
+	p->written++;
+	return 0;
+}
+
 /* A page of the walk, from slot ctx[0] of the array part (past its end:
- * conns); returns where the next page starts, or WALK_DONE. Each walk
+ * conns, then listening); returns where the next page starts, or WALK_DONE. Each walk
  * starts at 0 with a new walk_gen, which reports each entry once. */
 SEC("raw_tp")
 int walk(__u64 *ctx)
@@ -1174,7 +1421,13 @@ int walk(__u64 *ctx)
 		bpf_loop(n, walk_slot, &p, 0);
 		return p.full ? p.resume : p.first + n;
 	}
-	if (overflowed)
-		bpf_for_each_map_elem(&conns, walk_hashed, &p, 0);
-	return p.full ? slots : WALK_DONE;
+	if (p.first == slots) {
+		if (overflowed)
+			bpf_for_each_map_elem(&conns, walk_hashed, &p, 0);
+		if (p.full)
+			return slots;
+	}
+	/* Then the listeners, with their queues (the stats record's). */
+	bpf_for_each_map_elem(&listening, walk_listener, &p, 0);
+	return p.full ? slots + 1 : WALK_DONE;
 }

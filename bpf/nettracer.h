@@ -12,12 +12,26 @@
 
 /* What a record says happened. */
 enum nt_kind {
-	NT_CONNECT = 1,	 /* outgoing connection reached ESTABLISHED */
-	NT_ACCEPT = 2,	 /* incoming connection established and its owner known */
-	NT_CLOSE = 3,	 /* connection reached CLOSE; counters are final */
-	NT_METRICS = 4,	 /* periodic snapshot of an open connection */
-	NT_EXISTING = 5, /* found already open when tracing started (discovery walk) */
-	NT_LISTEN = 6,	 /* a listening socket seen by the discovery walk (sport, netns) */
+	NT_CONNECT = 1,	       /* outgoing connection reached ESTABLISHED */
+	NT_ACCEPT = 2,	       /* incoming connection established and its owner known */
+	NT_CLOSE = 3,	       /* connection reached CLOSE; counters are final */
+	NT_METRICS = 4,	       /* periodic snapshot of an open connection */
+	NT_EXISTING = 5,       /* found already open when tracing started (discovery walk) */
+	NT_LISTEN = 6,	       /* a listening socket (sport, netns; in metrics walks, its queues) */
+	NT_CONNECT_FAILED = 7, /* an outgoing attempt closed before ESTABLISHED (sk_err) */
+};
+
+/* How a connection end closed (nt_record.close_reason, close records), or
+ * how an attempt ended (connect_failed records: abandoned, else sk_err). */
+enum nt_close_reason {
+	NT_CLOSE_UNKNOWN = 0,
+	NT_CLOSE_FIN_LOCAL = 1,	     /* orderly; this end sent the first FIN */
+	NT_CLOSE_FIN_REMOTE = 2,     /* orderly; the peer sent the first FIN */
+	NT_CLOSE_RESET_SENT = 3,     /* TCP sent a reset (an abort: ss -K, data after close) */
+	NT_CLOSE_RESET_RECEIVED = 4, /* the peer reset it */
+	NT_CLOSE_TIMEOUT = 5,	     /* retransmissions or keepalive probes gave up */
+	NT_CLOSE_ABORTED = 6,	/* closed by this end with SO_LINGER 0 or unread data: a reset */
+	NT_CLOSE_ABANDONED = 7, /* connect_failed: closed by the application while connecting */
 };
 
 enum nt_direction {
@@ -55,9 +69,19 @@ struct nt_record {
 	__u8 flags;		     /* NT_F_* */
 	__u32 owner_start; /* owner's start, clock ticks since boot: /proc/PID/stat field 22 */
 	__u64 cgroup_id;   /* owner's cgroup (v2 hierarchy) id: the cgroupfs inode */
+	__u16 sk_err;	   /* close, connect_failed: the socket's error (an errno), 0: none */
+	__u8 close_reason; /* close, connect_failed: enum nt_close_reason */
+	__u8 _pad;
+	/* A listener in a metrics walk (NT_LISTEN): its queues, as ss -tlnm shows them. */
+	__u32 listen_drops;	  /* SYNs and handshake ends dropped: a queue was full (sk_drops) */
+	__u32 accept_queue;	  /* established, waiting for accept() */
+	__u32 accept_queue_max;	  /* the backlog listen() asked for, capped by somaxconn */
+	__u32 half_open;	  /* handshakes in progress (SYN received, SYN-ACK sent) */
+	__u32 synack_retransmits; /* SYN-ACKs sent again since tracing started: ACKs that did not
+				     come */
 };
 
-#define NT_RECORD_SIZE 136
+#define NT_RECORD_SIZE 160
 
 /* What to trace, in the program's .data: user space sets it before load and
  * may change it while tracing (a re-read --config), without a reload. */

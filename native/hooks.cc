@@ -20,6 +20,15 @@ const HookSpec kHooks[] = {
      HookKind::kTracepoint, false, "io", "6.3", "6e6eda44b939",
      "bytes the application read (one run per receive call, MSG_PEEK excluded)",
      "bytes come from TCP's counters instead of the application's calls"},
+    {"send_reset", "tp_btf/tcp_send_reset", "tcp:tcp_send_reset", "btf_trace_tcp_send_reset", HookKind::kTracepoint,
+     false, nullptr, "4.15", "c24b14c46bb8",
+     "close_reason reset_sent where no error says why (too many orphaned sockets, out of memory): one run per "
+     "reset sent, also for segments no socket wanted",
+     "such a connection has close_reason fin or aborted"},
+    {"retransmit_synack", "tp_btf/tcp_retransmit_synack", "tcp:tcp_retransmit_synack",
+     "btf_trace_tcp_retransmit_synack", HookKind::kTracepoint, false, nullptr, "4.16", "-",
+     "SYN-ACKs sent again per listener (stats listeners): handshakes whose last ACK is late or never comes",
+     "listeners show no synack_retransmits"},
     {"metrics", "iter/task_file", "iter/task_file", "bpf_iter__task_file", HookKind::kIterator, true, nullptr, "5.8",
      "eaaacd23910f",
      "metrics walks over every process's open files: counters of tracked connections, connections open before "

@@ -167,6 +167,26 @@ void NdjsonEncoder::Timestamp(uint64_t ts_ns) {
   ts_[23] = 'Z';
 }
 
+// close_reason's value, or nullptr where the record has none (the table in
+// src/record/close-reason.ts; the encoders' differential test compares them).
+static const char* CloseReason(uint8_t reason) {
+  switch (reason) {
+    case NT_CLOSE_FIN_LOCAL:
+    case NT_CLOSE_FIN_REMOTE:
+      return "fin";
+    case NT_CLOSE_RESET_SENT:
+      return "reset_sent";
+    case NT_CLOSE_RESET_RECEIVED:
+      return "reset_received";
+    case NT_CLOSE_TIMEOUT:
+      return "timeout";
+    case NT_CLOSE_ABORTED:
+      return "aborted";
+    default:
+      return nullptr;
+  }
+}
+
 // One line at p (kRecordRoom bytes at least); returns its end, or nullptr
 // when JavaScript must write it. The fields of each record and their order
 // come from the record table (generated/record_fields.h).
@@ -242,6 +262,26 @@ char* NdjsonEncoder::EncodeOne(const uint8_t* data, char* p) {
 #define FIELD_DURATION_MS(name, member, per) \
   KEY(name);                                 \
   if (!(p = DurationMs(p, r.ts_ns, r.start_ns))) return nullptr;
+// close_reason, first_fin: enum nt_close_reason as the record table spells it.
+#define FIELD_CLOSE_REASON(name, member, per)             \
+  if (const char* reason = CloseReason(r.close_reason)) { \
+    KEY(name);                                            \
+    *p++ = '"';                                           \
+    lit(reason, strlen(reason));                          \
+    *p++ = '"';                                           \
+  }
+#define FIELD_FIRST_FIN(name, member, per)            \
+  if (r.close_reason == NT_CLOSE_FIN_LOCAL) {         \
+    KEY(name);                                        \
+    LIT("\"local\"");                                 \
+  } else if (r.close_reason == NT_CLOSE_FIN_REMOTE) { \
+    KEY(name);                                        \
+    LIT("\"remote\"");                                \
+  }
+// An error's name is JavaScript's (Node's errno table); rare: resets, timeouts, failed attempts.
+#define FIELD_ERROR(name, member, per) \
+  if (r.sk_err || r.kind == NT_CONNECT_FAILED) return nullptr;
+#define FIELD_ERRNO(name, member, per)
 #define FIELD(how, name, member, per) FIELD_##how(name, member, per)
 #define RECORD(kind, type, FIELDS)  \
   case kind:                        \
@@ -256,6 +296,10 @@ char* NdjsonEncoder::EncodeOne(const uint8_t* data, char* p) {
   LIT("}\n");
 #undef RECORD
 #undef FIELD
+#undef FIELD_ERRNO
+#undef FIELD_ERROR
+#undef FIELD_FIRST_FIN
+#undef FIELD_CLOSE_REASON
 #undef FIELD_DURATION_MS
 #undef FIELD_INCREMENTAL
 #undef FIELD_CONTAINER

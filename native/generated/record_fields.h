@@ -22,6 +22,24 @@
 	X(DIRECTION, direction, _, _) \
 	X(CONTAINER, container, _, _)
 
+#define NT_FIELDS_CONNECT_FAILED(X) \
+	X(TIMESTAMP, timestamp, _, _) \
+	X(NUMBER, id, id, _) \
+	X(NUMBER, pid, pid, _) \
+	X(COMM, comm, _, _) \
+	X(FAMILY, family, _, _) \
+	X(SADDR, saddr, _, _) \
+	X(NUMBER, sport, sport, _) \
+	X(DADDR, daddr, _, _) \
+	X(NUMBER, dport, dport, _) \
+	X(NUMBER, netns, netns, _) \
+	X(DIRECTION, direction, _, _) \
+	X(CONTAINER, container, _, _) \
+	X(ERROR, error, _, _) \
+	X(ERRNO, errno, _, _) \
+	X(NUMBER, syns_sent, packets_sent, _) \
+	X(DURATION_MS, duration_ms, _, _)
+
 #define NT_FIELDS_ACCEPT(X) \
 	X(TIMESTAMP, timestamp, _, _) \
 	X(NUMBER, id, id, _) \
@@ -99,11 +117,16 @@
 	X(NUMBER, packets_retransmitted, packets_retransmitted, _) \
 	X(NUMBER, rtt_us, rtt_us, _) \
 	X(NUMBER, rtt_var_us, rtt_var_us, _) \
-	X(DURATION_MS, duration_ms, _, _)
+	X(DURATION_MS, duration_ms, _, _) \
+	X(CLOSE_REASON, close_reason, _, _) \
+	X(FIRST_FIN, first_fin, _, _) \
+	X(ERROR, error, _, _) \
+	X(ERRNO, errno, _, _)
 
 /* X(kind, type, fields): every connection record. */
 #define NT_CONNECTION_RECORDS(X) \
 	X(NT_CONNECT, connect, NT_FIELDS_CONNECT) \
+	X(NT_CONNECT_FAILED, connect_failed, NT_FIELDS_CONNECT_FAILED) \
 	X(NT_ACCEPT, accept, NT_FIELDS_ACCEPT) \
 	X(NT_EXISTING, existing, NT_FIELDS_EXISTING) \
 	X(NT_METRICS, metrics, NT_FIELDS_METRICS) \

@@ -5,6 +5,7 @@
 import type { ConnectionRecord } from '../generated/records.js';
 import { DIRECTION, FLAG, KIND } from '../generated/wire.js';
 import { counterDelta } from '../record/counters.js';
+import { closeReason, errorName, firstFin } from '../record/close-reason.js';
 import { HEADER_BYTES } from '../record/fields.js';
 import type { ContainerResolver, Owner } from '../tracer/containers.js';
 import { KIND_NAME, type KernelRecord, RecordView } from '../tracer/decode.js';
@@ -146,6 +147,24 @@ export class RecordBuilder {
               break;
             case 'duration_ms':
               sink.num(s.field, Math.round((k.ts_ns - k.start_ns) / 1e3) / 1e3);
+              break;
+            case 'close_reason': {
+              const reason = closeReason(k.close_reason);
+              if (reason) sink.str(s.field, reason);
+              break;
+            }
+            case 'first_fin': {
+              const first = firstFin(k.close_reason);
+              if (first) sink.str(s.field, first);
+              break;
+            }
+            case 'error': {
+              const error = errorName(k.sk_err, kind === 'connect_failed');
+              if (error) sink.str(s.field, error);
+              break;
+            }
+            case 'errno':
+              if (k.sk_err || kind === 'connect_failed') sink.num(s.field, k.sk_err);
               break;
           }
           break;

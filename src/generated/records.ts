@@ -35,6 +35,49 @@ export interface ConnectRecord {
   qos_class?: 'guaranteed' | 'burstable' | 'besteffort';
 }
 
+/** An outgoing connection attempt ended before it was established: the peer refused it, its SYNs went unanswered, a router said the destination is unreachable, or the application closed the socket while it was still connecting. No connect or close record goes with it. pid/comm are the process that called connect(); sport is the local port the attempt used (0 when it never got one). A connect() that fails before any SYN is sent (no route on this host, no free local port) does not reach TCP's state machine and makes no record. */
+export interface ConnectFailedRecord {
+  type: 'connect_failed';
+  /** When the kernel made the record, RFC 3339 in UTC with millisecond precision. */
+  timestamp: string;
+  /** Stable identifier of one end of a connection: the kernel's socket cookie (the value `ss -e` prints as sk:...; decimal here). Equal in every record about that end; the two ends of a loopback connection have different ids. */
+  id: number;
+  /** Process id (thread-group id) of the owner: for outgoing connections the process that called connect(), for incoming ones the process that accepted it, known when it first sends, receives, closes or holds it in a metrics walk (for one that was open before tracing started and connecting when it did, the same). 0 only when a connection closed before any process accepted or used it. */
+  pid: number;
+  /** Name of the owning process (the kernel's comm, at most 15 bytes, chosen by the process). Printable UTF-8 is kept as it is; a name with a backslash, a control character, invalid UTF-8 or an invisible formatting character (zero-width and marks U+200B-U+200F, bidirectional embeddings, overrides and isolates U+202A-U+202E and U+2066-U+2069, the Arabic letter mark U+061C, word joiner and invisible operators U+2060-U+2064, separators U+2028/U+2029, byte order mark U+FEFF) has every byte but printable ASCII escaped as \xNN, the backslash itself as \x5c: a literal \x7f reads \x5cx7f, the byte 0x7f \x7f. Empty when pid is 0. */
+  comm: string;
+  /** Address family of the connection as seen on the wire. An IPv6 socket talking to an IPv4-mapped address (::ffff:a.b.c.d) is reported as ipv4. */
+  family: 'ipv4' | 'ipv6';
+  /** Local address of this end. */
+  saddr: string;
+  /** Local port of this end. */
+  sport: number;
+  /** Remote address. */
+  daddr: string;
+  /** Remote port. */
+  dport: number;
+  /** Inode number of the connection's network namespace, as `stat -L -c %i /proc/PID/ns/net` prints it. */
+  netns: number;
+  /** outgoing: this end called connect() (active open); incoming: this end was accepted from a listening socket (passive open). */
+  direction: 'outgoing' | 'incoming';
+  /** Id of the container the owning process runs in, from its cgroup path where the runtime puts containers (docker, containerd, cri-o and podman conventions; cgroup v1 and v2; see CONTAINERS in the man page). Absent when the process is not in a recognisable container or had exited before it could be looked up. */
+  container_id?: string;
+  /** The container runtime named by the cgroup path. Absent when the path does not say (Kubernetes' cgroupfs driver). */
+  container_runtime?: 'docker' | 'containerd' | 'cri-o' | 'podman';
+  /** Kubernetes pod UID, from the kubepods cgroup path. Absent outside Kubernetes. */
+  pod_uid?: string;
+  /** Kubernetes QoS class of the pod, from the kubepods cgroup path. Absent outside Kubernetes. */
+  qos_class?: 'guaranteed' | 'burstable' | 'besteffort';
+  /** Why the attempt failed, as the application's connect() (or getsockopt(SO_ERROR)) saw it: ECONNREFUSED (the peer reset it: nothing listens there), ETIMEDOUT (no SYN-ACK came back after syns_sent SYNs), EHOSTUNREACH or ENETUNREACH (a router's ICMP error), or another errno name; abandoned when the application closed the socket while it was still connecting (errno 0). */
+  error: string;
+  /** The numeric errno of error on Linux (0 for abandoned). */
+  errno: number;
+  /** SYNs sent for the attempt, the first and every retransmission (TCP_INFO tcpi_segs_out): more than one is the mark of a destination that does not answer. */
+  syns_sent: number;
+  /** Time from connect() to the failure, in milliseconds (microsecond precision). */
+  duration_ms: number;
+}
+
 /** An incoming connection became established and a process took it over: made when the process that accepted it first sends, receives, closes or shuts it down, or at the next metrics walk if it holds it idle, whichever comes first (nettracer hooks no system call: a hook on accept()'s return would slow every system call on the host), so pid is that process. A connection that closes before anyone accepts it gets an accept record with pid 0 just before its close record. */
 export interface AcceptRecord {
   type: 'accept';
@@ -219,6 +262,14 @@ export interface CloseRecord {
   rtt_var_us: number;
   /** Time from established to closed, in milliseconds (microsecond precision). For a connection open before tracing started (see the existing record), from when it was found. */
   duration_ms: number;
+  /** How the connection ended: fin, an orderly close (FINs both ways; first_fin says who began); reset_received, the peer reset it (error ECONNRESET, or EPIPE when it had already sent its FIN); reset_sent, TCP reset it with no close by the application (ss -K: error ECONNABORTED; too many orphaned sockets); timeout, retransmissions or keepalive probes gave up (error ETIMEDOUT, or the ICMP error that came meanwhile); aborted, this end's application closed it with SO_LINGER 0 or with data it had not read, which sends a reset. Absent when the kernel does not say (a socket freed without passing through CLOSE) and in captures made before nettracer reported it. */
+  close_reason?: 'fin' | 'reset_sent' | 'reset_received' | 'timeout' | 'aborted';
+  /** With close_reason fin: local, this end sent the first FIN (it called close() or shutdown() first); remote, the peer did. A simultaneous close counts as local. */
+  first_fin?: 'local' | 'remote';
+  /** The socket's error when it closed (getsockopt(SO_ERROR)), as an errno name: ECONNRESET, EPIPE, ETIMEDOUT, ECONNABORTED, EHOSTUNREACH... Present only when there is one. */
+  error?: string;
+  /** The numeric errno of error on Linux (0 for abandoned). */
+  errno?: number;
 }
 
 /** Something was not reported: the kernel's ring buffer was full (records_lost), the connection table was full (connections_untracked), the kernel skipped a run of nettracer's programs (hook_misses), or the output was blocked when a metrics walk was due (metrics_walks_skipped). Counts are since the previous lost record; while the output is blocked none is written, and the first after it says what was lost meanwhile. */
@@ -273,6 +324,25 @@ export interface StatsRecord {
   }[];
   /** Metrics walks not made because the output was blocked, since the start (see the lost record). */
   metrics_walks_skipped?: number;
+  /** Listening sockets, in every namespace, that dropped connections since they were created, or had connections queued or handshakes in progress at the last metrics walk; at most 100, most drops first. Present when not empty (and after the first metrics walk). */
+  listeners?: {
+    /** Its network namespace (inode). */
+    netns: number;
+    /** The address it is bound to (0.0.0.0 or :: for any). */
+    address: string;
+    /** Its port. */
+    port: number;
+    /** SYNs and handshake-completing ACKs the kernel dropped because the listener's accept queue (or SYN queue) was full: connections its clients saw time out or retry. The kernel's count since the socket was created (ss -tlnm: d; nstat TcpExtListenDrops for the namespace). */
+    listen_drops: number;
+    /** Connections established and waiting for accept() at the last metrics walk (ss -tln: Recv-Q). */
+    accept_queue: number;
+    /** The accept queue's limit: listen()'s backlog, capped by net.core.somaxconn (ss -tln: Send-Q). */
+    accept_queue_max: number;
+    /** Incoming handshakes in progress at the last metrics walk: SYN received, SYN-ACK sent, no ACK yet. Many, or many SYN-ACK retransmissions, are handshakes that do not complete (a peer that went away, a SYN flood). */
+    half_open: number;
+    /** SYN-ACKs sent again since tracing started because the ACK did not come. Absent without the hook. */
+    synack_retransmits?: number;
+  }[];
   /** The kernel hooks in use, as program-type/attach-point (for example tp_btf/inet_sock_set_state). */
   hooks: string[];
   /** Where this trace's byte counts come from (--hook-strategy): calls, the sums of the application's send and receive calls; counters, TCP's own counters (payload acknowledged by the peer, payload received in order). The man page's ACCURACY section says what each counts. */
@@ -393,7 +463,7 @@ export interface ValidationReport {
 }
 
 /** Any line of the NDJSON stream. */
-export type NettracerRecord = ConnectRecord | AcceptRecord | ExistingRecord | MetricsRecord | CloseRecord | LostRecord | StatsRecord;
+export type NettracerRecord = ConnectRecord | ConnectFailedRecord | AcceptRecord | ExistingRecord | MetricsRecord | CloseRecord | LostRecord | StatsRecord;
 
 /** The records made from the kernel's nt_record. */
-export type ConnectionRecord = ConnectRecord | AcceptRecord | ExistingRecord | MetricsRecord | CloseRecord;
+export type ConnectionRecord = ConnectRecord | ConnectFailedRecord | AcceptRecord | ExistingRecord | MetricsRecord | CloseRecord;

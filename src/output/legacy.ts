@@ -58,7 +58,8 @@ export class LegacyFormat implements OutputFormat {
 
   records(records: readonly NettracerRecord[]): string {
     for (const rec of records) {
-      if (!('saddr' in rec)) continue;
+      // The original has no failed attempts: its formats leave them out.
+      if (!('saddr' in rec) || rec.type === 'connect_failed') continue;
       const t = Date.parse(rec.timestamp);
       if (rec.type === 'connect' || rec.type === 'accept' || rec.type === 'existing') this.starts.set(rec.id, t);
       if (rec.type === 'close') this.starts.set(rec.id, this.starts.get(rec.id) ?? t - rec.duration_ms);

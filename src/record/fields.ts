@@ -99,6 +99,17 @@ export const TYPES = {
     pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
     description: 'Kubernetes pod UID, from the kubepods cgroup path. Absent outside Kubernetes.',
   },
+  error: {
+    type: 'string',
+    pattern: '^(E[A-Z0-9]+|abandoned)$',
+    description: 'An errno name (as errno(3) spells it), or abandoned.',
+  },
+  errno: {
+    type: 'integer',
+    minimum: 0,
+    maximum: 65535,
+    description: 'The numeric errno of error on Linux (0 for abandoned).',
+  },
   qos_class: {
     enum: ['guaranteed', 'burstable', 'besteffort'],
     description: 'Kubernetes QoS class of the pod, from the kubepods cgroup path. Absent outside Kubernetes.',
@@ -108,10 +119,20 @@ export const TYPES = {
 export type TypeName = keyof typeof TYPES;
 
 export type RecordType =
-  'connect' | 'accept' | 'existing' | 'metrics' | 'close' | 'lost' | 'stats' | 'check' | 'summary' | 'validation';
+  | 'connect'
+  | 'connect_failed'
+  | 'accept'
+  | 'existing'
+  | 'metrics'
+  | 'close'
+  | 'lost'
+  | 'stats'
+  | 'check'
+  | 'summary'
+  | 'validation';
 
 /** The connection records: the ones made from the kernel's nt_record. */
-export const CONNECTION_RECORDS = ['connect', 'accept', 'existing', 'metrics', 'close'] as const;
+export const CONNECTION_RECORDS = ['connect', 'connect_failed', 'accept', 'existing', 'metrics', 'close'] as const;
 export type ConnectionRecordType = (typeof CONNECTION_RECORDS)[number];
 
 export interface RecordDef {
@@ -131,6 +152,13 @@ export const RECORDS: readonly RecordDef[] = [
     title: 'ConnectRecord',
     stream: true,
     description: 'An outgoing connection (this end called connect()) became established.',
+  },
+  {
+    type: 'connect_failed',
+    title: 'ConnectFailedRecord',
+    stream: true,
+    description:
+      "An outgoing connection attempt ended before it was established: the peer refused it, its SYNs went unanswered, a router said the destination is unreachable, or the application closed the socket while it was still connecting. No connect or close record goes with it. pid/comm are the process that called connect(); sport is the local port the attempt used (0 when it never got one). A connect() that fails before any SYN is sent (no route on this host, no free local port) does not reach TCP's state machine and makes no record.",
   },
   {
     type: 'accept',
@@ -236,7 +264,21 @@ export type GroupName = keyof typeof GROUPS;
  */
 export type Source =
   | { wire: WireMember; counter?: true; plusHeadersPer?: WireMember; lessSynByte?: true }
-  | { derived: 'timestamp' | 'comm' | 'family' | 'saddr' | 'daddr' | 'direction' | 'incremental' | 'duration_ms' }
+  | {
+      derived:
+        | 'timestamp'
+        | 'comm'
+        | 'family'
+        | 'saddr'
+        | 'daddr'
+        | 'direction'
+        | 'incremental'
+        | 'duration_ms'
+        | 'close_reason'
+        | 'first_fin'
+        | 'error'
+        | 'errno';
+    }
   | { container: 'container_id' | 'container_runtime' | 'pod_uid' | 'qos_class' };
 
 /** A list of the table's shares (stats): who, places held now, connections refused. */
@@ -259,6 +301,51 @@ function shareList(who: 'netns' | 'uid', whoDescription: string): Schema {
     },
   };
 }
+
+/** Listening sockets with something queued or dropped (stats). */
+export const LISTENERS_LISTED = 100;
+
+const listenerList: Schema = {
+  type: 'array',
+  maxItems: LISTENERS_LISTED,
+  items: {
+    type: 'object',
+    required: ['netns', 'address', 'port', 'listen_drops', 'accept_queue', 'accept_queue_max', 'half_open'],
+    additionalProperties: false,
+    properties: {
+      netns: { type: 'integer', minimum: 0, maximum: U32_MAX, description: 'Its network namespace (inode).' },
+      address: { type: 'string', description: 'The address it is bound to (0.0.0.0 or :: for any).' },
+      port: { type: 'integer', minimum: 0, maximum: 65535, description: 'Its port.' },
+      listen_drops: {
+        type: 'integer',
+        minimum: 0,
+        description:
+          "SYNs and handshake-completing ACKs the kernel dropped because the listener's accept queue (or SYN queue) was full: connections its clients saw time out or retry. The kernel's count since the socket was created (ss -tlnm: d; nstat TcpExtListenDrops for the namespace).",
+      },
+      accept_queue: {
+        type: 'integer',
+        minimum: 0,
+        description: 'Connections established and waiting for accept() at the last metrics walk (ss -tln: Recv-Q).',
+      },
+      accept_queue_max: {
+        type: 'integer',
+        minimum: 0,
+        description: "The accept queue's limit: listen()'s backlog, capped by net.core.somaxconn (ss -tln: Send-Q).",
+      },
+      half_open: {
+        type: 'integer',
+        minimum: 0,
+        description:
+          'Incoming handshakes in progress at the last metrics walk: SYN received, SYN-ACK sent, no ACK yet. Many, or many SYN-ACK retransmissions, are handshakes that do not complete (a peer that went away, a SYN flood).',
+      },
+      synack_retransmits: {
+        type: 'integer',
+        minimum: 0,
+        description: 'SYN-ACKs sent again since tracing started because the ACK did not come. Absent without the hook.',
+      },
+    },
+  },
+};
 
 export interface FieldDef {
   name: string;
@@ -320,6 +407,33 @@ export const FIELDS: readonly FieldDef[] = [
   },
   { name: 'pod_uid', in: 'connection', type: 'pod_uid', optional: true, from: { container: 'pod_uid' } },
   { name: 'qos_class', in: 'connection', type: 'qos_class', optional: true, from: { container: 'qos_class' } },
+  // A failed attempt: why, and how hard it tried.
+  {
+    name: 'error',
+    in: ['connect_failed'],
+    type: 'error',
+    description:
+      "Why the attempt failed, as the application's connect() (or getsockopt(SO_ERROR)) saw it: ECONNREFUSED (the peer reset it: nothing listens there), ETIMEDOUT (no SYN-ACK came back after syns_sent SYNs), EHOSTUNREACH or ENETUNREACH (a router's ICMP error), or another errno name; abandoned when the application closed the socket while it was still connecting (errno 0).",
+    from: { derived: 'error' },
+  },
+  { name: 'errno', in: ['connect_failed'], type: 'errno', from: { derived: 'errno' } },
+  {
+    name: 'syns_sent',
+    in: ['connect_failed'],
+    type: 'segments',
+    unit: '{segment}',
+    description:
+      'SYNs sent for the attempt, the first and every retransmission (TCP_INFO tcpi_segs_out): more than one is the mark of a destination that does not answer.',
+    from: { wire: 'packets_sent' },
+  },
+  {
+    name: 'duration_ms',
+    in: ['connect_failed'],
+    type: AMOUNT,
+    unit: 'ms',
+    description: 'Time from connect() to the failure, in milliseconds (microsecond precision).',
+    from: { derived: 'duration_ms' },
+  },
   {
     name: 'bytes_sent',
     in: 'counters',
@@ -394,6 +508,36 @@ export const FIELDS: readonly FieldDef[] = [
       'Time from established to closed, in milliseconds (microsecond precision). For a connection open before tracing started (see the existing record), from when it was found.',
     from: { derived: 'duration_ms' },
   },
+  {
+    name: 'close_reason',
+    in: ['close'],
+    type: {
+      enum: ['fin', 'reset_sent', 'reset_received', 'timeout', 'aborted'],
+    },
+    optional: true,
+    description:
+      "How the connection ended: fin, an orderly close (FINs both ways; first_fin says who began); reset_received, the peer reset it (error ECONNRESET, or EPIPE when it had already sent its FIN); reset_sent, TCP reset it with no close by the application (ss -K: error ECONNABORTED; too many orphaned sockets); timeout, retransmissions or keepalive probes gave up (error ETIMEDOUT, or the ICMP error that came meanwhile); aborted, this end's application closed it with SO_LINGER 0 or with data it had not read, which sends a reset. Absent when the kernel does not say (a socket freed without passing through CLOSE) and in captures made before nettracer reported it.",
+    from: { derived: 'close_reason' },
+  },
+  {
+    name: 'first_fin',
+    in: ['close'],
+    type: { enum: ['local', 'remote'] },
+    optional: true,
+    description:
+      'With close_reason fin: local, this end sent the first FIN (it called close() or shutdown() first); remote, the peer did. A simultaneous close counts as local.',
+    from: { derived: 'first_fin' },
+  },
+  {
+    name: 'error',
+    in: ['close'],
+    type: 'error',
+    optional: true,
+    description:
+      "The socket's error when it closed (getsockopt(SO_ERROR)), as an errno name: ECONNRESET, EPIPE, ETIMEDOUT, ECONNABORTED, EHOSTUNREACH... Present only when there is one.",
+    from: { derived: 'error' },
+  },
+  { name: 'errno', in: ['close'], type: 'errno', optional: true, from: { derived: 'errno' } },
 
   // The tracer's own health.
   {
@@ -500,6 +644,13 @@ export const FIELDS: readonly FieldDef[] = [
     unit: '{walk}',
     optional: true,
     description: 'Metrics walks not made because the output was blocked, since the start (see the lost record).',
+  },
+  {
+    name: 'listeners',
+    in: ['stats'],
+    type: listenerList,
+    optional: true,
+    description: `Listening sockets, in every namespace, that dropped connections since they were created, or had connections queued or handshakes in progress at the last metrics walk; at most ${LISTENERS_LISTED}, most drops first. Present when not empty (and after the first metrics walk).`,
   },
   {
     name: 'hooks',

@@ -14,6 +14,7 @@ export interface Schema {
   maximum?: number;
   exclusiveMinimum?: number;
   items?: Schema;
+  maxItems?: number;
   properties?: Readonly<Record<string, Schema>>;
   required?: readonly string[];
   additionalProperties?: false;

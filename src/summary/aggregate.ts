@@ -119,7 +119,7 @@ export class Aggregator {
    * record unplaceable() refuses.
    */
   add(r: NettracerRecord): SummaryRecord[] {
-    if (!('saddr' in r)) return [];
+    if (!('saddr' in r) || r.type === 'connect_failed') return [];
     const t = Date.parse(r.timestamp);
     if (!(t >= EARLIEST_MS && t < LATEST_MS)) throw new UnplaceableRecord(unplaceable(r));
     const out = this.tick(t);

@@ -6,6 +6,7 @@ import { RECORD_SIZE, WALK } from '../generated/wire.js';
 import { fromNative } from './errors.js';
 import { loadNative, type NativeOptions, type NativeTracer, type WalkKind } from './native.js';
 import { bytesFrom } from './hook-strategy.js';
+import { ListenerTable } from './listeners.js';
 import type { MetricsRates } from './rates.js';
 import type { EncodingOptions, RecordWriter } from './record-writer.js';
 import { every, type Timer } from './timers.js';
@@ -46,6 +47,9 @@ export class TraceSession {
   private walksSkipped = 0;
   /** The kind of the walk suspended by a blocked output, if any. */
   private suspended?: WalkKind;
+  /** The kind of the walk in progress (or suspended). */
+  private walking?: WalkKind;
+  private readonly listeners = new ListenerTable();
 
   constructor(
     private opts: SessionOptions,
@@ -156,8 +160,9 @@ export class TraceSession {
     }
     rates.begin();
     // Never suspended: what it keeps is one entry per connection, not output.
-    this.native.walk(WALK.metrics, (chunk, length) => {
+    this.walk(WALK.metrics, (chunk, length) => {
       const batch = chunk.subarray(0, length);
+      this.listeners.note(batch);
       for (const i of rates.add(batch)) this.deliver(batch.subarray(i * RECORD_SIZE, (i + 1) * RECORD_SIZE));
       return true;
     });
@@ -166,18 +171,29 @@ export class TraceSession {
   }
 
   private readonly walkChunk = (chunk: Buffer, length: number): boolean => {
-    this.deliver(chunk.subarray(0, length));
+    this.walkOutput(chunk.subarray(0, length));
     return !this.blocked;
   };
 
-  private walk(kind: WalkKind): void {
-    if (this.native?.walk(kind, this.walkChunk).done) this.walked(kind);
+  private walkOutput(batch: Buffer): void {
+    if (this.walking === WALK.metrics) this.listeners.note(batch);
+    this.deliver(batch);
+  }
+
+  private walk(kind: WalkKind, onChunk = this.walkChunk): void {
+    this.walking = kind;
+    if (kind === WALK.metrics) this.listeners.begin();
+    if (this.native?.walk(kind, onChunk).done) this.walked(kind);
     else this.suspended = kind;
   }
 
   private walked(kind: WalkKind): void {
     this.suspended = undefined;
-    if (kind === WALK.metrics) this.output.cycle?.();
+    this.walking = undefined;
+    if (kind === WALK.metrics) {
+      this.listeners.end();
+      this.output.cycle?.();
+    }
   }
 
   /**
@@ -193,7 +209,10 @@ export class TraceSession {
     // The last records are written whatever the reader does: the queue may
     // grow by what the ring holds and by one walk (the bound, at exit only).
     this.blocked = false;
-    const all = (chunk: Buffer, length: number): void => this.deliver(chunk.subarray(0, length));
+    const all = (chunk: Buffer, length: number): boolean => {
+      this.walkOutput(chunk.subarray(0, length));
+      return true;
+    };
     try {
       native.detach(); // nothing new after this: the drain and the counters are final
       native.flush();
@@ -202,10 +221,7 @@ export class TraceSession {
         native.walkResume(all);
         this.walked(kind);
       }
-      if (finalMetrics) {
-        native.walk(WALK.metrics, all);
-        this.output.cycle?.();
-      }
+      if (finalMetrics) this.walk(WALK.metrics, all);
       this.reportLoss();
       if (finalStats) this.reportStats(true);
     } finally {
@@ -242,6 +258,7 @@ export class TraceSession {
       hook_misses: c.hookMisses,
       ...this.shareStats(),
       ...(this.walksSkipped ? { metrics_walks_skipped: this.walksSkipped } : {}),
+      ...(this.listeners.rows().length ? { listeners: this.listeners.rows() } : {}),
       hooks: this.hooks,
       bytes_from: bytesFrom(this.hooks, loadNative().hookTable().hooks),
       final,

@@ -147,6 +147,7 @@ describe('native NDJSON encoder', () => {
       b.fill(0, at + OFF.comm, at + OFF.comm + 16);
       b.write('curl', at + OFF.comm, 'latin1');
       b.writeBigUInt64LE(b.readBigUInt64LE(at + OFF.ts_ns) - 1000n, at + OFF.start_ns);
+      b.writeUInt16LE(0, at + OFF.sk_err); // a socket error's name is JavaScript's
     }
     const stops = native.encodeStops;
     const encoder = new native.NdjsonEncoder({

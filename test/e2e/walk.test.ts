@@ -86,11 +86,15 @@ after(() => {
   deleteNetns(NS);
 });
 
-/** Every record of a walk, decoded. */
-function walk(tracer: NativeTracer, kind: (typeof WALK)[keyof typeof WALK]): KernelRecord[] {
+/** Every record of a walk, decoded, but for listeners (reported with their queues by every walk). */
+function walk(
+  tracer: NativeTracer,
+  kind: (typeof WALK)[keyof typeof WALK],
+  listeners: KernelRecord[] = [],
+): KernelRecord[] {
   const out: KernelRecord[] = [];
   const r = tracer.walk(kind, (chunk, length) => {
-    out.push(...decodeRecords(chunk.subarray(0, length)));
+    for (const rec of decodeRecords(chunk.subarray(0, length))) (rec.kind === KIND.listen ? listeners : out).push(rec);
   });
   assert.ok(r.done, 'the walk ran to its end');
   return out;
@@ -119,7 +123,11 @@ describe('metrics walks over the connection table', () => {
       assert.equal(startup.fileWalks, 2, 'listeners and existing: the start-up walks go over the files');
 
       for (let i = 0; i < 3; i++) {
-        const m = walk(tracer, WALK.metrics);
+        const listeners: KernelRecord[] = [];
+        const m = walk(tracer, WALK.metrics, listeners);
+        const mine = listeners.filter((l) => l.netns === netnsInode(NS) && l.sport === h.port);
+        assert.equal(mine.length, 1, `walk ${i}: the holder's listener, once`);
+        assert.equal(mine[0].accept_queue_max, 128, 'its backlog');
         assert.ok(
           m.every((r) => r.kind === KIND.metrics),
           'only metrics records',

@@ -5,6 +5,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type {
   CloseRecord,
+  ConnectFailedRecord,
   ExistingRecord,
   LostRecord,
   MetricsRecord,
@@ -39,7 +40,12 @@ type Fields<T> = Omit<T, 'type'>;
  * type and tuple and read the fields they expect (the schema has checked them).
  */
 export type AnyRecord = { type: NettracerRecord['type'] } & Partial<
-  Fields<ExistingRecord> & Fields<MetricsRecord> & Fields<CloseRecord> & Fields<LostRecord> & Fields<StatsRecord>
+  Fields<ExistingRecord> &
+    Fields<MetricsRecord> &
+    Fields<CloseRecord> &
+    Fields<ConnectFailedRecord> &
+    Fields<LostRecord> &
+    Fields<StatsRecord>
 >;
 
 /** Throws, naming the line and the errors, unless `line` is a valid record of its type. */

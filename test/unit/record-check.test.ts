@@ -49,7 +49,10 @@ describe('recordCheck', () => {
     assert.equal(capture(null), 'not a JSON object');
     assert.equal(capture({}), 'no type field');
     assert.equal(capture({ type: 7 }), 'type must be a string (got 7)');
-    assert.match(capture({ type: 'bogus' })!, /^unknown type "bogus" \(known: connect, accept, .*stats\)$/);
+    assert.match(
+      capture({ type: 'bogus' })!,
+      /^unknown type "bogus" \(known: connect, connect_failed, accept, .*stats\)$/,
+    );
     assert.match(any({ type: 'bogus' })!, /known: .*check, summary, validation\)$/);
     assert.match(capture({ type: 'summary' })!, /^a summary record is not one this reads/);
     assert.match(any({ type: 'summary' })!, /^summary record: /);
