@@ -159,7 +159,8 @@ int main(int argc, char **argv)
 			long total = n * MSG;
 			char big[MSG];
 			while (total > 0) {
-				ssize_t r = recv(b, big, !strcmp(mode, "unix") ? MSG : sizeof(big), 0);
+				ssize_t r =
+					recv(b, big, !strcmp(mode, "unix") ? MSG : sizeof(big), 0);
 				if (r < 0 && errno == EINTR)
 					continue;
 				if (r <= 0)
@@ -195,6 +196,7 @@ int main(int argc, char **argv)
 	if (peer)
 		waitpid(peer, NULL, 0);
 	double secs = now() - t0;
-	printf("{\"mode\":\"%s\",\"messages\":%ld,\"seconds\":%.6f,\"port\":%d}\n", mode, n, secs, port);
+	printf("{\"mode\":\"%s\",\"messages\":%ld,\"seconds\":%.6f,\"port\":%d}\n", mode, n, secs,
+	       port);
 	return 0;
 }
