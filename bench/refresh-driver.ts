@@ -2,7 +2,7 @@
 // whose metrics walks go to a MetricsRates table in memory
 // (sampleMetrics()) every INTERVAL seconds; other records are dropped.
 //
-//   node --import tsx bench/refresh-driver.ts INTERVAL MAP_SIZE
+//   node --import tsx bench/refresh-driver.ts INTERVAL MAP_SIZE [NETNS_INODE]
 //
 // Prints {"ready":true,"pid":PID} once tracing (the connections open at
 // start found), then {"walks":N,"connections":C} at each SIGINT-triggered stop.
@@ -11,10 +11,12 @@ import { TraceSession } from '../src/tracer/session.js';
 
 const interval = Number(process.argv[2] ?? 1);
 const mapSize = Number(process.argv[3] ?? 262144);
+const netns = Number(process.argv[4] ?? 0);
 const session = new TraceSession(
   {
     mapSize,
     withLoopback: true,
+    ...(netns ? { netns } : {}),
     verbose: false,
     intervalS: 0,
     statsIntervalS: 0,

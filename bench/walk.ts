@@ -7,12 +7,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { launch } from '../test/helpers/launch.js';
+import { createNetns, deleteNetns, netnsInode } from '../test/helpers/netns.js';
+import { onCleanup } from './lib/cleanup.js';
 import { enableBpfStats, mapMemory, progDelta, progStats, requireBpftool } from './lib/bpftool.js';
 import { run, sh, spawnTracked, type Spawned, waitExit } from './lib/exec.js';
 import { hold, type Holder } from './lib/generators.js';
 import type { Options } from './lib/options.js';
 import { BENCH, BUILD, HOOKS_ONLY, ROOT } from './lib/paths.js';
-import { bpfIds, cpuSeconds, memStatus } from './lib/proc.js';
+import { bpfIds, cpuSeconds, hardNofile, memStatus } from './lib/proc.js';
 import { fint, fx, note, table, verdict } from './lib/report.js';
 import { median, rotate } from './lib/stats.js';
 import { baselineBuild, type Build, THIS_BUILD } from './lib/tracers.js';
@@ -31,6 +33,20 @@ interface Measured {
 }
 
 const WINDOW_S = 10;
+/**
+ * The connections measured live in a namespace of their own, and every tracer
+ * follows only that one (--netns): the loopback connections other processes
+ * of the host hold (other benchmarks, tests) stay out of the counts.
+ */
+const NS = `nt-walk-bench-${process.pid}`;
+let nsInode = 0;
+
+function benchNetns(): void {
+  if (nsInode) return;
+  createNetns(NS);
+  onCleanup(`delete netns ${NS}`, () => deleteNetns(NS));
+  nsInode = netnsInode(NS);
+}
 const SETTLE_S = 2;
 
 function variants(o: Options): Variant[] {
@@ -45,7 +61,8 @@ function variants(o: Options): Variant[] {
 
 /** `trace -f -t INTERVAL -m MAP_SIZE`, its NDJSON to /dev/null (encoded and written all the same). */
 async function startTrace(build: Build, interval: number, mapSize: number): Promise<Measured> {
-  const t = await launch(['--with-loopback', '-t', String(interval), '-m', String(mapSize), '--stats-interval', '0'], {
+  const args = ['--with-loopback', '--netns', String(nsInode), '-t', String(interval), '-m', String(mapSize)];
+  const t = await launch([...args, '--stats-interval', '0'], {
     bin: build.bin,
     stdout: 'ignore',
     readyBy: build.readyBy,
@@ -65,7 +82,7 @@ async function startTrace(build: Build, interval: number, mapSize: number): Prom
 async function startDriver(interval: number, mapSize: number): Promise<Measured> {
   const p = spawnTracked(
     process.execPath,
-    ['--import', 'tsx', join(BENCH, 'refresh-driver.ts'), String(interval), String(mapSize)],
+    ['--import', 'tsx', join(BENCH, 'refresh-driver.ts'), String(interval), String(mapSize), String(nsInode)],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const rl = createInterface({ input: p.child.stdout! });
@@ -110,8 +127,13 @@ async function cpuShare(
   }
 }
 
-/** Processes holding `total` descriptors of /dev/null (not sockets: files the walk should not pay for). */
-async function holdFiles(total: number, procs: number): Promise<() => Promise<void>> {
+/**
+ * Processes holding `total` descriptors of /dev/null (not sockets: files the
+ * walk should not pay for), as many as RLIMIT_NOFILE's hard limit allows each
+ * (it may not be raisable: no CAP_SYS_RESOURCE in containers). Returns how many.
+ */
+async function holdFiles(total: number): Promise<{ procs: number; release: () => Promise<void> }> {
+  const procs = Math.ceil(total / Math.max(1000, hardNofile() - 100));
   const each = Math.ceil(total / procs);
   const script = `
 import os, resource, sys
@@ -129,9 +151,12 @@ sys.stdin.read()
     await once(rl, 'line');
     rl.close();
   }
-  return async () => {
-    for (const p of held) p.child.stdin?.end();
-    for (const p of held) await waitExit(p, 30_000);
+  return {
+    procs,
+    release: async () => {
+      for (const p of held) p.child.stdin?.end();
+      for (const p of held) await waitExit(p, 30_000);
+    },
   };
 }
 
@@ -142,12 +167,14 @@ async function benchFiles(o: Options): Promise<void> {
   const idle = new Map<string, number[]>();
   const loaded = new Map<string, number[]>();
   const ROUNDS = 2;
+  let procs = 0;
   for (let r = 0; r < ROUNDS; r++) {
     for (const v of rotate(vs, r)) {
       const x = await cpuShare(v, 1, 65536);
       idle.set(v.label, [...(idle.get(v.label) ?? []), x.share]);
     }
-    const release = await holdFiles(files, 20);
+    const { procs: n, release } = await holdFiles(files);
+    procs = n;
     try {
       for (const v of rotate(vs, r)) {
         const x = await cpuShare(v, 1, 65536);
@@ -163,7 +190,7 @@ async function benchFiles(o: Options): Promise<void> {
     return [v.label, fx(i * 1000, 1), fx(l * 1000, 1), fx(l / i, 2)];
   });
   console.log(
-    `tracer CPU at -t 1 (ms per second: about one walk), idle host and with ${fint(files)} open /dev/null files in 20 processes (median of ${ROUNDS} runs of ${WINDOW_S} s):`,
+    `tracer CPU at -t 1 (ms per second: about one walk), idle host and with ${fint(files)} open /dev/null files in ${procs} processes (median of ${ROUNDS} runs of ${WINDOW_S} s):`,
   );
   table(['build', 'idle', `${fint(files)} files`, 'ratio'], rows);
   const mine = Number(rows[0][3]);
@@ -239,16 +266,16 @@ async function benchConns(o: Options): Promise<void> {
   );
 }
 
-/** holdconns processes with `pairs` loopback pairs in all, 50,000 a process at most, over enough addresses. */
+/** holdconns processes with `pairs` loopback pairs in all (2 descriptors each: as many a process as RLIMIT_NOFILE allows), over enough addresses. */
 async function holdPairs(pairs: number): Promise<Holder[]> {
-  const PER = 50000;
+  const PER = Math.max(500, Math.floor((hardNofile() - 100) / 2));
   const out: Holder[] = [];
   let first = 2;
   try {
     for (let left = pairs; left > 0;) {
       const n = Math.min(PER, left);
       const k = Math.ceil(n / 20000);
-      out.push(await hold(n, k, first));
+      out.push(await hold(n, k, first, NS));
       first += k;
       left -= n;
     }
@@ -272,7 +299,7 @@ async function benchStreams(o: Options): Promise<void> {
   // loopback (TCP untraced), and the baseline.
   const tracers: { label: string; pid: number; stop: () => Promise<void>; kill: () => void }[] = [];
   const startOne = async (label: string, args: string[], build: Build = THIS_BUILD) => {
-    const t = await launch([...args, '-t', '30', '--stats-interval', '0'], {
+    const t = await launch([...args, '--netns', String(nsInode), '-t', '30', '--stats-interval', '0'], {
       bin: build.bin,
       stdout: 'ignore',
       readyBy: build.readyBy,
@@ -306,7 +333,7 @@ async function benchStreams(o: Options): Promise<void> {
       const ns: number[][] = tracers.map(() => []);
       for (let r = 0; r < 3; r++) {
         const before = ids.map((x) => progStats(x));
-        const res = await run(STREAMS, [mode, String(n)], { timeoutMs: 300_000 });
+        const res = await run('ip', ['netns', 'exec', NS, STREAMS, mode, String(n)], { timeoutMs: 300_000 });
         if (res.code !== 0) throw new Error(`streams ${mode}: ${res.stderr}`);
         ids.forEach((x, i) => {
           const d = progDelta(before[i], progStats(x));
@@ -352,6 +379,7 @@ async function benchStreams(o: Options): Promise<void> {
 }
 
 export async function benchWalk(o: Options): Promise<void> {
+  benchNetns();
   await benchStreams(o);
   await benchFiles(o);
   await benchConns(o);
@@ -361,6 +389,7 @@ export async function benchWalk(o: Options): Promise<void> {
 /** The most tracked connections this machine holds, at -t 30: CPU, RSS, kernel map memory. */
 export async function benchMillion(o: Options): Promise<void> {
   requireBpftool();
+  benchNetns();
   const ends = o.millionEnds;
   const pairs = Math.ceil(ends / 2);
   const t0 = Date.now();

@@ -1216,18 +1216,18 @@ int metrics(struct bpf_iter__task_file *ctx)
  * 475,000 unrelated files). The kernel's own iterators over map elements
  * (iter/bpf_map_elem, iter/bpf_sk_storage_map, iter/sockmap) would do, but
  * are refused (EPERM) on our kernels, like trampolines. A page writes at
- * most WALK_PAGE records to walk_out, which user space empties before the
- * next page. The walk holds no reference to the sockets: their fields are
+ * most WALK_PAGE records to walk_out, in .bss: user space reads them from
+ * its mapping (no copy through a ring, no lock, no header per record)
+ * before it runs the next page. The walk holds no reference to the sockets: their fields are
  * read with probe reads, and a record is made only if the entry is still
  * there afterwards (an entry goes at CLOSE, before its socket is freed). */
 #define WALK_PAGE  NT_WALK_PAGE
 #define WALK_SLOTS 16384 /* slots of the array part per page at most */
 #define WALK_DONE  NT_WALK_DONE
 
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 512 << 10); /* WALK_PAGE records of 136 B + 8 B header: 288 KiB */
-} walk_out SEC(".maps");
+/* The page's records, walk_written of them. */
+struct nt_record walk_out[WALK_PAGE] = {};
+__u32 walk_written = 0;
 
 /* Set by the walk: tracked connections held by a process that no process
  * has touched yet. User space then runs the file walk (walk_kind metrics),
@@ -1239,6 +1239,7 @@ __u64 walk_base = 0;
 
 struct walk_page {
 	__u64 base;
+	__u64 ts;      /* the page's time: its records' ts_ns */
 	__u32 first;   /* the page's first slot */
 	__u32 resume;  /* the slot to start the next page at, when full */
 	__u32 written; /* records */
@@ -1291,9 +1292,12 @@ static __always_inline long walk_conn(struct walk_page *p, __u64 key, struct con
 		walk_unowned++;
 		return 0;
 	}
-	struct nt_record r;
-	__builtin_memcpy(&r, &c->rec, sizeof(r));
-	read_counters_at(addr, &r);
+	__u32 n = p->written;
+	if (n >= WALK_PAGE)
+		return 1;
+	struct nt_record *r = &walk_out[n];
+	__builtin_memcpy(r, &c->rec, sizeof(*r));
+	read_counters_at(addr, r);
 	/* Still tracked: the socket was not freed while we read it. */
 	if (slot) {
 		if (*(volatile __u64 *)slot != key || *(volatile __u64 *)&c->rec.id != id)
@@ -1303,15 +1307,10 @@ static __always_inline long walk_conn(struct walk_page *p, __u64 key, struct con
 		if (!now || now->rec.id != id)
 			return 0;
 	}
-	r.kind = NT_METRICS;
-	r.ts_ns = bpf_ktime_get_boot_ns();
-	if (bpf_ringbuf_output(&walk_out, &r, sizeof(r), BPF_RB_NO_WAKEUP)) {
-		p->full = true; /* not emptied: the same place next time */
-		p->resume = at;
-		return 1;
-	}
+	r->kind = NT_METRICS;
+	r->ts_ns = p->ts;
 	c->gen = walk_gen;
-	p->written++;
+	p->written = n + 1;
 	return 0;
 }
 
@@ -1383,20 +1382,20 @@ static long walk_listener(struct bpf_map *map, __u64 *key, struct listening *l, 
 		p->full = true;
 		return 1;
 	}
-	struct nt_record r = {};
+	__u32 n = p->written;
+	if (n >= WALK_PAGE)
+		return 1;
+	struct nt_record *r = &walk_out[n];
+	__builtin_memset(r, 0, sizeof(*r));
 	__u64 k = *key;
 	/* Still listening, and still in the map after the reads: the socket
 	 * was not freed while we read it. */
-	if (!read_listener_at(k, k + p->base, &r) || !bpf_map_lookup_elem(&listening, &k))
+	if (!read_listener_at(k, k + p->base, r) || !bpf_map_lookup_elem(&listening, &k))
 		return 0;
-	r.kind = NT_LISTEN;
-	r.ts_ns = bpf_ktime_get_boot_ns();
-	if (bpf_ringbuf_output(&walk_out, &r, sizeof(r), BPF_RB_NO_WAKEUP)) {
-		p->full = true;
-		return 1;
-	}
+	r->kind = NT_LISTEN;
+	r->ts_ns = p->ts;
 	l->gen = walk_gen;
-	p->written++;
+	p->written = n + 1;
 	return 0;
 }
 
@@ -1414,20 +1413,30 @@ int walk(__u64 *ctx)
 
 	walk_base = (__u64)&health;
 	p.base = *(volatile __u64 *)&walk_base;
+	p.ts = bpf_ktime_get_boot_ns();
+	walk_written = 0;
+	/* Read back, so the verifier takes the count for any number below
+	 * WALK_PAGE, rather than follow each value through bpf_loop's callback
+	 * ("the sequence of 8193 jumps is too complex"). */
+	p.written = *(volatile __u32 *)&walk_written;
 	if (p.first < slots) {
 		__u32 n = slots - p.first;
 		if (n > WALK_SLOTS)
 			n = WALK_SLOTS;
 		bpf_loop(n, walk_slot, &p, 0);
+		walk_written = p.written;
 		return p.full ? p.resume : p.first + n;
 	}
 	if (p.first == slots) {
 		if (overflowed)
 			bpf_for_each_map_elem(&conns, walk_hashed, &p, 0);
-		if (p.full)
+		if (p.full) {
+			walk_written = p.written;
 			return slots;
+		}
 	}
 	/* Then the listeners, with their queues (the stats record's). */
 	bpf_for_each_map_elem(&listening, walk_listener, &p, 0);
+	walk_written = p.written;
 	return p.full ? slots + 1 : WALK_DONE;
 }

@@ -372,14 +372,6 @@ void Tracer::StartPolling(Napi::Env env) {
   Napi::Buffer<uint8_t> walk = Napi::Buffer<uint8_t>::New(env, kWalkBytes);
   walk_data_ = walk.Data();
   walk_ = Napi::Persistent(walk);
-  if (walk_prog_) {
-    walk_rb_ = ring_buffer__new(bpf_map__fd(skel_->maps.walk_out), OnWalkSample, this, nullptr);
-    if (!walk_rb_) {
-      int e = errno;
-      Teardown();
-      throw Fail(env, "EATTACH", "cannot map the walk's ring buffer: " + Errno(e));
-    }
-  }
 }
 
 Tracer::~Tracer() { Teardown(); }
@@ -410,15 +402,6 @@ int Tracer::OnSample(void* ctx, void* data, size_t len) {
   // A full chunk stops the ring buffer's walk (this record is consumed);
   // Deliver hands it over and goes on.
   return ++self->chunk_len_ == kChunkRecords ? -E2BIG : 0;
-}
-
-// A record of the table walk's output, into walk_ (read by ReadTable).
-int Tracer::OnWalkSample(void* ctx, void* data, size_t len) {
-  auto* self = static_cast<Tracer*>(ctx);
-  if (len < NT_RECORD_SIZE) return 0;
-  if (!self->walk_data_) return 0;  // EndWalk(): what is left is dropped
-  memcpy(self->walk_data_ + self->walk_len_ * NT_RECORD_SIZE, data, NT_RECORD_SIZE);
-  return ++self->walk_len_ == kWalkBytes / NT_RECORD_SIZE ? -E2BIG : 0;
 }
 
 void Tracer::OnReadable(uv_poll_t* handle, int status, int) {
@@ -494,6 +477,8 @@ Napi::Value Tracer::Walk(const Napi::CallbackInfo& info) {
   if (kind == NT_WALK_METRICS && walk_prog_) {
     walk_table_ = true;
     walk_next_ = 0;
+    walk_pos_ = 0;
+    skel_->bss->walk_written = 0;
   } else {
     StartFileWalk(env);
   }
@@ -520,19 +505,25 @@ void Tracer::RunWalkPage(Napi::Env env) {
   walk_next_ = run.retval;
 }
 
-// The next records of the table walk into buf (walk_'s bytes), running
-// pages as their output is read: bytes, 0 once the table is done.
+// The next records of the table walk into walk_ (from the page in .bss,
+// running pages as they are read): bytes, 0 once the table is done.
 size_t Tracer::ReadTable(Napi::Env env) {
   bool ran = false;
-  uint32_t at = 0;
   for (;;) {
-    walk_len_ = 0;
-    ring_buffer__consume(walk_rb_);
-    if (walk_len_) return walk_len_ * NT_RECORD_SIZE;
+    const uint32_t written = std::min<uint32_t>(skel_->bss->walk_written, NT_WALK_PAGE);
+    if (walk_pos_ < written) {
+      const size_t n = std::min<size_t>(written - walk_pos_, kWalkBytes / NT_RECORD_SIZE);
+      memcpy(walk_data_, const_cast<nt_record*>(&skel_->bss->walk_out[walk_pos_]), n * NT_RECORD_SIZE);
+      walk_pos_ += n;
+      return n * NT_RECORD_SIZE;
+    }
     // A page that neither moved on nor wrote anything would be run forever.
-    if (ran && walk_next_ == at) throw Fail(env, "EITER", "metrics walk failed: a page made no progress");
+    if (ran && written == 0 && walk_next_ == walk_at_) {
+      throw Fail(env, "EITER", "metrics walk failed: a page made no progress");
+    }
     if (walk_next_ == NT_WALK_DONE) return 0;
-    at = walk_next_;
+    walk_at_ = walk_next_;
+    walk_pos_ = 0;
     RunWalkPage(env);
     ran = true;
   }
@@ -551,13 +542,7 @@ void Tracer::EndWalk() {
   if (walk_fd_ >= 0) close(walk_fd_);
   walk_fd_ = -1;
   walk_have_ = 0;
-  if (walk_table_ && walk_rb_) {  // a table walk cut short: its last page's records go
-    uint8_t* keep = walk_data_;
-    walk_data_ = nullptr;
-    ring_buffer__consume(walk_rb_);
-    walk_data_ = keep;
-  }
-  walk_table_ = false;
+  walk_table_ = false;  // a table walk cut short: the rest of its page goes with it
   if (skel_) skel_->bss->walk_kind = NT_WALK_METRICS;
 }
 
@@ -801,10 +786,6 @@ void Tracer::Teardown() {
   if (rb_) {
     ring_buffer__free(rb_);
     rb_ = nullptr;
-  }
-  if (walk_rb_) {
-    ring_buffer__free(walk_rb_);
-    walk_rb_ = nullptr;
   }
   walk_prog_ = nullptr;
   DestroyTracepointLinks();

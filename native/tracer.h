@@ -62,7 +62,6 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   Napi::Value SetFilters(const Napi::CallbackInfo& info);
 
   static int OnSample(void* ctx, void* data, size_t len);
-  static int OnWalkSample(void* ctx, void* data, size_t len);
   static void OnReadable(uv_poll_t* handle, int status, int events);
   static void OnTimer(uv_timer_t* handle);
   void Deliver(bool all = false);
@@ -74,7 +73,6 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   ring_buffer* rb_ = nullptr;
   bpf_link* iter_link_ = nullptr;     // the file walk (iter/task_file): kept after detach() for a last walk
   bpf_program* walk_prog_ = nullptr;  // the table walk (run on demand), when the kernel has what it needs
-  ring_buffer* walk_rb_ = nullptr;    // its output (walk_out)
   struct Attached {
     const HookSpec* hook;
     bpf_program* prog;
@@ -98,7 +96,8 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   size_t walk_have_ = 0;                           // bytes of an unfinished record carried to the next read
   bool walk_table_ = false;                        // the walk in progress is the table walk
   uint32_t walk_next_ = 0;                         // its next page (NT_WALK_DONE: none)
-  size_t walk_len_ = 0;                            // records of walk_out copied into walk_ so far
+  uint32_t walk_at_ = 0;                           // where its last page started
+  uint32_t walk_pos_ = 0;                          // records of the page in .bss (walk_out) handed over
   uint8_t* walk_data_ = nullptr;                   // walk_'s bytes (off the V8 heap)
   uint64_t walks_ = 0;                             // walks run
   uint64_t file_walks_ = 0;                        // of them, over every process's open files
