@@ -19,6 +19,7 @@ import { benchMemory } from './memory.js';
 import { benchSoak } from './soak.js';
 import { benchStartup } from './startup.js';
 import { benchThroughput } from './throughput.js';
+import { benchTop } from './top.js';
 import { benchMillion, benchWalk } from './walk.js';
 
 const USAGE = `usage: node --import tsx bench/run.ts [BENCH...] [options]     (as root)
@@ -36,7 +37,8 @@ options:
   --iperf-seconds S   length of each iperf3 run (default 1)
   --tput-rounds N     traced iperf3 runs per path, each between two untraced (default 15)
   --levels L,L,...    concurrent churn generators for ceiling (default 1,2,3)
-  --sizes N,N,...     open connections for memory (default 1000,10000,100000)
+  --sizes N,N,...     open connections for memory (default 1000,10000,100000),
+                      and for top (those up to 10000, and none)
   --interval S        nettracer --interval for memory (default 10)
   --cpu-prof DIR      run the tracer of the churn rounds under node --cpu-prof,
                       profiles written to DIR
@@ -61,6 +63,7 @@ const BENCHES: Record<BenchName, (o: Options) => Promise<void>> = {
   ceiling: benchCeiling,
   startup: benchStartup,
   memory: benchMemory,
+  top: benchTop,
   soak: benchSoak,
   walk: benchWalk,
   million: benchMillion,

@@ -270,6 +270,39 @@ static __always_inline bool in_cidr(const __u8 *a, __u8 family)
 	return true;
 }
 
+/* --pid given: the owner is one of them. Bounded loops: the verifier takes
+ * them (Linux 5.3+), and a filter of 8 values costs at most 8 compares. */
+static __always_inline bool pid_wanted(__u32 pid)
+{
+	__u8 n = filters.npids;
+
+	if (!n)
+		return true;
+	for (int i = 0; i < NT_FILTER_VALUES; i++) {
+		if (i >= n)
+			break;
+		if (filters.pids[i] == pid)
+			return true;
+	}
+	return false;
+}
+
+/* --port given: the local or the remote port is one of them. */
+static __always_inline bool port_wanted(__u16 sport, __u16 dport)
+{
+	__u8 n = filters.nports;
+
+	if (!n)
+		return true;
+	for (int i = 0; i < NT_FILTER_VALUES; i++) {
+		if (i >= n)
+			break;
+		if (filters.ports[i] == sport || filters.ports[i] == dport)
+			return true;
+	}
+	return false;
+}
+
 /* Filters on the connection itself (tuple, namespace), applied as soon as the
  * tuple is known: what is filtered out is never tracked. At connect() the
  * local port is not chosen yet (and the local address may not be): `early`
@@ -287,7 +320,7 @@ static __always_inline bool conn_filtered(const struct nt_record *r, bool early)
 	}
 	if (early)
 		return false;
-	if (filters.port && r->sport != filters.port - 1 && r->dport != filters.port - 1)
+	if (!port_wanted(r->sport, r->dport))
 		return true;
 	if (filters.addr_on && !in_cidr(r->saddr, r->family) && !in_cidr(r->daddr, r->family))
 		return true;
@@ -297,7 +330,7 @@ static __always_inline bool conn_filtered(const struct nt_record *r, bool early)
 /* Filters on the owner, applied when the owner is known. */
 static __always_inline bool owner_filtered(__u32 pid, const char *comm)
 {
-	if (filters.pid && pid != filters.pid)
+	if (!pid_wanted(pid))
 		return true;
 	if (filters.comm_on) {
 		for (int i = 0; i < NT_COMM_LEN; i++) {
@@ -713,7 +746,7 @@ static __always_inline void on_syn_sent(struct sock *sk, __u32 level)
 {
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
 
-	if (filters.pid && pid != filters.pid)
+	if (!pid_wanted(pid))
 		return;
 	struct conn *c = new_conn(level);
 	if (!c)
@@ -758,7 +791,7 @@ static __always_inline void on_established(struct sock *sk, int oldstate, __u32 
 			emit_at(t, NT_CONNECT, now);
 			return;
 		}
-		if (filters.pid || filters.comm_on)
+		if (filters.npids || filters.comm_on)
 			return; /* filtered at connect(), or unknown and cannot be matched */
 	} else if (oldstate != TCP_SYN_RECV) {
 		return;
@@ -861,7 +894,7 @@ static __always_inline void report_close(struct sock *sk, int oldstate, bool fin
 			/* Closed before any process accepted (or used) it: say so
 			 * rather than invent an owner. */
 			__sync_fetch_and_add(&health.unaccepted_closes, 1);
-			if (!filters.pid && !filters.comm_on) {
+			if (!filters.npids && !filters.comm_on) {
 				c->rec.flags |= NT_F_ANNOUNCED | NT_F_PID_UNKNOWN;
 				__u64 now = bpf_ktime_get_boot_ns();
 				emit_at(c, opening_kind(&c->rec), now);
@@ -965,7 +998,7 @@ int BPF_PROG(destroy_sock, struct sock *sk)
 	HOOK_ENTRY();
 	/* Reached without CLOSE: whether a FIN went out, the shutdown says best;
 	 * the state it is in stands for the one before. */
-	report_close(sk, BPF_CORE_READ(sk, __sk_common.skc_state),
+	report_close(sk, sk->__sk_common.skc_state,
 		     BPF_CORE_READ_BITFIELD(sk, sk_shutdown) & SEND_SHUTDOWN);
 	return 0;
 }

@@ -85,6 +85,9 @@ struct nt_record {
 
 /* What to trace, in the program's .data: user space sets it before load and
  * may change it while tracing (a re-read --config), without a reload. */
+/* The most values --pid and --port each take (given several times: any of them). */
+#define NT_FILTER_VALUES 8
+
 struct nt_filters {
 	__u8 loopback; /* 1: hide loopback connections */
 	__u8 family;   /* 0: any; 4 or 6 (IPv4-mapped IPv6 counts as 4) */
@@ -92,9 +95,10 @@ struct nt_filters {
 	__u8 addr_on;	  /* local or remote address in a CIDR */
 	__u8 addr_family; /* 4 or 6 */
 	__u8 addr_prefix; /* bits */
-	__u16 _pad;
-	__u32 pid;   /* 0: any */
-	__u32 port;  /* 0: any; else local or remote port + 1 */
+	__u8 npids;	  /* 0: any; else the owner is one of pids[0, npids) */
+	__u8 nports;	  /* 0: any; else the local or remote port is one of ports[0, nports) */
+	__u32 pids[NT_FILTER_VALUES];
+	__u16 ports[NT_FILTER_VALUES];
 	__u32 netns; /* 0: any; else a namespace inode */
 	__u32 _pad2;
 	__u8 addr[NT_ADDR_LEN];

@@ -75,9 +75,21 @@ bool Bool(const Napi::Object& o, const char* key, bool dflt) {
 void WriteFilters(volatile nt_filters* f, const Napi::Object& opts) {
   nt_filters n = {};
   n.loopback = !Bool(opts, "withLoopback", false);
-  n.pid = U32(opts, "pid", 0);
-  Napi::Value port = opts.Get("port");
-  n.port = port.IsNumber() ? port.As<Napi::Number>().Uint32Value() + 1 : 0;
+  // pid and port: arrays of at most NT_FILTER_VALUES (the flags' parsers check it); more are ignored.
+  Napi::Value pids = opts.Get("pid");
+  if (pids.IsArray()) {
+    Napi::Array a = pids.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length() && n.npids < NT_FILTER_VALUES; i++) {
+      n.pids[n.npids++] = a.Get(i).As<Napi::Number>().Uint32Value();
+    }
+  }
+  Napi::Value ports = opts.Get("port");
+  if (ports.IsArray()) {
+    Napi::Array a = ports.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length() && n.nports < NT_FILTER_VALUES; i++) {
+      n.ports[n.nports++] = static_cast<uint16_t>(a.Get(i).As<Napi::Number>().Uint32Value());
+    }
+  }
   n.family = static_cast<uint8_t>(U32(opts, "family", 0));
   n.netns = U32(opts, "netns", 0);
   Napi::Value comm = opts.Get("comm");

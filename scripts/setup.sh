@@ -8,9 +8,10 @@ cd "$(dirname "$0")/.."
 # Build: clang/llvm + bpftool for the BPF object, libbpf for the addon.
 # Tests: iproute2 (ip netns, veth), nftables (forced loss), python3 for the traffic generator.
 # Lint: clang-format-19, which Debian 12 and 13 both package (one version, one formatting).
+# Tests of `nettracer top`: tmux, a real terminal to run it in and read back.
 # npm run test:asan: patchelf, for a Node that loads the ASan runtime first
 # (libasan and libubsan come with g++, through libgcc-N-dev).
-packages=(clang llvm libbpf-dev libbpf1 libelf-dev zlib1g-dev bpftool pkg-config make g++ iproute2 nftables clang-format-19 patchelf)
+packages=(clang llvm libbpf-dev libbpf1 libelf-dev zlib1g-dev bpftool pkg-config make g++ iproute2 nftables clang-format-19 patchelf tmux)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

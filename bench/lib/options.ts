@@ -1,7 +1,7 @@
 // The options of a bench run (parsed by bench/run.ts).
 
 /** The benchmarks run by default, in this order. */
-export const ALL = ['churn', 'throughput', 'bpfstats', 'ceiling', 'startup', 'memory'] as const;
+export const ALL = ['churn', 'throughput', 'bpfstats', 'ceiling', 'startup', 'memory', 'top'] as const;
 /**
  * Run only when named: soak takes several minutes and writes ~1.3 GB to /tmp;
  * walk about 10 minutes; million holds 1,000,000 connection ends (about 5 GB of kernel memory).

@@ -9,7 +9,9 @@ import { banner, type Generated, ROOT } from './common.js';
 import { LIVE, NOT_IN_CONFIG } from '../../src/cli/config.js';
 import {
   ACCURACY,
+  AT_THE_TERMINAL,
   DIAGNOSTICS,
+  FAILURES,
   EXIT_STATUS_HEAD,
   FORMATS_AND_CONFIG,
   READING_A_CAPTURE,
@@ -153,8 +155,10 @@ nettracer \\- trace TCP connections with eBPF and stream them as NDJSON
     commands(manifest) +
     records() +
     ACCURACY +
+    FAILURES +
     READING_A_CAPTURE +
     FORMATS_AND_CONFIG +
+    AT_THE_TERMINAL +
     config() +
     hooks() +
     kernelsRoff() +

@@ -91,6 +91,7 @@ export function generateWire(): Generated[] {
     'NT_ADDR_LEN',
     'NT_COMM_LEN',
     'NT_TABLE_SHARE_DEFAULT',
+    'NT_FILTER_VALUES',
   ];
   const v = measure([...all.map((m) => `M(${m.name})`), ...constants.map((c) => `C(${c})`)]);
   const get = (k: string): number => {
@@ -138,6 +139,8 @@ export const ADDR_LEN = ${get('const.NT_ADDR_LEN')};
 export const COMM_LEN = ${get('const.NT_COMM_LEN')};
 /** --table-share's default, in percent. */
 export const TABLE_SHARE_DEFAULT = ${get('const.NT_TABLE_SHARE_DEFAULT')};
+/** The most values --pid and --port each take. */
+export const FILTER_VALUES = ${get('const.NT_FILTER_VALUES')};
 
 /** A number member of struct nt_record. */
 export type WireMember = ${scalars.map((m) => `'${m.name}'`).join(' | ')};

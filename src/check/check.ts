@@ -63,6 +63,12 @@ function afterAttaching(t: NativeTracer): Item {
   }
 }
 
+/** What is wrong with the addon, in a person's words where the cause is the usual one. */
+function addonProblem(err: NodeJS.ErrnoException): string {
+  if (err.code === 'MODULE_NOT_FOUND') return 'the native addon is not built (build/Release/nettracer.node is missing)';
+  return err.message.split('\n')[0];
+}
+
 export function runCheck(tryLoad = true): CheckReport {
   const items: Item[] = [];
   const kernel = release();
@@ -78,7 +84,7 @@ export function runCheck(tryLoad = true): CheckReport {
       name: 'addon',
       ok: false,
       required: true,
-      detail: (err as Error).message.split('\n')[0],
+      detail: addonProblem(err as NodeJS.ErrnoException),
       fix: 'run the set-up command from the README (npm run setup)',
     });
   }

@@ -21,7 +21,10 @@ export abstract class BaseCommand extends Command {
       return (await this.parse(cmd)) as unknown as Parsed<T>;
     } catch (err) {
       if (isExit(err)) throw err;
-      return this.fail(`${firstLine((err as Error).message)} (see --help)`, EXIT.usage);
+      const message = firstLine((err as Error).message);
+      // trace is what the original's users reach for: name their option's new form.
+      const hint = this.id === 'trace' ? originalHint(message) : undefined;
+      return this.fail(`${message} ${hint ?? '(see --help)'}`, EXIT.usage);
     }
   }
 
@@ -53,4 +56,32 @@ function firstLine(message: string): string {
 function isExit(err: unknown): boolean {
   const e = err as Error & { code?: string };
   return e?.constructor?.name === 'ExitError' || e?.code === 'EEXIT' || /^EEXIT/.test(e?.message ?? '');
+}
+
+/** The original's options and what nettracer calls them. */
+const ORIGINAL_NAMES: Record<string, string> = {
+  time_interval: '-t/--interval',
+  args_file: '--config',
+  test: 'nettracer check',
+  no_stdout_log: '--format table or legacy',
+  noninteractive: '--format legacy',
+  counters_interval: '--stats-interval',
+  map_size: '-m/--map-size',
+  with_loopback: '-f/--with-loopback',
+  header: '-s/--header-size',
+  clear_probes: '-c/--cleanup',
+  debug: '-d/--log-level',
+  log: '-l/--log-file',
+  events: 'nettracer-compat -e',
+  // Its short options that trace has not (the others mean the same in both).
+  n: '--format table or legacy',
+  r: '--format legacy',
+  e: 'nettracer-compat -e',
+};
+
+/** An option of the original given to a modern command: name the new one, and the drop-in. */
+function originalHint(message: string): string | undefined {
+  const m = /Nonexistent flags?: --?(\w+)/.exec(message);
+  const now = m && ORIGINAL_NAMES[m[1]];
+  return now ? `(did you mean ${now}, or nettracer-compat for the original's command line?)` : undefined;
 }

@@ -23,3 +23,20 @@ export function parseCidr(text: string): Cidr {
   const bytes = family === 4 ? [...addr.split('.').map(Number), ...new Array<number>(12).fill(0)] : ipv6Bytes(addr);
   return { family, prefix, bytes };
 }
+
+/**
+ * Only loopback addresses are in it (127.0.0.0/8, ::1): with loopback
+ * connections hidden (no -f), such a filter matches nothing.
+ */
+export function onlyLoopback(c: Cidr): boolean {
+  if (c.family === 4) return c.prefix >= 8 && c.bytes[0] === 127;
+  return c.prefix === 128 && c.bytes.slice(0, 15).every((b) => b === 0) && c.bytes[15] === 1;
+}
+
+/** What to say on standard error when --addr can match nothing for want of -f; undefined when it can. */
+export function hiddenLoopbackNote(addr: Cidr | undefined, withLoopback: boolean): string | undefined {
+  if (!addr || withLoopback || !onlyLoopback(addr)) return undefined;
+  const text =
+    addr.family === 4 ? `${addr.bytes.slice(0, 4).join('.')}${addr.prefix < 32 ? `/${addr.prefix}` : ''}` : '::1';
+  return `--addr ${text} is a loopback address, and loopback connections are hidden unless -f (--with-loopback): nothing will show`;
+}

@@ -20,6 +20,14 @@ const ALIASES: Record<string, FlagName> = {
   counters_interval: 'stats-interval',
 };
 
+/** The original's keys that have no meaning here, and what to do instead. */
+const ORIGINAL_ONLY: Record<string, string> = {
+  no_stdout_log:
+    "the original's switch to its table; choose the output with --format table or legacy (or run nettracer-compat)",
+  noninteractive: "the original's switch to its hex lines; use --format legacy (or run nettracer-compat)",
+  clear_probes: 'nettracer pins nothing, so there is nothing to clear (see -c on the command line)',
+};
+
 /** What a change of the file applies while tracing; the rest waits for a restart. */
 export const LIVE: readonly FlagName[] = [
   'interval',
@@ -60,6 +68,8 @@ export type ConfigValues = Partial<TraceFlags>;
 
 interface ConfigurableFlag {
   type: string;
+  /** Given several times: each line adds a value. */
+  multiple?: boolean;
   options?: readonly string[];
   parse?: (v: string, ctx: object, opts: ConfigurableFlag) => Promise<unknown>;
 }
@@ -80,6 +90,8 @@ export async function parseConfig(text: string, path: string): Promise<ConfigVal
     if (eq < 0) throw new Error(`${where}: expected name=value`);
     const raw = line.slice(0, eq).trim();
     const value = line.slice(eq + 1).trim();
+    const explained = ORIGINAL_ONLY[raw];
+    if (explained) throw new Error(`${where}: ${raw}: ${explained}`);
     const name = ALIASES[raw] ?? raw;
     // Any flag of trace, seen through what every kind of flag has.
     const flag = (traceFlags as unknown as Record<string, ConfigurableFlag | undefined>)[name];
@@ -95,7 +107,8 @@ export async function parseConfig(text: string, path: string): Promise<ConfigVal
         if (!flag.options.includes(value)) throw new Error(`must be one of ${flag.options.join(', ')}`);
         out[name] = value;
       } else if (flag.parse) {
-        out[name] = await flag.parse(value, {}, flag);
+        const v = await flag.parse(value, {}, flag);
+        out[name] = flag.multiple ? [...((out[name] as unknown[] | undefined) ?? []), v] : v;
       } else {
         out[name] = value;
       }

@@ -10,7 +10,7 @@ import { dropIdentity } from '../tracer/identity.js';
 import { parseCidr } from './cidr.js';
 
 import { MAP_SIZE_DEFAULT, MAP_SIZE_MAX } from '../tracer/limits.js';
-import { TABLE_SHARE_DEFAULT } from '../generated/wire.js';
+import { FILTER_VALUES, TABLE_SHARE_DEFAULT } from '../generated/wire.js';
 
 /**
  * Plain decimal notation only: Number() would also take " 5 ", 0x10, 0b11,
@@ -99,7 +99,7 @@ export const traceFlags = {
   format: Flags.string({
     options: [...FORMATS],
     summary:
-      "Output format: ndjson (schemas/v1), table (the original's interactive view), log (its log lines) or legacy (its machine format). Default: table on a terminal, ndjson otherwise.",
+      "Output format: ndjson (schemas/v1), lines (one aligned line per event, for people), table (the original's interactive view), log (its log lines) or legacy (its machine format). Default: lines on a terminal, ndjson otherwise.",
   }),
   'log-level': Flags.string({
     char: 'd',
@@ -153,11 +153,13 @@ export const traceFlags = {
     summary: 'Add to an existing --output or --log-file instead of overwriting it.',
   }),
   pid: numberFlag('pid', { min: 1, max: 4194304, integer: true })({
-    summary: 'Only connections owned by this process id.',
+    multiple: true,
+    summary: `Only connections owned by this process id; given several times (at most ${FILTER_VALUES}), by any of them.`,
     helpValue: 'PID',
   }),
   port: numberFlag('port', { min: 0, max: 65535, integer: true })({
-    summary: 'Only connections with this local or remote port.',
+    multiple: true,
+    summary: `Only connections with this local or remote port; given several times (at most ${FILTER_VALUES}), any of them.`,
     helpValue: 'PORT',
   }),
   comm: Flags.custom<string>({
@@ -256,6 +258,15 @@ export const traceFlags = {
   }),
   'ready-fd': readyFd,
 };
+
+/** --pid and --port take at most FILTER_VALUES values each (the kernel's filter holds that many); else what is wrong. */
+export function tooManyFilterValues(flags: { pid?: readonly number[]; port?: readonly number[] }): string | undefined {
+  for (const name of ['pid', 'port'] as const) {
+    const n = flags[name]?.length ?? 0;
+    if (n > FILTER_VALUES) return `--${name} is given ${n} times: at most ${FILTER_VALUES} values are followed at once`;
+  }
+  return undefined;
+}
 
 /** The values of trace's flags, after parsing. */
 export type TraceFlags = Omit<Interfaces.InferredFlags<typeof traceFlags>, 'json'>;

@@ -4,14 +4,14 @@ import { join } from 'node:path';
 import { BaseCommand } from '../cli/base.js';
 import { ROOT } from '../root.js';
 import { EXIT } from '../cli/exit-codes.js';
+import { RECORDS } from '../record/fields.js';
 
 const DIR = join(ROOT, 'schemas', 'v1');
 
 export default class Schema extends BaseCommand {
   static override summary = "Print the published JSON Schemas of nettracer's records (all, or one type).";
   static override description = `Without TYPE: one JSON object mapping each schema's name to the schema. With TYPE
-(connect, accept, existing, metrics, close, lost, stats, record, check, summary, validation,
-common):
+(${RECORDS.map((r) => r.type).join(', ')}, record, common):
 that schema alone. The same files are in schemas/v1/ of the package.`;
   static override examples = ['<%= config.bin %> schema close', '<%= config.bin %> schema | jq keys'];
   static override args = {

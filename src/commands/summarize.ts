@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { BaseCommand } from '../cli/base.js';
 import { numberFlag, readyFd } from '../cli/flags.js';
 import type { NettracerRecord, SummaryRecord } from '../generated/records.js';
-import { lineRef, openInput, readRecords } from '../input/capture.js';
+import { lineRef, openInput, readRecords, requireInput } from '../input/capture.js';
 import { MAX_LINE_BYTES } from '../input/lines.js';
 import { summaryTable } from '../output/summary-table.js';
 import { recordCheck, STREAM_TYPES } from '../record/validate.js';
@@ -105,6 +105,8 @@ page's READING A CAPTURE says more.`;
       );
       return;
     }
+    if (flags.duration !== undefined) this.fail('--duration is for --live (a capture ends where it ends)', EXIT.usage);
+    requireInput(args.file, 'summarize');
     const agg = new Aggregator({ windowS: flags.window, host: hostname(), by: flags.by ?? DIMENSIONS });
     const skip = flags['skip-invalid'];
     let skipped = 0;

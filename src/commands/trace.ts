@@ -1,12 +1,15 @@
 import { readdirSync } from 'node:fs';
 import { BaseCommand } from '../cli/base.js';
+import { hiddenLoopbackNote } from '../cli/cidr.js';
 import { LIVE, parseConfig } from '../cli/config.js';
 import { ConfigReader } from '../cli/config-reader.js';
 import { invokingUid } from '../run/invoking-user.js';
 import { EXIT } from '../cli/exit-codes.js';
-import { type TraceFlags, traceFlags } from '../cli/flags.js';
+import { tooManyFilterValues, type TraceFlags, traceFlags } from '../cli/flags.js';
 import { createFormat, type FormatName } from '../output/format.js';
-import { LogFormat, type LogLevel } from '../output/log.js';
+import { LogFormat, type LogLevel, type LogSetup } from '../output/log.js';
+import { MAP_SIZE_MAX } from '../tracer/limits.js';
+import { availableParallelism } from 'node:os';
 import { runTrace } from '../run/trace-run.js';
 import { HOOK_STRATEGIES } from '../tracer/hook-strategy.js';
 import type { SessionOptions } from '../tracer/session.js';
@@ -53,6 +56,8 @@ Needs root (or CAP_BPF and CAP_PERFMON).`;
     } catch (err) {
       return this.fail((err as Error).message, EXIT.usage);
     }
+    const tooMany = tooManyFilterValues(flags);
+    if (tooMany) return this.fail(tooMany, EXIT.usage);
     if (flags.cleanup) {
       const found = pinnedNettracer();
       if (found.length)
@@ -61,14 +66,22 @@ Needs root (or CAP_BPF and CAP_PERFMON).`;
         );
       else if (flags.verbose) process.stderr.write('nettracer: -c: nothing pinned under /sys/fs/bpf/nettracer*\n');
     }
-    const name = (flags.format ?? (flags.output || !process.stdout.isTTY ? 'ndjson' : 'table')) as FormatName;
+    const loopback = hiddenLoopbackNote(flags.addr, flags['with-loopback']);
+    if (loopback) process.stderr.write(`nettracer: ${loopback}\n`);
+    const name = (flags.format ?? (flags.output || !process.stdout.isTTY ? 'ndjson' : 'lines')) as FormatName;
     const logLevel = flags['log-level'] as LogLevel;
+    const setup = logSetup(flags, this.config.version);
     const format = createFormat(name, {
       logLevel,
       incremental: flags.incremental,
-      clearScreen: !flags.output && process.stdout.isTTY === true,
+      headerSize: flags['header-size'],
+      columns: process.stdout.columns,
+      colour: !flags.output && process.stdout.isTTY === true,
+      setup,
     });
-    const logFormat = flags['log-file'] ? new LogFormat(logLevel) : undefined;
+    const logFormat = flags['log-file']
+      ? new LogFormat({ level: logLevel, headerSize: flags['header-size'], setup })
+      : undefined;
     await runTrace({
       session: sessionOptions(flags),
       format: name === 'ndjson' && !logFormat ? 'ndjson' : format,
@@ -101,6 +114,19 @@ Needs root (or CAP_BPF and CAP_PERFMON).`;
         : undefined,
     });
   }
+}
+
+/** What the log's start-up lines say, as the original's would for these options. */
+function logSetup(flags: TraceFlags, version: string): LogSetup {
+  return {
+    version,
+    intervalS: flags.interval,
+    mapSize: flags['map-size'],
+    mapSizeMax: MAP_SIZE_MAX,
+    countersIntervalS: flags['stats-interval'],
+    cpus: availableParallelism(),
+    events: true,
+  };
 }
 
 function sessionOptions(flags: TraceFlags): SessionOptions {

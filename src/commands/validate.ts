@@ -2,16 +2,22 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base.js';
 import { EXIT } from '../cli/exit-codes.js';
 import type { ValidationReport } from '../generated/records.js';
-import { openInput, readRecords } from '../input/capture.js';
+import { openInput, readRecords, requireInput } from '../input/capture.js';
 import { MAX_LINE_BYTES } from '../input/lines.js';
-import { ERRORS_LISTED as LISTED } from '../record/fields.js';
+import { ERRORS_LISTED as LISTED, RECORDS } from '../record/fields.js';
 import { recordCheck } from '../record/validate.js';
+
+const STREAM = RECORDS.filter((r) => r.stream)
+  .map((r) => r.type)
+  .join(', ');
+const REPORTS = RECORDS.filter((r) => !r.stream)
+  .map((r) => r.type)
+  .join(', ');
 
 export default class Validate extends BaseCommand {
   static override summary = 'Check a capture line by line against the published JSON Schemas.';
   static override description = `Reads NDJSON (a FILE, or standard input) and checks every line against the schema of
-the record type it names (schemas/v1: connect, accept, existing, metrics, close, lost, stats,
-and the reports check, summary and validation). A line that is not JSON, has no known type
+the record type it names (schemas/v1: ${STREAM}, and the reports ${REPORTS}). A line that is not JSON, has no known type
 or is longer than ${MAX_LINE_BYTES / 1024 / 1024} MiB is invalid. Prints "line N: what is wrong" for each of the first
 ${LISTED} invalid lines and how many more there were, then a count, all on standard output.
 Exit status 0 when every line is valid, 1 when one is not, 2 when the input cannot be read.`;
@@ -36,6 +42,7 @@ Exit status 0 when every line is valid, 1 when one is not, 2 when the input cann
 
   async run(): Promise<void> {
     const { args, flags } = await this.parseFlags(Validate);
+    requireInput(args.file, 'validate');
     const report: ValidationReport = { type: 'validation', ok: true, lines: 0, invalid: 0, errors: [] };
     await readRecords(
       openInput(args.file),

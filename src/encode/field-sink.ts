@@ -56,6 +56,11 @@ export class ObjectSink implements FieldSink {
     this.out.push(r);
   }
 
+  /** The last n records written (not yet taken). */
+  recent(n: number): NettracerRecord[] {
+    return n > 0 ? this.out.slice(-n) : [];
+  }
+
   /** The records since the last take(). */
   take(): NettracerRecord[] {
     const out = this.out;

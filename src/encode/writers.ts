@@ -3,6 +3,7 @@
 // every other format. Both convert through one RecordBuilder.
 import type { NettracerRecord } from '../generated/records.js';
 import { HEADER_BYTES } from '../record/fields.js';
+import { markMapped } from '../record/mapped.js';
 import { ContainerResolver } from '../tracer/containers.js';
 import { RecordView } from '../tracer/decode.js';
 import { loadNative } from '../tracer/native.js';
@@ -64,6 +65,19 @@ export abstract class BuilderWriter<S extends FieldSink> implements RecordWriter
 export class ObjectWriter extends BuilderWriter<ObjectSink> {
   constructor(options: EncodingOptions, w: WriterOptions = {}) {
     super(new ObjectSink(w.limit), options, w);
+  }
+
+  /** As BuilderWriter's, and marks the records of IPv6 sockets shown as IPv4 (record/mapped.ts). */
+  override kernel(batch: Buffer): void {
+    const view = this.view;
+    const n = view.batch(batch);
+    for (let i = 0; i < n; i++) {
+      const k = view.at(i);
+      const before = this.sink.count;
+      this.builder.write(k, this.sink);
+      if (k.family === 6 && k.ipFamily === 'ipv4')
+        for (const r of this.sink.recent(this.sink.count - before)) markMapped(r);
+    }
   }
 
   /** The records since the last take(). */

@@ -347,6 +347,8 @@ export interface StatsRecord {
   hooks: string[];
   /** Where this trace's byte counts come from (--hook-strategy): calls, the sums of the application's send and receive calls; counters, TCP's own counters (payload acknowledged by the peer, payload received in order). The man page's ACCURACY section says what each counts. */
   bytes_from?: 'calls' | 'counters';
+  /** When tracing started (the programs were attached), RFC 3339 UTC: with the final record's timestamp, the span the capture covers (summarize divides rates by it). */
+  started_at?: string;
   /** true for the record written when tracing stops. */
   final: boolean;
 }
@@ -397,7 +399,7 @@ export interface SummaryRecord {
   window_start: string;
   /** End of the window, RFC 3339 UTC. */
   window_end: string;
-  /** Length of the window in seconds: the divisor of the traffic rates. */
+  /** Length of the window in seconds, as much of it as the input covered (the last window of a capture ends with its last record, a live one when tracing stopped): the divisor of the traffic rates. */
   window_s: number;
   /** What the record aggregates: one process (pid and comm), one container (container_id), or the whole host. */
   dimension: 'process' | 'container' | 'host';
@@ -425,8 +427,8 @@ export interface SummaryRecord {
   pkts_retr: number;
   /** pkts_retr / (pkts_retr + pkts_tx) x 100; 0 when nothing was sent. */
   retr_percentage: number;
-  /** Smoothed RTT in milliseconds over the sessions that reported one (the last value of each session in the window); all 0 when none did. */
-  rtt: {
+  /** Smoothed RTT in milliseconds over the sessions that reported one (the last value of each session in the window). Absent when none did (no sample is not an RTT of 0 ms). */
+  rtt?: {
     /** Mean RTT, ms. */
     avg: number;
     /** Smallest session RTT, ms. */
@@ -440,6 +442,16 @@ export interface SummaryRecord {
   traffic_rx: number;
   /** bytes_tx.sum x 8 / window_s, bit/s. */
   traffic_tx: number;
+  /** Outgoing connections established in the window (connect records). Absent in summaries from nettracer before 0.2. */
+  connects?: number;
+  /** Outgoing connection attempts that failed in the window (connect_failed records, whatever the error). */
+  connects_failed?: number;
+  /** connects_failed / (connects + connects_failed) x 100. Absent when there was no attempt: no attempt is not a 0% failure rate. */
+  connect_failure_rate?: number;
+  /** Connection ends that closed in the window because the peer reset them (close_reason reset_received). */
+  resets_received?: number;
+  /** Connection ends that closed in the window with a reset from this end (close_reason aborted or reset_sent). */
+  resets_sent?: number;
   /** With --skip-invalid: input lines skipped as invalid so far, when this record was printed (a running total: the last record counts the whole input). Absent without --skip-invalid. */
   skipped_lines?: number;
 }

@@ -75,6 +75,8 @@ export const ADDR_LEN = 16;
 export const COMM_LEN = 16;
 /** --table-share's default, in percent. */
 export const TABLE_SHARE_DEFAULT = 25;
+/** The most values --pid and --port each take. */
+export const FILTER_VALUES = 8;
 
 /** A number member of struct nt_record. */
 export type WireMember = 'id' | 'ts_ns' | 'start_ns' | 'bytes_sent' | 'bytes_received' | 'pid' | 'netns' | 'packets_sent' | 'packets_received' | 'packets_retransmitted' | 'rtt_us' | 'rtt_var_us' | 'sport' | 'dport' | 'kind' | 'family' | 'direction' | 'flags' | 'owner_start' | 'cgroup_id' | 'sk_err' | 'close_reason' | 'listen_drops' | 'accept_queue' | 'accept_queue_max' | 'half_open' | 'synack_retransmits';

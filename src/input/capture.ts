@@ -19,6 +19,20 @@ export function openInput(file: string | undefined): Input {
   return { file, stream: createReadStream(file) };
 }
 
+/**
+ * Refuses to wait on a terminal for a capture nobody is typing: with no FILE
+ * and standard input a terminal, says what `command` reads (usage, exit 2).
+ * "-" reads the terminal, for who means it.
+ */
+export function requireInput(file: string | undefined, command: string): void {
+  if (file === undefined && process.stdin.isTTY === true) {
+    throw new TracerError(
+      `${command} reads a capture of nettracer trace (NDJSON): give a FILE, pipe one in (nettracer trace | nettracer ${command}), or "-" to read the terminal`,
+      'usage',
+    );
+  }
+}
+
 /** "FILE:line N" or, for standard input, "line N": where error messages point. */
 export function lineRef(input: Input, n: number): string {
   return input.file === undefined ? `line ${n}` : `${input.file}:line ${n}`;

@@ -3,7 +3,8 @@
 // original's periodic outputs; a timer; the end of tracing).
 import type { NettracerRecord } from '../generated/records.js';
 import { LegacyFormat } from './legacy.js';
-import { LogFormat, type LogLevel } from './log.js';
+import { LinesFormat } from './lines.js';
+import { LogFormat, type LogLevel, type LogSetup } from './log.js';
 import { toNdjson } from './ndjson.js';
 import { TableFormat } from './table.js';
 
@@ -18,18 +19,26 @@ export interface OutputFormat {
   readonly tickMs?: number;
   /** Called once when tracing has stopped, after the last records. */
   end?(nowMs: number): string;
+  /** The original's formats print no interval once asked to stop: no cycle() after the last walk. */
+  readonly skipFinalCycle?: boolean;
 }
 
-export type FormatName = 'ndjson' | 'table' | 'log' | 'legacy';
-export const FORMATS: readonly FormatName[] = ['ndjson', 'table', 'log', 'legacy'];
+export type FormatName = 'ndjson' | 'lines' | 'table' | 'log' | 'legacy';
+export const FORMATS: readonly FormatName[] = ['ndjson', 'lines', 'table', 'log', 'legacy'];
 
 export interface FormatOptions {
   /** The log format's lowest level (the original's -d). */
   logLevel?: LogLevel;
   /** Metrics records carry deltas: formats that show totals add them up. */
   incremental: boolean;
-  /** The table redraws the screen: only on a terminal. */
-  clearScreen: boolean;
+  /** Byte counts carry --header-size bytes: the log and the table, as the original's, leave them out. */
+  headerSize?: boolean;
+  /** The terminal's width: the table's columns are a sixth of it (at least 22). */
+  columns?: number;
+  /** The log: colour the level (a terminal). */
+  colour?: boolean;
+  /** The log's start-up and shutdown lines. */
+  setup?: LogSetup;
 }
 
 /** A format that reads records as objects (NDJSON bytes are the writer's: src/encode/). */
@@ -37,11 +46,18 @@ export function createFormat(name: FormatName, opts: FormatOptions): OutputForma
   switch (name) {
     case 'ndjson':
       return { records: toNdjson };
+    case 'lines':
+      return new LinesFormat();
     case 'log':
-      return new LogFormat(opts.logLevel);
+      return new LogFormat({
+        level: opts.logLevel,
+        headerSize: opts.headerSize,
+        colour: opts.colour,
+        setup: opts.setup,
+      });
     case 'legacy':
       return new LegacyFormat(opts.incremental);
     case 'table':
-      return new TableFormat(opts.clearScreen);
+      return new TableFormat({ columns: opts.columns, headerSize: opts.headerSize });
   }
 }

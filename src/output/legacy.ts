@@ -11,6 +11,7 @@
 // two 8-byte halves, each byte-reversed (::1 -> 00000000000000000100000000000000).
 import type { NettracerRecord } from '../generated/records.js';
 import { counterGrowth } from '../record/counters.js';
+import { isMapped } from '../record/mapped.js';
 import { ipv6Bytes } from '../tracer/address.js';
 import type { OutputFormat } from './format.js';
 
@@ -47,26 +48,68 @@ interface Row {
   totals: Totals; // cumulative, for deltas of closed connections under -i
   closed: boolean;
   endMs?: number;
+  /** Last change of its counters, or its event (netstat.cpp update_time). */
+  updatedMs: number;
 }
 
+/** netstat.cpp INACTIVE_TIMEOUT: a connection whose counters did not change for a minute is dropped. */
+const IDLE_MS = 60_000;
+
 export class LegacyFormat implements OutputFormat {
-  private readonly starts = new Map<number, number>(); // id -> start, ms
+  /** The original prints no interval once asked to stop. */
+  readonly skipFinalCycle = true;
+  /** id -> start, ms: only for connections whose connect or accept was seen (E=1). */
+  private readonly starts = new Map<number, number>();
   private readonly rows = new Map<number, Row>();
   private readonly printed = new Map<number, Totals>(); // -i: totals at the last print
+  /** D: the connection was accepted (its accept event was seen). */
+  private readonly accepted = new Map<number, boolean>();
 
-  constructor(private readonly incremental: boolean) {}
+  /**
+   * events false (the original's -e 0): no event reaches the table, so no
+   * state bit, no start, and a closed connection lingers until idle.
+   */
+  constructor(
+    private readonly incremental: boolean,
+    private readonly events = true,
+  ) {}
+
+  /** The original's session counts over what the last cycle printed (netstat.cpp countTcpSessions()). */
+  sessions = { passive: 0, active: 0, established: 0 };
 
   records(records: readonly NettracerRecord[]): string {
     for (const rec of records) {
       // The original has no failed attempts: its formats leave them out.
       if (!('saddr' in rec) || rec.type === 'connect_failed') continue;
+      if (!this.events && (rec.type === 'connect' || rec.type === 'accept')) continue;
       const t = Date.parse(rec.timestamp);
-      if (rec.type === 'connect' || rec.type === 'accept' || rec.type === 'existing') this.starts.set(rec.id, t);
-      if (rec.type === 'close') this.starts.set(rec.id, this.starts.get(rec.id) ?? t - rec.duration_ms);
-      if (rec.type === 'connect' || rec.type === 'accept') continue;
-      const prev = this.rows.get(rec.id)?.totals;
-      const totals = this.totals(rec, prev);
-      this.rows.set(rec.id, { rec, totals, closed: rec.type === 'close', endMs: rec.type === 'close' ? t : undefined });
+      // Only an event sets the state bits and the start: a connection open
+      // before tracing (existing) prints 000 and no start or duration, as
+      // the original's (netstat.cpp at 2d136ac: initConnection() sets no state).
+      if (rec.type === 'connect' || rec.type === 'accept') {
+        this.starts.set(rec.id, t);
+        this.accepted.set(rec.id, rec.type === 'accept');
+        const row = this.rows.get(rec.id);
+        if (row) row.updatedMs = t;
+        continue;
+      }
+      const before = this.rows.get(rec.id);
+      const totals = this.totals(rec, before?.totals);
+      const changed =
+        !before ||
+        rec.type === 'close' ||
+        totals.bytesSent !== before.totals.bytesSent ||
+        totals.bytesReceived !== before.totals.bytesReceived ||
+        totals.packetsSent !== before.totals.packetsSent ||
+        totals.packetsReceived !== before.totals.packetsReceived ||
+        totals.retrans !== before.totals.retrans;
+      this.rows.set(rec.id, {
+        rec,
+        totals,
+        closed: rec.type === 'close' && this.events,
+        endMs: rec.type === 'close' && this.events ? t : undefined,
+        updatedMs: changed ? t : (before?.updatedMs ?? t),
+      });
     }
     return '';
   }
@@ -100,23 +143,32 @@ export class LegacyFormat implements OutputFormat {
   cycle(nowMs: number): string {
     let out = '';
     const now = Math.floor(nowMs / 1000);
-    // IPv4 first, then IPv6, as the original prints its two tables.
-    const rows = [...this.rows.entries()].sort(
-      ([, a], [, b]) => Number(a.rec.family === 'ipv6') - Number(b.rec.family === 'ipv6'),
-    );
+    // IPv4 first, then IPv6, as the original prints its two tables; an IPv6
+    // socket between IPv4-mapped addresses is in the second, in IPv4 layout
+    // (tuple_utils.cpp operator<< of ipv6_tuple_t).
+    const second = (r: Row) => r.rec.family === 'ipv6' || isMapped(r.rec);
+    const rows = [...this.rows.entries()].sort(([, a], [, b]) => Number(second(a)) - Number(second(b)));
+    let passive = 0;
+    for (const [id] of rows) if (this.accepted.get(id)) passive++;
+    this.sessions = {
+      passive,
+      active: rows.length - passive,
+      established: rows.filter(([id]) => this.starts.has(id)).length,
+    };
     for (const [id, row] of rows) {
-      out += this.line(now, row, this.starts.get(id), this.printed.get(id)) + '\n';
+      out += this.line(now, nowMs, row, this.starts.get(id), this.printed.get(id)) + '\n';
       this.printed.set(id, row.totals);
-      if (row.closed) {
+      if (row.closed || nowMs - row.updatedMs >= IDLE_MS) {
         this.rows.delete(id);
         this.starts.delete(id);
+        this.accepted.delete(id);
         this.printed.delete(id);
       }
     }
     return out + ' \n';
   }
 
-  line(now: number, row: Row, startMs: number | undefined, last: Totals | undefined): string {
+  line(now: number, nowMs: number, row: Row, startMs: number | undefined, last: Totals | undefined): string {
     const c = row.rec;
     const fam = c.family === 'ipv4' ? '0' : '1';
     const d = this.incremental && last ? last : undefined;
@@ -127,7 +179,7 @@ export class LegacyFormat implements OutputFormat {
       ` ${fam} ${legacyAddress(c.saddr, c.family)} ${hex(c.sport, 4)} ${fam} ${legacyAddress(c.daddr, c.family)} ${hex(c.dport, 4)} ` +
       r(c.pid, 12) +
       r(c.netns, 12) +
-      ` 1${c.direction === 'incoming' ? 1 : 0}${row.closed ? 1 : 0} ` +
+      ` ${startMs !== undefined ? 1 : 0}${this.accepted.get(c.id) ? 1 : 0}${row.closed ? 1 : 0} ` +
       r(sub(v.bytesSent, d?.bytesSent), 22) +
       r(sub(v.bytesReceived, d?.bytesReceived), 22) +
       r(sub(v.packetsSent, d?.packetsSent), 22) +
@@ -136,9 +188,9 @@ export class LegacyFormat implements OutputFormat {
       r(c.rtt_us, 12) +
       r(c.rtt_var_us, 12);
     if (startMs !== undefined) {
-      const start = Math.floor(startMs / 1000);
-      const end = row.endMs !== undefined ? Math.floor(row.endMs / 1000) : now;
-      s += r(start, 16) + r(Math.max(0, end - start), 9);
+      // duration_cast<seconds>(end - start): whole seconds of the duration, not of floored times.
+      const endMs = row.endMs ?? nowMs;
+      s += r(Math.floor(startMs / 1000), 16) + r(Math.max(0, Math.floor((endMs - startMs) / 1000)), 9);
     }
     return s;
   }

@@ -16,7 +16,8 @@ const human = (n: number, unit: string) => {
 export function summaryTable(rows: readonly SummaryRecord[]): string {
   if (rows.length === 0) return '';
   const t = new Table({
-    head: ['dimension', 'who', 'sessions', 'rx', 'tx', 'retr %', 'rtt avg ms', 'traffic'],
+    // Every column says its unit; "-" where no session gave a sample.
+    head: ['dimension', 'who', 'sessions', 'rx', 'tx', 'retr %', 'rtt avg (ms)', 'traffic', 'failed', 'resets'],
     style: { head: [], border: [] },
   });
   for (const r of rows) {
@@ -35,8 +36,13 @@ export function summaryTable(rows: readonly SummaryRecord[]): string {
       human(r.bytes_rx.sum, 'B'),
       human(r.bytes_tx.sum, 'B'),
       r.retr_percentage.toFixed(2),
-      r.rtt.avg.toFixed(3),
+      r.rtt ? r.rtt.avg.toFixed(3) : '-',
       human(r.traffic, 'bit/s'),
+      // failed attempts (and their share of attempts), resets received/sent
+      r.connect_failure_rate === undefined
+        ? String(r.connects_failed ?? '-')
+        : `${r.connects_failed} (${r.connect_failure_rate.toFixed(1)}%)`,
+      r.resets_received === undefined ? '-' : `${r.resets_received}/${r.resets_sent}`,
     ]);
   }
   return `${rows[0].window_start} .. ${rows[0].window_end} (${rows[0].window_s} s)\n${t.toString()}\n`;

@@ -667,6 +667,14 @@ export const FIELDS: readonly FieldDef[] = [
       "Where this trace's byte counts come from (--hook-strategy): calls, the sums of the application's send and receive calls; counters, TCP's own counters (payload acknowledged by the peer, payload received in order). The man page's ACCURACY section says what each counts.",
   },
   {
+    name: 'started_at',
+    in: ['stats'],
+    type: DATE_TIME,
+    optional: true,
+    description:
+      "When tracing started (the programs were attached), RFC 3339 UTC: with the final record's timestamp, the span the capture covers (summarize divides rates by it).",
+  },
+  {
     name: 'final',
     in: ['stats'],
     type: BOOLEAN,
@@ -741,7 +749,8 @@ export const FIELDS: readonly FieldDef[] = [
     in: ['summary'],
     type: { type: 'number', exclusiveMinimum: 0 },
     unit: 's',
-    description: 'Length of the window in seconds: the divisor of the traffic rates.',
+    description:
+      'Length of the window in seconds, as much of it as the input covered (the last window of a capture ends with its last record, a live one when tracing stopped): the divisor of the traffic rates.',
   },
   {
     name: 'dimension',
@@ -847,8 +856,9 @@ export const FIELDS: readonly FieldDef[] = [
       },
     },
     unit: 'ms',
+    optional: true,
     description:
-      'Smoothed RTT in milliseconds over the sessions that reported one (the last value of each session in the window); all 0 when none did.',
+      'Smoothed RTT in milliseconds over the sessions that reported one (the last value of each session in the window). Absent when none did (no sample is not an RTT of 0 ms).',
   },
   {
     name: 'traffic',
@@ -870,6 +880,49 @@ export const FIELDS: readonly FieldDef[] = [
     type: AMOUNT,
     unit: 'bit/s',
     description: 'bytes_tx.sum x 8 / window_s, bit/s.',
+  },
+  {
+    name: 'connects',
+    in: ['summary'],
+    type: COUNT,
+    unit: '{connection}',
+    optional: true,
+    description:
+      'Outgoing connections established in the window (connect records). Absent in summaries from nettracer before 0.2.',
+  },
+  {
+    name: 'connects_failed',
+    in: ['summary'],
+    type: COUNT,
+    unit: '{attempt}',
+    optional: true,
+    description: 'Outgoing connection attempts that failed in the window (connect_failed records, whatever the error).',
+  },
+  {
+    name: 'connect_failure_rate',
+    in: ['summary'],
+    type: { type: 'number', minimum: 0, maximum: 100 },
+    unit: '%',
+    optional: true,
+    description:
+      'connects_failed / (connects + connects_failed) x 100. Absent when there was no attempt: no attempt is not a 0% failure rate.',
+  },
+  {
+    name: 'resets_received',
+    in: ['summary'],
+    type: COUNT,
+    unit: '{connection}',
+    optional: true,
+    description: 'Connection ends that closed in the window because the peer reset them (close_reason reset_received).',
+  },
+  {
+    name: 'resets_sent',
+    in: ['summary'],
+    type: COUNT,
+    unit: '{connection}',
+    optional: true,
+    description:
+      'Connection ends that closed in the window with a reset from this end (close_reason aborted or reset_sent).',
   },
   {
     name: 'skipped_lines',

@@ -19,8 +19,8 @@ export interface TraceRunOptions {
   session: SessionOptions;
   /** 'ndjson': bytes straight from the kernel's records (the fast path); otherwise a format of record objects. */
   format: 'ndjson' | OutputFormat;
-  /** The original's -l: the log format also goes to this file (records as objects). */
-  logFile?: { path: string; format: OutputFormat };
+  /** The original's -l: the log format also goes to this file (records as objects); fd: already open. */
+  logFile?: { path: string; format: OutputFormat; fd?: number };
   durationS?: number;
   count?: number;
   /** Standard output when not given. */
@@ -40,6 +40,8 @@ export interface TraceRunOptions {
   refreshOnEnter?: boolean;
   /** --ready-fd: one line when tracing has started (see readyLine()). */
   readyFd?: number;
+  /** Stops tracing when aborted, like a signal but without a last metrics walk (a view's quit key). */
+  stop?: AbortSignal;
   /** Diagnostics for --verbose, on stderr. */
   note?: (line: string) => void;
 }
@@ -52,6 +54,16 @@ export function readyLine(hooks: string[], attachMs: number, user: string): stri
 /** Resolves once tracing has stopped and the output is flushed; failures are thrown as TracerError. */
 export function runTrace(opts: TraceRunOptions): Promise<void> {
   return new TraceRun(opts).run();
+}
+
+/**
+ * The first SIGINT or SIGTERM after tracing stopped, while the output is
+ * flushed: it is stopping already. One is ignored (npm exec forwards the
+ * terminal's Ctrl-C a second time); the next has its default action, for a
+ * person who wants out of a flush that does not end.
+ */
+function stopping(signal: NodeJS.Signals): void {
+  process.off(signal, stopping);
 }
 
 /** One trace: run() once. */
@@ -80,7 +92,11 @@ class TraceRun {
       records: (records) => this.writeRecords(records),
       atLimit: () => this.stop(false),
       cycle: () => {
-        if (this.format?.cycle && this.count() < this.limit) this.write(this.format.cycle(Date.now()));
+        const now = Date.now();
+        if (this.format?.cycle && this.count() < this.limit && !(this.stopped && this.format.skipFinalCycle))
+          this.write(this.format.cycle(now));
+        const log = this.opts.logFile?.format;
+        if (log?.cycle && !(this.stopped && log.skipFinalCycle)) this.writeLog(log.cycle(now));
       },
     });
     this.count = count;
@@ -100,8 +116,12 @@ class TraceRun {
     }
     const format = this.format;
     this.write(format?.begin?.(Date.now()) ?? '');
+    this.writeLog(this.opts.logFile?.format.begin?.(Date.now()) ?? '');
     this.session.announceExisting();
-    if (format?.cycle) this.write(format.cycle(Date.now())); // the original prints at once, then every interval
+    // The original prints at once, then every interval.
+    if (format?.cycle) this.write(format.cycle(Date.now()));
+    const log = this.opts.logFile?.format;
+    if (log?.cycle) this.writeLog(log.cycle(Date.now()));
     if (format?.tick && format.tickMs)
       this.timers.push(setInterval(() => this.write(format.tick!(Date.now())), format.tickMs));
     if (this.opts.durationS) this.deadline = after(this.opts.durationS * 1000, () => this.stop(true));
@@ -122,11 +142,15 @@ class TraceRun {
     if (this.out && !this.quiet) this.out.write(text);
   }
 
+  private writeLog(text: string): void {
+    if (this.logOut && !this.quiet && text) this.logOut.write(text);
+  }
+
   private writeRecords(records: ReturnType<ObjectWriter['take']>): void {
     if (!this.out || this.quiet || records.length === 0) return;
     if (this.format) this.out.write(this.format.records(records));
     const log = this.opts.logFile;
-    if (this.logOut && log) this.logOut.write(log.format.records(records));
+    if (log) this.writeLog(log.format.records(records));
   }
 
   private stop(finalMetrics: boolean): void {
@@ -135,6 +159,7 @@ class TraceRun {
     try {
       this.session.stop(finalMetrics);
       if (this.format?.end) this.write(this.format.end(Date.now()));
+      this.writeLog(this.opts.logFile?.format.end?.(Date.now()) ?? '');
     } catch (err) {
       this.failure ??= new TracerError(`while stopping: ${(err as Error).message}`, 'failure');
     }
@@ -142,6 +167,8 @@ class TraceRun {
   }
 
   private readonly onSignal = (): void => this.stop(true);
+
+  private readonly onAbort = (): void => this.stop(false);
 
   /** A bug of ours while tracing: detach, say what happened, exit 1. */
   private readonly onCrash = (err: unknown): void => {
@@ -176,9 +203,13 @@ class TraceRun {
   };
 
   private listen(): void {
-    process.once('SIGINT', this.onSignal);
-    process.once('SIGTERM', this.onSignal);
+    // on, not once: a second Ctrl-C while stopping must not kill the process
+    // (npm exec and npx forward the terminal's SIGINT to us a second time: a
+    // default action then ended us by the signal, and npx exited 130).
+    process.on('SIGINT', this.onSignal);
+    process.on('SIGTERM', this.onSignal);
     process.on('uncaughtException', this.onCrash);
+    this.opts.stop?.addEventListener('abort', this.onAbort);
     if (this.opts.refreshOnEnter) process.stdin.on('data', this.onKey);
     // Polled through the root config reader: it sees the file whoever we run as,
     // and editors that replace the file rather than write it in place.
@@ -190,7 +221,11 @@ class TraceRun {
     this.deadline?.cancel();
     process.off('SIGINT', this.onSignal);
     process.off('SIGTERM', this.onSignal);
+    // Stopped: what is left is flushing the output and exiting, which a late
+    // signal must not cut short.
+    for (const s of ['SIGINT', 'SIGTERM'] as const) if (process.listenerCount(s) === 0) process.on(s, stopping);
     process.off('uncaughtException', this.onCrash);
+    this.opts.stop?.removeEventListener('abort', this.onAbort);
     process.stdin.off('data', this.onKey);
     if (process.stdin.isTTY) process.stdin.pause();
   }
@@ -210,7 +245,8 @@ class TraceRun {
       const path = this.opts.outputPath;
       const append = this.opts.append === true;
       this.out = path ? new FileWriter(openOutput(path, append), events) : new StreamWriter(process.stdout, events);
-      if (this.opts.logFile) this.logOut = new FileWriter(openOutput(this.opts.logFile.path, append), events);
+      const log = this.opts.logFile;
+      if (log) this.logOut = new FileWriter(log.fd ?? openOutput(log.path, append), events);
     } catch (err) {
       this.session.stop(false);
       throw err;

@@ -38,7 +38,25 @@ interface Session {
   /** In the current window's list of active sessions. */
   active: boolean;
   closed: boolean;
+  /** Its connect record fell in the current window. */
+  connected: boolean;
+  /** How it ended: a reset from the peer, or from this end. */
+  reset?: 'received' | 'sent';
 }
+
+/** An owner, as a group key reads it. */
+interface Owner {
+  pid: number;
+  comm: string;
+  containerId?: string;
+  podUid?: string;
+}
+
+const RESET: Readonly<Record<string, Session['reset']>> = {
+  reset_received: 'received',
+  reset_sent: 'sent',
+  aborted: 'sent',
+};
 
 const ZERO: Traffic = { tx: 0, rx: 0, pktsTx: 0, pktsRx: 0, retr: 0 };
 
@@ -89,6 +107,8 @@ export class Aggregator {
   private readonly sessions = new Map<number, Session>();
   /** The sessions with a record in the current window: closing it costs what they are, not all. */
   private active: Session[] = [];
+  /** The current window's failed attempts, by owner. */
+  private failed: Owner[] = [];
   /** Windows are [origin + k w, origin + (k + 1) w); the current one is k = index. */
   private origin = NaN; // ms
   private index = 0;
@@ -96,6 +116,8 @@ export class Aggregator {
   private touched = false;
   /** Live use: the current window is printed when it ends, quiet or not. */
   private live = false;
+  /** The first and last instants the input covered (any record; a stats record's started_at). */
+  private firstSeen = NaN; // ms
   private lastSeen = NaN; // ms
   private readonly windowMs: number | undefined;
   /** Windows closed so far (each printed): the work done, which gaps in time do not add to. */
@@ -119,13 +141,20 @@ export class Aggregator {
    * record unplaceable() refuses.
    */
   add(r: NettracerRecord): SummaryRecord[] {
-    if (!('saddr' in r) || r.type === 'connect_failed') return [];
+    if (!('saddr' in r)) {
+      this.span(r);
+      return [];
+    }
     const t = Date.parse(r.timestamp);
     if (!(t >= EARLIEST_MS && t < LATEST_MS)) throw new UnplaceableRecord(unplaceable(r));
     const out = this.tick(t);
     if (Number.isNaN(this.origin)) this.origin = t;
     this.touched = true;
-    this.lastSeen = Number.isNaN(this.lastSeen) ? t : Math.max(this.lastSeen, t);
+    this.seen(t);
+    if (r.type === 'connect_failed') {
+      this.failed.push({ pid: r.pid, comm: r.comm, containerId: r.container_id, podUid: r.pod_uid });
+      return out;
+    }
 
     let s = this.sessions.get(r.id);
     if (!s) {
@@ -140,6 +169,7 @@ export class Aggregator {
         rttUs: 0,
         active: false,
         closed: false,
+        connected: false,
       };
       this.sessions.set(r.id, s);
     }
@@ -151,6 +181,7 @@ export class Aggregator {
       s.pid = r.pid;
       s.comm = r.comm;
     }
+    if (r.type === 'connect') s.connected = true;
     if (r.type === 'connect' || r.type === 'accept') return out;
     const c: Traffic = {
       tx: r.bytes_sent,
@@ -185,8 +216,34 @@ export class Aggregator {
       };
     }
     if (r.rtt_us > 0) s.rttUs = r.rtt_us;
-    if (r.type === 'close') s.closed = true;
+    if (r.type === 'close') {
+      s.closed = true;
+      s.reset = r.close_reason ? RESET[r.close_reason] : undefined;
+    }
     return out;
+  }
+
+  /** The capture covered `t`: the last window (or the only one) ends no earlier. */
+  private seen(t: number): void {
+    this.lastSeen = Number.isNaN(this.lastSeen) ? t : Math.max(this.lastSeen, t);
+    if (!(this.firstSeen <= t)) this.firstSeen = t;
+  }
+
+  /**
+   * A record that is not a connection's still says the capture covered its
+   * time (a lost record, the final stats one: when tracing stopped); a stats
+   * record's started_at says when tracing started. Times a summary cannot
+   * name are passed over: they place no connection.
+   */
+  private span(r: NettracerRecord): void {
+    const ok = (ms: number) => ms >= EARLIEST_MS && ms < LATEST_MS;
+    const t = 'timestamp' in r && typeof r.timestamp === 'string' ? Date.parse(r.timestamp) : NaN;
+    if (!ok(t)) return;
+    if (!this.live) this.seen(t);
+    if (r.type === 'stats' && r.started_at !== undefined) {
+      const s = Date.parse(r.started_at);
+      if (ok(s) && s <= t && !(this.firstSeen <= s)) this.firstSeen = s;
+    }
   }
 
   /**
@@ -209,40 +266,64 @@ export class Aggregator {
     return out;
   }
 
-  /** The last window (the whole input, without --window). */
+  /**
+   * The last window (the whole input, without --window), which ends when the
+   * input did: at `endMs` (live: when tracing stopped), else at the last
+   * record's time (the final stats record's, for a whole capture), and never
+   * after the end of its grid window. Without --window it starts at the first
+   * record or when tracing started, whichever is earlier.
+   */
   finish(endMs?: number): SummaryRecord[] {
     if (Number.isNaN(this.origin) || !(this.touched || this.live)) return [];
     const w = this.windowMs;
-    if (w !== undefined) return this.close(this.origin + this.index * w, this.origin + (this.index + 1) * w);
-    return this.close(this.origin, Math.max(endMs ?? this.lastSeen, this.origin + 1));
+    const end = endMs ?? this.lastSeen;
+    if (w !== undefined) {
+      const start = this.origin + this.index * w;
+      return this.close(start, Math.max(Math.min(end, start + w), start + 1));
+    }
+    const start = this.live ? this.origin : Math.min(this.origin, this.firstSeen);
+    return this.close(start, Math.max(end, start + 1));
   }
 
   private close(startMs: number, endMs: number): SummaryRecord[] {
     this.windowsClosed++;
     // A window that would end after the last instant RFC 3339 can write ends there.
     const end = Math.min(endMs, LATEST_MS);
-    const windowS = end === endMs && this.opts.windowS !== undefined ? this.opts.windowS : (end - startMs) / 1000;
-    const groups = new Map<string, { dim: Dimension; key: Partial<SummaryRecord>; sessions: Session[] }>();
-    const add = (id: string, dim: Dimension, key: Partial<SummaryRecord>, s: Session) => {
+    // What the window really covered: the divisor of every rate.
+    const full = this.windowMs !== undefined && end - startMs === this.windowMs;
+    const windowS = full ? (this.opts.windowS as number) : (end - startMs) / 1000;
+    interface Group {
+      dim: Dimension;
+      key: Partial<SummaryRecord>;
+      sessions: Session[];
+      failed: number;
+    }
+    const groups = new Map<string, Group>();
+    const group = (id: string, dim: Dimension, key: Partial<SummaryRecord>): Group => {
       let g = groups.get(id);
-      if (!g) groups.set(id, (g = { dim, key, sessions: [] }));
-      g.sessions.push(s);
+      if (!g) groups.set(id, (g = { dim, key, sessions: [], failed: 0 }));
+      return g;
     };
-    for (const s of this.active) {
-      if (this.opts.by.includes('host')) add('host', 'host', {}, s);
-      if (this.opts.by.includes('container') && s.containerId) {
-        add(
-          `c/${s.containerId}`,
-          'container',
-          { container_id: s.containerId, ...(s.podUid ? { pod_uid: s.podUid } : {}) },
-          s,
+    // The groups an owner's traffic and attempts count in.
+    const groupsOf = (o: Owner): Group[] => {
+      const of: Group[] = [];
+      if (this.opts.by.includes('host')) of.push(group('host', 'host', {}));
+      if (this.opts.by.includes('container') && o.containerId) {
+        of.push(
+          group(`c/${o.containerId}`, 'container', {
+            container_id: o.containerId,
+            ...(o.podUid ? { pod_uid: o.podUid } : {}),
+          }),
         );
       }
-      if (this.opts.by.includes('process')) add(`p/${s.pid}/${s.comm}`, 'process', { pid: s.pid, comm: s.comm }, s);
-    }
+      if (this.opts.by.includes('process'))
+        of.push(group(`p/${o.pid}/${o.comm}`, 'process', { pid: o.pid, comm: o.comm }));
+      return of;
+    };
+    for (const s of this.active) for (const g of groupsOf(s)) g.sessions.push(s);
+    for (const o of this.failed) for (const g of groupsOf(o)) g.failed++;
     // The host always has a row: a quiet window says so.
-    if (this.opts.by.includes('host') && !groups.has('host'))
-      groups.set('host', { dim: 'host', key: {}, sessions: [] });
+    if (this.opts.by.includes('host')) group('host', 'host', {});
     const order: Record<Dimension, number> = { host: 0, container: 1, process: 2 };
     const out: SummaryRecord[] = [];
     for (const g of groups.values()) {
@@ -251,11 +332,18 @@ export class Aggregator {
       let pktsTx = 0;
       let pktsRx = 0;
       let retr = 0;
+      let connects = 0;
+      let resetsReceived = 0;
+      let resetsSent = 0;
       for (const s of g.sessions) {
         pktsTx += delta(s, 'pktsTx');
         pktsRx += delta(s, 'pktsRx');
         retr += delta(s, 'retr');
+        if (s.connected) connects++;
+        if (s.reset === 'received') resetsReceived++;
+        else if (s.reset === 'sent') resetsSent++;
       }
+      const attempts = connects + g.failed;
       // Loops, not Math.min(...rtts): a spread of 200,000 sessions overflows the stack.
       const rtt = stats(g.sessions.filter((s) => s.rttUs > 0).map((s) => s.rttUs / 1000));
       out.push({
@@ -273,10 +361,16 @@ export class Aggregator {
         pkts_tx: pktsTx,
         pkts_retr: retr,
         retr_percentage: retr + pktsTx > 0 ? round3((retr / (retr + pktsTx)) * 100) : 0,
-        rtt: { avg: round3(rtt.avg), min: rtt.min, max: rtt.max },
+        // No sample, no field: 0 ms would be a (very good) RTT.
+        ...(rtt.count ? { rtt: { avg: round3(rtt.avg), min: rtt.min, max: rtt.max } } : {}),
         traffic: round3(((bytesRx.sum + bytesTx.sum) * 8) / windowS),
         traffic_rx: round3((bytesRx.sum * 8) / windowS),
         traffic_tx: round3((bytesTx.sum * 8) / windowS),
+        connects,
+        connects_failed: g.failed,
+        ...(attempts > 0 ? { connect_failure_rate: round3((g.failed / attempts) * 100) } : {}),
+        resets_received: resetsReceived,
+        resets_sent: resetsSent,
       });
     }
     out.sort((a, b) => order[a.dimension] - order[b.dimension] || b.traffic - a.traffic);
@@ -286,9 +380,11 @@ export class Aggregator {
       else {
         s.base = s.now;
         s.active = false;
+        s.connected = false;
       }
     }
     this.active = [];
+    this.failed = [];
     return out;
   }
 }

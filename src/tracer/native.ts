@@ -10,8 +10,10 @@ export interface NativeOptions {
   /** Percent of the table one namespace or one user may hold (--table-share; default: the header's NT_TABLE_SHARE_DEFAULT); 100: no limit. */
   tableShare?: number;
   withLoopback: boolean;
-  pid?: number;
-  port?: number;
+  /** Any of these owners (at most FILTER_VALUES). */
+  pid?: readonly number[];
+  /** Any of these local or remote ports (at most FILTER_VALUES). */
+  port?: readonly number[];
   ringBytes?: number;
   verbose: boolean;
   /** 4 or 6. */

@@ -47,6 +47,8 @@ export class TraceSession {
   private walksSkipped = 0;
   /** The kind of the walk suspended by a blocked output, if any. */
   private suspended?: WalkKind;
+  /** When the programs were attached (stats records' started_at). */
+  private startedAt?: string;
   /** The kind of the walk in progress (or suspended). */
   private walking?: WalkKind;
   private readonly listeners = new ListenerTable();
@@ -69,6 +71,7 @@ export class TraceSession {
       this.native = undefined;
       throw fromNative(err);
     }
+    this.startedAt = new Date().toISOString();
     this.startTimers();
     this.hooks = this.native.hooks();
     return this.hooks;
@@ -261,6 +264,7 @@ export class TraceSession {
       ...(this.listeners.rows().length ? { listeners: this.listeners.rows() } : {}),
       hooks: this.hooks,
       bytes_from: bytesFrom(this.hooks, loadNative().hookTable().hooks),
+      ...(this.startedAt ? { started_at: this.startedAt } : {}),
       final,
     };
     this.emit(record);

@@ -59,7 +59,7 @@ describe('start-up', () => {
     assert.equal(c.status, 2);
     assert.equal(
       c.stderr,
-      'nettracer: no command "trac" (commands: check, help, schema, summarize, trace, validate; see --help)\n',
+      'nettracer: no command "trac" (commands: check, compat, help, replay, schema, summarize, top, trace, validate; see --help)\n',
     );
     const h = spawnSync(process.execPath, [RUN, 'help', 'trac'], { encoding: 'utf8' });
     assert.equal(h.status, 2);

@@ -114,3 +114,50 @@ describe('output files', () => {
     assert.equal(readFileSync(target, 'utf8'), 'secret\n');
   });
 });
+
+describe('nettracer-compat -l DIR: DIR/oneagent_nettracer_<pid>.log, as root, in a shared directory', () => {
+  const BIN = join(ROOT, 'bin', 'nettracer-compat.cjs');
+  /**
+   * nettracer-compat -l shared, its pid known a second before it opens its
+   * log (sh execs it: the pid stays), so that `prepare` can place a file there.
+   */
+  async function compatWithLog(prepare: (log: string) => void) {
+    const run = execa('sh', ['-c', `sleep 1; exec "${process.execPath}" "${BIN}" -l "${shared}" --test`], {
+      reject: false,
+      cwd: ROOT,
+      timeout: 30_000,
+    });
+    const log = join(shared, `oneagent_nettracer_${run.pid}.log`);
+    prepare(log);
+    return { r: await run, log };
+  }
+
+  it('a symbolic link another user placed at the name is not followed: refused, the target left alone', async () => {
+    const target = secret('target-d');
+    const { r } = await compatWithLog((log) => asNobody('ln', '-s', target, log));
+    assert.equal(r.exitCode, 2, String(r.stderr));
+    assert.match(String(r.stderr), /^nettracer-compat: cannot write .*a symbolic link is in its path/);
+    assert.equal(readFileSync(target, 'utf8'), 'secret\n');
+  });
+
+  it("another user's file at the name is not written into", async () => {
+    const { r, log } = await compatWithLog((log) =>
+      asNobody('sh', '-c', `umask 0; echo mine > ${log}; chmod 666 ${log}`),
+    );
+    assert.equal(r.exitCode, 2, String(r.stderr));
+    assert.match(String(r.stderr), /belongs to uid 65534, neither root nor you/);
+    assert.equal(readFileSync(log, 'utf8'), 'mine\n');
+  });
+
+  it("root's own log at the name is appended to (spdlog's file sink); a new one is 0600", async () => {
+    const { r, log } = await compatWithLog((log) => writeFileSync(log, 'earlier line\n', { mode: 0o600 }));
+    assert.equal(r.exitCode, 0, String(r.stderr));
+    const text = readFileSync(log, 'utf8');
+    assert.ok(text.startsWith('earlier line\n'), 'what was there stays');
+    assert.match(text, /\] info \[nettracer\] Starting NetTracer v/);
+    assert.match(text, /\] info \[nettracer\] All checks passed, stopping NetTracer\n.*NetTracer stop reason 0\n$/);
+    const fresh = await compatWithLog(() => undefined);
+    assert.equal(fresh.r.exitCode, 0, String(fresh.r.stderr));
+    assert.equal(statSync(fresh.log).mode & 0o777, 0o600);
+  });
+});

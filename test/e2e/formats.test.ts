@@ -108,6 +108,10 @@ describe('legacy format', () => {
   });
 });
 
+/** nettracer.cpp's start-up and shutdown lines. */
+const STARTUP =
+  'Starting NetTracer v\\S+|time_interval: [\\d.]+|map_size: \\d+|BPF program loaded|Starting TCP IPv[46] events|Starting BPF debug counters logger \\(interval=\\d+s, cpus=\\d+\\)|Events stopped|NetTracer stop reason 0';
+
 describe('log format', () => {
   const prefix = '\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3} \\[\\d+\\] info \\[nettracer\\] ';
   const ep = '[0-9a-f.:]+:\\d+';
@@ -117,10 +121,40 @@ describe('log format', () => {
       assert.match(
         l,
         new RegExp(
-          `^${prefix}(event (connect ${ep} -> ${ep}|accept ${ep} <- ${ep}|close ${ep} -- ${ep}) NS:\\d+ PID:\\d+|${ep} (->|<-) ${ep} NS:\\d+ - (stats: Bytes sent=\\d+ Bytes received=\\d+|TCP stats: Retransmissions=\\d+ Segs_in=\\d+ Segs_out=\\d+ RTT=\\d+ RTT_var=\\d+)|\\[bpf_debug_counters\\] .*)$`,
+          `^${prefix}(event (connect ${ep} -> ${ep}|accept ${ep} <- ${ep}|close ${ep} -- ${ep}) NS:\\d+ PID:\\d+|${ep} (->|<-|--) ${ep} NS:\\d+ - (stats: Bytes sent=\\d+ Bytes received=\\d+|TCP stats: Retransmissions=\\d+ Segs_in=\\d+ Segs_out=\\d+ RTT=\\d+ RTT_var=\\d+)|\\[bpf_debug_counters\\] delta: {6}.*|${STARTUP})$`,
         ),
         l,
       );
+    }
+    // nettracer.cpp: the start-up lines first, the shutdown lines last.
+    const msg = (l: string) => l.replace(new RegExp(`^${prefix}`), '');
+    assert.deepEqual(lines.slice(0, 5).map(msg), [
+      'Starting NetTracer v0.1.0',
+      'time_interval: 0.5',
+      'map_size: 262144',
+      'BPF program loaded',
+      'Starting TCP IPv4 events',
+    ]);
+    assert.deepEqual(lines.slice(-2).map(msg), ['Events stopped', 'NetTracer stop reason 0']);
+    // Per interval all stats lines, then all TCP stats lines, IPv4 before IPv6
+    // (connections_printing.cpp): within a run of stats lines, no TCP stats line comes between.
+    // One interval's lines share its time.
+    const v4 = (l: string) => /^\d+\.\d+\.\d+\.\d+:/.test(msg(l));
+    const kind = (l: string) =>
+      / - stats: /.test(l) ? (v4(l) ? 0 : 2) : / - TCP stats: /.test(l) ? (v4(l) ? 1 : 3) : undefined;
+    for (let i = 1; i < lines.length; i++) {
+      const [a, b] = [kind(lines[i - 1]), kind(lines[i])];
+      if (a === undefined || b === undefined || lines[i].slice(0, 23) !== lines[i - 1].slice(0, 23)) continue;
+      assert.ok(b >= a, `interval order at line ${i}: ${lines[i - 1]} then ${lines[i]}`);
+    }
+    // A closed connection's final stats come after its close event (at the next interval).
+    for (const c of truth) {
+      const close = lines.findIndex((l) => l.includes(`event close `) && l.includes(`:${c.client.port} -- `));
+      const last = lines.reduce(
+        (at, l, i) => (l.includes(`:${c.client.port} -> `) && l.includes(' - stats: ') ? i : at),
+        -1,
+      );
+      assert.ok(close >= 0 && last > close, 'final stats after the close event');
     }
     assert.equal(lines.filter((l) => / event connect /.test(l)).length, 2);
     assert.equal(lines.filter((l) => / event accept /.test(l)).length, 2);
@@ -139,15 +173,19 @@ describe('log format', () => {
 });
 
 describe('table format', () => {
-  it('shows the sessions with their process and bytes, and the passive and active counts', () => {
-    const text = t.table.lines.join('\n');
-    assert.match(text, /local address/);
-    assert.match(text, /Number of passive tcp sessions: 2, active: 2, established: 4/);
+  it("the original's: header once, a row per session with its pid and bytes, and the session counts", () => {
+    const lines = t.table.lines;
+    assert.equal(lines.filter((l) => l.startsWith('local address')).length, 1, 'the header once');
+    assert.match(lines[0], /^local address {9}remote address {8}pid {19}bytes sent {12}bytes received {8}rtt {19}$/);
+    assert.ok(lines.includes('Number of passive tcp sessions: 2, active: 2, established: 4 '));
     for (const c of truth) {
-      const row = t.table.lines.find(
-        (l) => l.includes(`:${c.client.port} `) && l.includes('python3') && l.includes(String(c.client_sent)),
+      const row = lines.find((l) => l.startsWith(`${c.client.addr}:${c.client.port} `));
+      assert.ok(row, `a row for the client on port ${c.client.port}`);
+      const pid = ndjson.find((r) => r.sport === c.client.port)?.pid;
+      assert.match(
+        row,
+        new RegExp(`-> ${c.server.addr}:${c.server.port} +${pid} +${c.client_sent} +${c.client_received} +\\d+ *$`),
       );
-      assert.ok(row, `a row for the client on port ${c.client.port} with its bytes`);
     }
   });
 });
@@ -193,7 +231,7 @@ describe('--config', () => {
 });
 
 describe('table format on a terminal', () => {
-  it('is the default on a terminal, drawn at start, on Enter and at exit', async () => {
+  it('drawn at start and on Enter, not at exit (as the original); the header once', async () => {
     const { execa } = await import('execa');
     const { RUN, ROOT } = await import('../helpers/processes.js');
     // script(1) gives the tracer a pseudo-terminal; an Enter is typed after it attached.
@@ -202,14 +240,69 @@ describe('table format on a terminal', () => {
         'bash',
         [
           '-c',
-          `(sleep 1.5; ${keys ? "printf '\\n';" : ''} sleep 3) | script -qc "${process.execPath} ${RUN} trace -f -t 30 --duration 3" /dev/null`,
+          `(sleep 1.5; ${keys ? "printf '\\n';" : ''} sleep 3) | script -qc "${process.execPath} ${RUN} trace --format table -f -t 30 --duration 3" /dev/null`,
         ],
         { cwd: ROOT, reject: false },
       );
     const [withEnter, without] = await Promise.all([run(true), run(false)]);
     const draws = (s: unknown) => (String(s).match(/Number of passive tcp sessions/g) ?? []).length;
-    assert.equal(draws(without.stdout), 2, 'at start and at exit');
-    assert.equal(draws(withEnter.stdout), 3, 'and once more on Enter');
-    assert.match(String(withEnter.stdout), /local address.*remote address.*pid.*process.*bytes sent.*bytes received/);
+    assert.equal(draws(without.stdout), 1, 'at start');
+    assert.equal(draws(withEnter.stdout), 2, 'and once more on Enter');
+    assert.equal((String(withEnter.stdout).match(/local address/g) ?? []).length, 1, 'the header once');
+    // A terminal as wide as script(1) gives: columns a sixth of it, at least 22.
+    assert.match(String(withEnter.stdout), /local address +remote address +pid +bytes sent +bytes received +rtt/);
+  });
+});
+
+describe("IPv4-mapped IPv6 in the original's formats (tuple_utils.cpp)", () => {
+  it('legacy: after the IPv4 rows, in IPv4 layout; log: ::ffff:a.b.c.d', async () => {
+    const { execa } = await import('execa');
+    // One connection between IPv6 sockets on IPv4-mapped addresses, then a pure IPv4 one (so
+    // that the order of arrival would put them the other way round), held open
+    // while "go" waits on stdin; the script prints its ports.
+    const script = `
+import json, socket, sys
+s4 = socket.socket(socket.AF_INET); s4.bind(('127.0.0.1', 0)); s4.listen()
+s6 = socket.socket(socket.AF_INET6); s6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+s6.bind(('::', 0)); s6.listen()
+c6 = socket.socket(socket.AF_INET6); c6.connect(('::ffff:127.0.0.1', s6.getsockname()[1])); a6, _ = s6.accept()
+c4 = socket.create_connection(('127.0.0.1', s4.getsockname()[1])); a4, _ = s4.accept()
+for c, a in ((c4, a4), (c6, a6)):
+    c.sendall(b'x' * 100); a.recv(100)
+print(json.dumps({'v4': c4.getsockname()[1], 'mapped': c6.getsockname()[1]}), flush=True)
+sys.stdin.readline()
+`;
+    // Tracing first: the connections' connect and accept events are what the original logs.
+    const [legacy, log] = await Promise.all([
+      startTracer(['-f', '-t', '0.4', '--comm', 'python3', '--format', 'legacy']),
+      startTracer(['-f', '-t', '0.4', '--comm', 'python3', '--format', 'log']),
+    ]);
+    const py = execa('python3', ['-c', script], { stdin: 'pipe', reject: false, buffer: false });
+    const ports = await new Promise<{ v4: number; mapped: number }>((resolve) =>
+      py.stdout.once('data', (d: Buffer) => resolve(JSON.parse(d.toString()) as { v4: number; mapped: number })),
+    );
+    await new Promise((r) => setTimeout(r, 1200));
+    assert.equal(await legacy.stop(), 0);
+    assert.equal(await log.stop(), 0);
+    py.stdin.end('go\n');
+    await py;
+    const hex = (p: number) => p.toString(16).toUpperCase().padStart(4, '0');
+    // The last full cycle: rows between two " " lines.
+    const cycles = legacy.lines.join('\n').split('\n \n');
+    const last = cycles[cycles.length - 2].split('\n');
+    const at = (port: number) =>
+      last.findIndex((l) => {
+        const f = l.trim().split(/\s+/);
+        return f[3] === hex(port) && f[7] === String(py.pid);
+      });
+    assert.ok(at(ports.v4) >= 0 && at(ports.mapped) >= 0, last.join('\n'));
+    assert.ok(at(ports.mapped) > at(ports.v4), 'the mapped socket after the IPv4 one');
+    const mappedRow = last[at(ports.mapped)].trim().split(/\s+/);
+    assert.deepEqual([mappedRow[1], mappedRow[2]], ['0', '0100007F'], 'in IPv4 layout');
+    assert.ok(
+      log.lines.some((l) => l.includes(`event connect ::ffff:127.0.0.1:${ports.mapped} -> ::ffff:127.0.0.1:`)),
+      'the log writes it as inet_ntop does',
+    );
+    assert.ok(log.lines.some((l) => l.includes(`event connect 127.0.0.1:${ports.v4} -> 127.0.0.1:`)));
   });
 });

@@ -77,8 +77,13 @@ describe('nettracer summarize', () => {
       .split('\n')
       .map((l) => assertValidLine(l) as NettracerRecord);
     const closes = recs.filter((x) => x.type === 'close');
-    const times = recs.filter((x) => 'saddr' in x).map((x) => Date.parse(x.timestamp));
-    const windowS = (Math.max(...times) - Math.min(...times)) / 1000;
+    // The capture's span: from when tracing started (its stats record says)
+    // to its last record (the final stats one).
+    const times = recs.map((x) => Date.parse(x.timestamp));
+    const final = recs.find((x) => x.type === 'stats' && x.final);
+    assert.ok(final?.type === 'stats' && final.started_at, 'the final stats record says when tracing started');
+    assert.equal(Date.parse(final.timestamp), Math.max(...times), 'the final stats record is the last');
+    const windowS = (Date.parse(final.timestamp) - Math.min(Date.parse(final.started_at), ...times)) / 1000;
     const sent = truth.flatMap((c) => [c.client_sent, c.server_sent]);
     const received = truth.flatMap((c) => [c.client_received, c.server_received]);
     for (const dim of ['host', 'process']) {
@@ -108,8 +113,8 @@ describe('nettracer summarize', () => {
       assert.equal(row.pkts_retr, 0);
       assert.equal(row.retr_percentage, 0);
       const rtts = closes.map((x) => x.rtt_us / 1000);
-      assert.equal(row.rtt.min, Math.min(...rtts));
-      assert.equal(row.rtt.max, Math.max(...rtts));
+      assert.equal(row.rtt?.min, Math.min(...rtts));
+      assert.equal(row.rtt?.max, Math.max(...rtts));
       assert.ok(Math.abs(row.window_s - windowS) < 1e-9);
       const bits = (sent.reduce((a, b) => a + b) + received.reduce((a, b) => a + b)) * 8;
       assert.ok(Math.abs(row.traffic - bits / windowS) < 0.01, `${row.traffic} vs ${bits / windowS}`);
@@ -126,7 +131,21 @@ describe('nettracer summarize', () => {
       r.rows.reduce((a, x) => a + x.bytes_tx.sum, 0),
       total,
     );
-    assert.ok(r.rows.every((x) => x.window_s === 0.5));
+    assert.ok(
+      r.rows.slice(0, -1).every((x) => x.window_s === 0.5),
+      'whole windows',
+    );
+    const last = r.rows[r.rows.length - 1];
+    const end = Math.max(
+      ...readFileSync(capture, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => Date.parse((JSON.parse(l) as { timestamp: string }).timestamp)),
+    );
+    // The last ends with the capture's last record, or with its grid window if that ends first.
+    const lastEnd = Math.min(end, Date.parse(last.window_start) + 500);
+    assert.equal(last.window_end, new Date(lastEnd).toISOString());
+    assert.equal(last.window_s, (lastEnd - Date.parse(last.window_start)) / 1000);
   });
 
   it('a capture that is not NDJSON: one clear line, exit 2', async () => {
@@ -166,6 +185,41 @@ describe('nettracer summarize --live', () => {
       12_345 + 678,
       "the generator's bytes, across windows",
     );
+  });
+});
+
+describe('nettracer summarize --live: a window cut short is as long as it was (issue 18)', () => {
+  it('--window 10 --duration 3: one window of the traced time, ending when tracing stopped, rates over it', async () => {
+    const gen = await startGenerator({
+      connections: [{ family: 4, client_bytes: 600, server_bytes: 200 }],
+      hold: 0.5,
+    });
+    const before = Date.now();
+    const t = await launch(['--live', '-f', '--window', '10', '--duration', '3', '--by', 'host,process'], {
+      command: 'summarize',
+    });
+    const truth = await gen.run();
+    const r = await t.proc;
+    const after = Date.now();
+    await t.drained;
+    assert.equal(r.exitCode, 0, t.stderr());
+    const rows = t.lines.map((l) => JSON.parse(l) as SummaryRecord);
+    rows.forEach(validSummary);
+    const host = rows.filter((x) => x.dimension === 'host');
+    assert.equal(host.length, 1, 'one window: tracing stopped before 10 s');
+    const mine = rows.find((x) => x.dimension === 'process' && x.pid === gen.pid);
+    assert.ok(mine, 'a row for the generator');
+    for (const row of [host[0], mine]) {
+      const start = Date.parse(row.window_start);
+      const end = Date.parse(row.window_end);
+      assert.ok(start >= before, 'the window starts once summarize ran');
+      assert.ok(end <= after, 'no window_end in the future: it ends when tracing stopped');
+      assert.equal(row.window_s, (end - start) / 1000, 'window_s is what the window covered');
+      assert.ok(row.window_s < 10);
+    }
+    const bytes = truth[0].client_sent + truth[0].server_sent + truth[0].client_received + truth[0].server_received;
+    assert.equal(mine.bytes_tx.sum + mine.bytes_rx.sum, bytes, "the generator's bytes");
+    assert.equal(mine.traffic, Math.round(((bytes * 8) / mine.window_s) * 1000) / 1000, 'bit/s over the real length');
   });
 });
 

@@ -126,8 +126,12 @@ export interface TrafficSpec {
 export interface Generator {
   pid: number;
   ports: Record<string, number>;
-  /** Starts the traffic; resolves with what the generator measured, after every connection closed. */
-  run(): Promise<GeneratedConnection[]>;
+  /**
+   * Starts the traffic; resolves with what the generator measured, after every
+   * connection closed. `onOpen` sees the connections while they are held open
+   * (their ends and bytes; no TCP_INFO yet).
+   */
+  run(onOpen?: (open: GeneratedConnection[]) => void): Promise<GeneratedConnection[]>;
 }
 
 /** Starts test/helpers/traffic.py; it binds its listeners and waits for run(). */
@@ -155,10 +159,11 @@ export async function startGenerator(spec: TrafficSpec): Promise<Generator> {
   return {
     pid: ready.pid,
     ports: ready.ports,
-    async run() {
+    async run(onOpen) {
       proc.stdin.write('go\n');
       const open = await next();
       if (open.phase !== 'open') throw new Error(`unexpected ${JSON.stringify(open)}`);
+      onOpen?.(open.connections as GeneratedConnection[]);
       const closed = (await next()) as { connections: GeneratedConnection[] };
       await once(proc, 'exit');
       return closed.connections;

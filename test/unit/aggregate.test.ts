@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { NettracerRecord } from '../../src/generated/records.js';
-import { Aggregator, unplaceable, UnplaceableRecord } from '../../src/summary/aggregate.js';
+import { Aggregator, LATEST_MS, unplaceable, UnplaceableRecord } from '../../src/summary/aggregate.js';
 import { validatorFor } from '../helpers/schemas.js';
 
 const validSummary = validatorFor('summary');
@@ -52,7 +52,60 @@ describe('aggregates', () => {
     assert.deepEqual([p10.pid, p10.sessions, p10.pkts_tx, p10.pkts_retr], [10, 2, 100, 10]);
     assert.equal(p10.retr_percentage, Math.round((10 / 110) * 100 * 1000) / 1000);
     assert.deepEqual(p10.rtt, { avg: 3, min: 2, max: 4 });
-    assert.deepEqual(p20.rtt, { avg: 0, min: 0, max: 0 }, 'no session with an RTT');
+    assert.equal(p20.rtt, undefined, 'no session with an RTT: no rtt field, not 0 ms');
+    assert.ok(!('rtt' in p20));
+    validSummary(p20);
+  });
+
+  it('failed attempts and resets per process and host: counts and the failure rate, per window', () => {
+    const a = new Aggregator({ host: 'h', by: ['host', 'process'], windowS: 10 });
+    const failed = (id: number, pid: number, t: number, error: string, errno: number) => ({
+      type: 'connect_failed',
+      timestamp: at(t),
+      ...conn(id, pid),
+      error,
+      errno,
+      syns_sent: 1,
+      duration_ms: 1,
+    });
+    const close = (id: number, pid: number, t: number, reason: object) => ({
+      type: 'close',
+      timestamp: at(t),
+      ...conn(id, pid),
+      ...counters(1, 1, 3, 3, 0, 100),
+      duration_ms: 1,
+      ...reason,
+    });
+    const recs = [
+      { type: 'connect', timestamp: at(0), ...conn(1, 10) },
+      failed(2, 10, 1, 'ECONNREFUSED', 111),
+      failed(3, 10, 2, 'ETIMEDOUT', 110),
+      failed(4, 10, 3, 'abandoned', 0),
+      close(1, 10, 4, { close_reason: 'reset_received', error: 'ECONNRESET', errno: 104 }),
+      { type: 'accept', timestamp: at(5), ...conn(5, 20, { direction: 'incoming' }) },
+      close(5, 20, 6, { close_reason: 'aborted' }),
+      { type: 'accept', timestamp: at(7), ...conn(6, 20, { direction: 'incoming' }) },
+      close(6, 20, 8, { close_reason: 'fin', first_fin: 'remote' }),
+      // Next window: one failure of pid 30 only (a group with no session).
+      failed(7, 30, 12, 'EHOSTUNREACH', 113),
+    ] as NettracerRecord[];
+    const out = recs.flatMap((r) => a.add(r));
+    out.push(...a.finish());
+    for (const r of out) validSummary(r);
+    const first = out.filter((r) => r.window_start === at(0));
+    const [host] = first;
+    const p10 = first.find((r) => r.pid === 10)!;
+    const p20 = first.find((r) => r.pid === 20)!;
+    assert.deepEqual(
+      [host.connects, host.connects_failed, host.connect_failure_rate, host.resets_received, host.resets_sent],
+      [1, 3, 75, 1, 1],
+    );
+    assert.deepEqual([p10.pid, p10.connects_failed, p10.connect_failure_rate, p10.resets_received], [10, 3, 75, 1]);
+    assert.deepEqual([p20.pid, p20.connects, p20.connect_failure_rate, p20.resets_sent], [20, 0, undefined, 1]);
+    const second = out.filter((r) => r.window_start === at(10));
+    const p30 = second.find((r) => r.pid === 30);
+    assert.deepEqual([p30?.sessions, p30?.connects_failed, p30?.connect_failure_rate], [0, 1, 100]);
+    assert.equal(second[0].connects, 0, 'connects are counted in the window of their connect record');
   });
 
   it('windows: deltas per window from totals and from incremental metrics; traffic before tracing excluded', () => {
@@ -159,7 +212,8 @@ describe('hostile or large input', () => {
       out.map((r) => [r.window_start, r.window_end, r.window_s, r.sessions]),
       [
         ['1970-01-01T00:00:00.000Z', '1970-01-01T00:00:01.000Z', 1, 1],
-        ['2026-01-01T00:00:00.000Z', '2026-01-01T00:00:01.000Z', 1, 1],
+        // The last window ends with the input's last record: half a second covered.
+        ['2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.500Z', 0.5, 1],
       ],
     );
   });
@@ -220,7 +274,7 @@ describe('hostile or large input', () => {
     }
     const [host, proc] = a.finish();
     assert.equal(host.sessions, 200_000);
-    assert.deepEqual(host.rtt, { avg: host.rtt.avg, min: 0.001, max: 201 });
+    assert.deepEqual(host.rtt, { avg: host.rtt?.avg, min: 0.001, max: 201 });
     assert.deepEqual([host.bytes_tx.min, host.bytes_tx.max, host.bytes_tx.count], [1, 200_000, 200_000]);
     assert.equal(proc.sessions, 200_000);
   });
@@ -274,12 +328,94 @@ describe('hostile or large input', () => {
     for (const windowS of [1e12, 1e306]) {
       const a = new Aggregator({ host: 'h', by: ['host'], windowS });
       a.add(close(1, '9999-12-31T23:59:58.999Z'));
-      const [host] = a.finish();
+      const [host] = a.finish(LATEST_MS + 5000);
       assert.deepEqual(
         [host.window_start, host.window_end, host.window_s],
         ['9999-12-31T23:59:58.999Z', '9999-12-31T23:59:59.999Z', 1],
       );
       validSummary(host);
     }
+  });
+});
+
+describe('windows as long as what they covered (issue 18)', () => {
+  const r3 = (x: number) => Math.round(x * 1000) / 1000;
+  const metrics = (id: number, s: number, tx: number, rx: number) =>
+    ({
+      type: 'metrics',
+      timestamp: at(s),
+      ...conn(id, 10),
+      ...counters(tx, rx, 1, 1, 0, 0),
+      incremental: false,
+    }) as NettracerRecord;
+  const stats = (s: number, startedS: number, final: boolean) =>
+    ({
+      type: 'stats',
+      timestamp: at(s),
+      records_sent: 0,
+      records_lost: 0,
+      connections_tracked: 0,
+      connections_untracked: 0,
+      unaccepted_closes: 0,
+      hook_misses: 0,
+      hooks: [],
+      started_at: at(startedS),
+      final,
+    }) as NettracerRecord;
+
+  it('live: --window 10 stopped after 3 s is a 3 s window, ending then, its rates over 3 s', () => {
+    const a = new Aggregator({ host: 'h', by: ['host'], windowS: 10 });
+    a.begin(T0);
+    a.add({ type: 'connect', timestamp: at(0.5), ...conn(1, 10) } as NettracerRecord);
+    assert.deepEqual(a.tick(T0 + 2000), []);
+    a.add(metrics(1, 2.9, 600, 200));
+    const [w] = a.finish(T0 + 3000);
+    assert.deepEqual([w.window_start, w.window_end, w.window_s], [at(0), at(3), 3]);
+    assert.equal(w.traffic, r3((800 * 8) / 3));
+    assert.equal(w.traffic_tx, r3((600 * 8) / 3));
+    validSummary(w);
+  });
+
+  it('live: full windows stay full; the last one ends when tracing stopped', () => {
+    const a = new Aggregator({ host: 'h', by: ['host'], windowS: 1 });
+    a.begin(T0);
+    const full = a.tick(T0 + 1000);
+    assert.deepEqual(
+      full.map((r) => [r.window_end, r.window_s]),
+      [[at(1), 1]],
+    );
+    const [last] = a.finish(T0 + 1250);
+    assert.deepEqual([last.window_start, last.window_end, last.window_s], [at(1), at(1.25), 0.25]);
+  });
+
+  it('a capture with --window: the last window ends at its last record (the final stats one), not a window later', () => {
+    const a = new Aggregator({ host: 'h', by: ['host'], windowS: 10 });
+    const out = [...a.add(metrics(1, 0, 100, 0)), ...a.add(metrics(1, 12, 300, 0)), ...a.add(stats(14.5, -1, true))];
+    assert.deepEqual(
+      out.map((r) => [r.window_start, r.window_s]),
+      [[at(0), 10]],
+    );
+    const [last] = a.finish();
+    assert.deepEqual([last.window_start, last.window_end, last.window_s], [at(10), at(14.5), 4.5]);
+    assert.equal(last.traffic_tx, r3((200 * 8) / 4.5));
+  });
+
+  it('a whole capture: from when tracing started (stats started_at) to its final stats record', () => {
+    const a = new Aggregator({ host: 'h', by: ['host'] });
+    a.add(metrics(1, 2, 100, 0));
+    a.add(metrics(1, 4, 500, 0));
+    a.add(stats(7, 1, true));
+    const [w] = a.finish();
+    assert.deepEqual([w.window_start, w.window_end, w.window_s], [at(1), at(7), 6]);
+    assert.equal(w.traffic_tx, r3((500 * 8) / 6), 'the first record of a connection counts from 0');
+    validSummary(w);
+  });
+
+  it('a stats record from before tracing started (hostile) does not move the start', () => {
+    const a = new Aggregator({ host: 'h', by: ['host'] });
+    a.add(metrics(1, 2, 100, 0));
+    a.add(stats(3, 5, false)); // started_at after its own timestamp: ignored
+    const [w] = a.finish();
+    assert.deepEqual([w.window_start, w.window_end], [at(2), at(3)]);
   });
 });

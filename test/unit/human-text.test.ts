@@ -14,8 +14,8 @@ const INVISIBLE =
   /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/;
 
 describe('text in the formats for people', () => {
-  it('the table shows a process name with controls and invisible formatting characters escaped', () => {
-    const f = new TableFormat(false);
+  it("the table (the original's: no process name column) lets no control or invisible character through", () => {
+    const f = new TableFormat();
     f.records([
       {
         type: 'metrics',
@@ -40,8 +40,8 @@ describe('text in the formats for people', () => {
         incremental: false,
       },
     ] as NettracerRecord[]);
-    const text = f.cycle(0);
-    assert.ok(text.includes(SHOWN), text);
+    const text = f.begin() + f.cycle(0);
+    assert.ok(!text.includes('ev'), text);
     assert.doesNotMatch(text, INVISIBLE);
   });
 
@@ -74,5 +74,31 @@ describe('text in the formats for people', () => {
     assert.ok(text.includes(`7 ${SHOWN}`), text);
     assert.ok(text.includes('\\xe2\\x80\\xae\\x1b[2Jabc'), text);
     assert.doesNotMatch(text, INVISIBLE);
+  });
+
+  it("summarize's table: '-' where no session gave an RTT, and the unit in the header", () => {
+    const stats = { sum: 0, avg: 0, min: 0, max: 0, count: 0 };
+    const text = summaryTable([
+      {
+        type: 'summary',
+        window_start: '2026-01-01T00:00:00.000Z',
+        window_end: '2026-01-01T00:00:03.000Z',
+        window_s: 3,
+        dimension: 'host',
+        host: 'h',
+        sessions: 1,
+        bytes_rx: stats,
+        bytes_tx: stats,
+        pkts_rx: 0,
+        pkts_tx: 0,
+        pkts_retr: 0,
+        retr_percentage: 0,
+        traffic: 0,
+        traffic_rx: 0,
+        traffic_tx: 0,
+      },
+    ]);
+    assert.match(text, /rtt avg \(ms\)/);
+    assert.match(text, /│ - +│ 0 bit\/s/);
   });
 });

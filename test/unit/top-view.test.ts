@@ -1,0 +1,225 @@
+// The pure parts of `nettracer top`: rates from records (summary/rates.ts),
+// columns that fit (output/columns.ts), and the screen's lines (output/top-view.ts).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { NettracerRecord } from '../../src/generated/records.js';
+import { fitColumns, narrow, shorten } from '../../src/output/columns.js';
+import { COLUMNS, GROUPS, rttMs, si, SORT_KEYS, topLines, topRows } from '../../src/output/top-view.js';
+import { ConnectionRates, retrPercentage } from '../../src/summary/rates.js';
+
+const T0 = Date.parse('2026-11-30T10:00:00.000Z');
+const at = (s: number) => new Date(T0 + s * 1000).toISOString();
+
+function conn(id: number, over: Record<string, unknown> = {}) {
+  return {
+    id,
+    pid: 100 + id,
+    comm: 'curl',
+    family: 'ipv4',
+    saddr: '10.0.0.1',
+    sport: 40000 + id,
+    daddr: '10.0.0.2',
+    dport: 443,
+    netns: 4026531840,
+    direction: 'outgoing',
+    ...over,
+  };
+}
+
+function counters(tx: number, rx: number, pktsTx = 0, retr = 0, rtt = 1000) {
+  return {
+    bytes_sent: tx,
+    bytes_received: rx,
+    packets_sent: pktsTx,
+    packets_received: 0,
+    packets_retransmitted: retr,
+    rtt_us: rtt,
+    rtt_var_us: 0,
+  };
+}
+
+const rec = (r: Record<string, unknown>) => r as unknown as NettracerRecord;
+
+describe('ConnectionRates', () => {
+  it('rates over the period between samples; totals since first seen', () => {
+    const r = new ConnectionRates();
+    r.begin(T0);
+    r.add(rec({ type: 'connect', timestamp: at(0), ...conn(1) }), T0);
+    r.add(rec({ type: 'metrics', timestamp: at(2), ...conn(1), ...counters(2000, 500, 10), incremental: false }), T0);
+    const s1 = r.sample(T0 + 2000);
+    assert.equal(s1.periodS, 2);
+    assert.deepEqual(
+      s1.connections.map((c) => [c.txRate, c.rxRate, c.bytes]),
+      [[1000, 250, 2500]],
+    );
+    r.add(rec({ type: 'metrics', timestamp: at(4), ...conn(1), ...counters(6000, 500, 20), incremental: false }), T0);
+    const s2 = r.sample(T0 + 4000);
+    assert.deepEqual(
+      s2.connections.map((c) => [c.txRate, c.rxRate, c.bytes, c.periodPktsTx]),
+      [[2000, 0, 6500, 10]],
+    );
+  });
+
+  it('an existing connection: what it moved before tracing is no rate', () => {
+    const r = new ConnectionRates();
+    r.begin(T0);
+    r.add(rec({ type: 'existing', timestamp: at(0), ...conn(2), ...counters(1e9, 1e9, 1e6) }), T0);
+    r.add(rec({ type: 'metrics', timestamp: at(1), ...conn(2), ...counters(1e9 + 800, 1e9, 1e6 + 1) }), T0);
+    const [c] = r.sample(T0 + 1000).connections;
+    assert.equal(c.txRate, 800);
+    assert.equal(c.bytes, 800);
+  });
+
+  it('a 32-bit counter that wraps grows by what it moved (record/counters.ts), not backwards', () => {
+    const r = new ConnectionRates();
+    r.begin(T0);
+    r.add(rec({ type: 'existing', timestamp: at(0), ...conn(3), ...counters(0, 0, 2 ** 32 - 5, 2 ** 32 - 1) }), T0);
+    r.add(rec({ type: 'metrics', timestamp: at(1), ...conn(3), ...counters(0, 0, 5, 1) }), T0);
+    const [c] = r.sample(T0 + 1000).connections;
+    assert.equal(c.periodPktsTx, 10);
+    assert.equal(c.periodRetr, 2);
+  });
+
+  it('closed connections stay, marked, for keepClosedMs, then leave', () => {
+    const r = new ConnectionRates(5000);
+    r.begin(T0);
+    r.add(rec({ type: 'connect', timestamp: at(0), ...conn(4) }), T0);
+    r.add(rec({ type: 'close', timestamp: at(1), ...conn(4), ...counters(100, 0), duration_ms: 1000 }), T0 + 1000);
+    assert.deepEqual(
+      r.sample(T0 + 2000).connections.map((c) => [c.closed, c.txRate]),
+      [[true, 50]],
+    );
+    assert.equal(r.sample(T0 + 6000).connections[0].txRate, 0);
+    assert.equal(r.sample(T0 + 6001).connections.length, 0);
+    assert.equal(r.size, 0);
+  });
+
+  it('retransmission percentage is retr / (retr + tx) x 100', () => {
+    assert.equal(retrPercentage(1, 99), 1);
+    assert.equal(retrPercentage(0, 0), 0);
+  });
+});
+
+describe('columns', () => {
+  it('drops the lowest ranks until the least widths fit, then widens by rank', () => {
+    const col = (title: string, min: number, max: number, rank: number) => ({
+      title,
+      min,
+      max,
+      rank,
+      align: 'left' as const,
+      cell: () => '',
+    });
+    const cols = [col('a', 5, 10, 3), col('b', 5, 10, 1), col('c', 5, 10, 2)];
+    assert.deepEqual(
+      fitColumns(cols, 11).map((f) => [f.column.title, f.width]),
+      [
+        ['a', 5],
+        ['c', 5],
+      ],
+    );
+    assert.deepEqual(
+      fitColumns(cols, 20).map((f) => [f.column.title, f.width]),
+      [
+        ['a', 10],
+        ['b', 5],
+        ['c', 5],
+      ].map(([t, w]) => [t, t === 'a' ? 8 : w]),
+    );
+  });
+
+  it('shortens at the end, or at the start (the port stays)', () => {
+    assert.equal(shorten('abcdef', 4), 'abc~');
+    assert.equal(shorten('10.0.0.1:443', 8, 'start'), '~0.1:443');
+    assert.equal(shorten('abc', 4), 'abc');
+  });
+
+  it('characters of uncertain width become ?', () => {
+    assert.equal(narrow('café 名前 a\u0301'), 'café ?? a?');
+  });
+});
+
+describe('topLines', () => {
+  const sample = (() => {
+    const r = new ConnectionRates();
+    r.begin(T0);
+    for (let i = 1; i <= 40; i++) {
+      const v6 = i % 3 === 0;
+      const c = conn(i, {
+        comm: i === 7 ? 'a-very-long-name' : 'curl',
+        pid: 4194304 - i,
+        ...(v6 ? { family: 'ipv6', saddr: 'fd00:1234:5678:9abc:def0:1234:5678:9abc', daddr: '2001:db8::ffff:1' } : {}),
+        ...(i % 5 === 0 ? { container_id: 'ab'.repeat(32) } : {}),
+      });
+      r.add(rec({ type: 'connect', timestamp: at(0), ...c }), T0);
+      r.add(rec({ type: 'metrics', timestamp: at(1), ...c, ...counters(i * 1e6, i * 1e4, i * 10, i, i * 100) }), T0);
+    }
+    return r.sample(T0 + 1000);
+  })();
+  const state = { sort: 'rate', group: 'connection', paused: false, refreshS: 2, host: 'host-名' } as const;
+
+  it('no line is wider than width - 1 at any width from 10 to 300, in every grouping and sort', () => {
+    for (const group of GROUPS) {
+      for (const sort of SORT_KEYS) {
+        for (let width = 10; width <= 300; width += 7) {
+          for (const height of [5, 24, 50]) {
+            const lines = topLines(sample, { ...state, group, sort }, width, height);
+            assert.ok(lines.length <= height);
+            for (const l of lines) {
+              const text = l.replace(/\x1b\[[\d;]*m/g, '');
+              assert.ok(text.length <= width - 1, `${group}/${sort} at ${width}: ${text.length}: ${text}`);
+            }
+          }
+        }
+      }
+    }
+  });
+
+  it('at 80 columns every column of a connection is there; the rows that do not fit are counted', () => {
+    const lines = topLines(sample, state, 80, 24);
+    assert.deepEqual(
+      lines[2]
+        .replace(/\x1b\[[\d;]*m/g, '')
+        .trim()
+        .split(/ +/),
+      ['PID', 'PROCESS', 'LOCAL', 'REMOTE', 'TX/s', 'RX/s', 'RETR', 'RTT', 'ms', 'BYTES'],
+    );
+    assert.equal(lines.length, 24);
+    assert.equal(lines[23], 'q quit  s sort  g group  p pause  (20 of 40 rows shown)');
+    // Numbers are never cut: every PID whole (7 digits here), every byte count a number with its prefix.
+    for (const l of lines.slice(3, 23)) {
+      const cells = l.trim().split(/ +/);
+      assert.match(cells[0], /^419\d{4}$/, l);
+      assert.match(cells.at(-1)!, /^\d+(\.\d+)?[kMG]?$/, l);
+    }
+    // 1e6 i bytes sent and 1e4 i received by connection i in 1 s; i retransmitted of 11 i segments.
+    assert.match(
+      lines[1],
+      /^conns 40 \(0 in, 40 out\), 0 closed {2}in 65\.6Mbit\/s {2}out 6\.56Gbit\/s {2}retr 9\.09%$/,
+    );
+  });
+
+  it('sorts by the chosen key and groups', () => {
+    assert.deepEqual(
+      topRows(sample, { sort: 'rtt', group: 'connection' }, 2).rows.map((r) => r.rttUs),
+      [4000, 3900],
+    );
+    const byContainer = topRows(sample, { sort: 'bytes', group: 'container' });
+    assert.deepEqual(
+      byContainer.rows.map((r) => [r.container || '(host)', r.conns]),
+      [
+        ['(host)', 32],
+        ['ab'.repeat(32), 8],
+      ],
+    );
+    assert.equal(COLUMNS.process[0].title, 'PID');
+  });
+
+  it('units: SI with three digits; RTT in ms, "-" without a sample', () => {
+    assert.deepEqual(
+      [si(0), si(999), si(1000), si(12_345), si(999_999), si(2.5e9)],
+      ['0', '999', '1.00k', '12.3k', '1.00M', '2.50G'],
+    );
+    assert.deepEqual([rttMs(0), rttMs(46), rttMs(12_345), rttMs(250_000)], ['-', '0.05', '12.3', '250']);
+  });
+});
