@@ -21,6 +21,7 @@ import { benchSoak } from './soak.js';
 import { benchStartup } from './startup.js';
 import { benchThroughput } from './throughput.js';
 import { benchTop } from './top.js';
+import { benchMillion, benchWalk } from './walk.js';
 
 const USAGE = `usage: node --import tsx bench/run.ts [BENCH...] [options]     (as root)
        npm run bench -- [BENCH...] [options]
@@ -32,7 +33,7 @@ options:
   --n N               connections per churn run (default 5000)
   --rounds N          churn rounds, each nettracer / tcplife / hooks only, every one
                       between two untraced runs (default 30)
-  --baseline DIR      churn, bpfstats: also measure the nettracer built in checkout DIR
+  --baseline DIR      churn, bpfstats, walk, million: also measure the nettracer built in checkout DIR
                       (npm run setup done there), in the same rounds, and compare
   --iperf-seconds S   length of each iperf3 run (default 1)
   --tput-rounds N     traced iperf3 runs per path, each between two untraced (default 15)
@@ -49,6 +50,9 @@ options:
   --soak-n N          soak: connections in total under one tracer (default 1000000)
   --soak-chunk N      soak: connections per sequential churn run (default 100000)
   --soak-sample S     soak: seconds between samples (default 5)
+  --walk-files N      walk: unrelated open files (default 500000)
+  --walk-sizes N,...  walk: loopback pairs held open (default 500,5000,50000: 1k, 10k, 100k ends)
+  --million-ends N    million: tracked connection ends (default 1000000)
   --quick             small sizes for a smoke run (n 2000, 2 rounds, 1 s iperf,
                       sizes 1000,10000, soak-n 100000)
   -h, --help`;
@@ -63,6 +67,8 @@ const BENCHES: Record<BenchName, (o: Options) => Promise<void>> = {
   top: benchTop,
   agent: benchAgent,
   soak: benchSoak,
+  walk: benchWalk,
+  million: benchMillion,
 };
 const isBench = (a: string): a is BenchName => a in BENCHES;
 
@@ -83,6 +89,9 @@ function parseArgs(argv: string[]): Options | undefined {
     soakChunk: 100000,
     soakSample: 5,
     baseline: undefined,
+    walkFiles: 500000,
+    walkSizes: [500, 5000, 50000],
+    millionEnds: 1000000,
   };
   const num = (v: string, name: string): number => {
     const x = Number(v);
@@ -104,6 +113,9 @@ function parseArgs(argv: string[]): Options | undefined {
     '--soak-n': (v, n) => (o.soakN = int(v, n)),
     '--soak-chunk': (v, n) => (o.soakChunk = int(v, n)),
     '--soak-sample': (v, n) => (o.soakSample = num(v, n)),
+    '--walk-files': (v, n) => (o.walkFiles = int(v, n)),
+    '--walk-sizes': (v, n) => (o.walkSizes = list(v, n)),
+    '--million-ends': (v, n) => (o.millionEnds = int(v, n)),
     '--baseline': (v) => {
       const dir = resolve(v);
       if (!existsSync(join(dir, 'bin', 'run.cjs')))
@@ -128,7 +140,17 @@ function parseArgs(argv: string[]): Options | undefined {
         o.decompose = true;
         break;
       case '--quick':
-        Object.assign(o, { n: 2000, rounds: 2, iperfSeconds: 1, tputRounds: 2, sizes: [1000, 10000], soakN: 100000 });
+        Object.assign(o, {
+          n: 2000,
+          rounds: 2,
+          iperfSeconds: 1,
+          tputRounds: 2,
+          sizes: [1000, 10000],
+          soakN: 100000,
+          walkFiles: 50000,
+          walkSizes: [500, 5000],
+          millionEnds: 100000,
+        });
         break;
       default:
         if (a.startsWith('-')) throw new Error(`unknown option ${a}\n${USAGE}`);

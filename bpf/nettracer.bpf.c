@@ -358,6 +358,19 @@ static __always_inline bool fin_queued(int state)
  * received in order, when RCV_SHUTDOWN is set (a local shutdown(SHUT_RD)
  * sets it too: then one byte too few). `active`: an outgoing connection;
  * `fin_sent`: fin_queued() of the state. */
+static __always_inline void payload_of(__u64 acked, bool all_acked, __u64 received, bool rcv_shut,
+				       bool active, bool fin_sent, struct nt_record *r)
+{
+	if (active && acked)
+		acked--;
+	if (fin_sent && all_acked && acked)
+		acked--;
+	if (rcv_shut && received)
+		received--;
+	r->bytes_sent = acked;
+	r->bytes_received = received;
+}
+
 static __always_inline void tcp_payload(struct sock *sk, bool active, bool fin_sent,
 					struct nt_record *r)
 {
@@ -365,16 +378,8 @@ static __always_inline void tcp_payload(struct sock *sk, bool active, bool fin_s
 
 	if (!tp)
 		return;
-	__u64 acked = tp->bytes_acked;
-	if (active && acked)
-		acked--;
-	if (fin_sent && tp->snd_una == tp->write_seq && acked)
-		acked--;
-	__u64 received = tp->bytes_received;
-	if ((BPF_CORE_READ_BITFIELD(sk, sk_shutdown) & RCV_SHUTDOWN) && received)
-		received--;
-	r->bytes_sent = acked;
-	r->bytes_received = received;
+	payload_of(tp->bytes_acked, tp->snd_una == tp->write_seq, tp->bytes_received,
+		   BPF_CORE_READ_BITFIELD(sk, sk_shutdown) & RCV_SHUTDOWN, active, fin_sent, r);
 }
 
 /* Counters as TCP_INFO reports them; without the send/receive hooks, bytes
@@ -938,12 +943,40 @@ static __always_inline void on_close_call(struct sock *sk)
 		claim(c);
 }
 
+/* Listening sockets (by key), for the table walk's listener records: added
+ * when a socket starts listening (or by the start-up listeners walk), gone
+ * when it stops. LRU: one that went without our seeing it ages out. */
+struct listening {
+	__u64 gen; /* the last table walk that reported it */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, NT_SHARES_MAX);
+	__type(key, __u64);
+	__type(value, struct listening);
+} listening SEC(".maps");
+
+static __always_inline void note_listener(const struct sock *sk, bool listens)
+{
+	__u64 key = sk_key(sk);
+
+	if (listens) {
+		struct listening fresh = {};
+		bpf_map_update_elem(&listening, &key, &fresh, BPF_NOEXIST);
+	} else {
+		bpf_map_delete_elem(&listening, &key);
+	}
+}
+
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(set_state, struct sock *sk, int oldstate, int newstate)
 {
 	HOOK_ENTRY();
 	if (!is_tcp(sk))
 		return 0;
+	if (newstate == TCP_LISTEN || oldstate == TCP_LISTEN)
+		note_listener(sk, newstate == TCP_LISTEN);
 	if (newstate == TCP_SYN_SENT || newstate == TCP_ESTABLISHED) {
 		__u32 *depth;
 		__u32 level = scratch_open(&depth);
@@ -1068,6 +1101,7 @@ static __always_inline void discover(struct bpf_iter__task_file *ctx, struct soc
 	read_tuple(sk, &c->rec);
 	if (walk_kind == NT_WALK_LISTENERS) {
 		if (state == TCP_LISTEN) {
+			note_listener(sk, true);
 			c->rec.kind = NT_LISTEN;
 			bpf_seq_write(ctx->meta->seq, &c->rec, sizeof(c->rec));
 		}
@@ -1206,4 +1240,236 @@ int metrics(struct bpf_iter__task_file *ctx)
 	else if (claimed)
 		c->rec.flags &= ~NT_F_ANNOUNCED;
 	return 0;
+}
+
+/* The metrics walk over the connection table itself (program walk, run by
+ * user space with BPF_PROG_TEST_RUN a page at a time): its cost follows the
+ * tracked connections, whatever else the host has open (the file walk above
+ * visits every open file of every process: measured 143 ms per walk with
+ * 475,000 unrelated files). The kernel's own iterators over map elements
+ * (iter/bpf_map_elem, iter/bpf_sk_storage_map, iter/sockmap) would do, but
+ * are refused (EPERM) on our kernels, like trampolines. A page writes at
+ * most WALK_PAGE records to walk_out, in .bss: user space reads them from
+ * its mapping (no copy through a ring, no lock, no header per record)
+ * before it runs the next page. The walk holds no reference to the sockets: their fields are
+ * read with probe reads, and a record is made only if the entry is still
+ * there afterwards (an entry goes at CLOSE, before its socket is freed). */
+#define WALK_PAGE  NT_WALK_PAGE
+#define WALK_SLOTS 16384 /* slots of the array part per page at most */
+#define WALK_DONE  NT_WALK_DONE
+
+/* The page's records, walk_written of them. */
+struct nt_record walk_out[WALK_PAGE] = {};
+__u32 walk_written = 0;
+
+/* Set by the walk: tracked connections held by a process that no process
+ * has touched yet. User space then runs the file walk (walk_kind metrics),
+ * which finds their owners and reports them after their opening records. */
+__u64 walk_unowned = 0;
+/* The address of health, as a number: a socket's address is its key plus
+ * this (sk_key()). */
+__u64 walk_base = 0;
+
+struct walk_page {
+	__u64 base;
+	__u64 ts;      /* the page's time: its records' ts_ns */
+	__u32 first;   /* the page's first slot */
+	__u32 resume;  /* the slot to start the next page at, when full */
+	__u32 written; /* records */
+	bool full;
+};
+
+/* As read_counters(), from the socket at addr. */
+static __always_inline void read_counters_at(__u64 addr, struct nt_record *r)
+{
+	struct tcp_sock *tp = (void *)addr;
+	struct sock *sk = (void *)addr;
+
+	r->packets_sent = BPF_CORE_READ(tp, segs_out);
+	r->packets_received = BPF_CORE_READ(tp, segs_in);
+	r->packets_retransmitted = BPF_CORE_READ(tp, total_retrans);
+	r->rtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
+	r->rtt_var_us = BPF_CORE_READ(tp, mdev_us) >> 2;
+	if (io_hooks)
+		return;
+	bool fin_sent = fin_queued(BPF_CORE_READ(sk, __sk_common.skc_state));
+	payload_of(BPF_CORE_READ(tp, bytes_acked),
+		   BPF_CORE_READ(tp, snd_una) == BPF_CORE_READ(tp, write_seq),
+		   BPF_CORE_READ(tp, bytes_received),
+		   BPF_CORE_READ_BITFIELD_PROBED(sk, sk_shutdown) & RCV_SHUTDOWN,
+		   r->direction == NT_DIR_OUTGOING, fin_sent, r);
+}
+
+/* The metrics record of entry c (key; slot: its key in the array part, NULL
+ * in conns) into walk_out. 1 stops the page: full. */
+static __always_inline long walk_conn(struct walk_page *p, __u64 key, struct conn *c, __u64 *slot,
+				      __u32 at)
+{
+	__u64 id = c->rec.id;
+
+	if (!id || c->gen == walk_gen)
+		return 0;
+	if (p->written >= WALK_PAGE) {
+		p->full = true;
+		p->resume = at;
+		return 1;
+	}
+	__u64 addr = key + p->base;
+	if (!BPF_CORE_READ((struct sock *)addr, sk_socket)) {
+		/* Closed by its owner, finishing its close: no file holds it,
+		 * and the file walk would not report it either. */
+		c->gen = walk_gen;
+		return 0;
+	}
+	if (!(c->rec.flags & NT_F_ANNOUNCED)) {
+		walk_unowned++;
+		return 0;
+	}
+	__u32 n = p->written;
+	if (n >= WALK_PAGE)
+		return 1;
+	struct nt_record *r = &walk_out[n];
+	__builtin_memcpy(r, &c->rec, sizeof(*r));
+	read_counters_at(addr, r);
+	/* Still tracked: the socket was not freed while we read it. */
+	if (slot) {
+		if (*(volatile __u64 *)slot != key || *(volatile __u64 *)&c->rec.id != id)
+			return 0;
+	} else {
+		struct conn *now = bpf_map_lookup_elem(&conns, &key);
+		if (!now || now->rec.id != id)
+			return 0;
+	}
+	r->kind = NT_METRICS;
+	r->ts_ns = p->ts;
+	c->gen = walk_gen;
+	p->written = n + 1;
+	return 0;
+}
+
+static long walk_slot(__u32 i, struct walk_page *p)
+{
+	__u32 s = p->first + i;
+	__u32 b = s / FAST_WAYS;
+	struct ways *w = bpf_map_lookup_elem(&fast_keys, &b);
+
+	if (!w)
+		return 1;
+	__u64 *slot = &w->key[s % FAST_WAYS];
+	__u64 key = *slot;
+	if (key <= SLOT_BUSY)
+		return 0;
+	struct conn *c = slot_conn(b, s % FAST_WAYS);
+	if (!c)
+		return 0;
+	return walk_conn(p, key, c, slot, s);
+}
+
+static long walk_hashed(struct bpf_map *map, __u64 *key, struct conn *c, struct walk_page *p)
+{
+	return walk_conn(p, *key, c, NULL, FAST_WAYS << fast_bucket_bits);
+}
+
+/* A listener's record with its queues, as report_listener() makes it, from
+ * the socket at addr. */
+static __always_inline bool read_listener_at(__u64 key, __u64 addr, struct nt_record *r)
+{
+	struct sock *sk = (void *)addr;
+	struct inet_connection_sock *icsk = (void *)addr;
+
+	if (BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_LISTEN)
+		return false;
+	if (BPF_CORE_READ(sk, __sk_common.skc_family) == AF_INET6) {
+		r->family = 6;
+		bpf_core_read(r->saddr, NT_ADDR_LEN, &sk->__sk_common.skc_v6_rcv_saddr);
+	} else {
+		r->family = 4;
+		*(__u32 *)r->saddr = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+	}
+	r->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	r->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	/* The socket cookie when it has one (its id only tells listeners apart). */
+	r->id = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter) ?: key;
+	__u32 drops = BPF_CORE_READ(sk, sk_drops.counter);
+	if (bpf_core_field_exists(sk->sk_drop_counters)) {
+		struct numa_drop_counters *dc = BPF_CORE_READ(sk, sk_drop_counters);
+		if (dc)
+			drops += BPF_CORE_READ(dc, drops0.counter) +
+				 BPF_CORE_READ(dc, drops1.counter);
+	}
+	r->listen_drops = drops;
+	r->accept_queue = BPF_CORE_READ(sk, sk_ack_backlog);
+	r->accept_queue_max = BPF_CORE_READ(sk, sk_max_ack_backlog);
+	r->half_open = BPF_CORE_READ(icsk, icsk_accept_queue.qlen.counter);
+	__u32 *n = bpf_map_lookup_elem(&synack_retransmits, &key);
+	if (n)
+		r->synack_retransmits = *n;
+	return true;
+}
+
+static long walk_listener(struct bpf_map *map, __u64 *key, struct listening *l, struct walk_page *p)
+{
+	if (l->gen == walk_gen)
+		return 0;
+	if (p->written >= WALK_PAGE) {
+		p->full = true;
+		return 1;
+	}
+	__u32 n = p->written;
+	if (n >= WALK_PAGE)
+		return 1;
+	struct nt_record *r = &walk_out[n];
+	__builtin_memset(r, 0, sizeof(*r));
+	__u64 k = *key;
+	/* Still listening, and still in the map after the reads: the socket
+	 * was not freed while we read it. */
+	if (!read_listener_at(k, k + p->base, r) || !bpf_map_lookup_elem(&listening, &k))
+		return 0;
+	r->kind = NT_LISTEN;
+	r->ts_ns = p->ts;
+	l->gen = walk_gen;
+	p->written = n + 1;
+	return 0;
+}
+
+/* A page of the walk, from slot ctx[0] of the array part (past its end:
+ * conns, then listening); returns where the next page starts, or WALK_DONE. Each walk
+ * starts at 0 with a new walk_gen, which reports each entry once. */
+SEC("raw_tp")
+int walk(__u64 *ctx)
+{
+	struct walk_page p = {.first = ctx[0]};
+	__u32 slots = FAST_WAYS << fast_bucket_bits;
+
+	if (p.first == WALK_DONE)
+		return WALK_DONE; /* a trial run (can we still run it?) */
+
+	walk_base = (__u64)&health;
+	p.base = *(volatile __u64 *)&walk_base;
+	p.ts = bpf_ktime_get_boot_ns();
+	walk_written = 0;
+	/* Read back, so the verifier takes the count for any number below
+	 * WALK_PAGE, rather than follow each value through bpf_loop's callback
+	 * ("the sequence of 8193 jumps is too complex"). */
+	p.written = *(volatile __u32 *)&walk_written;
+	if (p.first < slots) {
+		__u32 n = slots - p.first;
+		if (n > WALK_SLOTS)
+			n = WALK_SLOTS;
+		bpf_loop(n, walk_slot, &p, 0);
+		walk_written = p.written;
+		return p.full ? p.resume : p.first + n;
+	}
+	if (p.first == slots) {
+		if (overflowed)
+			bpf_for_each_map_elem(&conns, walk_hashed, &p, 0);
+		if (p.full) {
+			walk_written = p.written;
+			return slots;
+		}
+	}
+	/* Then the listeners, with their queues (the stats record's). */
+	bpf_for_each_map_elem(&listening, walk_listener, &p, 0);
+	walk_written = p.written;
+	return p.full ? slots + 1 : WALK_DONE;
 }

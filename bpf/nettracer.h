@@ -132,6 +132,14 @@ enum nt_walk {
 	NT_WALK_EXISTING = 2, /* also adopt connections open before tracing started (NT_EXISTING) */
 };
 
+/* The walk over the connection table (program walk, run a page at a time):
+ * records per page at most, and the page start that means no page left.
+ * The hash part of the table is gone through from its start at each page
+ * (bpf_for_each_map_elem cannot resume), skipping what the walk reported:
+ * large pages keep that small (1,000,000 entries: 62 pages). */
+#define NT_WALK_PAGE 16384
+#define NT_WALK_DONE 0xffffffff
+
 /* The tracer's health, in the program's .bss; user space reads it mapped. */
 struct nt_health {
 	__u64 records_lost;	 /* ring buffer full: a record could not be reserved */

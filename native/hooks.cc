@@ -34,6 +34,11 @@ const HookSpec kHooks[] = {
      "metrics walks over every process's open files: counters of tracked connections, connections open before "
      "tracing started, owners of connections no process has touched yet",
      "no metrics and no connections found at start: nettracer cannot trace"},
+    {"walk", "raw_tp", "bpf_loop (a program run on demand)", "bpf_loop", HookKind::kProgram, false, "walk", "5.17",
+     "e6f2dd0f8067",
+     "metrics walks over the connection table only, whatever else the host has open; the file walk then runs only "
+     "to find the owner of a connection no process has touched yet",
+     "every metrics walk goes over every process's open files: its cost grows with all the files open on the host"},
 };
 
 const size_t kHookCount = sizeof(kHooks) / sizeof(kHooks[0]);

@@ -6,13 +6,14 @@
 
 #include <cstddef>
 
-enum class HookKind { kTracepoint, kIterator };
+// kProgram: never attached, run by the tracer itself (BPF_PROG_TEST_RUN).
+enum class HookKind { kTracepoint, kIterator, kProgram };
 
 struct HookSpec {
   const char* program;      // the BPF program's name (its function in bpf/nettracer.bpf.c)
   const char* section;      // libbpf section: tp_btf/<tracepoint> or iter/<target>
   const char* kernel_name;  // what the kernel calls it: sock:inet_sock_set_state
-  const char* btf_name;     // in the kernel's BTF when it has the hook
+  const char* btf_name;     // in the kernel's BTF when it has the hook (a program: a helper it needs)
   HookKind kind;
   bool required;        // no tracing without it
   const char* group;    // optional hooks used only together (all or none), or nullptr

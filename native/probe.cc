@@ -34,8 +34,12 @@ KernelOffer ProbeKernel() {
   }
   k.btf = true;
   for (size_t i = 0; i < kHookCount; i++) {
-    // A tracepoint has a btf_trace_<name> typedef; an iterator target, its context struct.
-    int kind = kHooks[i].kind == HookKind::kTracepoint ? BTF_KIND_TYPEDEF : BTF_KIND_STRUCT;
+    // A tracepoint has a btf_trace_<name> typedef; an iterator target, its
+    // context struct; a program run on demand, the helper it needs newest.
+    const HookKind hk = kHooks[i].kind;
+    int kind = hk == HookKind::kTracepoint ? BTF_KIND_TYPEDEF
+               : hk == HookKind::kIterator ? BTF_KIND_STRUCT
+                                           : BTF_KIND_FUNC;
     k.hooks[i] = btf__find_by_name_kind(vmlinux, kHooks[i].btf_name, kind) > 0;
   }
   btf__free(vmlinux);
@@ -49,7 +53,9 @@ Napi::Object HookObject(Napi::Env env, const HookSpec& h) {
   o.Set("program", h.program);
   o.Set("section", h.section);
   o.Set("kernelName", h.kernel_name);
-  o.Set("kind", h.kind == HookKind::kTracepoint ? "tracepoint" : "iterator");
+  o.Set("kind", h.kind == HookKind::kTracepoint ? "tracepoint"
+                : h.kind == HookKind::kIterator ? "iterator"
+                                                : "program");
   o.Set("required", h.required);
   if (h.group) o.Set("group", h.group);
   o.Set("since", h.since);

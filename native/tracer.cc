@@ -339,6 +339,11 @@ void Tracer::Attach(Napi::Env env) {
     const HookSpec& h = kHooks[i];
     if (!plan_[i]) continue;
     bpf_program* prog = bpf_object__find_program_by_name(skel_->obj, h.program);
+    if (h.kind == HookKind::kProgram) {  // run by us, never attached
+      walk_prog_ = prog;
+      attached_.push_back({&h, prog, nullptr});
+      continue;
+    }
     bpf_link* link =
         h.kind == HookKind::kIterator ? bpf_program__attach_iter(prog, nullptr) : bpf_program__attach(prog);
     if (!link) {
@@ -376,7 +381,9 @@ void Tracer::StartPolling(Napi::Env env) {
   Napi::Buffer<uint8_t> chunk = Napi::Buffer<uint8_t>::New(env, kChunkRecords * NT_RECORD_SIZE);
   chunk_data_ = chunk.Data();  // off the V8 heap: it never moves
   chunk_ = Napi::Persistent(chunk);
-  walk_ = Napi::Persistent(Napi::Buffer<uint8_t>::New(env, kWalkBytes));
+  Napi::Buffer<uint8_t> walk = Napi::Buffer<uint8_t>::New(env, kWalkBytes);
+  walk_data_ = walk.Data();
+  walk_ = Napi::Persistent(walk);
 }
 
 Tracer::~Tracer() { Teardown(); }
@@ -454,8 +461,11 @@ void Tracer::Deliver(bool all) {
   }
 }
 
-// walk(kind, onChunk): run the metrics iterator over every process's open
-// files once (kind: enum nt_walk), handing the records to onChunk a read at a
+// walk(kind, onChunk): run a walk once (kind: enum nt_walk): the start-up
+// walks over every process's open files; metrics over the connection table
+// (the walk program, a page at a time; then over the files only when it
+// found connections no process has touched yet), or over the files on a
+// kernel without that program. Records go to onChunk a read at a
 // time (a few hundred records), so a walk over 100k connections never sits
 // in memory whole. onChunk returning false suspends the walk (the output is
 // blocked): the iterator keeps its place, and walkResume(onChunk) goes on
@@ -470,49 +480,108 @@ Napi::Value Tracer::Walk(const Napi::CallbackInfo& info) {
   if (kind != NT_WALK_METRICS && kind != NT_WALK_LISTENERS && kind != NT_WALK_EXISTING) {
     throw Napi::RangeError::New(env, "walk kind must be 0, 1 or 2 (enum nt_walk)");
   }
-  if (walk_fd_ >= 0) throw Fail(env, "EBUSY", "a walk is suspended: walkResume() it first");
+  if (Walking()) throw Fail(env, "EBUSY", "a walk is suspended: walkResume() it first");
   skel_->bss->walk_gen++;
   skel_->bss->walk_kind = kind;
+  skel_->bss->walk_unowned = 0;
+  walks_++;
+  walk_have_ = 0;
+  if (kind == NT_WALK_METRICS && walk_prog_) {
+    walk_table_ = true;
+    walk_next_ = 0;
+    walk_pos_ = 0;
+    skel_->bss->walk_written = 0;
+  } else {
+    StartFileWalk(env);
+  }
+  return ReadWalk(env, info[1].As<Napi::Function>());
+}
+
+void Tracer::StartFileWalk(Napi::Env env) {
+  file_walks_++;
   walk_fd_ = bpf_iter_create(bpf_link__fd(iter_link_));
   if (walk_fd_ < 0) {
     int e = errno;
     EndWalk();
     throw Fail(env, "EITER", "metrics walk failed: " + Errno(e));
   }
-  walk_have_ = 0;
-  return ReadWalk(env, info[1].As<Napi::Function>());
+}
+
+// One page of the table walk into walk_out (empty before it).
+void Tracer::RunWalkPage(Napi::Env env) {
+  __u64 args[1] = {walk_next_};
+  LIBBPF_OPTS(bpf_test_run_opts, run, .ctx_in = args, .ctx_size_in = sizeof(args));
+  if (bpf_prog_test_run_opts(bpf_program__fd(walk_prog_), &run) != 0) {
+    throw Fail(env, "EITER", "metrics walk failed: " + Errno(errno));
+  }
+  walk_next_ = run.retval;
+}
+
+// The next records of the table walk into walk_ (from the page in .bss,
+// running pages as they are read): bytes, 0 once the table is done.
+size_t Tracer::ReadTable(Napi::Env env) {
+  bool ran = false;
+  for (;;) {
+    const uint32_t written = std::min<uint32_t>(skel_->bss->walk_written, NT_WALK_PAGE);
+    if (walk_pos_ < written) {
+      const size_t n = std::min<size_t>(written - walk_pos_, kWalkBytes / NT_RECORD_SIZE);
+      memcpy(walk_data_, const_cast<nt_record*>(&skel_->bss->walk_out[walk_pos_]), n * NT_RECORD_SIZE);
+      walk_pos_ += n;
+      return n * NT_RECORD_SIZE;
+    }
+    // A page that neither moved on nor wrote anything would be run forever.
+    if (ran && written == 0 && walk_next_ == walk_at_) {
+      throw Fail(env, "EITER", "metrics walk failed: a page made no progress");
+    }
+    if (walk_next_ == NT_WALK_DONE) return 0;
+    walk_at_ = walk_next_;
+    walk_pos_ = 0;
+    RunWalkPage(env);
+    ran = true;
+  }
 }
 
 Napi::Value Tracer::WalkResume(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsFunction()) throw Napi::TypeError::New(env, "walkResume(onChunk)");
-  if (walk_fd_ < 0) throw Fail(env, "ENOWALK", "no walk is suspended");
+  if (!Walking()) throw Fail(env, "ENOWALK", "no walk is suspended");
   return ReadWalk(env, info[0].As<Napi::Function>());
 }
 
-Napi::Value Tracer::WalkSuspended(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), walk_fd_ >= 0);
-}
+Napi::Value Tracer::WalkSuspended(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), Walking()); }
 
 void Tracer::EndWalk() {
   if (walk_fd_ >= 0) close(walk_fd_);
   walk_fd_ = -1;
   walk_have_ = 0;
+  walk_table_ = false;  // a table walk cut short: the rest of its page goes with it
   if (skel_) skel_->bss->walk_kind = NT_WALK_METRICS;
 }
 
 Napi::Value Tracer::ReadWalk(Napi::Env env, Napi::Function on_chunk) {
-  uint8_t* buf = walk_.Value().Data();
+  uint8_t* buf = walk_data_;
   double records = 0;
   bool suspended = false;
   CallbackDepth depth(this);  // onChunk may close() us: see Deliver
   try {
-    while (!closing_ && walk_fd_ >= 0) {
-      ssize_t n = read(walk_fd_, buf + walk_have_, kWalkBytes - walk_have_);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) throw Fail(env, "EITER", "metrics walk failed: " + Errno(errno));
-      if (n == 0) break;
-      walk_have_ += static_cast<size_t>(n);
+    while (!closing_ && Walking()) {
+      if (walk_table_) {
+        walk_have_ = ReadTable(env);
+        if (walk_have_ == 0) {
+          // Connections without an owner: the file walk finds it, and
+          // reports them (the others are reported: same walk_gen).
+          walk_table_ = false;
+          if (skel_->bss->walk_unowned == 0) break;
+          StartFileWalk(env);
+          continue;
+        }
+      } else {
+        ssize_t n = read(walk_fd_, buf + walk_have_, kWalkBytes - walk_have_);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw Fail(env, "EITER", "metrics walk failed: " + Errno(errno));
+        if (n == 0) break;
+        walk_have_ += static_cast<size_t>(n);
+      }
       size_t whole = walk_have_ - walk_have_ % NT_RECORD_SIZE;
       if (whole == 0) continue;
       Napi::HandleScope scope(env);
@@ -532,7 +601,7 @@ Napi::Value Tracer::ReadWalk(Napi::Env env, Napi::Function on_chunk) {
   if (!suspended || closing_) EndWalk();
   Napi::Object r = Napi::Object::New(env);
   r.Set("records", Napi::Number::New(env, records));
-  r.Set("done", Napi::Boolean::New(env, walk_fd_ < 0));
+  r.Set("done", Napi::Boolean::New(env, !Walking()));
   return r;
 }
 
@@ -578,6 +647,8 @@ Napi::Value Tracer::Health(const Napi::CallbackInfo& info) {
   o.Set("unacceptedCloses", Napi::Number::New(env, static_cast<double>(c.unaccepted_closes)));
   o.Set("tracked", Napi::Number::New(env, static_cast<double>(c.tracked)));
   o.Set("hookMisses", Napi::Number::New(env, static_cast<double>(HookMisses())));
+  o.Set("walks", Napi::Number::New(env, static_cast<double>(walks_)));
+  o.Set("fileWalks", Napi::Number::New(env, static_cast<double>(file_walks_)));
   return o;
 }
 
@@ -658,6 +729,11 @@ Napi::Value Tracer::DropPrivileges(const Napi::CallbackInfo& info) {
     int fd = bpf_iter_create(bpf_link__fd(iter_link_));
     if (fd < 0) return false;
     close(fd);
+    if (walk_prog_) {  // a trial page: it returns at once
+      __u64 args[1] = {NT_WALK_DONE};
+      LIBBPF_OPTS(bpf_test_run_opts, run, .ctx_in = args, .ctx_size_in = sizeof(args));
+      if (bpf_prog_test_run_opts(bpf_program__fd(walk_prog_), &run) != 0) return false;
+    }
     // Reading a map (the shares, for stats): ENOENT on an empty one is fine.
     __u32 key;
     return bpf_map_get_next_key(bpf_map__fd(skel_->maps.user_shares), nullptr, &key) == 0 || errno == ENOENT;
@@ -723,6 +799,7 @@ void Tracer::Teardown() {
     ring_buffer__free(rb_);
     rb_ = nullptr;
   }
+  walk_prog_ = nullptr;
   DestroyTracepointLinks();
   EndWalk();
   if (iter_link_) {

@@ -45,6 +45,10 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   Napi::Value WalkResume(const Napi::CallbackInfo& info);
   Napi::Value WalkSuspended(const Napi::CallbackInfo& info);
   Napi::Value ReadWalk(Napi::Env env, Napi::Function on_chunk);
+  size_t ReadTable(Napi::Env env);
+  void RunWalkPage(Napi::Env env);
+  void StartFileWalk(Napi::Env env);
+  bool Walking() const { return walk_fd_ >= 0 || walk_table_; }
   void EndWalk();
   Napi::Value Health(const Napi::CallbackInfo& info);
   Napi::Value Shares(const Napi::CallbackInfo& info);
@@ -67,7 +71,8 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
 
   nettracer_bpf* skel_ = nullptr;
   ring_buffer* rb_ = nullptr;
-  bpf_link* iter_link_ = nullptr;  // the metrics walk: kept after detach() for a last walk
+  bpf_link* iter_link_ = nullptr;     // the file walk (iter/task_file): kept after detach() for a last walk
+  bpf_program* walk_prog_ = nullptr;  // the table walk (run on demand), when the kernel has what it needs
   struct Attached {
     const HookSpec* hook;
     bpf_program* prog;
@@ -89,6 +94,13 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   Napi::Reference<Napi::Buffer<uint8_t>> walk_;    // walk records for JS (reused)
   int walk_fd_ = -1;                               // the walk in progress or suspended
   size_t walk_have_ = 0;                           // bytes of an unfinished record carried to the next read
+  bool walk_table_ = false;                        // the walk in progress is the table walk
+  uint32_t walk_next_ = 0;                         // its next page (NT_WALK_DONE: none)
+  uint32_t walk_at_ = 0;                           // where its last page started
+  uint32_t walk_pos_ = 0;                          // records of the page in .bss (walk_out) handed over
+  uint8_t* walk_data_ = nullptr;                   // walk_'s bytes (off the V8 heap)
+  uint64_t walks_ = 0;                             // walks run
+  uint64_t file_walks_ = 0;                        // of them, over every process's open files
   std::string object_path_;                        // -p: a BPF object file instead of the embedded one
   std::vector<uint8_t> object_;                    // its bytes
   Napi::FunctionReference on_records_;

@@ -64,9 +64,15 @@ export interface Holder {
   close(): Promise<void>;
 }
 
-/** A holdconns process with n open connections to k listeners on 127.0.0.FIRST...; resolves once all are open. */
-export async function hold(n: number, k: number, first: number): Promise<Holder> {
-  const p = spawnTracked(HOLD, [String(n), String(k), String(first)], { stdio: ['pipe', 'pipe', 'pipe'] });
+/**
+ * A holdconns process with n open connections to k listeners on 127.0.0.FIRST...; resolves once all are open.
+ * In network namespace `netns` (its name) when given.
+ */
+export async function hold(n: number, k: number, first: number, netns?: string): Promise<Holder> {
+  const args = [String(n), String(k), String(first)];
+  const p = netns
+    ? spawnTracked('ip', ['netns', 'exec', netns, HOLD, ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
+    : spawnTracked(HOLD, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   p.child.stderr?.on('data', (d: Buffer) => (err += d.toString()));

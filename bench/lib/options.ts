@@ -2,8 +2,11 @@
 
 /** The benchmarks run by default, in this order. */
 export const ALL = ['churn', 'throughput', 'bpfstats', 'ceiling', 'startup', 'memory', 'top', 'agent'] as const;
-/** Run only when named: soak takes several minutes and writes ~1.3 GB to /tmp. */
-export const EXTRA = ['soak'] as const;
+/**
+ * Run only when named: soak takes several minutes and writes ~1.3 GB to /tmp;
+ * walk about 10 minutes; million holds 1,000,000 connection ends (about 5 GB of kernel memory).
+ */
+export const EXTRA = ['soak', 'walk', 'million'] as const;
 export type BenchName = (typeof ALL)[number] | (typeof EXTRA)[number];
 
 export interface Options {
@@ -22,6 +25,12 @@ export interface Options {
   soakN: number;
   soakChunk: number;
   soakSample: number;
-  /** Another checkout of nettracer, built, measured beside this one (churn, bpfstats). */
+  /** walk: unrelated open files held for the walk's cost. */
+  walkFiles: number;
+  /** walk: loopback pairs held open (2 tracked ends each). */
+  walkSizes: number[];
+  /** million: tracked connection ends. */
+  millionEnds: number;
+  /** Another checkout of nettracer, built, measured beside this one (churn, bpfstats, walk, million). */
   baseline?: string;
 }

@@ -45,6 +45,9 @@ export interface HealthCounters {
   tracked: number;
   /** Runs of our tracepoint programs the kernel skipped (already running on that CPU). */
   hookMisses: number;
+  /** Walks run, and of them those that went over every process's open files (start-up, owners to find). */
+  walks: number;
+  fileWalks: number;
 }
 
 /** A row of the hook table (native/hooks.cc). */
@@ -55,7 +58,8 @@ export interface HookSpec {
   section: string;
   /** What the kernel calls it: sock:inet_sock_set_state. */
   kernelName: string;
-  kind: 'tracepoint' | 'iterator';
+  /** program: never attached, run by the tracer on demand. */
+  kind: 'tracepoint' | 'iterator' | 'program';
   required: boolean;
   /** Optional hooks used only together. */
   group?: string;
@@ -94,8 +98,9 @@ export interface WalkProgress {
 
 export interface NativeTracer {
   /**
-   * Runs the metrics walk over every process's open files (kind: WALK),
-   * handing records over a chunk at a time. onChunk returning false
+   * Runs a walk (kind: WALK): metrics over the tracked connections (over
+   * every process's open files at start-up, to find owners, and on kernels
+   * without the socket walk), handing records over a chunk at a time. onChunk returning false
    * suspends it (the output is blocked): walkResume() goes on from there.
    */
   walk(kind: WalkKind, onChunk: WalkCallback): WalkProgress;

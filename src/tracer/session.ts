@@ -2,16 +2,17 @@
 // loss records. Output is not its concern: kernel records go, a batch at a
 // time, to the RecordWriter it is given, which makes them records.
 import type { LostRecord, NettracerRecord, StatsRecord } from '../generated/records.js';
-import { WALK } from '../generated/wire.js';
+import { RECORD_SIZE, WALK } from '../generated/wire.js';
 import { fromNative } from './errors.js';
 import { loadNative, type NativeOptions, type NativeTracer, type WalkKind } from './native.js';
 import { bytesFrom } from './hook-strategy.js';
 import { ListenerTable } from './listeners.js';
+import type { MetricsRates } from './rates.js';
 import type { EncodingOptions, RecordWriter } from './record-writer.js';
 import { every, type Timer } from './timers.js';
 
 export interface SessionOptions extends NativeOptions, EncodingOptions {
-  /** Seconds between metrics walks. */
+  /** Seconds between metrics walks; 0: none on a timer (a live view calls sampleMetrics() itself). */
   intervalS: number;
   /** Seconds between stats records; 0: only the final one. */
   statsIntervalS: number;
@@ -78,10 +79,8 @@ export class TraceSession {
 
   private startTimers(): void {
     for (const t of this.timers) t.cancel();
-    this.timers = [
-      every(this.opts.intervalS * 1000, () => this.collectMetrics()),
-      every(LOSS_CHECK_MS, () => this.reportLoss()),
-    ];
+    this.timers = [every(LOSS_CHECK_MS, () => this.reportLoss())];
+    if (this.opts.intervalS > 0) this.timers.push(every(this.opts.intervalS * 1000, () => this.collectMetrics()));
     if (this.opts.statsIntervalS > 0) {
       this.timers.push(every(this.opts.statsIntervalS * 1000, () => this.reportStats(false)));
     }
@@ -146,6 +145,32 @@ export class TraceSession {
       return;
     }
     this.walk(WALK.metrics);
+  }
+
+  /**
+   * A metrics walk for a live view: each connection's counters and their
+   * change since the previous sample go to `rates`, in memory; no metrics
+   * record is made. What else the walk makes (the opening record of a
+   * connection whose owner it found) goes to the writer as usual. False: not
+   * now (the output is blocked, or a walk is suspended), counted as a skipped walk.
+   */
+  sampleMetrics(rates: MetricsRates): boolean {
+    if (!this.native) return false;
+    if (!this.blocked && this.suspended === undefined) this.native.flush(false);
+    if (this.blocked || this.suspended !== undefined) {
+      this.walksSkipped++;
+      return false;
+    }
+    rates.begin();
+    // Never suspended: what it keeps is one entry per connection, not output.
+    this.walk(WALK.metrics, (chunk, length) => {
+      const batch = chunk.subarray(0, length);
+      this.listeners.note(batch);
+      for (const i of rates.add(batch)) this.deliver(batch.subarray(i * RECORD_SIZE, (i + 1) * RECORD_SIZE));
+      return true;
+    });
+    rates.end();
+    return true;
   }
 
   private readonly walkChunk = (chunk: Buffer, length: number): boolean => {

@@ -1,0 +1,422 @@
+// walk: what the metrics walks cost as the host grows (open files that are
+// not ours, tracked connections, the refresh interval), the in-memory refresh
+// of a live view, and the per-call cost of the send and receive hooks on
+// each kind of socket against an empty program (bench/README.md).
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import { launch } from '../test/helpers/launch.js';
+import { createNetns, deleteNetns, netnsInode } from '../test/helpers/netns.js';
+import { onCleanup } from './lib/cleanup.js';
+import { enableBpfStats, mapMemory, progDelta, progStats, requireBpftool } from './lib/bpftool.js';
+import { run, sh, spawnTracked, type Spawned, waitExit } from './lib/exec.js';
+import { hold, type Holder } from './lib/generators.js';
+import type { Options } from './lib/options.js';
+import { BENCH, BUILD, HOOKS_ONLY, ROOT } from './lib/paths.js';
+import { bpfIds, cpuSeconds, hardNofile, memStatus } from './lib/proc.js';
+import { fint, fx, note, table, verdict } from './lib/report.js';
+import { median, rotate } from './lib/stats.js';
+import { baselineBuild, type Build, THIS_BUILD } from './lib/tracers.js';
+import { existsSync, statSync } from 'node:fs';
+
+/** A tracer variant measured: a build's `trace` writing NDJSON, or this build's in-memory refresh. */
+interface Variant {
+  label: string;
+  start(interval: number, mapSize: number): Promise<Measured>;
+}
+
+interface Measured {
+  pid: number;
+  stop(): Promise<void>;
+  kill(): void;
+}
+
+const WINDOW_S = 10;
+/**
+ * The connections measured live in a namespace of their own, and every tracer
+ * follows only that one (--netns): the loopback connections other processes
+ * of the host hold (other benchmarks, tests) stay out of the counts.
+ */
+const NS = `nt-walk-bench-${process.pid}`;
+let nsInode = 0;
+
+function benchNetns(): void {
+  if (nsInode) return;
+  createNetns(NS);
+  onCleanup(`delete netns ${NS}`, () => deleteNetns(NS));
+  nsInode = netnsInode(NS);
+}
+const SETTLE_S = 2;
+
+function variants(o: Options): Variant[] {
+  const builds: Build[] = o.baseline ? [THIS_BUILD, baselineBuild(o.baseline)] : [THIS_BUILD];
+  const out: Variant[] = builds.map((build) => ({
+    label: build.label,
+    start: (interval, mapSize) => startTrace(build, interval, mapSize),
+  }));
+  out.push({ label: 'in-memory', start: (interval, mapSize) => startDriver(interval, mapSize) });
+  return out;
+}
+
+/** `trace -f -t INTERVAL -m MAP_SIZE`, its NDJSON to /dev/null (encoded and written all the same). */
+async function startTrace(build: Build, interval: number, mapSize: number): Promise<Measured> {
+  const args = ['--with-loopback', '--netns', String(nsInode), '-t', String(interval), '-m', String(mapSize)];
+  const t = await launch([...args, '--stats-interval', '0'], {
+    bin: build.bin,
+    stdout: 'ignore',
+    readyBy: build.readyBy,
+  });
+  const exited = t.proc.then((r) => ({ code: r.exitCode ?? null, signal: r.signal ?? null }));
+  return {
+    pid: t.pid,
+    kill: () => void t.proc.kill('SIGKILL'),
+    async stop() {
+      t.proc.kill('SIGINT');
+      await waitExit({ exited, kill: (s) => void t.proc.kill(s) }, 120_000);
+    },
+  };
+}
+
+/** bench/refresh-driver.ts: sampleMetrics() every interval, nothing written. */
+async function startDriver(interval: number, mapSize: number): Promise<Measured> {
+  const p = spawnTracked(
+    process.execPath,
+    ['--import', 'tsx', join(BENCH, 'refresh-driver.ts'), String(interval), String(mapSize), String(nsInode)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const rl = createInterface({ input: p.child.stdout! });
+  const [line] = (await Promise.race([
+    once(rl, 'line'),
+    sleep(300_000).then(() => {
+      throw new Error('refresh driver not ready within 300 s');
+    }),
+  ])) as [string];
+  if (!line.includes('"ready"')) throw new Error(`refresh driver: ${line}`);
+  return {
+    pid: p.pid,
+    kill: () => p.kill('SIGKILL'),
+    async stop() {
+      p.kill('SIGINT');
+      await waitExit(p, 120_000);
+      rl.close();
+    },
+  };
+}
+
+/** The variant's CPU (all threads, user and kernel) over a window once it has settled: seconds of CPU per second. */
+async function cpuShare(
+  v: Variant,
+  interval: number,
+  mapSize: number,
+  windowS = WINDOW_S,
+): Promise<{ share: number; rssMiB: number; maps: number }> {
+  const m = await v.start(interval, mapSize);
+  try {
+    await sleep(SETTLE_S * 1000);
+    const c0 = cpuSeconds(m.pid);
+    const t0 = process.hrtime.bigint();
+    await sleep(windowS * 1000);
+    const share = (cpuSeconds(m.pid) - c0) / (Number(process.hrtime.bigint() - t0) / 1e9);
+    const rssMiB = memStatus(m.pid).rssMiB;
+    const maps = mapMemory(bpfIds(m.pid).maps).reduce((a, x) => a + x.bytes, 0);
+    await m.stop();
+    return { share, rssMiB, maps };
+  } finally {
+    m.kill();
+  }
+}
+
+/**
+ * Processes holding `total` descriptors of /dev/null (not sockets: files the
+ * walk should not pay for), as many as RLIMIT_NOFILE's hard limit allows each
+ * (it may not be raisable: no CAP_SYS_RESOURCE in containers). Returns how many.
+ */
+async function holdFiles(total: number): Promise<{ procs: number; release: () => Promise<void> }> {
+  const procs = Math.ceil(total / Math.max(1000, hardNofile() - 100));
+  const each = Math.ceil(total / procs);
+  const script = `
+import os, resource, sys
+n = int(sys.argv[1])
+resource.setrlimit(resource.RLIMIT_NOFILE, (n + 64, n + 64))
+fds = [os.open("/dev/null", os.O_RDONLY) for _ in range(n)]
+print("ready", flush=True)
+sys.stdin.read()
+`;
+  const held: Spawned[] = [];
+  for (let i = 0; i < procs; i++) {
+    const p = spawnTracked('python3', ['-c', script, String(each)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    held.push(p);
+    const rl = createInterface({ input: p.child.stdout! });
+    await once(rl, 'line');
+    rl.close();
+  }
+  return {
+    procs,
+    release: async () => {
+      for (const p of held) p.child.stdin?.end();
+      for (const p of held) await waitExit(p, 30_000);
+    },
+  };
+}
+
+/** Walk cost on an idle host and with `files` unrelated open files, each build side by side. */
+async function benchFiles(o: Options): Promise<void> {
+  const files = o.walkFiles;
+  const vs = variants(o).filter((v) => v.label !== 'in-memory');
+  const idle = new Map<string, number[]>();
+  const loaded = new Map<string, number[]>();
+  const ROUNDS = 2;
+  let procs = 0;
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const v of rotate(vs, r)) {
+      const x = await cpuShare(v, 1, 65536);
+      idle.set(v.label, [...(idle.get(v.label) ?? []), x.share]);
+    }
+    const { procs: n, release } = await holdFiles(files);
+    procs = n;
+    try {
+      for (const v of rotate(vs, r)) {
+        const x = await cpuShare(v, 1, 65536);
+        loaded.set(v.label, [...(loaded.get(v.label) ?? []), x.share]);
+      }
+    } finally {
+      await release();
+    }
+  }
+  const rows = vs.map((v) => {
+    const i = median(idle.get(v.label) ?? []);
+    const l = median(loaded.get(v.label) ?? []);
+    return [v.label, fx(i * 1000, 1), fx(l * 1000, 1), fx(l / i, 2)];
+  });
+  console.log(
+    `tracer CPU at -t 1 (ms per second: about one walk), idle host and with ${fint(files)} open /dev/null files in ${procs} processes (median of ${ROUNDS} runs of ${WINDOW_S} s):`,
+  );
+  table(['build', 'idle', `${fint(files)} files`, 'ratio'], rows);
+  const mine = Number(rows[0][3]);
+  verdict(
+    `walk cost with ${fint(files)} unrelated open files <= 1.2 x idle host`,
+    mine <= 1.2,
+    `${fx(mine, 2)}x${rows[1] ? ` (baseline ${rows[1][3]}x)` : ''}`,
+  );
+}
+
+/** Tracer CPU with N loopback pairs open (2N tracked ends), at -t 1 and, for the largest, -t 30. */
+async function benchConns(o: Options): Promise<void> {
+  const vs = variants(o);
+  const rows: string[][] = [];
+  const perEnd = new Map<string, number>();
+  let share100k: number | undefined;
+  for (const pairs of o.walkSizes) {
+    const holders = await holdPairs(pairs);
+    const mapSize = Math.min(1048576, Math.max(65536, 2 * pairs + 4096));
+    try {
+      const shares = new Map<string, number[]>();
+      const rss = new Map<string, number>();
+      for (let r = 0; r < 2; r++) {
+        for (const v of rotate(vs, r)) {
+          const x = await cpuShare(v, 1, mapSize);
+          shares.set(v.label, [...(shares.get(v.label) ?? []), x.share]);
+          rss.set(v.label, x.rssMiB);
+        }
+      }
+      for (const v of vs) {
+        const s = median(shares.get(v.label) ?? []);
+        const us = (s * 1e6) / (2 * pairs); // one walk per second
+        rows.push([fint(pairs), fint(2 * pairs), v.label, fx(s * 100, 1), fx(us, 2), fx(rss.get(v.label), 0)]);
+        perEnd.set(`${pairs} ${v.label}`, us);
+        if (2 * pairs === 100000 && v.label === 'nettracer') share100k = s;
+      }
+      if (pairs === Math.max(...o.walkSizes)) {
+        for (const v of vs) {
+          const x = await cpuShare(v, 30, mapSize, 32);
+          rows.push([fint(pairs), fint(2 * pairs), `${v.label} -t 30`, fx(x.share * 100, 2), '', fx(x.rssMiB, 0)]);
+        }
+      }
+    } finally {
+      for (const h of holders) await h.close();
+    }
+  }
+  console.log(
+    `tracer CPU with N loopback pairs held open (2N tracked ends), -t 1 unless said (median of 2 runs of ${WINDOW_S} s):`,
+  );
+  table(['pairs', 'ends', 'variant', '% of a CPU', 'us/end/walk', 'RSS MiB'], rows);
+  console.log('  (all the tracer does in the window over the walks in it: reading the ring, stats, the walks;');
+  console.log('   in-memory: TraceSession.sampleMetrics() into MetricsRates, no record made)');
+  const largest = Math.max(...o.walkSizes);
+  const nd = perEnd.get(`${largest} nettracer`);
+  const mem = perEnd.get(`${largest} in-memory`);
+  const base = perEnd.get(`${largest} baseline`);
+  verdict(
+    'tracer CPU per tracked end per walk with NDJSON <= 1.5 us',
+    nd === undefined ? undefined : nd <= 1.5,
+    `${fx(nd, 2)} us at ${fint(2 * largest)} ends${base === undefined ? '' : ` (baseline ${fx(base, 2)} us)`}`,
+  );
+  verdict(
+    'tracer CPU per tracked end per walk in memory <= 0.5 us',
+    mem === undefined ? undefined : mem <= 0.5,
+    `${fx(mem, 2)} us at ${fint(2 * largest)} ends`,
+  );
+  verdict(
+    '100,000 tracked connections at -t 1 < 15% of one CPU',
+    share100k === undefined ? undefined : share100k < 0.15,
+    share100k === undefined
+      ? '50000 pairs not among --walk-sizes'
+      : `${fx(share100k * 100, 1)}% (50,000 pairs: 100,000 tracked ends)`,
+  );
+}
+
+/** holdconns processes with `pairs` loopback pairs in all (2 descriptors each: as many a process as RLIMIT_NOFILE allows), over enough addresses. */
+async function holdPairs(pairs: number): Promise<Holder[]> {
+  const PER = Math.max(500, Math.floor((hardNofile() - 100) / 2));
+  const out: Holder[] = [];
+  let first = 2;
+  try {
+    for (let left = pairs; left > 0;) {
+      const n = Math.min(PER, left);
+      const k = Math.ceil(n / 20000);
+      out.push(await hold(n, k, first, NS));
+      first += k;
+      left -= n;
+    }
+  } catch (err) {
+    for (const h of out) await h.close();
+    throw err;
+  }
+  return out;
+}
+
+/** The send/receive hooks' kernel time per call for each stream, against the empty program on the same tracepoints. */
+async function benchStreams(o: Options): Promise<void> {
+  requireBpftool();
+  if (!existsSync(HOOKS_ONLY) || statSync(HOOKS_ONLY).mtimeMs < statSync(join(ROOT, 'bpf', 'nettracer.bpf.c')).mtimeMs)
+    sh('make', ['-C', join(ROOT, 'bpf'), 'hooks-only']);
+  const STREAMS = join(BUILD, 'streams');
+  sh('gcc', ['-O2', '-Wall', '-Wextra', '-o', STREAMS, join(BENCH, 'streams.c')]);
+  const restore = enableBpfStats();
+  // All at once, so that every call runs each of them: the floor (hooks only),
+  // this build tracing loopback (TCP streams traced), the same without
+  // loopback (TCP untraced), and the baseline.
+  const tracers: { label: string; pid: number; stop: () => Promise<void>; kill: () => void }[] = [];
+  const startOne = async (label: string, args: string[], build: Build = THIS_BUILD) => {
+    const t = await launch([...args, '--netns', String(nsInode), '-t', '30', '--stats-interval', '0'], {
+      bin: build.bin,
+      stdout: 'ignore',
+      readyBy: build.readyBy,
+    });
+    const exited = t.proc.then((r) => ({ code: r.exitCode ?? null, signal: r.signal ?? null }));
+    tracers.push({
+      label,
+      pid: t.pid,
+      kill: () => void t.proc.kill('SIGKILL'),
+      stop: async () => {
+        t.proc.kill('SIGINT');
+        await waitExit({ exited, kill: (s) => void t.proc.kill(s) }, 60_000);
+      },
+    });
+  };
+  try {
+    await startOne('empty program', ['-f', '-p', HOOKS_ONLY]);
+    await startOne('nettracer -f', ['-f']);
+    await startOne('nettracer', []);
+    if (o.baseline) await startOne('baseline -f', ['-f'], baselineBuild(o.baseline));
+    const ids = tracers.map((t) => bpfIds(t.pid).progs);
+    const modes: [string, number][] = [
+      ['tcp', 400000],
+      ['unix', 400000],
+      ['udp', 400000],
+      ['pingpong', 60000],
+    ];
+    const rows: string[][] = [];
+    const perCall = new Map<string, number>();
+    for (const [mode, n] of modes) {
+      const ns: number[][] = tracers.map(() => []);
+      for (let r = 0; r < 3; r++) {
+        const before = ids.map((x) => progStats(x));
+        const res = await run('ip', ['netns', 'exec', NS, STREAMS, mode, String(n)], { timeoutMs: 300_000 });
+        if (res.code !== 0) throw new Error(`streams ${mode}: ${res.stderr}`);
+        ids.forEach((x, i) => {
+          const d = progDelta(before[i], progStats(x));
+          const s = d.get('send_length');
+          const v = d.get('recv_length');
+          const cnt = (s?.cnt ?? 0) + (v?.cnt ?? 0);
+          ns[i].push(cnt ? ((s?.ns ?? 0) + (v?.ns ?? 0)) / cnt : NaN);
+        });
+      }
+      const floor = median(ns[0]);
+      tracers.forEach((t, i) => {
+        const x = median(ns[i]);
+        perCall.set(`${mode} ${t.label}`, x / floor);
+        rows.push([mode, t.label, fx(x, 1), fx(x / floor, 2)]);
+      });
+    }
+    console.log(
+      'send_length + recv_length: kernel run time per call (bpf_stats, median of 3 runs), all tracers attached at once:',
+    );
+    table(['stream', 'tracer', 'ns/call', 'x empty'], rows);
+    console.log(
+      '  (nettracer -f traces loopback TCP; nettracer without -f leaves it untraced; UNIX and UDP are never traced)',
+    );
+    for (const mode of ['unix', 'udp']) {
+      const x = perCall.get(`${mode} nettracer`);
+      const b = perCall.get(`${mode} baseline -f`);
+      verdict(
+        `${mode.toUpperCase()} send/receive hook cost within 10% of an empty program`,
+        x === undefined ? undefined : x <= 1.1,
+        `${fx(x, 2)}x${b === undefined ? '' : ` (baseline ${fx(b, 2)}x)`}`,
+      );
+    }
+  } finally {
+    for (const t of tracers) {
+      try {
+        await t.stop();
+      } catch {
+        t.kill();
+      }
+    }
+    restore();
+  }
+}
+
+export async function benchWalk(o: Options): Promise<void> {
+  benchNetns();
+  await benchStreams(o);
+  await benchFiles(o);
+  await benchConns(o);
+  note('walk: the 1,000,000-connection run is `npm run bench -- million`');
+}
+
+/** The most tracked connections this machine holds, at -t 30: CPU, RSS, kernel map memory. */
+export async function benchMillion(o: Options): Promise<void> {
+  requireBpftool();
+  benchNetns();
+  const ends = o.millionEnds;
+  const pairs = Math.ceil(ends / 2);
+  const t0 = Date.now();
+  const holders = await holdPairs(pairs);
+  console.log(
+    `${fint(pairs)} loopback pairs held (${fint(2 * pairs)} ends) in ${holders.length} processes, ${fx((Date.now() - t0) / 1000, 0)} s`,
+  );
+  try {
+    const mapSize = Math.min(1048576, 2 * pairs + 4096);
+    const rows: string[][] = [];
+    const results = new Map<string, { share: number; rssMiB: number; maps: number }>();
+    for (const v of variants(o)) {
+      const x = await cpuShare(v, 30, mapSize, 62);
+      results.set(v.label, x);
+      rows.push([v.label, fx(x.share * 100, 2), fx(x.rssMiB, 0), fx(x.maps / 1048576, 0)]);
+    }
+    console.log(`-t 30 with ${fint(2 * pairs)} tracked ends (-m ${fint(mapSize)}), one 62 s window (two walks):`);
+    table(['variant', '% of a CPU', 'RSS MiB', 'BPF maps MiB'], rows);
+    const mine = results.get('nettracer');
+    verdict(
+      `${fint(2 * pairs)} tracked connections at -t 30 < 5% of one CPU, RSS < 300 MB`,
+      mine === undefined ? undefined : mine.share < 0.05 && mine.rssMiB < 300,
+      mine === undefined
+        ? ''
+        : `${fx(mine.share * 100, 2)}%, RSS ${fx(mine.rssMiB, 0)} MiB, kernel maps ${fx(mine.maps / 1048576, 0)} MiB`,
+    );
+  } finally {
+    for (const h of holders) await h.close();
+  }
+}
