@@ -262,6 +262,13 @@ char* NdjsonEncoder::EncodeOne(const uint8_t* data, char* p) {
 #define FIELD_DURATION_MS(name, member, per) \
   KEY(name);                                 \
   if (!(p = DurationMs(p, r.ts_ns, r.start_ns))) return nullptr;
+// Records of connections found open at start are JavaScript's: start_ns is always the handshake's here.
+#define FIELD_ESTABLISHED_AT(name, member, per) \
+  KEY(name);                                    \
+  *p++ = '"';                                   \
+  Timestamp(r.start_ns);                        \
+  lit(ts_, 24);                                 \
+  *p++ = '"';
 // close_reason, first_fin: enum nt_close_reason as the record table spells it.
 #define FIELD_CLOSE_REASON(name, member, per)             \
   if (const char* reason = CloseReason(r.close_reason)) { \
@@ -296,6 +303,7 @@ char* NdjsonEncoder::EncodeOne(const uint8_t* data, char* p) {
   LIT("}\n");
 #undef RECORD
 #undef FIELD
+#undef FIELD_ESTABLISHED_AT
 #undef FIELD_ERRNO
 #undef FIELD_ERROR
 #undef FIELD_FIRST_FIN

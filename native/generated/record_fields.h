@@ -52,7 +52,8 @@
 	X(NUMBER, dport, dport, _) \
 	X(NUMBER, netns, netns, _) \
 	X(DIRECTION, direction, _, _) \
-	X(CONTAINER, container, _, _)
+	X(CONTAINER, container, _, _) \
+	X(ESTABLISHED_AT, established_at, _, _)
 
 #define NT_FIELDS_EXISTING(X) \
 	X(TIMESTAMP, timestamp, _, _) \
@@ -110,6 +111,7 @@
 	X(NUMBER, netns, netns, _) \
 	X(DIRECTION, direction, _, _) \
 	X(CONTAINER, container, _, _) \
+	X(ESTABLISHED_AT, established_at, _, _) \
 	X(COUNTER, bytes_sent, bytes_sent, packets_sent) \
 	X(COUNTER, bytes_received, bytes_received, packets_received) \
 	X(NUMBER, packets_sent, packets_sent, _) \

@@ -148,6 +148,10 @@ export class RecordBuilder {
             case 'duration_ms':
               sink.num(s.field, Math.round((k.ts_ns - k.start_ns) / 1e3) / 1e3);
               break;
+            case 'established_at':
+              // A connection found open at start: when it was established is not known.
+              if (!(k.flags & FLAG.preexisting)) sink.str(s.field, this.clock(k.start_ns));
+              break;
             case 'close_reason': {
               const reason = closeReason(k.close_reason);
               if (reason) sink.str(s.field, reason);

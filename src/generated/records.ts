@@ -111,6 +111,8 @@ export interface AcceptRecord {
   pod_uid?: string;
   /** Kubernetes QoS class of the pod, from the kubepods cgroup path. Absent outside Kubernetes. */
   qos_class?: 'guaranteed' | 'burstable' | 'besteffort';
+  /** When the connection became established (the kernel's stamp at the state change), RFC 3339 UTC: an accept record is made when the accepting process first touches the connection, which can be much later than its handshake. Absent for a connection open before tracing started (its existing record says when it was found) and in captures made before nettracer reported it. */
+  established_at?: string;
 }
 
 /** A connection that was already established when tracing started, found by the start-up walk over every process's open files (all network namespaces). It is not a new connection: no connect or accept record precedes it. Its later metrics and close records are like any other's. pid/comm are the process holding the socket at start-up. direction is incoming when a listening socket on the same local port and namespace was found, otherwise outgoing. Counters are totals since the connection was established, except that bytes_sent counts acknowledged payload and bytes_received in-order received payload up to the start (TCP's own counters; the application's calls are counted from then on). */
@@ -246,6 +248,8 @@ export interface CloseRecord {
   pod_uid?: string;
   /** Kubernetes QoS class of the pod, from the kubepods cgroup path. Absent outside Kubernetes. */
   qos_class?: 'guaranteed' | 'burstable' | 'besteffort';
+  /** When the connection became established (the kernel's stamp at the state change), RFC 3339 UTC: an accept record is made when the accepting process first touches the connection, which can be much later than its handshake. Absent for a connection open before tracing started (its existing record says when it was found) and in captures made before nettracer reported it. */
+  established_at?: string;
   /** Payload bytes sent: the sum of the application's successful send and write calls (bytes_from calls in the stats record), or the payload the peer acknowledged (bytes_from counters); the man page's ACCURACY section says what each counts. In bytes; retransmissions and headers excluded. With --header-size (-s), plus 66 bytes (IPv4) or 77 bytes (IPv6) per packet sent/received. */
   bytes_sent: number;
   /** Payload bytes received: the sum of the application's successful receive and read calls, MSG_PEEK excluded (bytes_from calls), or the payload received in order (bytes_from counters). In bytes. With --header-size (-s), plus 66 bytes (IPv4) or 77 bytes (IPv6) per packet sent/received. */

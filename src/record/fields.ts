@@ -274,6 +274,7 @@ export type Source =
         | 'direction'
         | 'incremental'
         | 'duration_ms'
+        | 'established_at'
         | 'close_reason'
         | 'first_fin'
         | 'error'
@@ -407,6 +408,15 @@ export const FIELDS: readonly FieldDef[] = [
   },
   { name: 'pod_uid', in: 'connection', type: 'pod_uid', optional: true, from: { container: 'pod_uid' } },
   { name: 'qos_class', in: 'connection', type: 'qos_class', optional: true, from: { container: 'qos_class' } },
+  {
+    name: 'established_at',
+    in: ['accept', 'close'],
+    type: DATE_TIME,
+    optional: true,
+    description:
+      "When the connection became established (the kernel's stamp at the state change), RFC 3339 UTC: an accept record is made when the accepting process first touches the connection, which can be much later than its handshake. Absent for a connection open before tracing started (its existing record says when it was found) and in captures made before nettracer reported it.",
+    from: { derived: 'established_at' },
+  },
   // A failed attempt: why, and how hard it tried.
   {
     name: 'error',
