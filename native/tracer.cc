@@ -577,7 +577,10 @@ Napi::Value Tracer::ReadWalk(Napi::Env env, Napi::Function on_chunk) {
         }
       } else {
         ssize_t n = read(walk_fd_, buf + walk_have_, kWalkBytes - walk_have_);
-        if (n < 0 && errno == EINTR) continue;
+        // EAGAIN: the kernel ends a read that went over 1,000,000 objects
+        // without output (bpf_seq_read's MAX_ITER_OBJECTS: a host with that
+        // many open files that are not tracked sockets); the next read goes on.
+        if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
         if (n < 0) throw Fail(env, "EITER", "metrics walk failed: " + Errno(errno));
         if (n == 0) break;
         walk_have_ += static_cast<size_t>(n);
