@@ -39,9 +39,14 @@ function streamed(args: string[]) {
   createInterface({ input: run.stdout }).on('line', (l) => lines.push(message(l)));
   return {
     lines,
-    async until(what: (l: string) => boolean, why: string): Promise<void> {
-      for (let i = 0; i < 1200 && !lines.some(what); i++) await new Promise((r) => setTimeout(r, 100));
-      assert.ok(lines.some(what), `${why} in ${lines.slice(-20).join('\n')}`);
+    /** Waits until a line from index `from` on satisfies `what` (each line is looked at once). */
+    async until(what: (l: string) => boolean, why: string, from = 0): Promise<number> {
+      let at = from;
+      for (let i = 0; i < 1200; i++) {
+        for (; at < lines.length; at++) if (what(lines[at])) return at;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.fail(`${why} in ${lines.slice(-20).join('\n')}`);
     },
     async stop() {
       run.kill('SIGINT');
@@ -87,10 +92,12 @@ describe('nettracer-compat', () => {
     const tuple = `127.0.0.1:${c.client.port} -> 127.0.0.1:${c.server.port}`;
     // The final stats of the closed connection come at the next interval, with the generator's bytes.
     const final = `- stats: Bytes sent=${c.client_sent} Bytes received=${c.client_received}`;
-    await t.until((l) => l.startsWith(`info event close 127.0.0.1:${c.client.port} -- `), 'the close event');
-    const closeAt = t.lines.findIndex((l) => l.startsWith(`info event close 127.0.0.1:${c.client.port} -- `));
+    const closeAt = await t.until(
+      (l) => l.startsWith(`info event close 127.0.0.1:${c.client.port} -- `),
+      'the close event',
+    );
     const isFinal = (l: string) => l.includes(`${tuple} NS:`) && l.endsWith(final);
-    await t.until((l) => t.lines.indexOf(l) > closeAt && isFinal(l), `stats with ${final} after the close`);
+    await t.until(isFinal, `stats with ${final} after the close`, closeAt + 1);
     assert.equal(await t.stop(), 0);
     const lines = t.lines;
     assert.deepEqual(lines.slice(0, 7), [
