@@ -131,7 +131,9 @@ the log on standard output (the level coloured on a terminal) with its start\\-u
 (Events stopped, NetTracer stop reason N); with \\-n the table on a terminal and the legacy
 lines otherwise or with \\-r. \\-l DIR appends the log to DIR/oneagent_nettracer_<pid>.log
 (opened as \\-\\-output is: no link followed, 0600). map_size above 1048576 is clamped with
-the original's message; a \\-d level other than debug and trace means info. Bad usage prints
+the original's message; a \\-d level other than debug and trace means info; \\-f matters
+for the table only, as in the original: its log and legacy lines show loopback connections
+whatever \\-f says. Bad usage prints
 boost's message and the help on standard output and exits 1; a failure logs its error and
 "NetTracer stop reason N" and exits N, the original's ReturnCodes: 1 without the privileges to
 load (InsufficientCapabilities), 2 for anything else (GenericError). When the args file changes

@@ -136,7 +136,7 @@ nettracer compat -- -t 10 -n -r.`;
     else format = legacy ?? new TableFormat({ columns: process.stdout.columns, headerSize, events });
     try {
       await runTrace({
-        session: now.session,
+        session: loopbackAsOriginal(now.session, interactive),
         format,
         // The original restarts when its args file changes (config_watcher, ReturnCodes::Reconfigure):
         // here what can change is applied without losing connections, and the log says what the
@@ -154,7 +154,7 @@ nettracer compat -- -t 10 -n -r.`;
             }
             const restartOnly = RESTART_ONLY.filter((k) => next.values[k] !== now.values[k]);
             now = next;
-            return { session: next.session, restartOnly };
+            return { session: loopbackAsOriginal(next.session, interactive), restartOnly };
           },
         },
         logFile:
@@ -210,6 +210,15 @@ function settings(vm: OriginalValues, version: string) {
   const values: Record<string, string | boolean> = {};
   for (const k of RESTART_ONLY) values[k] = vm.has(k) ? (vm.get(k) ?? '') : originalValue(vm, k);
   return { level, noStdoutLog: vm.has('no_stdout_log'), events, headerSize: vm.has('header'), setup, session, values };
+}
+
+/**
+ * The original filters loopback connections (unless -f) only in its
+ * interactive table (netstat.cpp print_human_readable() and its /proc scan):
+ * its log and its legacy lines show them whatever -f says.
+ */
+function loopbackAsOriginal(session: SessionOptions, table: boolean): SessionOptions {
+  return table ? session : { ...session, withLoopback: true };
 }
 
 /** --test: load, say so, stop (nettracer.cpp: "All checks passed, stopping NetTracer"). */

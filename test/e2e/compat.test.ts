@@ -21,6 +21,40 @@ const compat = (args: string[], opts: { timeout?: number } = {}) =>
 /** The message of a log line, without its time and thread. */
 const message = (l: string) => l.replace(/^\S+ \S+ \[\d+\] (\w+) \[nettracer\] /, '$1 ');
 
+/**
+ * nettracer-compat ARGS, its output read as it comes (the messages of its
+ * lines); until() waits for a line (a busy host makes the whole host's log
+ * slow: no fixed sleep), stop() sends SIGINT and resolves with the exit.
+ */
+const running = new Set<{ kill: (s: NodeJS.Signals) => boolean }>();
+after(() => {
+  for (const r of running) r.kill('SIGKILL');
+});
+
+function streamed(args: string[]) {
+  const run = execa(process.execPath, [BIN, ...args], { reject: false, cwd: ROOT, buffer: false });
+  running.add(run);
+  void run.then(() => running.delete(run));
+  const lines: string[] = [];
+  createInterface({ input: run.stdout }).on('line', (l) => lines.push(message(l)));
+  return {
+    lines,
+    /** Waits until a line from index `from` on satisfies `what` (each line is looked at once). */
+    async until(what: (l: string) => boolean, why: string, from = 0): Promise<number> {
+      let at = from;
+      for (let i = 0; i < 1200; i++) {
+        for (; at < lines.length; at++) if (what(lines[at])) return at;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.fail(`${why} in ${lines.slice(-20).join('\n')}`);
+    },
+    async stop() {
+      run.kill('SIGINT');
+      return (await run).exitCode;
+    },
+  };
+}
+
 describe('nettracer-compat', () => {
   it('bad usage: what boost says, then the help, on standard output; exit 1', async () => {
     for (const [args, what] of [
@@ -51,15 +85,21 @@ describe('nettracer-compat', () => {
       connections: [{ family: 4, client_bytes: 4321, server_bytes: 765 }],
       hold: 1.5,
     });
-    // The log of every connection on the host (the original has no filter): a busy host makes it long.
-    const run = compat(['--args_file', args], { timeout: 120_000 });
-    await new Promise((r) => setTimeout(r, 1500));
+    const t = streamed(['--args_file', args]);
+    await t.until((l) => l === 'info Starting TCP IPv4 events', 'tracing');
     const truth = await gen.run();
-    await new Promise((r) => setTimeout(r, 1500));
-    run.kill('SIGINT');
-    const r = await run;
-    assert.equal(r.exitCode, 0, String(r.stderr));
-    const lines = String(r.stdout).split('\n').filter(Boolean).map(message);
+    const c = truth[0];
+    const tuple = `127.0.0.1:${c.client.port} -> 127.0.0.1:${c.server.port}`;
+    // The final stats of the closed connection come at the next interval, with the generator's bytes.
+    const final = `- stats: Bytes sent=${c.client_sent} Bytes received=${c.client_received}`;
+    const closeAt = await t.until(
+      (l) => l.startsWith(`info event close 127.0.0.1:${c.client.port} -- `),
+      'the close event',
+    );
+    const isFinal = (l: string) => l.includes(`${tuple} NS:`) && l.endsWith(final);
+    await t.until(isFinal, `stats with ${final} after the close`, closeAt + 1);
+    assert.equal(await t.stop(), 0);
+    const lines = t.lines;
     assert.deepEqual(lines.slice(0, 7), [
       'info Starting NetTracer v0.1.0',
       'info time_interval: 1',
@@ -70,21 +110,11 @@ describe('nettracer-compat', () => {
       'info Starting TCP IPv6 events',
     ]);
     assert.deepEqual(lines.slice(-2), ['info Events stopped', 'info NetTracer stop reason 0']);
-    const c = truth[0];
-    const tuple = `127.0.0.1:${c.client.port} -> 127.0.0.1:${c.server.port}`;
     assert.ok(
       lines.some((l) => l.startsWith(`info event connect ${tuple} NS:`)),
       'the connect event',
     );
-    // The final stats of the closed connection come at the next interval, with the generator's bytes.
-    assert.ok(
-      lines.some(
-        (l) =>
-          l.includes(`${tuple} NS:`) &&
-          l.endsWith(`- stats: Bytes sent=${c.client_sent} Bytes received=${c.client_received}`),
-      ),
-      `stats with ${c.client_sent}/${c.client_received}`,
-    );
+
     const files = readdirSync(logs);
     assert.equal(files.length, 1);
     assert.match(files[0], /^oneagent_nettracer_\d+\.log$/);
@@ -141,6 +171,23 @@ describe('nettracer-compat', () => {
     const out = String((await n).stdout);
     assert.ok(!out.includes('[nettracer]'), 'no log lines with -n');
     assert.ok(out.split('\n').includes(' '), 'each interval ends with a line holding one space');
+  });
+
+  it('without -f the log still shows loopback connections: the original filters them in its table only', async () => {
+    const gen = await startGenerator({ connections: [{ family: 4, client_bytes: 7, server_bytes: 8 }], hold: 0.5 });
+    const run = execa(process.execPath, [BIN, '-t', '1'], { reject: false, cwd: ROOT, buffer: false });
+    const lines: string[] = [];
+    createInterface({ input: run.stdout }).on('line', (l) => lines.push(message(l)));
+    for (let i = 0; i < 300 && !lines.includes('info Starting TCP IPv4 events'); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    const [c] = await gen.run();
+    await new Promise((r) => setTimeout(r, 1200));
+    run.kill('SIGINT');
+    await run;
+    assert.ok(
+      lines.some((l) => l.startsWith(`info event connect 127.0.0.1:${c.client.port} -> 127.0.0.1:${c.server.port} `)),
+      'the loopback connection is logged',
+    );
   });
 
   it('a -l that is not a directory stops it with the filesystem error; exit 2 (GenericError)', async () => {
