@@ -269,4 +269,11 @@ export function tooManyFilterValues(flags: { pid?: readonly number[]; port?: rea
 }
 
 /** The values of trace's flags, after parsing. */
+/** Some of trace's flags, as they are: for commands that trace too (top, agent). */
+export function pickTraceFlags<K extends keyof typeof traceFlags>(...names: K[]): Pick<typeof traceFlags, K> {
+  const out: Partial<Pick<typeof traceFlags, K>> = {};
+  for (const n of names) out[n] = traceFlags[n];
+  return out as Pick<typeof traceFlags, K>;
+}
+
 export type TraceFlags = Omit<Interfaces.InferredFlags<typeof traceFlags>, 'json'>;

@@ -7,33 +7,10 @@ import type { PeerGrouping } from '../agent/series.js';
 import { BaseCommand } from '../cli/base.js';
 import { parseCidr } from '../cli/cidr.js';
 import { EXIT } from '../cli/exit-codes.js';
-import { numberFlag, type TraceFlags, traceFlags, writableFile } from '../cli/flags.js';
+import { numberFlag, pickTraceFlags, type TraceFlags, writableFile } from '../cli/flags.js';
 import { toNdjson } from '../output/ndjson.js';
 import { runTrace } from '../run/trace-run.js';
 import { sessionOptions } from './trace.js';
-
-/** The trace flags that mean the same for the agent (filters, table, hooks, privileges). */
-const {
-  'with-loopback': withLoopback,
-  pid,
-  port,
-  comm,
-  addr,
-  netns,
-  family,
-  container,
-  'map-size': mapSize,
-  'table-share': tableShare,
-  'ring-size': ringSize,
-  'stats-interval': statsInterval,
-  'hook-strategy': hookStrategy,
-  program,
-  user,
-  'keep-privileges': keepPrivileges,
-  verbose,
-  'ready-fd': readyFd,
-  duration,
-} = traceFlags;
 
 function parsePeers(text: string): PeerGrouping {
   const t = text.trim();
@@ -132,25 +109,28 @@ stops tracing and is counted (nettracer_agent_exports_dropped_total).`;
       summary: 'Also write the records aggregated, as NDJSON, to FILE (summarize FILE gives the same numbers).',
       helpValue: 'FILE',
     }),
-    'with-loopback': withLoopback,
-    pid,
-    port,
-    comm,
-    addr,
-    netns,
-    family,
-    container,
-    'map-size': mapSize,
-    'table-share': tableShare,
-    'ring-size': ringSize,
-    'stats-interval': statsInterval,
-    'hook-strategy': hookStrategy,
-    program,
-    user,
-    'keep-privileges': keepPrivileges,
-    verbose,
-    'ready-fd': readyFd,
-    duration,
+    // The trace flags that mean the same for the agent (filters, table, hooks, privileges).
+    ...pickTraceFlags(
+      'with-loopback',
+      'pid',
+      'port',
+      'comm',
+      'addr',
+      'netns',
+      'family',
+      'container',
+      'map-size',
+      'table-share',
+      'ring-size',
+      'stats-interval',
+      'hook-strategy',
+      'program',
+      'user',
+      'keep-privileges',
+      'verbose',
+      'ready-fd',
+      'duration',
+    ),
   };
 
   async run(): Promise<void> {

@@ -2,27 +2,10 @@ import { hostname } from 'node:os';
 import { BaseCommand } from '../cli/base.js';
 import { hiddenLoopbackNote } from '../cli/cidr.js';
 import { EXIT } from '../cli/exit-codes.js';
-import { numberFlag, tooManyFilterValues, traceFlags } from '../cli/flags.js';
+import { numberFlag, pickTraceFlags, tooManyFilterValues } from '../cli/flags.js';
 import { runTop } from '../run/top-run.js';
 import { Terminal } from '../run/terminal.js';
 import { HOOK_STRATEGIES } from '../tracer/hook-strategy.js';
-
-const {
-  'with-loopback': withLoopback,
-  pid,
-  port,
-  comm,
-  addr,
-  netns,
-  family,
-  container,
-  'map-size': mapSize,
-  'hook-strategy': hookStrategy,
-  user,
-  'keep-privileges': keepPrivileges,
-  verbose,
-  'ready-fd': readyFd,
-} = traceFlags;
 
 export default class Top extends BaseCommand {
   static override summary = "A live, full-screen view of the host's TCP connections and their rates.";
@@ -42,20 +25,22 @@ Needs a terminal, and root (or CAP_BPF and CAP_PERFMON), as trace does.`;
       summary: 'Seconds between refreshes, 0.2 to 3600: each walks the open connections for their counters.',
       helpValue: 'SECONDS',
     }),
-    'with-loopback': withLoopback,
-    pid,
-    port,
-    comm,
-    addr,
-    netns,
-    family,
-    container,
-    'map-size': mapSize,
-    'hook-strategy': hookStrategy,
-    user,
-    'keep-privileges': keepPrivileges,
-    verbose,
-    'ready-fd': readyFd,
+    ...pickTraceFlags(
+      'with-loopback',
+      'pid',
+      'port',
+      'comm',
+      'addr',
+      'netns',
+      'family',
+      'container',
+      'map-size',
+      'hook-strategy',
+      'user',
+      'keep-privileges',
+      'verbose',
+      'ready-fd',
+    ),
   };
 
   async run(): Promise<void> {
