@@ -3,7 +3,7 @@
 // open loopback connections at once: each one's CPU per export interval and
 // its memory (bench/README.md). Target: the agent spends no more CPU than
 // trace on the same workload, and its memory is bounded by the series cap.
-import { rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { launch } from '../test/helpers/launch.js';
 import { tmpFile } from './lib/cleanup.js';
@@ -19,6 +19,10 @@ const INTERVALS = 3;
 
 export async function benchAgent(o: Options): Promise<void> {
   const perHolder = Math.max(100, Math.min(20000, Math.floor((hardNofile() - 100) / 2)));
+  if (o.cpuProf) {
+    mkdirSync(o.cpuProf, { recursive: true });
+    chmodSync(o.cpuProf, 0o777); // the agent drops root after attaching and writes the profile at exit
+  }
   const rows: string[][] = [];
   const ratios: number[] = [];
   for (const size of o.sizes) {
@@ -54,7 +58,12 @@ export async function benchAgent(o: Options): Promise<void> {
             '0',
           ],
           // Its walk of N existing connections goes through record objects (trace's NDJSON does not): slower to start.
-          { command: 'agent', stdout: 'ignore', timeoutMs: 300_000 },
+          {
+            command: 'agent',
+            stdout: 'ignore',
+            timeoutMs: 300_000,
+            nodeArgs: o.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProf] : [],
+          },
         ).then((a) => {
           readyAfter.agent = (Date.now() - t0) / 1000;
           return a;

@@ -1,10 +1,15 @@
 // `nettracer agent` as an output format of the trace run: every record goes
 // to summarize's Aggregator (one code path for the numbers) and to series.ts
-// (attributes, caps, expiry); after each metrics walk (the session's cycle,
-// every export interval) the window is cut, and its points go to the OTLP
-// and Prometheus sinks. It writes nothing on standard output; its own state
+// (attributes, caps, expiry). Metrics walks come in memory (its sampler):
+// each connection's totals go to the same Aggregator and Series as its
+// metrics record would, without making one. After each walk (the session's
+// cycle, every export interval) the window is cut, and its points go to the
+// OTLP and Prometheus sinks. It writes nothing on standard output; its own state
 // goes to standard error, one line per problem, at most once a minute each.
 import type { NettracerRecord } from '../generated/records.js';
+import { KIND, OFF, RECORD_SIZE } from '../generated/wire.js';
+import { RecordView } from '../tracer/decode.js';
+import type { MetricsSampler } from '../tracer/session.js';
 import { printable } from '../record/shown.js';
 import type { OutputFormat } from '../output/format.js';
 import { Aggregator, type ClosedWindow } from '../summary/aggregate.js';
@@ -74,6 +79,9 @@ export class Agent implements OutputFormat {
   private failures = 0;
   /** A record came since the last cut: the end of tracing has a window to close. */
   private dirty = false;
+  /** Connections a walk read in memory, and those it handed over as records (not followed yet, or a new owner). */
+  sampled = 0;
+  handedOver = 0;
 
   constructor(
     opts: AgentOptions,
@@ -120,6 +128,57 @@ export class Agent implements OutputFormat {
     }
     return '';
   }
+
+  /**
+   * Metrics walks, in memory: a followed connection's totals go to the
+   * aggregator and the series as its metrics record would. A connection not
+   * followed (its opening record was lost) or with another owner now comes
+   * back as a record, which says who it is.
+   */
+  readonly sampler: MetricsSampler = (() => {
+    const view = new RecordView();
+    let t = 0;
+    return {
+      begin: () => (t = Date.now()),
+      end: () => {},
+      add: (chunk: Buffer): number[] => {
+        const n = view.batch(chunk);
+        const others: number[] = [];
+        const metrics = KIND.metrics;
+        for (let i = 0; i < n; i++) {
+          if (chunk[i * RECORD_SIZE + OFF.kind] !== metrics) {
+            others.push(i);
+            continue;
+          }
+          view.at(i);
+          const c = this.series.followed(view.id);
+          if (
+            !c ||
+            view.pid !== c.pid ||
+            !this.agg.sample(
+              view.id,
+              t,
+              Math.max(0, view.bytes_sent - c.synByte),
+              view.bytes_received,
+              view.packets_sent,
+              view.packets_received,
+              view.packets_retransmitted,
+              view.rtt_us,
+              c.family,
+            )
+          ) {
+            others.push(i);
+            continue;
+          }
+          this.series.sampled(c, view.rtt_var_us);
+          this.sampled++;
+        }
+        this.handedOver += others.length;
+        if (n > others.length) this.dirty = true;
+        return others;
+      },
+    };
+  })();
 
   /** After every metrics walk: the window ends here. */
   cycle(nowMs: number): string {

@@ -23,7 +23,7 @@ export type ConnWindow = SessionWindow & { rttVarUs: number };
 
 /**
  * Where a metric's values come from, each the same numbers summarize prints:
- * - session: one closed window's SessionWindow of one connection (src/summary/aggregate.ts);
+ * - session: one closed window's SessionWindow of one connection (src/summary/aggregate.ts), as parts;
  * - row: one summary row of the window (per process, container and host);
  * - rowSessions: the sessions of one summary row (histograms whose sum, count, min and max are the row's);
  * - record: a record as it arrives (connection events);
@@ -32,12 +32,19 @@ export type ConnWindow = SessionWindow & { rttVarUs: number };
  * Each returns [value, extra attributes] pairs; none: nothing to record.
  */
 export type Source =
-  | { session: (s: ConnWindow) => [number, Attributes?][] }
+  | { session: readonly SessionPart[] }
   | { row: (r: SummaryRecord) => number | undefined }
   | { rowSessions: (s: SessionWindow) => number | undefined }
   | { record: (r: NettracerRecord) => [number, Attributes?][] }
   | { listener: (l: Listener) => number }
   | { level: true };
+
+/**
+ * A value of a connection's window and the attributes it adds; undefined:
+ * no value. A fixed list, not a function making one: it runs for every
+ * connection of every window.
+ */
+export type SessionPart = readonly [value: (s: ConnWindow) => number | undefined, extra?: Attributes];
 
 /** A listener as the stats record lists it (one with drops, a queue or handshakes pending). */
 export type Listener = NonNullable<StatsRecord['listeners']>[number];
@@ -84,9 +91,9 @@ export const METRICS: readonly MetricDef[] = [
     unit: 'By',
     description: 'Bytes sent and received by TCP connections (network.io.direction).',
     from: {
-      session: (s) => [
-        [s.tx, TX],
-        [s.rx, RX],
+      session: [
+        [(s) => s.tx, TX],
+        [(s) => s.rx, RX],
       ],
     },
   },
@@ -98,9 +105,9 @@ export const METRICS: readonly MetricDef[] = [
     unit: '{packet}',
     description: 'Segments sent and received by TCP connections (network.io.direction).',
     from: {
-      session: (s) => [
-        [s.pktsTx, TX],
-        [s.pktsRx, RX],
+      session: [
+        [(s) => s.pktsTx, TX],
+        [(s) => s.pktsRx, RX],
       ],
     },
   },
@@ -111,7 +118,7 @@ export const METRICS: readonly MetricDef[] = [
     kind: 'counter',
     unit: '{segment}',
     description: 'Segments retransmitted by TCP connections.',
-    from: { session: (s) => [[s.retr]] },
+    from: { session: [[(s) => s.retr]] },
   },
   {
     set: 'otel',
@@ -121,7 +128,7 @@ export const METRICS: readonly MetricDef[] = [
     unit: 's',
     description: "Smoothed round-trip time of each connection in the window (the kernel's srtt, its last value).",
     buckets: RTT_BUCKETS_S,
-    from: { session: (s) => (s.rttUs > 0 ? [[us(s.rttUs)]] : []) },
+    from: { session: [[(s) => (s.rttUs > 0 ? us(s.rttUs) : undefined)]] },
   },
   {
     set: 'otel',
@@ -131,7 +138,7 @@ export const METRICS: readonly MetricDef[] = [
     unit: 's',
     description: "Round-trip time variance of each connection in the window (the kernel's mdev, its last value).",
     buckets: RTT_BUCKETS_S,
-    from: { session: (s) => (s.rttVarUs > 0 ? [[us(s.rttVarUs)]] : []) },
+    from: { session: [[(s) => (s.rttVarUs > 0 ? us(s.rttVarUs) : undefined)]] },
   },
   {
     set: 'otel',

@@ -6,11 +6,55 @@
 // connections and time: it is a port on a shared host.
 import { createServer, type Server } from 'node:http';
 import { isIPv6 } from 'node:net';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, type Metric, Registry } from 'prom-client';
+import { type Hist, mergeHist, newHist } from './histogram.js';
 import { ATTRIBUTE_KEYS, type Attributes, labelOf, type MetricDef, SELF_METRICS } from './metrics.js';
 import type { Window } from './series.js';
 
-type PromMetric = Counter | Gauge | Histogram;
+/**
+ * A Prometheus histogram fed a window's bucket counts per series at once
+ * (prom-client's Histogram takes one observation a call: one per connection
+ * and window). The registry formats it as it formats its own: _bucket with
+ * cumulative `le` counts, _sum and _count.
+ */
+class WindowHistogram {
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  private readonly series = new Map<string, { labels: Record<string, string | number>; hist: Hist }>();
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly bounds: readonly number[],
+  ) {}
+
+  add(key: string, labels: Record<string, string | number>, h: Hist): void {
+    let s = this.series.get(key);
+    if (!s) this.series.set(key, (s = { labels, hist: newHist(this.bounds) }));
+    mergeHist(s.hist, h);
+  }
+
+  remove(key: string): void {
+    this.series.delete(key);
+  }
+
+  get() {
+    const values: { metricName: string; labels: Record<string, string | number>; value: number }[] = [];
+    for (const { labels, hist } of this.series.values()) {
+      let below = 0;
+      this.bounds.forEach((le, i) => {
+        below += hist.counts[i];
+        values.push({ metricName: `${this.name}_bucket`, labels: { ...labels, le }, value: below });
+      });
+      values.push({ metricName: `${this.name}_bucket`, labels: { ...labels, le: '+Inf' }, value: hist.count });
+      values.push({ metricName: `${this.name}_sum`, labels, value: hist.sum });
+      values.push({ metricName: `${this.name}_count`, labels, value: hist.count });
+    }
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+}
+
+type PromMetric = Counter | Gauge | WindowHistogram;
 
 const LABELS = ATTRIBUTE_KEYS.map(labelOf);
 const labels = (a: Attributes): Record<string, string | number> =>
@@ -42,14 +86,13 @@ export class PrometheusSink {
         labelNames: LABELS,
         registers: [this.registry],
       };
-      this.metrics.set(
-        d.name,
-        d.kind === 'counter'
-          ? new Counter(base)
-          : d.kind === 'histogram'
-            ? new Histogram({ ...base, buckets: [...(d.buckets ?? [])] })
-            : new Gauge(base),
-      );
+      let m: PromMetric;
+      if (d.kind === 'histogram') {
+        m = new WindowHistogram(base.name, base.help, d.buckets ?? []);
+        // The registry reads name, type and get(), as of its own metrics.
+        this.registry.registerMetric(m as unknown as Metric);
+      } else m = d.kind === 'counter' ? new Counter(base) : new Gauge(base);
+      this.metrics.set(d.name, m);
     }
     const self = (m: (typeof SELF_METRICS)[keyof typeof SELF_METRICS], read: () => number) =>
       new Counter({
@@ -71,14 +114,19 @@ export class PrometheusSink {
     for (const p of w.points) {
       const m = this.metrics.get(p.def.name);
       const l = labels(p.attrs);
-      if (m instanceof Histogram) for (const v of p.values ?? []) m.observe(l, v);
-      else if (m instanceof Counter) m.inc(l, p.value);
+      if (m instanceof WindowHistogram) {
+        if (p.hist) m.add(p.key, l, p.hist);
+      } else if (m instanceof Counter) m.inc(l, p.value);
       else if (m instanceof Gauge) {
         if (p.def.kind === 'gauge') m.set(l, p.value);
         else m.inc(l, p.value);
       }
     }
-    for (const e of w.expired) this.metrics.get(e.def.name)?.remove(labels(e.attrs));
+    for (const e of w.expired) {
+      const m = this.metrics.get(e.def.name);
+      if (m instanceof WindowHistogram) m.remove(e.key);
+      else m?.remove(labels(e.attrs));
+    }
   }
 
   /** Binds now (call it while still root); resolves once listening. */

@@ -5,8 +5,10 @@
 // prometheus.ts) apply the points.
 import { BlockList, isIPv6 } from 'node:net';
 import type { NettracerRecord, SummaryRecord } from '../generated/records.js';
+import { synByteOf } from '../record/counters.js';
 import type { ClosedWindow } from '../summary/aggregate.js';
-import type { Attributes, ConnWindow, MetricDef } from './metrics.js';
+import { type Hist, newHist, observe } from './histogram.js';
+import type { Attributes, ConnWindow, MetricDef, SessionPart } from './metrics.js';
 
 /** How peers appear: not at all, as given CIDR classes ("other" outside them), or by address. */
 export type PeerGrouping = { by: 'none' } | { by: 'address' } | { by: 'cidr'; cidrs: string[] };
@@ -22,21 +24,23 @@ export interface SeriesOptions {
 
 /**
  * One series' share of a window: the sum to add (counter, updown), the value
- * to set (gauge), or the observations (histogram: `values`). Points of the
- * same series are merged before the sinks see them: a sink makes one call a
- * series (a histogram, one an observation).
+ * to set (gauge), or the observations counted in the metric's buckets
+ * (histogram: `hist`). Points of the same series are merged before the
+ * sinks see them: a sink makes one call a series.
  */
 export interface Point {
   def: MetricDef;
+  /** The series' key (stable while the series lives). */
+  key: string;
   attrs: Attributes;
   value: number;
-  values?: number[];
+  hist?: Hist;
 }
 
 export interface Window {
   points: Point[];
   /** Series gone since the last window, per metric name: Prometheus removes them. */
-  expired: { def: MetricDef; attrs: Attributes }[];
+  expired: { def: MetricDef; key: string; attrs: Attributes }[];
 }
 
 /** An attribute set, shared by every connection that has it (a few per host, not one per connection). */
@@ -48,13 +52,26 @@ interface Ident {
   ext?: Map<Attributes, string>;
   /** Connections that have it: forgotten at 0. */
   refs: number;
+  /** This window's point of each session part (Series.parts), found once a window, not once a connection. */
+  slots?: (Point | undefined)[];
+  /** The window `slots` belong to. */
+  slotsAt?: number;
+  /** Open connections that have it, counted in window `levelAt`. */
+  level?: number;
+  levelAt?: number;
 }
 
-interface Conn {
+/** A followed connection. */
+export interface Conn {
   ident: Ident;
+  /** Its owner as its records last said (0: none found yet). */
+  pid: number;
+  family: 'ipv4' | 'ipv6';
+  /** Subtracted from bytes_sent read in a walk, as its records do (record/counters.ts synByteOf). */
+  synByte: number;
   rttVarUs: number;
   open: boolean;
-  /** The window of its last record: every metrics walk gives each open connection one. */
+  /** The window of its last record or sample: every metrics walk gives each open connection one. */
   seen: number;
 }
 
@@ -142,7 +159,8 @@ export class Series {
   private acc = new Map<MetricDef, Map<string, Point>>();
   private readonly recordDefs: MetricDef[];
   private readonly listenerDefs: MetricDef[];
-  private readonly sessionDefs: MetricDef[];
+  /** Every session part of every metric, in one list: a connection's window is a walk down it. */
+  private readonly parts: { def: MetricDef; value: SessionPart[0]; extra?: Attributes }[];
   /** Open connections per attribute set, as last exported. */
   private levels = new Map<string, { attrs: Attributes; n: number }>();
   /** The window being filled, from 1. */
@@ -157,7 +175,9 @@ export class Series {
     this.peer = peerGrouper(opts.peers);
     this.recordDefs = defs.filter((d) => 'record' in d.from);
     this.listenerDefs = defs.filter((d) => 'listener' in d.from);
-    this.sessionDefs = defs.filter((d) => 'session' in d.from);
+    this.parts = defs.flatMap((def) =>
+      'session' in def.from ? def.from.session.map(([value, extra]) => ({ def, value, extra })) : [],
+    );
   }
 
   /** Connections being followed (bounded by the tracer's table). */
@@ -218,7 +238,7 @@ export class Series {
     }
     let c = this.conns.get(r.id);
     if (!c) {
-      c = { ident: this.identOf(r), rttVarUs: 0, open: false, seen: 0 };
+      c = { ident: this.identOf(r), pid: r.pid, family: r.family, synByte: 0, rttVarUs: 0, open: false, seen: 0 };
       this.conns.set(r.id, c);
     } else if (r.pid !== 0 && c.ident.attrs['process.executable.name'] !== r.comm) {
       // The owner became known (an accept seen in softirq first) or changed (exec).
@@ -226,6 +246,8 @@ export class Series {
       c.ident = this.identOf(r);
       this.release(was);
     }
+    if (r.pid !== 0) c.pid = r.pid;
+    if (r.type === 'existing') c.synByte = synByteOf(true, r.direction);
     c.open = r.type !== 'close';
     c.seen = this.index;
     if ('rtt_var_us' in r && r.rtt_var_us > 0) c.rttVarUs = r.rtt_var_us;
@@ -233,18 +255,48 @@ export class Series {
       if ('record' in def.from) for (const [value, extra] of def.from.record(r)) this.put(def, c.ident, extra, value);
   }
 
-  /** A closed window: its points, capped, and the series that expired. */
-  window(w: ClosedWindow): Window {
-    for (const s of w.sessions) {
+  /** A followed connection (one with a record), for a metrics walk's sample of it. */
+  followed(id: number): Conn | undefined {
+    return this.conns.get(id);
+  }
+
+  /** A metrics walk read the connection, as a metrics record of it would say. */
+  sampled(c: Conn, rttVarUs: number): void {
+    c.open = true;
+    c.seen = this.index;
+    if (rttVarUs > 0) c.rttVarUs = rttVarUs;
+  }
+
+  /**
+   * Each connection's values of the window, into the points of its attribute
+   * set. Its own function: the loop over every connection stays compiled
+   * small, and window(), which runs once a window, is not recompiled whole.
+   */
+  private sessionPoints(sessions: ClosedWindow['sessions']): void {
+    const parts = this.parts;
+    for (const s of sessions) {
       const c = this.conns.get(s.id);
       if (!c) continue;
       // The aggregator made this object for this window: it takes the variance in place.
       const cw = s as ConnWindow;
       cw.rttVarUs = c.rttVarUs;
-      for (const def of this.sessionDefs)
-        if ('session' in def.from)
-          for (const [value, extra] of def.from.session(cw)) this.put(def, c.ident, extra, value);
+      const ident = c.ident;
+      if (ident.slotsAt !== this.index) {
+        ident.slots = new Array<Point | undefined>(parts.length);
+        ident.slotsAt = this.index;
+      }
+      const slots = ident.slots as (Point | undefined)[];
+      for (let j = 0; j < parts.length; j++) {
+        const v = parts[j].value(cw);
+        if (v === undefined) continue;
+        this.add((slots[j] ??= this.point(parts[j].def, ident, parts[j].extra)), v);
+      }
     }
+  }
+
+  /** A closed window: its points, capped, and the series that expired. */
+  window(w: ClosedWindow): Window {
+    this.sessionPoints(w.sessions);
     for (const { row, sessions } of w.rows) {
       const attrs = rowAttributes(row, this.opts.withPid);
       const c = { attrs, key: keyOf(attrs) };
@@ -253,23 +305,29 @@ export class Series {
           const v = def.from.row(row);
           if (v !== undefined) this.put(def, c, undefined, v);
         } else if ('rowSessions' in def.from) {
+          let p: Point | undefined;
           for (const s of sessions) {
             const v = def.from.rowSessions(s);
-            if (v !== undefined) this.put(def, c, undefined, v);
+            if (v !== undefined) this.add((p ??= this.point(def, c, undefined)), v);
           }
         }
       }
     }
     this.levelPoints();
-    for (const s of w.sessions) if (s.closed) this.forget(s.id);
-    // A connection whose close record was lost (the ring was full) is in no
-    // walk any more: forgotten after expireWindows windows, as its series.
-    for (const [id, c] of this.conns) if (this.index - c.seen >= this.opts.expireWindows) this.forget(id);
+    this.forgetGone(w.sessions);
     const points = [...new Set([...this.acc.values()].flatMap((m) => [...m.values()]))];
     this.acc = new Map();
     const expired = this.expire();
     this.index++;
     return { points, expired };
+  }
+
+  /** Connections that closed in the window, or that no walk saw for expireWindows windows. */
+  private forgetGone(sessions: ClosedWindow['sessions']): void {
+    for (const s of sessions) if (s.closed) this.forget(s.id);
+    // A connection whose close record was lost (the ring was full) is in no
+    // walk any more: forgotten after expireWindows windows, as its series.
+    for (const [id, c] of this.conns) if (this.index - c.seen >= this.opts.expireWindows) this.forget(id);
   }
 
   /** One value into its series' point of this window (admitted under the cap once a window). */
@@ -279,6 +337,15 @@ export class Series {
     extra: Attributes | undefined,
     value: number,
   ): void {
+    this.add(this.point(def, c, extra), value);
+  }
+
+  /** The point of this window of a series (or of its metric's overflow series, past the cap). */
+  private point(
+    def: MetricDef,
+    c: { attrs: Attributes; key: string; ext?: Map<Attributes, string> },
+    extra: Attributes | undefined,
+  ): Point {
     const key = withExtra(c, extra);
     let acc = this.acc.get(def);
     if (!acc) this.acc.set(def, (acc = new Map<string, Point>()));
@@ -287,14 +354,24 @@ export class Series {
       const admitted = this.admit(def, key, () => (extra ? { ...c.attrs, ...extra } : c.attrs));
       p = acc.get(admitted.key);
       if (!p) {
-        p = { def, attrs: admitted.attrs, value: 0, ...(def.kind === 'histogram' ? { values: [] } : {}) };
+        p = {
+          def,
+          key: admitted.key,
+          attrs: admitted.attrs,
+          value: 0,
+          ...(def.kind === 'histogram' ? { hist: newHist(def.buckets ?? []) } : {}),
+        };
         acc.set(admitted.key, p);
       }
       if (admitted.key !== key) acc.set(key, p);
     }
+    return p;
+  }
+
+  private add(p: Point, value: number): void {
     if (p.attrs === OVERFLOW) this.overflowed++;
-    if (p.values) p.values.push(value);
-    else if (def.kind === 'gauge') p.value = value;
+    if (p.hist) observe(p.hist, p.def.buckets ?? [], value);
+    else if (p.def.kind === 'gauge') p.value = value;
     else p.value += value;
   }
 
@@ -302,13 +379,19 @@ export class Series {
   private levelPoints(): void {
     const defs = this.defs.filter((d) => 'level' in d.from);
     if (!defs.length) return;
-    const now = new Map<string, { attrs: Attributes; key: string; n: number }>();
+    // Counted on the attribute sets themselves: a field each, not a lookup per connection.
+    const idents: Ident[] = [];
     for (const c of this.conns.values()) {
       if (!c.open) continue;
-      const e = now.get(c.ident.key);
-      if (e) e.n++;
-      else now.set(c.ident.key, { attrs: c.ident.attrs, key: c.ident.key, n: 1 });
+      const i = c.ident;
+      if (i.levelAt !== this.index) {
+        i.levelAt = this.index;
+        i.level = 0;
+        idents.push(i);
+      }
+      i.level = (i.level ?? 0) + 1;
     }
+    const now = new Map(idents.map((i) => [i.key, { attrs: i.attrs, key: i.key, n: i.level ?? 0 }]));
     for (const [k, e] of now) {
       const was = this.levels.get(k)?.n ?? 0;
       if (e.n !== was) for (const def of defs) this.put(def, e, undefined, e.n - was);
@@ -352,7 +435,7 @@ export class Series {
         const gone = def.kind === 'updown' ? !this.levels.has(k) && k !== OVERFLOW_KEY : this.index - s.last >= ttl;
         if (gone) {
           m.delete(k);
-          out.push({ def, attrs: s.attrs });
+          out.push({ def, key: k, attrs: s.attrs });
         }
       }
     }

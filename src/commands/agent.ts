@@ -195,7 +195,7 @@ stops tracing and is counted (nettracer_agent_exports_dropped_total).`;
     const url = cfg.url;
     const endpoint = url ? redact(url) : '';
     const otlp = url
-      ? new OtlpSink(defs, { ...cfg, url }, flags['max-series'], counts, (o) =>
+      ? new OtlpSink({ ...cfg, url }, counts, (o) =>
           agent.exported(o, otlp?.dropped ?? 0, endpoint),
         )
       : undefined;
@@ -237,6 +237,7 @@ stops tracing and is counted (nettracer_agent_exports_dropped_total).`;
           'header-size': false,
         } as unknown as TraceFlags),
         format: agent,
+        sampler: flags.capture ? undefined : agent.sampler,
         logFile: flags.capture ? { path: flags.capture, format: { records: toNdjson } } : undefined,
         durationS: flags.duration,
         keepPrivileges: flags['keep-privileges'],

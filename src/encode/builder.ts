@@ -4,7 +4,7 @@
 // the direction of connections found open at start, the owners' containers.
 import type { ConnectionRecord } from '../generated/records.js';
 import { DIRECTION, FLAG, KIND } from '../generated/wire.js';
-import { counterDelta } from '../record/counters.js';
+import { counterDelta, synByteOf } from '../record/counters.js';
 import { closeReason, errorName, firstFin } from '../record/close-reason.js';
 import { HEADER_BYTES } from '../record/fields.js';
 import type { ContainerResolver, Owner } from '../tracer/containers.js';
@@ -182,7 +182,7 @@ export class RecordBuilder {
   /** The record's counters into this.totals: totals, or deltas since the last report. */
   private counters(k: KernelRecord, delta: boolean): void {
     const hdr = this.options.headerSize ? HEADER_BYTES[k.ipFamily] : 0;
-    const syn = (k.flags & FLAG.preexisting) !== 0 && this.foundDirection.get(k.id) === 'outgoing' ? 1 : 0;
+    const syn = synByteOf((k.flags & FLAG.preexisting) !== 0, this.foundDirection.get(k.id) ?? '');
     const totals = this.totals;
     const readings = delta ? new Array<number>(2 * COUNTERS.length) : undefined;
     for (let i = 0; i < COUNTERS.length; i++) {

@@ -52,11 +52,27 @@ const COUNTERS = new Map<string, CounterSource>(
  * counted back in; a byte count that goes back by less grew by 0.
  */
 export function counterGrowth(field: string, now: number, before: number, family: 'ipv4' | 'ipv6'): number {
+  return counterGrowthOf(field)(now, before, family);
+}
+
+/** counterGrowth() of one field, looked up once (a hot loop calls it per connection). */
+export function counterGrowthOf(field: string): (now: number, before: number, family: 'ipv4' | 'ipv6') => number {
   const c = COUNTERS.get(field);
   if (!c) throw new Error(`${field} is not a counter of the connection records`);
-  if (c.wrap !== undefined || now >= before || c.headersWrap === undefined) return counterDelta(now, before, c.wrap);
-  // Only a drop of more than half the headers' wrap is one (or a running
-  // total already past one); a smaller drop is no traffic, not 283 GB of it.
-  const headersWrap = HEADER_BYTES[family] * c.headersWrap;
-  return before - now > headersWrap / 2 ? counterDelta(now, before, headersWrap) : 0;
+  const { wrap, headersWrap } = c;
+  return (now, before, family) => {
+    if (wrap !== undefined || now >= before || headersWrap === undefined) return counterDelta(now, before, wrap);
+    // Only a drop of more than half the headers' wrap is one (or a running
+    // total already past one); a smaller drop is no traffic, not 283 GB of it.
+    const bytesWrap = HEADER_BYTES[family] * headersWrap;
+    return before - now > bytesWrap / 2 ? counterDelta(now, before, bytesWrap) : 0;
+  };
 }
+
+/**
+ * What a connection's bytes_sent reading counts beyond its payload: TCP's
+ * bytes_acked includes the SYN, and a connection found open at start
+ * (preexisting) and outgoing is read from it, one byte more.
+ */
+export const synByteOf = (preexisting: boolean, direction: string): number =>
+  preexisting && direction === 'outgoing' ? 1 : 0;

@@ -13,12 +13,14 @@ import { loadNative } from '../tracer/native.js';
 import { after, type Timer } from '../tracer/timers.js';
 import { runIdentity } from '../tracer/identity.js';
 import { invokingUid } from './invoking-user.js';
-import { type SessionOptions, type SessionOutput, TraceSession } from '../tracer/session.js';
+import { type MetricsSampler, type SessionOptions, type SessionOutput, TraceSession } from '../tracer/session.js';
 
 export interface TraceRunOptions {
   session: SessionOptions;
   /** 'ndjson': bytes straight from the kernel's records (the fast path); otherwise a format of record objects. */
   format: 'ndjson' | OutputFormat;
+  /** Metrics walks go to this, in memory, rather than as metrics records to the format (the agent). */
+  sampler?: MetricsSampler;
   /** The original's -l: the log format also goes to this file (records as objects); fd: already open. */
   logFile?: { path: string; format: OutputFormat; fd?: number };
   durationS?: number;
@@ -293,7 +295,7 @@ function makeOutput(
     to.records(writer.take());
     if (writer.count >= limit) to.atLimit();
   };
-  return { output: { writer, flush, cycle: to.cycle }, count: () => writer.count };
+  return { output: { writer, flush, cycle: to.cycle, sampler: opts.sampler }, count: () => writer.count };
 }
 
 /** Opens --output or --log-file the way a root process must on a shared host (native/output_file.h). */

@@ -4,7 +4,7 @@
 // Pure: records in, summary records out; the caller says when time passes.
 import type { NettracerRecord, SummaryRecord } from '../generated/records.js';
 import { shown } from '../record/shown.js';
-import { counterGrowth } from '../record/counters.js';
+import { counterGrowthOf } from '../record/counters.js';
 
 export type Dimension = 'process' | 'container' | 'host';
 
@@ -47,7 +47,7 @@ export interface SessionWindow {
 }
 
 /** A session's running totals. */
-interface Traffic {
+export interface Traffic {
   tx: number;
   rx: number;
   pktsTx: number;
@@ -61,10 +61,10 @@ interface Session {
   comm: string;
   containerId?: string;
   podUid?: string;
-  /** Cumulative counters at the start of the current window. */
-  base: Traffic;
-  /** Cumulative counters as last seen (64-bit: past the wrap of the kernel's 32-bit ones). */
-  now: Traffic;
+  /** Cumulative counters at the start of the current window (its own object, changed in place). */
+  readonly base: Traffic;
+  /** Cumulative counters as last seen (64-bit: past the wrap of the kernel's 32-bit ones; its own object). */
+  readonly now: Traffic;
   rttUs: number;
   /** In the current window's list of active sessions. */
   active: boolean;
@@ -73,7 +73,12 @@ interface Session {
   connected: boolean;
   /** How it ended: a reset from the peer, or from this end. */
   reset?: 'received' | 'sent';
+  /** The rows it counts in, while its owner stays (Aggregator.groupIds). */
+  groups?: GroupId[];
 }
+
+/** A summary row an owner counts in: its id among the window's rows, its dimension, its key fields. */
+type GroupId = [id: string, dim: Dimension, key: Partial<SummaryRecord>];
 
 /** An owner, as a group key reads it. */
 interface Owner {
@@ -87,6 +92,15 @@ const RESET: Readonly<Record<string, Session['reset']>> = {
   reset_received: 'received',
   reset_sent: 'sent',
   aborted: 'sent',
+};
+
+/** How each running total grows: as the record field it is read from (record/counters.ts). */
+const GROWTH = {
+  tx: counterGrowthOf('bytes_sent'),
+  rx: counterGrowthOf('bytes_received'),
+  pktsTx: counterGrowthOf('packets_sent'),
+  pktsRx: counterGrowthOf('packets_received'),
+  retr: counterGrowthOf('packets_retransmitted'),
 };
 
 const ZERO: Traffic = { tx: 0, rx: 0, pktsTx: 0, pktsRx: 0, retr: 0 };
@@ -116,17 +130,28 @@ export function unplaceable(r: NettracerRecord): string | undefined {
 /** A record add() refuses (unplaceable() says why): nothing of it was counted. */
 export class UnplaceableRecord extends Error {}
 
-function stats(values: number[]): SummaryRecord['bytes_rx'] {
-  if (values.length === 0) return { sum: 0, avg: 0, min: 0, max: 0, count: 0 };
-  let sum = 0;
-  let min = Infinity;
-  let max = -Infinity;
-  for (const v of values) {
-    sum += v;
-    if (v < min) min = v;
-    if (v > max) max = v;
+/** Sum, count, min and max of values added one at a time (no array: a spread of 200,000 overflows the stack). */
+class Stats {
+  sum = 0;
+  count = 0;
+  min = Infinity;
+  max = -Infinity;
+
+  add(v: number): void {
+    this.sum += v;
+    this.count++;
+    if (v < this.min) this.min = v;
+    if (v > this.max) this.max = v;
   }
-  return { sum, avg: sum / values.length, min, max, count: values.length };
+
+  get avg(): number {
+    return this.count ? this.sum / this.count : 0;
+  }
+
+  summary(): SummaryRecord['bytes_rx'] {
+    if (this.count === 0) return { sum: 0, avg: 0, min: 0, max: 0, count: 0 };
+    return { sum: this.sum, avg: this.avg, min: this.min, max: this.max, count: this.count };
+  }
 }
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
@@ -214,8 +239,8 @@ export class Aggregator {
         comm: r.comm,
         containerId: r.container_id,
         podUid: r.pod_uid,
-        base: ZERO,
-        now: ZERO,
+        base: { ...ZERO },
+        now: { ...ZERO },
         rttUs: 0,
         active: false,
         closed: false,
@@ -228,6 +253,7 @@ export class Aggregator {
       this.active.push(s);
     }
     if (r.pid !== 0) {
+      if (s.pid !== r.pid || s.comm !== r.comm) s.groups = undefined;
       s.pid = r.pid;
       s.comm = r.comm;
     }
@@ -242,35 +268,74 @@ export class Aggregator {
     };
     if (r.type === 'existing') {
       // Traffic from before tracing started belongs to no window.
-      s.base = c;
-      s.now = c;
+      Object.assign(s.base, c);
+      Object.assign(s.now, c);
     } else if (r.type === 'metrics' && r.incremental) {
-      s.now = {
-        tx: s.now.tx + c.tx,
-        rx: s.now.rx + c.rx,
-        pktsTx: s.now.pktsTx + c.pktsTx,
-        pktsRx: s.now.pktsRx + c.pktsRx,
-        retr: s.now.retr + c.retr,
-      };
-    } else {
-      // Totals (metrics without -i, close always): what they grew by since
-      // the last record, added to 64-bit running totals (record/counters.ts).
-      const grown = (field: string, now: number, before: number) =>
-        before + counterGrowth(field, now, before, r.family);
-      s.now = {
-        tx: grown('bytes_sent', c.tx, s.now.tx),
-        rx: grown('bytes_received', c.rx, s.now.rx),
-        pktsTx: grown('packets_sent', c.pktsTx, s.now.pktsTx),
-        pktsRx: grown('packets_received', c.pktsRx, s.now.pktsRx),
-        retr: grown('packets_retransmitted', c.retr, s.now.retr),
-      };
-    }
+      const now = s.now;
+      now.tx += c.tx;
+      now.rx += c.rx;
+      now.pktsTx += c.pktsTx;
+      now.pktsRx += c.pktsRx;
+      now.retr += c.retr;
+    } else this.grew(s, c.tx, c.rx, c.pktsTx, c.pktsRx, c.retr, r.family);
     if (r.rtt_us > 0) s.rttUs = r.rtt_us;
     if (r.type === 'close') {
       s.closed = true;
       s.reset = r.close_reason ? RESET[r.close_reason] : undefined;
     }
     return out;
+  }
+
+  /**
+   * A followed connection's totals at `tMs`, read in memory by a metrics walk
+   * rather than from a metrics record (the agent): counted as that record
+   * would be. False, having changed nothing: the connection is not followed
+   * (no record of it yet), and its record is needed.
+   */
+  sample(
+    id: number,
+    tMs: number,
+    tx: number,
+    rx: number,
+    pktsTx: number,
+    pktsRx: number,
+    retr: number,
+    rttUs: number,
+    family: 'ipv4' | 'ipv6',
+  ): boolean {
+    const s = this.sessions.get(id);
+    if (!s || !(tMs >= EARLIEST_MS && tMs < LATEST_MS)) return false;
+    this.touched = true;
+    this.seen(tMs);
+    if (!s.active) {
+      s.active = true;
+      this.active.push(s);
+    }
+    this.grew(s, tx, rx, pktsTx, pktsRx, retr, family);
+    if (rttUs > 0) s.rttUs = rttUs;
+    return true;
+  }
+
+  /**
+   * Totals (metrics without -i, close always): what they grew by since the
+   * last reading, added to 64-bit running totals (record/counters.ts).
+   */
+  private grew(
+    s: Session,
+    tx: number,
+    rx: number,
+    pktsTx: number,
+    pktsRx: number,
+    retr: number,
+    family: 'ipv4' | 'ipv6',
+  ): void {
+    // In place, from numbers: nothing allocated per reading (a session's totals live as long as it does).
+    const now = s.now;
+    now.tx += GROWTH.tx(tx, now.tx, family);
+    now.rx += GROWTH.rx(rx, now.rx, family);
+    now.pktsTx += GROWTH.pktsTx(pktsTx, now.pktsTx, family);
+    now.pktsRx += GROWTH.pktsRx(pktsRx, now.pktsRx, family);
+    now.retr += GROWTH.retr(retr, now.retr, family);
   }
 
   /** The capture covered `t`: the last window (or the only one) ends no earlier. */
@@ -346,6 +411,59 @@ export class Aggregator {
     return this.close(start, Math.max(end, start + 1));
   }
 
+  /** The rows an owner counts in: each row's id, dimension and key fields. */
+  private groupIds(o: Owner): GroupId[] {
+    const ids: GroupId[] = [];
+    const by = this.opts.by;
+    if (by.includes('host')) ids.push(['host', 'host', {}]);
+    if (by.includes('container') && o.containerId)
+      ids.push([
+        `c/${o.containerId}`,
+        'container',
+        { container_id: o.containerId, ...(o.podUid ? { pod_uid: o.podUid } : {}) },
+      ]);
+    if (by.includes('process'))
+      ids.push(
+        this.opts.processKey === 'comm'
+          ? [`e/${o.comm}`, 'process', { comm: o.comm }]
+          : [`p/${o.pid}/${o.comm}`, 'process', { pid: o.pid, comm: o.comm }],
+      );
+    return ids;
+  }
+
+  /**
+   * The window's sessions, each in the rows it counts in. Its own function,
+   * as are rowOf() and rebase(): the loops over every session stay compiled
+   * small, and close(), which runs once a window, is not recompiled whole.
+   */
+  private sessionWindows(groups: Map<string, Group>): SessionWindow[] {
+    const windows: SessionWindow[] = [];
+    for (const s of this.active) {
+      const w = windowOf(s);
+      windows.push(w);
+      for (const [id, dim, key] of (s.groups ??= this.groupIds(s))) {
+        let g = groups.get(id);
+        if (!g) groups.set(id, (g = { dim, key, sessions: [], failed: 0 }));
+        g.sessions.push(w);
+      }
+    }
+    return windows;
+  }
+
+  /** The next window starts from here: closed sessions leave, the rest rebase. */
+  private rebase(): void {
+    for (const s of this.active) {
+      if (s.closed) this.sessions.delete(s.id);
+      else {
+        Object.assign(s.base, s.now);
+        s.active = false;
+        s.connected = false;
+      }
+    }
+    this.active = [];
+    this.failed = [];
+  }
+
   private close(startMs: number, endMs: number): SummaryRecord[] {
     this.windowsClosed++;
     // A window that would end after the last instant RFC 3339 can write ends there.
@@ -353,109 +471,97 @@ export class Aggregator {
     // What the window really covered: the divisor of every rate.
     const full = this.windowMs !== undefined && end - startMs === this.windowMs;
     const windowS = full ? (this.opts.windowS as number) : (end - startMs) / 1000;
-    interface Group {
-      dim: Dimension;
-      key: Partial<SummaryRecord>;
-      sessions: SessionWindow[];
-      failed: number;
-    }
     const groups = new Map<string, Group>();
-    const group = (id: string, dim: Dimension, key: Partial<SummaryRecord>): Group => {
-      let g = groups.get(id);
-      if (!g) groups.set(id, (g = { dim, key, sessions: [], failed: 0 }));
-      return g;
-    };
-    // The groups an owner's traffic and attempts count in.
-    const groupsOf = (o: Owner): Group[] => {
-      const of: Group[] = [];
-      if (this.opts.by.includes('host')) of.push(group('host', 'host', {}));
-      if (this.opts.by.includes('container') && o.containerId) {
-        of.push(
-          group(`c/${o.containerId}`, 'container', {
-            container_id: o.containerId,
-            ...(o.podUid ? { pod_uid: o.podUid } : {}),
-          }),
-        );
-      }
-      if (this.opts.by.includes('process'))
-        of.push(
-          byComm
-            ? group(`e/${o.comm}`, 'process', { comm: o.comm })
-            : group(`p/${o.pid}/${o.comm}`, 'process', { pid: o.pid, comm: o.comm }),
-        );
-      return of;
-    };
-    const windows = this.active.map(windowOf);
-    const byComm = this.opts.processKey === 'comm';
-    for (const s of windows) for (const g of groupsOf(s)) g.sessions.push(s);
-    for (const o of this.failed) for (const g of groupsOf(o)) g.failed++;
+    const windows = this.sessionWindows(groups);
+    for (const o of this.failed) for (const g of groupsOf(groups, this.groupIds(o))) g.failed++;
     // The host always has a row: a quiet window says so.
-    if (this.opts.by.includes('host')) group('host', 'host', {});
+    if (this.opts.by.includes('host') && !groups.has('host'))
+      groups.set('host', { dim: 'host', key: {}, sessions: [], failed: 0 });
     const order: Record<Dimension, number> = { host: 0, container: 1, process: 2 };
-    const out: SummaryRecord[] = [];
-    const rows: ClosedWindow['rows'][number][] = [];
-    for (const g of groups.values()) {
-      const bytesRx = stats(g.sessions.map((s) => s.rx));
-      const bytesTx = stats(g.sessions.map((s) => s.tx));
-      let pktsTx = 0;
-      let pktsRx = 0;
-      let retr = 0;
-      let connects = 0;
-      let resetsReceived = 0;
-      let resetsSent = 0;
-      for (const s of g.sessions) {
-        pktsTx += s.pktsTx;
-        pktsRx += s.pktsRx;
-        retr += s.retr;
-        if (s.connected) connects++;
-        if (s.reset === 'received') resetsReceived++;
-        else if (s.reset === 'sent') resetsSent++;
-      }
-      const attempts = connects + g.failed;
-      // Loops, not Math.min(...rtts): a spread of 200,000 sessions overflows the stack.
-      const rtt = stats(g.sessions.filter((s) => s.rttUs > 0).map((s) => s.rttUs / 1000));
-      const row: SummaryRecord = {
-        type: 'summary',
-        window_start: new Date(startMs).toISOString(),
-        window_end: new Date(end).toISOString(),
-        window_s: windowS,
-        dimension: g.dim,
-        host: this.opts.host,
-        ...g.key,
-        sessions: g.sessions.length,
-        bytes_rx: bytesRx,
-        bytes_tx: bytesTx,
-        pkts_rx: pktsRx,
-        pkts_tx: pktsTx,
-        pkts_retr: retr,
-        retr_percentage: retr + pktsTx > 0 ? round3((retr / (retr + pktsTx)) * 100) : 0,
-        // No sample, no field: 0 ms would be a (very good) RTT.
-        ...(rtt.count ? { rtt: { avg: round3(rtt.avg), min: rtt.min, max: rtt.max } } : {}),
-        traffic: round3(((bytesRx.sum + bytesTx.sum) * 8) / windowS),
-        traffic_rx: round3((bytesRx.sum * 8) / windowS),
-        traffic_tx: round3((bytesTx.sum * 8) / windowS),
-        connects,
-        connects_failed: g.failed,
-        ...(attempts > 0 ? { connect_failure_rate: round3((g.failed / attempts) * 100) } : {}),
-        resets_received: resetsReceived,
-        resets_sent: resetsSent,
-      };
-      out.push(row);
-      rows.push({ row, sessions: g.sessions });
-    }
+    const times = {
+      window_start: new Date(startMs).toISOString(),
+      window_end: new Date(end).toISOString(),
+      window_s: windowS,
+    };
+    const rows = [...groups.values()].map((g) => ({ row: rowOf(g, times, this.opts.host), sessions: g.sessions }));
     this.opts.closed?.({ sessions: windows, rows });
+    const out = rows.map((r) => r.row);
     out.sort((a, b) => order[a.dimension] - order[b.dimension] || b.traffic - a.traffic);
-    // The next window starts from here: closed sessions leave, the rest rebase.
-    for (const s of this.active) {
-      if (s.closed) this.sessions.delete(s.id);
-      else {
-        s.base = s.now;
-        s.active = false;
-        s.connected = false;
-      }
-    }
-    this.active = [];
-    this.failed = [];
+    this.rebase();
     return out;
   }
+}
+
+/** The rows of one window, by id (Aggregator.groupIds). */
+interface Group {
+  dim: Dimension;
+  key: Partial<SummaryRecord>;
+  sessions: SessionWindow[];
+  failed: number;
+}
+
+/** The rows an owner counts in, made as they are first needed. */
+function groupsOf(groups: Map<string, Group>, ids: GroupId[]): Group[] {
+  return ids.map(([id, dim, key]) => {
+    let g = groups.get(id);
+    if (!g) groups.set(id, (g = { dim, key, sessions: [], failed: 0 }));
+    return g;
+  });
+}
+
+/** One row of a window: its sessions' traffic in the NetTracer's keys. */
+function rowOf(
+  g: Group,
+  times: Pick<SummaryRecord, 'window_start' | 'window_end' | 'window_s'>,
+  host: string,
+): SummaryRecord {
+  const windowS = times.window_s;
+  const bytesRx = new Stats();
+  const bytesTx = new Stats();
+  const rtt = new Stats();
+  let pktsTx = 0;
+  let pktsRx = 0;
+  let retr = 0;
+  let connects = 0;
+  let resetsReceived = 0;
+  let resetsSent = 0;
+  // One indexed loop, no arrays made: it runs over every session of the host row.
+  const sessions = g.sessions;
+  for (let i = 0; i < sessions.length; i++) {
+    const s = sessions[i];
+    bytesRx.add(s.rx);
+    bytesTx.add(s.tx);
+    if (s.rttUs > 0) rtt.add(s.rttUs / 1000);
+    pktsTx += s.pktsTx;
+    pktsRx += s.pktsRx;
+    retr += s.retr;
+    if (s.connected) connects++;
+    if (s.reset === 'received') resetsReceived++;
+    else if (s.reset === 'sent') resetsSent++;
+  }
+  const attempts = connects + g.failed;
+  return {
+    type: 'summary',
+    ...times,
+    dimension: g.dim,
+    host,
+    ...g.key,
+    sessions: g.sessions.length,
+    bytes_rx: bytesRx.summary(),
+    bytes_tx: bytesTx.summary(),
+    pkts_rx: pktsRx,
+    pkts_tx: pktsTx,
+    pkts_retr: retr,
+    retr_percentage: retr + pktsTx > 0 ? round3((retr / (retr + pktsTx)) * 100) : 0,
+    // No sample, no field: 0 ms would be a (very good) RTT.
+    ...(rtt.count ? { rtt: { avg: round3(rtt.avg), min: rtt.min, max: rtt.max } } : {}),
+    traffic: round3(((bytesRx.sum + bytesTx.sum) * 8) / windowS),
+    traffic_rx: round3((bytesRx.sum * 8) / windowS),
+    traffic_tx: round3((bytesTx.sum * 8) / windowS),
+    connects,
+    connects_failed: g.failed,
+    ...(attempts > 0 ? { connect_failure_rate: round3((g.failed / attempts) * 100) } : {}),
+    resets_received: resetsReceived,
+    resets_sent: resetsSent,
+  };
 }

@@ -7,7 +7,6 @@ import { fromNative } from './errors.js';
 import { loadNative, type NativeOptions, type NativeTracer, type WalkKind } from './native.js';
 import { bytesFrom } from './hook-strategy.js';
 import { ListenerTable } from './listeners.js';
-import type { MetricsRates } from './rates.js';
 import type { EncodingOptions, RecordWriter } from './record-writer.js';
 import { every, type Timer } from './timers.js';
 
@@ -18,9 +17,23 @@ export interface SessionOptions extends NativeOptions, EncodingOptions {
   statsIntervalS: number;
 }
 
+/**
+ * Takes in a metrics walk in memory (MetricsRates for a live view, the
+ * agent): begin(), add() for each chunk, end(). add() returns the indexes of
+ * the chunk's records it leaves to the writer (records that are not metrics,
+ * and any it wants as record objects).
+ */
+export interface MetricsSampler {
+  begin(): void;
+  add(chunk: Buffer): number[];
+  end(): void;
+}
+
 /** Where a session's records go. */
 export interface SessionOutput {
   readonly writer: RecordWriter;
+  /** Metrics walks go here, in memory, instead of metrics records to the writer. */
+  readonly sampler?: MetricsSampler;
   /** After each batch handed to the writer (a drain of the ring, a chunk of a walk, a stats record). */
   flush(): void;
   /** After every metrics walk: the end of an interval's output. */
@@ -144,7 +157,8 @@ export class TraceSession {
       this.walksSkipped++;
       return;
     }
-    this.walk(WALK.metrics);
+    if (this.output.sampler) this.sampleInto(this.output.sampler);
+    else this.walk(WALK.metrics);
   }
 
   /**
@@ -154,23 +168,31 @@ export class TraceSession {
    * connection whose owner it found) goes to the writer as usual. False: not
    * now (the output is blocked, or a walk is suspended), counted as a skipped walk.
    */
-  sampleMetrics(rates: MetricsRates): boolean {
+  sampleMetrics(rates: MetricsSampler): boolean {
     if (!this.native) return false;
     if (!this.blocked && this.suspended === undefined) this.native.flush(false);
     if (this.blocked || this.suspended !== undefined) {
       this.walksSkipped++;
       return false;
     }
+    this.sampleInto(rates);
+    return true;
+  }
+
+  /** A metrics walk into `rates`; it has taken the whole walk in before the cycle ends. */
+  private sampleInto(rates: MetricsSampler): void {
+    this.walking = WALK.metrics;
+    this.listeners.begin();
     rates.begin();
     // Never suspended: what it keeps is one entry per connection, not output.
-    this.walk(WALK.metrics, (chunk, length) => {
+    this.native?.walk(WALK.metrics, (chunk, length) => {
       const batch = chunk.subarray(0, length);
       this.listeners.note(batch);
       for (const i of rates.add(batch)) this.deliver(batch.subarray(i * RECORD_SIZE, (i + 1) * RECORD_SIZE));
       return true;
     });
     rates.end();
-    return true;
+    this.walked(WALK.metrics);
   }
 
   private readonly walkChunk = (chunk: Buffer, length: number): boolean => {
@@ -224,7 +246,10 @@ export class TraceSession {
         native.walkResume(all);
         this.walked(kind);
       }
-      if (finalMetrics) this.walk(WALK.metrics, all);
+      if (finalMetrics) {
+        if (this.output.sampler) this.sampleInto(this.output.sampler);
+        else this.walk(WALK.metrics, all);
+      }
       this.reportLoss();
       if (finalStats) this.reportStats(true);
     } finally {

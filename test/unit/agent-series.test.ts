@@ -90,8 +90,21 @@ function runAgent(set: 'otel' | 'dynatrace' | 'both', opts: Partial<ConstructorP
 }
 
 const pointsOf = (w: Window, name: string) => w.points.filter((p) => p.def.name === name);
-/** The observations of histogram points, the values of the others. */
-const obs = (points: Window['points']) => points.flatMap((p) => p.values ?? [p.value]);
+/** The values of points that are not histograms. */
+const obs = (points: Window['points']) => points.map((p) => p.value);
+/** Histogram points merged: sum, count, min, max and the bucket counts. */
+function hstats(points: Window['points']) {
+  const h = { sum: 0, count: 0, min: Infinity, max: -Infinity, counts: [] as number[] };
+  for (const p of points) {
+    assert.ok(p.hist, `${p.def.name} is a histogram`);
+    h.sum += p.hist.sum;
+    h.count += p.hist.count;
+    h.min = Math.min(h.min, p.hist.min);
+    h.max = Math.max(h.max, p.hist.max);
+    p.hist.counts.forEach((c, i) => (h.counts[i] = (h.counts[i] ?? 0) + c));
+  }
+  return h;
+}
 
 describe('agent metric table', () => {
   it('names are unique; Prometheus names carry the unit and _total on counters', () => {
@@ -136,9 +149,9 @@ describe('agent windows', () => {
           ['tech.nettracer.bytes_rx', row.bytes_rx],
           ['tech.nettracer.bytes_tx', row.bytes_tx],
         ] as const) {
-          const v = obs(mine(name));
+          const v = hstats(mine(name));
           assert.deepEqual(
-            { sum: v.reduce((a, b) => a + b, 0), count: v.length, min: Math.min(...v), max: Math.max(...v) },
+            { sum: v.sum, count: v.count, min: v.min, max: v.max },
             { sum: stats.sum, count: stats.count, min: stats.min, max: stats.max },
             `${name} of the ${row.dimension} row ${row.pid ?? ''}`,
           );
@@ -156,8 +169,21 @@ describe('agent windows', () => {
     assert.equal(sum('nettracer.tcp.bytes', tx), 11000);
     assert.equal(sum('nettracer.tcp.retransmits'), 13);
     assert.equal(sum('nettracer.tcp.connection.attempts'), 3);
-    assert.deepEqual(obs(windows.flatMap((w) => pointsOf(w, 'nettracer.tcp.connection.duration'))), [10]);
-    assert.deepEqual(obs(pointsOf(windows[0], 'nettracer.tcp.rtt')), [0.002, 0.004, 0.0003]);
+    const duration = hstats(windows.flatMap((w) => pointsOf(w, 'nettracer.tcp.connection.duration')));
+    assert.deepEqual([duration.count, duration.sum], [1, 10]);
+    // RTTs of 2 ms, 4 ms and 300 us, each in the bucket whose upper bound is the first at or above it.
+    const rtt = hstats(pointsOf(windows[0], 'nettracer.tcp.rtt'));
+    assert.deepEqual([rtt.count, rtt.min, rtt.max], [3, 0.0003, 0.004]);
+    assert.ok(Math.abs(rtt.sum - 0.0063) < 1e-12);
+    const le = (bound: number) => RTT_BUCKETS_S.indexOf(bound);
+    assert.deepEqual(
+      rtt.counts.flatMap((c, i) => (c ? [[i, c]] : [])),
+      [
+        [le(0.0005), 1],
+        [le(0.0025), 1],
+        [le(0.005), 1],
+      ],
+    );
     assert.equal(sum('nettracer.tcp.connections'), 2, 'three opened, one closed');
   });
 
