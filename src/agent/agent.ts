@@ -152,11 +152,13 @@ export class Agent implements OutputFormat {
           }
           view.at(i);
           const c = this.series.followed(view.id);
+          const session = c && (c.session ??= this.agg.session(c.id));
           if (
             !c ||
+            !session ||
             view.pid !== c.pid ||
             !this.agg.sample(
-              view.id,
+              session,
               t,
               Math.max(0, view.bytes_sent - c.synByte),
               view.bytes_received,

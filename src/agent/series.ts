@@ -6,7 +6,7 @@
 import { BlockList, isIPv6 } from 'node:net';
 import type { NettracerRecord, SummaryRecord } from '../generated/records.js';
 import { synByteOf } from '../record/counters.js';
-import type { ClosedWindow } from '../summary/aggregate.js';
+import type { ClosedWindow, SessionHandle } from '../summary/aggregate.js';
 import { type Hist, newHist, observe } from './histogram.js';
 import type { Attributes, ConnWindow, MetricDef, SessionPart } from './metrics.js';
 
@@ -63,10 +63,13 @@ interface Ident {
 
 /** A followed connection. */
 export interface Conn {
+  readonly id: number;
   ident: Ident;
   /** Its owner as its records last said (0: none found yet). */
   pid: number;
   family: 'ipv4' | 'ipv6';
+  /** Its session in the aggregator, once a walk has read it (Aggregator.session()). */
+  session?: SessionHandle;
   /** Subtracted from bytes_sent read in a walk, as its records do (record/counters.ts synByteOf). */
   synByte: number;
   rttVarUs: number;
@@ -238,7 +241,17 @@ export class Series {
     }
     let c = this.conns.get(r.id);
     if (!c) {
-      c = { ident: this.identOf(r), pid: r.pid, family: r.family, synByte: 0, rttVarUs: 0, open: false, seen: 0 };
+      c = {
+        id: r.id,
+        ident: this.identOf(r),
+        pid: r.pid,
+        family: r.family,
+        session: undefined,
+        synByte: 0,
+        rttVarUs: 0,
+        open: false,
+        seen: 0,
+      };
       this.conns.set(r.id, c);
     } else if (r.pid !== 0 && c.ident.attrs['process.executable.name'] !== r.comm) {
       // The owner became known (an accept seen in softirq first) or changed (exec).
@@ -327,7 +340,7 @@ export class Series {
     for (const s of sessions) if (s.closed) this.forget(s.id);
     // A connection whose close record was lost (the ring was full) is in no
     // walk any more: forgotten after expireWindows windows, as its series.
-    for (const [id, c] of this.conns) if (this.index - c.seen >= this.opts.expireWindows) this.forget(id);
+    for (const c of this.conns.values()) if (this.index - c.seen >= this.opts.expireWindows) this.forget(c.id);
   }
 
   /** One value into its series' point of this window (admitted under the cap once a window). */

@@ -77,6 +77,9 @@ interface Session {
   groups?: GroupId[];
 }
 
+/** A session as sample() takes it: which one, and nothing else. */
+export type SessionHandle = object;
+
 /** A summary row an owner counts in: its id among the window's rows, its dimension, its key fields. */
 type GroupId = [id: string, dim: Dimension, key: Partial<SummaryRecord>];
 
@@ -102,6 +105,15 @@ const GROWTH = {
   pktsRx: counterGrowthOf('packets_received'),
   retr: counterGrowthOf('packets_retransmitted'),
 };
+
+/** Field by field: Object.assign takes the generic path, and this runs for every session of every window. */
+function setTraffic(to: Traffic, from: Traffic): void {
+  to.tx = from.tx;
+  to.rx = from.rx;
+  to.pktsTx = from.pktsTx;
+  to.pktsRx = from.pktsRx;
+  to.retr = from.retr;
+}
 
 const ZERO: Traffic = { tx: 0, rx: 0, pktsTx: 0, pktsRx: 0, retr: 0 };
 
@@ -268,8 +280,8 @@ export class Aggregator {
     };
     if (r.type === 'existing') {
       // Traffic from before tracing started belongs to no window.
-      Object.assign(s.base, c);
-      Object.assign(s.now, c);
+      setTraffic(s.base, c);
+      setTraffic(s.now, c);
     } else if (r.type === 'metrics' && r.incremental) {
       const now = s.now;
       now.tx += c.tx;
@@ -288,12 +300,12 @@ export class Aggregator {
 
   /**
    * A followed connection's totals at `tMs`, read in memory by a metrics walk
-   * rather than from a metrics record (the agent): counted as that record
-   * would be. False, having changed nothing: the connection is not followed
-   * (no record of it yet), and its record is needed.
+   * rather than from a metrics record (the agent; live use with cut(): it
+   * closes no window): counted as that record would be. False, having
+   * changed nothing: the session has closed, and its record is needed.
    */
   sample(
-    id: number,
+    session: SessionHandle,
     tMs: number,
     tx: number,
     rx: number,
@@ -303,8 +315,8 @@ export class Aggregator {
     rttUs: number,
     family: 'ipv4' | 'ipv6',
   ): boolean {
-    const s = this.sessions.get(id);
-    if (!s || !(tMs >= EARLIEST_MS && tMs < LATEST_MS)) return false;
+    const s = session as Session;
+    if (s.closed || !(tMs >= EARLIEST_MS && tMs < LATEST_MS)) return false;
     this.touched = true;
     this.seen(tMs);
     if (!s.active) {
@@ -314,6 +326,11 @@ export class Aggregator {
     this.grew(s, tx, rx, pktsTx, pktsRx, retr, family);
     if (rttUs > 0) s.rttUs = rttUs;
     return true;
+  }
+
+  /** A followed connection's session, for sample() (undefined: none yet); it lasts until the connection closes. */
+  session(id: number): SessionHandle | undefined {
+    return this.sessions.get(id);
   }
 
   /**
@@ -411,8 +428,22 @@ export class Aggregator {
     return this.close(start, Math.max(end, start + 1));
   }
 
+  /** Owners' rows, shared by their sessions (one list per owner, not per connection). */
+  private readonly ownerRows = new Map<string, GroupId[]>();
+
   /** The rows an owner counts in: each row's id, dimension and key fields. */
   private groupIds(o: Owner): GroupId[] {
+    const owner = `${o.pid}/${o.comm}/${o.containerId ?? ''}/${o.podUid ?? ''}`;
+    let ids = this.ownerRows.get(owner);
+    if (!ids) {
+      // Bounded like the sessions: a host has few owners, and a long run forgets them all now and then.
+      if (this.ownerRows.size >= 65_536) this.ownerRows.clear();
+      this.ownerRows.set(owner, (ids = this.rowsOf(o)));
+    }
+    return ids;
+  }
+
+  private rowsOf(o: Owner): GroupId[] {
     const ids: GroupId[] = [];
     const by = this.opts.by;
     if (by.includes('host')) ids.push(['host', 'host', {}]);
@@ -455,7 +486,7 @@ export class Aggregator {
     for (const s of this.active) {
       if (s.closed) this.sessions.delete(s.id);
       else {
-        Object.assign(s.base, s.now);
+        setTraffic(s.base, s.now);
         s.active = false;
         s.connected = false;
       }
