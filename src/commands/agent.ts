@@ -30,12 +30,13 @@ export default class AgentCommand extends BaseCommand {
   static override summary = 'Trace as `trace` does and export the metrics over OTLP and Prometheus (a node agent).';
   static override description = `Traces every TCP connection of the host like \`trace\` (the same filters and hooks) and,
 instead of records on standard output, exports metrics: over OTLP/HTTP with the OpenTelemetry SDK
-(protobuf by default, JSON with --otlp-protocol http/json, gzip, delta temporality by default),
+(its exporters; protobuf by default, JSON with --otlp-protocol http/json, gzip, delta temporality by default),
 configured by --otlp-* flags or the standard OTEL_EXPORTER_OTLP_* variables, and/or on a
 Prometheus /metrics endpoint (--prometheus). Two metric sets (--metric-set): the
 OpenTelemetry-shaped nettracer.tcp.* and the Dynatrace NetTracer keys tech.nettracer.*, whose
 numbers are summarize's for the same window. Every --export-interval seconds the connections are
-walked and the window ends. Cardinality is bounded by default: no client port, no peer address
+walked, in memory (no record per connection), and the window ends: its values are aggregated per
+series (histograms in their buckets) before they reach the exporters. Cardinality is bounded by default: no client port, no peer address
 (--peers), no PID (--with-pid), at most --max-series series per metric and an overflow series.
 Problems go to standard error, one line per kind at most once a minute; a failed export never
 stops tracing and is counted (nettracer_agent_exports_dropped_total).`;
@@ -106,7 +107,8 @@ stops tracing and is counted (nettracer_agent_exports_dropped_total).`;
       summary: 'With --events: at most this many events a second (a burst as large); the rest are dropped and counted.',
     }),
     capture: Flags.custom<string>({ parse: async (text) => writableFile(text, '--capture') })({
-      summary: 'Also write the records aggregated, as NDJSON, to FILE (summarize FILE gives the same numbers).',
+      summary:
+        'Also write the records aggregated, as NDJSON, to FILE (summarize FILE gives the same numbers). Metrics walks then make a record per connection, as trace does, rather than being read in memory: it costs more CPU.',
       helpValue: 'FILE',
     }),
     // The trace flags that mean the same for the agent (filters, table, hooks, privileges).
@@ -195,9 +197,7 @@ stops tracing and is counted (nettracer_agent_exports_dropped_total).`;
     const url = cfg.url;
     const endpoint = url ? redact(url) : '';
     const otlp = url
-      ? new OtlpSink({ ...cfg, url }, counts, (o) =>
-          agent.exported(o, otlp?.dropped ?? 0, endpoint),
-        )
+      ? new OtlpSink({ ...cfg, url }, counts, (o) => agent.exported(o, otlp?.dropped ?? 0, endpoint))
       : undefined;
     const prom = listen ? new PrometheusSink(defs, counts) : undefined;
     let events: InstanceType<typeof EventSink> | undefined;
