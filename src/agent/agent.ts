@@ -182,6 +182,11 @@ export class Agent implements OutputFormat {
     };
   })();
 
+  /** Sessions the aggregator holds: the connections followed, as the series' (bounded alike). */
+  get sessions(): number {
+    return this.agg.size;
+  }
+
   /** After every metrics walk: the window ends here. */
   cycle(nowMs: number): string {
     this.cut(nowMs);
@@ -201,6 +206,8 @@ export class Agent implements OutputFormat {
     if (!w) return;
     this.windows++;
     const points = this.series.window(w);
+    // The aggregator forgets them too: without their close record, nothing else would.
+    for (const id of points.lost) this.agg.forget(id);
     for (const s of this.sinks) {
       s.apply(points);
       s.flush?.();

@@ -39,6 +39,8 @@ export interface Point {
 
 export interface Window {
   points: Point[];
+  /** Connections forgotten without a close record (no walk saw them for expireWindows windows). */
+  lost: number[];
   /** Series gone since the last window, per metric name: Prometheus removes them. */
   expired: { def: MetricDef; key: string; attrs: Attributes }[];
 }
@@ -327,20 +329,26 @@ export class Series {
       }
     }
     this.levelPoints();
-    this.forgetGone(w.sessions);
+    const lost = this.forgetGone(w.sessions);
     const points = [...new Set([...this.acc.values()].flatMap((m) => [...m.values()]))];
     this.acc = new Map();
     const expired = this.expire();
     this.index++;
-    return { points, expired };
+    return { points, expired, lost };
   }
 
-  /** Connections that closed in the window, or that no walk saw for expireWindows windows. */
-  private forgetGone(sessions: ClosedWindow['sessions']): void {
+  /**
+   * Forgets the connections that closed in the window, and those no walk saw
+   * for expireWindows windows; returns the latter.
+   */
+  private forgetGone(sessions: ClosedWindow['sessions']): number[] {
     for (const s of sessions) if (s.closed) this.forget(s.id);
     // A connection whose close record was lost (the ring was full) is in no
     // walk any more: forgotten after expireWindows windows, as its series.
-    for (const c of this.conns.values()) if (this.index - c.seen >= this.opts.expireWindows) this.forget(c.id);
+    const lost: number[] = [];
+    for (const c of this.conns.values()) if (this.index - c.seen >= this.opts.expireWindows) lost.push(c.id);
+    for (const id of lost) this.forget(id);
+    return lost;
   }
 
   /** One value into its series' point of this window (admitted under the cap once a window). */

@@ -328,6 +328,17 @@ export class Aggregator {
     return true;
   }
 
+  /** Sessions held (open ones, and those closed in the current window). */
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  /** A connection gone without a close record (the agent: no walk saw it for a while): its session goes. */
+  forget(id: number): void {
+    const s = this.sessions.get(id);
+    if (s && !s.active) this.sessions.delete(id);
+  }
+
   /** A followed connection's session, for sample() (undefined: none yet); it lasts until the connection closes. */
   session(id: number): SessionHandle | undefined {
     return this.sessions.get(id);

@@ -213,3 +213,39 @@ describe('agent: a metrics walk in memory or as records', () => {
     assert.equal(pkts(windows[1]), 8);
   });
 });
+
+describe('agent: a connection whose close record was lost', () => {
+  it('is forgotten after expireWindows windows no walk saw it, and handed over if it comes back', () => {
+    const agent = new Agent(
+      { defs: metricsOf('otel'), host: 'h', peers: { by: 'none' }, withPid: false, maxSeries: 100, expireWindows: 2 },
+      new RateLimitedLog(() => {}),
+    );
+    const writer = new ObjectWriter({ incremental: false, headerSize: false });
+    writer.listeners(Buffer.alloc(0));
+    agent.begin(0);
+    writer.kernel(batch([{ kind: KIND.connect, id: 7 }]));
+    agent.records(writer.take());
+    const walk = (records: K[]) => {
+      agent.sampler.begin();
+      const back = agent.sampler.add(batch(records));
+      agent.sampler.end();
+      return back;
+    };
+    assert.deepEqual(walk([{ kind: KIND.metrics, id: 7, bytesSent: 10 }]), []);
+    agent.cycle(10_000);
+    assert.equal(agent.series.connections, 1);
+    assert.equal(agent.sessions, 1);
+    // Its close record is lost: no walk lists it any more.
+    for (let w = 2; w <= 3; w++) {
+      walk([]);
+      agent.cycle(w * 10_000);
+    }
+    assert.equal(agent.series.connections, 0, 'forgotten');
+    assert.equal(agent.sessions, 0, 'forgotten by the aggregator too');
+    assert.deepEqual(
+      walk([{ kind: KIND.metrics, id: 7, bytesSent: 20 }]),
+      [0],
+      'not followed any more: its record is needed',
+    );
+  });
+});
