@@ -57,8 +57,13 @@ class WindowHistogram {
 type PromMetric = Counter | Gauge | WindowHistogram;
 
 const LABELS = ATTRIBUTE_KEYS.map(labelOf);
-const labels = (a: Attributes): Record<string, string | number> =>
-  Object.fromEntries(Object.entries(a).map(([k, v]) => [labelOf(k), v]));
+/** A series' labels; its attribute object is the same every window (series.ts), so they are made once. */
+const labelCache = new WeakMap<Attributes, Record<string, string | number>>();
+function labels(a: Attributes): Record<string, string | number> {
+  let l = labelCache.get(a);
+  if (!l) labelCache.set(a, (l = Object.fromEntries(Object.entries(a).map(([k, v]) => [labelOf(k), v]))));
+  return l;
+}
 
 /** "9464", "127.0.0.1:9464", "[::1]:9464", ":9464" (every address): host and port. */
 export function parseListen(text: string): { host: string; port: number } {
