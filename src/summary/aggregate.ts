@@ -169,20 +169,21 @@ class Stats {
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 /** What a session moved in the window. A total that went down (a 32-bit counter wrapped) counts 0. */
-const delta = (s: Session, f: keyof Traffic) => Math.max(0, s.now[f] - s.base[f]);
 
 function windowOf(s: Session): SessionWindow {
+  const now = s.now;
+  const base = s.base;
   return {
     id: s.id,
     pid: s.pid,
     comm: s.comm,
     containerId: s.containerId,
     podUid: s.podUid,
-    rx: delta(s, 'rx'),
-    tx: delta(s, 'tx'),
-    pktsRx: delta(s, 'pktsRx'),
-    pktsTx: delta(s, 'pktsTx'),
-    retr: delta(s, 'retr'),
+    rx: Math.max(0, now.rx - base.rx),
+    tx: Math.max(0, now.tx - base.tx),
+    pktsRx: Math.max(0, now.pktsRx - base.pktsRx),
+    pktsTx: Math.max(0, now.pktsTx - base.pktsTx),
+    retr: Math.max(0, now.retr - base.retr),
     rttUs: s.rttUs,
     closed: s.closed,
     connected: s.connected,
