@@ -33,7 +33,7 @@ options:
   --n N               connections per churn run (default 5000)
   --rounds N          churn rounds, each nettracer / tcplife / hooks only, every one
                       between two untraced runs (default 30)
-  --baseline DIR      churn, bpfstats, walk, million: also measure the nettracer built in checkout DIR
+  --baseline DIR      churn, bpfstats, top, walk, million: also measure the nettracer built in checkout DIR
                       (npm run setup done there), in the same rounds, and compare
   --iperf-seconds S   length of each iperf3 run (default 1)
   --tput-rounds N     traced iperf3 runs per path, each between two untraced (default 15)
