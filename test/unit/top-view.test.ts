@@ -114,6 +114,20 @@ describe('LiveRates', () => {
     assert.equal(c.bytes, 800);
   });
 
+  it('before the first walk: the connections found open at start, no rates yet', () => {
+    const r = new LiveRates();
+    r.begin(T0);
+    r.add(rec({ type: 'existing', timestamp: at(0), ...conn(8), ...counters(500, 500) }), T0);
+    r.add(rec({ type: 'existing', timestamp: at(0), ...conn(9), ...counters(100, 0) }), T0);
+    assert.deepEqual(
+      r.sample(T0 + 10, new Walks()).connections.map((c) => [c.id, c.txRate, c.bytes, c.closed]),
+      [
+        [8, 0, 0, false],
+        [9, 0, 0, false],
+      ],
+    );
+  });
+
   it('a connection the walk finds without an opening record counts from its first reading; --container shows none', () => {
     const w = new Walks();
     const r = new LiveRates();
