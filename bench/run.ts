@@ -14,7 +14,7 @@ import { benchCeiling } from './ceiling.js';
 import { benchChurn } from './churn.js';
 import { cleanupAll } from './lib/cleanup.js';
 import { compile } from './lib/generators.js';
-import { ALL, type BenchName, EXTRA, type Options } from './lib/options.js';
+import { ALL, type BenchName, EXTRA, type Options, WALK_PARTS, type WalkPart } from './lib/options.js';
 import { allVerdicts, benchError, fx, noiseLine } from './lib/report.js';
 import { benchMemory } from './memory.js';
 import { benchSoak } from './soak.js';
@@ -33,7 +33,7 @@ options:
   --n N               connections per churn run (default 5000)
   --rounds N          churn rounds, each nettracer / tcplife / hooks only, every one
                       between two untraced runs (default 30)
-  --baseline DIR      churn, bpfstats, walk, million: also measure the nettracer built in checkout DIR
+  --baseline DIR      churn, bpfstats, top, walk, million: also measure the nettracer built in checkout DIR
                       (npm run setup done there), in the same rounds, and compare
   --iperf-seconds S   length of each iperf3 run (default 1)
   --tput-rounds N     traced iperf3 runs per path, each between two untraced (default 15)
@@ -52,6 +52,7 @@ options:
   --soak-sample S     soak: seconds between samples (default 5)
   --walk-files N      walk: unrelated open files (default 500000)
   --walk-sizes N,...  walk: loopback pairs held open (default 500,5000,50000: 1k, 10k, 100k ends)
+  --walk-parts P,...  walk: which parts, of ${WALK_PARTS.join(', ')} (default all)
   --million-ends N    million: tracked connection ends (default 1000000)
   --quick             small sizes for a smoke run (n 2000, 2 rounds, 1 s iperf,
                       sizes 1000,10000, soak-n 100000)
@@ -91,6 +92,7 @@ function parseArgs(argv: string[]): Options | undefined {
     baseline: undefined,
     walkFiles: 500000,
     walkSizes: [500, 5000, 50000],
+    walkParts: [...WALK_PARTS],
     millionEnds: 1000000,
   };
   const num = (v: string, name: string): number => {
@@ -115,6 +117,12 @@ function parseArgs(argv: string[]): Options | undefined {
     '--soak-sample': (v, n) => (o.soakSample = num(v, n)),
     '--walk-files': (v, n) => (o.walkFiles = int(v, n)),
     '--walk-sizes': (v, n) => (o.walkSizes = list(v, n)),
+    '--walk-parts': (v, n) => {
+      const parts = v.split(',');
+      const bad = parts.find((x) => !(WALK_PARTS as readonly string[]).includes(x));
+      if (bad !== undefined) throw new Error(`${n}: unknown part ${bad} (of ${WALK_PARTS.join(', ')})`);
+      o.walkParts = parts as WalkPart[];
+    },
     '--million-ends': (v, n) => (o.millionEnds = int(v, n)),
     '--baseline': (v) => {
       const dir = resolve(v);

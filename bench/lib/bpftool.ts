@@ -95,6 +95,9 @@ export function tableEntries(maps: { fast_keys: number; conns: number } | undefi
 
 const STATS_KNOB = '/proc/sys/kernel/bpf_stats_enabled';
 
+/** Whether kernel.bpf_stats_enabled is on (program run times are counted). */
+export const statsOn = (): boolean => readFileSync(STATS_KNOB, 'utf8').trim() === '1';
+
 /** Turns on kernel.bpf_stats_enabled (run_time_ns); returns the undo, which also runs at clean-up. */
 export function enableBpfStats(): () => void {
   const prev = readFileSync(STATS_KNOB, 'utf8').trim();

@@ -7,6 +7,9 @@ export const ALL = ['churn', 'throughput', 'bpfstats', 'ceiling', 'startup', 'me
  * walk about 10 minutes; million holds 1,000,000 connection ends (about 5 GB of kernel memory).
  */
 export const EXTRA = ['soak', 'walk', 'million'] as const;
+/** The parts of the walk benchmark, in the order they run. */
+export const WALK_PARTS = ['streams', 'files', 'conns'] as const;
+export type WalkPart = (typeof WALK_PARTS)[number];
 export type BenchName = (typeof ALL)[number] | (typeof EXTRA)[number];
 
 export interface Options {
@@ -29,6 +32,8 @@ export interface Options {
   walkFiles: number;
   /** walk: loopback pairs held open (2 tracked ends each). */
   walkSizes: number[];
+  /** walk: the parts to run (default all). */
+  walkParts: WalkPart[];
   /** million: tracked connection ends. */
   millionEnds: number;
   /** Another checkout of nettracer, built, measured beside this one (churn, bpfstats, walk, million). */

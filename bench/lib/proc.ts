@@ -36,6 +36,11 @@ export function cpuSeconds(pid: number): number {
   return ns / 1e9;
 }
 
+/** The time on CPU of a process's main thread (the one that runs its event loop: walks, timers), in seconds. */
+export function mainThreadSeconds(pid: number): number {
+  return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e9;
+}
+
 /** VmRSS and VmHWM in MiB. */
 export function memStatus(pid: number): { rssMiB: number; hwmMiB: number } {
   const s = readFileSync(`/proc/${pid}/status`, 'utf8');

@@ -2,6 +2,7 @@
 // format marks (the end of each metrics interval: the "cycle" of the
 // original's periodic outputs; a timer; the end of tracing).
 import type { NettracerRecord } from '../generated/records.js';
+import type { MetricsRates } from '../tracer/rates.js';
 import { LegacyFormat } from './legacy.js';
 import { LinesFormat } from './lines.js';
 import { LogFormat, type LogLevel, type LogSetup } from './log.js';
@@ -21,6 +22,12 @@ export interface OutputFormat {
   end?(nowMs: number): string;
   /** The original's formats print no interval once asked to stop: no cycle() after the last walk. */
   readonly skipFinalCycle?: boolean;
+  /**
+   * A live view: its metrics walks fill this table in memory
+   * (TraceSession.sampleMetrics()), with no metrics record per connection;
+   * cycle() follows each, and none is taken when tracing stops.
+   */
+  readonly metrics?: MetricsRates;
 }
 
 export type FormatName = 'ndjson' | 'lines' | 'table' | 'log' | 'legacy';

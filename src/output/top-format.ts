@@ -1,15 +1,29 @@
-// `nettracer top` as an output format: records feed the per-connection rates,
-// and every metrics walk (one per --refresh) ends a period: its sample goes to
-// the screen. Nothing goes through the trace's output stream: the screen is
-// drawn by the command, which also redraws on keys and resizes.
+// `nettracer top` as an output format. Its metrics walks are taken in memory
+// (`metrics`: the trace run fills it with TraceSession.sampleMetrics(), no
+// record per connection), and each ends a period: cycle() turns the walk's
+// table and the records of events that came meanwhile into a sample for the
+// screen. Nothing goes through the trace's output stream: the screen is drawn
+// by the command, which also redraws on keys and resizes.
 import type { NettracerRecord } from '../generated/records.js';
-import { ConnectionRates, type Sample } from '../summary/rates.js';
+import { LiveRates, type Sample } from '../summary/rates.js';
+import { MetricsRates } from '../tracer/rates.js';
 import type { OutputFormat } from './format.js';
 
 export class TopFormat implements OutputFormat {
-  private readonly rates = new ConnectionRates();
+  readonly metrics = new MetricsRates();
+  private readonly rates: LiveRates;
 
-  constructor(private readonly onSample: (sample: Sample) => void) {}
+  /**
+   * @param paused while true, a walk ends no period: the screen keeps its sample (its objects are not updated).
+   * @param recordsOnly only connections whose opening record was written (--container).
+   */
+  constructor(
+    private readonly onSample: (sample: Sample) => void,
+    private readonly paused: () => boolean = () => false,
+    recordsOnly = false,
+  ) {
+    this.rates = new LiveRates(5000, recordsOnly);
+  }
 
   begin(nowMs: number): string {
     this.rates.begin(nowMs);
@@ -23,7 +37,7 @@ export class TopFormat implements OutputFormat {
   }
 
   cycle(nowMs: number): string {
-    this.onSample(this.rates.sample(nowMs));
+    if (!this.paused()) this.onSample(this.rates.sample(nowMs, this.metrics));
     return '';
   }
 }

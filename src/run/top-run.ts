@@ -1,6 +1,6 @@
-// `nettracer top`: a trace whose output is a full-screen view. The session
-// walks the connections every --refresh seconds; each walk ends a period whose
-// rates are drawn (summary/rates.ts, output/top-view.ts). Keys change what is
+// `nettracer top`: a trace whose output is a full-screen view. Every --refresh
+// seconds a metrics walk, taken in memory (output/top-format.ts), ends a period
+// whose rates are drawn (summary/rates.ts, output/top-view.ts). Keys change what is
 // drawn; q, Ctrl-C, SIGINT, SIGTERM, SIGHUP and an error all end the trace the
 // same way, and the terminal is given back on each (run/terminal.ts).
 import type { Sample } from '../summary/rates.js';
@@ -45,12 +45,15 @@ export async function runTop(opts: TopRunOptions): Promise<void> {
     draw();
   };
   const terminal = new Terminal(onKey, draw);
-  const top = new TopFormat((s) => {
+  const top = new TopFormat(
+    (s) => {
+      sample = s;
+      draw();
+    },
     // Paused: the screen keeps the sample it shows (keys still re-sort and regroup it).
-    if (state.paused) return;
-    sample = s;
-    draw();
-  });
+    () => state.paused,
+    opts.session.containerPrefix !== undefined,
+  );
   const hangUp = (): void => quit.abort();
   process.once('SIGHUP', hangUp);
   try {
@@ -64,6 +67,7 @@ export async function runTop(opts: TopRunOptions): Promise<void> {
         },
         records: (records) => top.records(records),
         cycle: (nowMs) => top.cycle(nowMs),
+        metrics: top.metrics,
       },
       stop: quit.signal,
       readyFd: opts.readyFd,

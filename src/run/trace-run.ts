@@ -10,7 +10,8 @@ import type { OutputFormat } from '../output/format.js';
 import { FileWriter, type OutputWriter, StreamWriter } from '../output/writer.js';
 import { fromNative, TracerError } from '../tracer/errors.js';
 import { loadNative } from '../tracer/native.js';
-import { after, type Timer } from '../tracer/timers.js';
+import type { MetricsRates } from '../tracer/rates.js';
+import { after, every, type Timer } from '../tracer/timers.js';
 import { runIdentity } from '../tracer/identity.js';
 import { invokingUid } from './invoking-user.js';
 import { type MetricsSampler, type SessionOptions, type SessionOutput, TraceSession } from '../tracer/session.js';
@@ -85,6 +86,8 @@ class TraceRun {
   private readonly timers: NodeJS.Timeout[] = [];
   /** --duration: any length (tracer/timers.ts). */
   private deadline?: Timer;
+  /** A live view's walks (format.metrics), every --interval. */
+  private liveWalks?: Timer;
 
   constructor(private readonly opts: TraceRunOptions) {
     this.limit = opts.count ?? Infinity;
@@ -102,7 +105,9 @@ class TraceRun {
       },
     });
     this.count = count;
-    this.session = new TraceSession(opts.session, output);
+    // A live view's walks are taken by this run, in memory (see live()).
+    const session = this.format?.metrics ? { ...opts.session, intervalS: 0 } : opts.session;
+    this.session = new TraceSession(session, output);
   }
 
   async run(): Promise<void> {
@@ -122,6 +127,7 @@ class TraceRun {
     this.session.announceExisting();
     // The original prints at once, then every interval.
     if (format?.cycle) this.write(format.cycle(Date.now()));
+    if (format?.metrics) this.live(format.metrics);
     const log = this.opts.logFile?.format;
     if (log?.cycle) this.writeLog(log.cycle(Date.now()));
     if (format?.tick && format.tickMs)
@@ -138,6 +144,12 @@ class TraceRun {
     await this.out?.end();
     await this.logOut?.end();
     if (this.failure) throw this.failure;
+  }
+
+  /** A walk every --interval into a live view's table; each ends with the format's cycle(). */
+  private live(metrics: MetricsRates): void {
+    const everyS = this.opts.session.intervalS;
+    if (everyS > 0) this.liveWalks = every(everyS * 1000, () => this.session.sampleMetrics(metrics));
   }
 
   private write(text: string | Uint8Array): void {
@@ -158,8 +170,10 @@ class TraceRun {
   private stop(finalMetrics: boolean): void {
     if (this.stopped) return;
     this.stopped = true;
+    this.liveWalks?.cancel();
     try {
-      this.session.stop(finalMetrics);
+      // A live view takes no last walk: there is no screen left to show it.
+      this.session.stop(finalMetrics && !this.format?.metrics);
       if (this.format?.end) this.write(this.format.end(Date.now()));
       this.writeLog(this.opts.logFile?.format.end?.(Date.now()) ?? '');
     } catch (err) {

@@ -1,38 +1,28 @@
-// Per-connection rates for live views (`nettracer top`): what each connection
-// moved between two samples, from its records' cumulative counters. Growth
-// is counted by record/counters.ts, as summarize counts it, so a 32-bit
-// counter that wraps is no drop to zero. Pure: records in, a sample out; the
-// caller says when time passes.
+// Per-connection rates for live views (`nettracer top`). Two sources: the
+// metrics walks, taken in memory (TraceSession.sampleMetrics() into a
+// MetricsRates: no record per connection per refresh), and the records of
+// events (opening records, closes, failed attempts), which name a
+// connection's owner, container and direction once and end it. A refresh
+// updates one object per connection in place and makes none: it costs what
+// the walk costs plus a few field writes per connection. Pure: readings in,
+// a sample out; the caller says when time passes.
 import type { NettracerRecord } from '../generated/records.js';
+import { DIRECTION } from '../generated/wire.js';
 import { counterGrowth } from '../record/counters.js';
-
-type Conn = Extract<NettracerRecord, { saddr: string }>;
-
-/** The counters a live view follows, as 64-bit running totals. */
-interface Totals {
-  tx: number;
-  rx: number;
-  pktsTx: number;
-  retr: number;
-}
-
-interface Tracked {
-  rec: Conn;
-  /** Totals since the connection was first seen (an existing one: since tracing started). */
-  seen: Totals;
-  /** Totals as the kernel last reported them (for the growth of the next record). */
-  last: Totals;
-  /** Growth since the previous sample. */
-  period: Totals;
-  rttUs: number;
-  /** When its close record came (ms), if it did. */
-  closedMs?: number;
-}
+import type { ConnectionRate } from '../tracer/rates.js';
 
 /** One connection in a sample. Rates are per second over the sample's period. */
 export interface ConnectionSample {
-  id: number;
-  rec: Conn;
+  readonly id: number;
+  pid: number;
+  comm: string;
+  /** Container id ('' on the host). */
+  container: string;
+  readonly saddr: string;
+  readonly sport: number;
+  readonly daddr: string;
+  readonly dport: number;
+  readonly incoming: boolean;
   /** Bytes per second sent and received over the period. */
   txRate: number;
   rxRate: number;
@@ -51,37 +41,93 @@ export interface Sample {
   atMs: number;
   /** Seconds the rates are over. */
   periodS: number;
+  /** The same objects from one sample to the next, updated in place. */
   connections: ConnectionSample[];
   /** Over the period: outgoing attempts that failed (connect_failed records), and connection ends reset (close_reason). */
   failed: number;
   resets: number;
 }
 
+/** What a live view reads of a connection in a walk's table. */
+export type WalkReading = Pick<
+  ConnectionRate,
+  | 'id'
+  | 'pid'
+  | 'comm'
+  | 'saddr'
+  | 'sport'
+  | 'daddr'
+  | 'dport'
+  | 'direction'
+  | 'bytesSent'
+  | 'bytesReceived'
+  | 'packetsSent'
+  | 'packetsRetransmitted'
+  | 'rttUs'
+>;
+
+/** What a live view reads of a MetricsRates (src/tracer/rates.ts) after a walk. */
+export interface WalkTable {
+  readonly walks: number;
+  readonly connections: ReadonlyMap<number, WalkReading>;
+}
+
+/** A connection followed: its sample, and what its next growth is counted from. */
+interface Tracked extends ConnectionSample {
+  /** Counters as last read (a walk or a record): the next growth is counted from them. */
+  lastTx: number;
+  lastRx: number;
+  lastPktsTx: number;
+  lastRetr: number;
+  /** Growth over the period so far. */
+  pTx: number;
+  pRx: number;
+  pPktsTx: number;
+  pRetr: number;
+  /** Bytes and retransmissions since first seen. */
+  seenBytes: number;
+  seenRetr: number;
+  /** The walk that last saw it. */
+  walk: number;
+  /** When its close record came (ms); -1: open (always a number: one shape for every connection). */
+  closedMs: number;
+}
+
 /** close_reason values that are a reset, received or sent. */
 const RESET = new Set(['reset_received', 'reset_sent', 'aborted']);
 
-/** New totals at 0 (a literal: faster than spreading a constant, which a sample does per connection). */
-const zero = (): Totals => ({ tx: 0, rx: 0, pktsTx: 0, retr: 0 });
+/** The kernel's packet counters are 32 bits (record/counters.ts): their growth is counted modulo 2^32. */
+const PKT_WRAP = 2 ** 32;
 
 /** Retransmitted segments as a share of all sent (Dynatrace's retr_percentage): retr / (retr + tx) x 100. */
 export function retrPercentage(retr: number, pktsTx: number): number {
   return retr + pktsTx > 0 ? (retr / (retr + pktsTx)) * 100 : 0;
 }
 
-export class ConnectionRates {
+export class LiveRates {
   private readonly conns = new Map<number, Tracked>();
   private lastSampleMs = NaN;
   private failed = 0;
   private resets = 0;
+  /** The latest walk sampled: a connection opened since is due in the next one. */
+  private lastWalk = 0;
 
-  /** @param keepClosedMs how long a closed connection stays in samples after its close record. */
-  constructor(private readonly keepClosedMs = 5000) {}
+  /**
+   * @param keepClosedMs how long a closed connection stays in samples after its close record.
+   * @param recordsOnly show only connections whose opening record came (--container: the
+   *   writer leaves out the records of other containers; the walk does not).
+   */
+  constructor(
+    private readonly keepClosedMs = 5000,
+    private readonly recordsOnly = false,
+  ) {}
 
   /** Starts the first period (before any record). */
   begin(nowMs: number): void {
     this.lastSampleMs = nowMs;
   }
 
+  /** A record of an event (opening, close, failed attempt); metrics come from walks. */
   add(r: NettracerRecord, nowMs: number): void {
     if (!('saddr' in r)) return;
     if (r.type === 'connect_failed') {
@@ -91,51 +137,117 @@ export class ConnectionRates {
     if (r.type === 'close' && r.close_reason && RESET.has(r.close_reason)) this.resets++;
     let t = this.conns.get(r.id);
     if (!t) {
-      // A connection first seen with counters (existing, or a metrics record
-      // of one opened before tracing): what it moved before is no one's rate.
-      const base = 'bytes_sent' in r && r.type !== 'close' ? totalsOf(r) : zero();
-      t = { rec: r, seen: zero(), last: base, period: zero(), rttUs: 0 };
+      // Found open at start (or a metrics record): what it moved before is no one's rate.
+      const base = 'bytes_sent' in r && r.type !== 'close';
+      t = tracked(r, r.direction === 'incoming', r.container_id ?? '', this.lastWalk);
+      if (base && 'bytes_sent' in r) {
+        t.lastTx = r.bytes_sent;
+        t.lastRx = r.bytes_received;
+        t.lastPktsTx = r.packets_sent;
+        t.lastRetr = r.packets_retransmitted;
+      }
       this.conns.set(r.id, t);
     }
     // Keep the owner a later record names (an accept's pid may be 0 before the process takes it).
-    if (r.pid !== 0 || t.rec.pid === 0) t.rec = r;
-    if (!('bytes_sent' in r)) return;
-    if (r.type !== 'existing') {
-      // Each field by name, not through a table of keys: a walk adds thousands
-      // of records per refresh, and named reads are the cheaper ones in V8.
-      grow(t, 'tx', counterGrowth('bytes_sent', r.bytes_sent, t.last.tx, r.family));
-      grow(t, 'rx', counterGrowth('bytes_received', r.bytes_received, t.last.rx, r.family));
-      grow(t, 'pktsTx', counterGrowth('packets_sent', r.packets_sent, t.last.pktsTx, r.family));
-      grow(t, 'retr', counterGrowth('packets_retransmitted', r.packets_retransmitted, t.last.retr, r.family));
+    if (r.pid !== 0 || t.pid === 0) {
+      t.pid = r.pid;
+      t.comm = r.comm;
+      t.container = r.container_id ?? '';
     }
+    if (r.type !== 'close') return;
+    // Its last counters: growth since the walk that last read it.
+    grow(
+      t,
+      counterGrowth('bytes_sent', r.bytes_sent, t.lastTx, r.family),
+      counterGrowth('bytes_received', r.bytes_received, t.lastRx, r.family),
+      counterGrowth('packets_sent', r.packets_sent, t.lastPktsTx, r.family),
+      counterGrowth('packets_retransmitted', r.packets_retransmitted, t.lastRetr, r.family),
+    );
     if (r.rtt_us > 0) t.rttUs = r.rtt_us;
-    if (r.type === 'close') t.closedMs = nowMs;
+    t.closedMs = nowMs;
   }
 
-  /** The connections with their rates since the previous sample; starts the next period. */
-  sample(nowMs: number): Sample {
+  /**
+   * The connections after a walk (`table`), with their rates since the
+   * previous sample; starts the next period. A connection the walk did not
+   * see and whose close has not come yet (it closed between the drain before
+   * the walk and the walk) is left out once, and forgotten the next time.
+   */
+  sample(nowMs: number, table: WalkTable): Sample {
     const periodS = Number.isNaN(this.lastSampleMs) ? 0 : Math.max(0, nowMs - this.lastSampleMs) / 1000;
     this.lastSampleMs = nowMs;
-    const per = (n: number) => (periodS > 0 ? n / periodS : 0);
+    const walk = table.walks;
+    this.lastWalk = walk;
+    for (const c of table.connections.values()) {
+      let t = this.conns.get(c.id);
+      if (t === undefined) {
+        if (this.recordsOnly) continue;
+        // No opening record (lost, or before the view began): from its first reading on.
+        t = tracked(c, c.direction === DIRECTION.incoming, '', walk);
+        t.lastTx = c.bytesSent;
+        t.lastRx = c.bytesReceived;
+        t.lastPktsTx = c.packetsSent;
+        t.lastRetr = c.packetsRetransmitted;
+        this.conns.set(c.id, t);
+      }
+      if (t.closedMs >= 0) continue; // its close counted last
+      // The growth of each counter, inline: this runs for every connection
+      // at every refresh (a call through counterDelta() and its % cost a
+      // third of a refresh). Packet counters wrap at 2^32; byte counters
+      // never go back.
+      const tx = c.bytesSent - t.lastTx;
+      const rx = c.bytesReceived - t.lastRx;
+      let pkts = c.packetsSent - t.lastPktsTx;
+      if (pkts < 0) pkts += PKT_WRAP;
+      let retr = c.packetsRetransmitted - t.lastRetr;
+      if (retr < 0) retr += PKT_WRAP;
+      if (tx > 0) {
+        t.lastTx = c.bytesSent;
+        t.pTx += tx;
+        t.seenBytes += tx;
+      }
+      if (rx > 0) {
+        t.lastRx = c.bytesReceived;
+        t.pRx += rx;
+        t.seenBytes += rx;
+      }
+      t.lastPktsTx = c.packetsSent;
+      t.pPktsTx += pkts;
+      t.lastRetr = c.packetsRetransmitted;
+      t.pRetr += retr;
+      t.seenRetr += retr;
+      if (c.rttUs > 0) t.rttUs = c.rttUs;
+      if (c.pid !== t.pid && c.pid !== 0) {
+        t.pid = c.pid;
+        t.comm = c.comm;
+      }
+      t.walk = walk;
+    }
+    const per = periodS > 0 ? 1 / periodS : 0;
     const connections: ConnectionSample[] = [];
-    for (const [id, t] of this.conns) {
-      if (t.closedMs !== undefined && nowMs - t.closedMs > this.keepClosedMs) {
-        this.conns.delete(id);
+    for (const t of this.conns.values()) {
+      const closed = t.closedMs >= 0;
+      if (closed) {
+        if (nowMs - t.closedMs > this.keepClosedMs) {
+          this.conns.delete(t.id);
+          continue;
+        }
+      } else if (t.walk !== walk) {
+        if (t.walk < walk - 1) this.conns.delete(t.id);
         continue;
       }
-      connections.push({
-        id,
-        rec: t.rec,
-        txRate: per(t.period.tx),
-        rxRate: per(t.period.rx),
-        bytes: t.seen.tx + t.seen.rx,
-        retr: t.seen.retr,
-        periodRetr: t.period.retr,
-        periodPktsTx: t.period.pktsTx,
-        rttUs: t.rttUs,
-        closed: t.closedMs !== undefined,
-      });
-      t.period = zero();
+      t.txRate = t.pTx * per;
+      t.rxRate = t.pRx * per;
+      t.periodRetr = t.pRetr;
+      t.periodPktsTx = t.pPktsTx;
+      t.bytes = t.seenBytes;
+      t.retr = t.seenRetr;
+      t.closed = closed;
+      t.pTx = 0;
+      t.pRx = 0;
+      t.pPktsTx = 0;
+      t.pRetr = 0;
+      connections.push(t);
     }
     const out = { atMs: nowMs, periodS, connections, failed: this.failed, resets: this.resets };
     this.failed = 0;
@@ -149,12 +261,55 @@ export class ConnectionRates {
   }
 }
 
-function grow(t: Tracked, k: keyof Totals, by: number): void {
-  t.last[k] += by;
-  t.seen[k] += by;
-  t.period[k] += by;
+/** A connection first seen in a record or in walk `walk` (a record: the walk before it, so that the next must see it). */
+function tracked(
+  o: { id: number; pid: number; comm: string; saddr: string; sport: number; daddr: string; dport: number },
+  incoming: boolean,
+  container: string,
+  walk: number,
+): Tracked {
+  return {
+    id: o.id,
+    pid: o.pid,
+    comm: o.comm,
+    container,
+    saddr: o.saddr,
+    sport: o.sport,
+    daddr: o.daddr,
+    dport: o.dport,
+    incoming,
+    txRate: 0,
+    rxRate: 0,
+    bytes: 0,
+    retr: 0,
+    periodRetr: 0,
+    periodPktsTx: 0,
+    rttUs: 0,
+    closed: false,
+    lastTx: 0,
+    lastRx: 0,
+    lastPktsTx: 0,
+    lastRetr: 0,
+    pTx: 0,
+    pRx: 0,
+    pPktsTx: 0,
+    pRetr: 0,
+    seenBytes: 0,
+    seenRetr: 0,
+    walk,
+    closedMs: -1,
+  };
 }
 
-function totalsOf(r: Extract<Conn, { bytes_sent: number }>): Totals {
-  return { tx: r.bytes_sent, rx: r.bytes_received, pktsTx: r.packets_sent, retr: r.packets_retransmitted };
+function grow(t: Tracked, tx: number, rx: number, pktsTx: number, retr: number): void {
+  t.lastTx += tx;
+  t.lastRx += rx;
+  t.lastPktsTx = (t.lastPktsTx + pktsTx) % PKT_WRAP;
+  t.lastRetr = (t.lastRetr + retr) % PKT_WRAP; // at a close only: not per refresh
+  t.pTx += tx;
+  t.pRx += rx;
+  t.pPktsTx += pktsTx;
+  t.pRetr += retr;
+  t.seenBytes += tx + rx;
+  t.seenRetr += retr;
 }

@@ -8,8 +8,9 @@ import { RecordView } from './decode.js';
 /** A tracked connection end as the last walk saw it, with its change since the walk before. */
 export interface ConnectionRate {
   readonly id: number;
-  readonly pid: number;
-  readonly comm: string;
+  /** The owner as the latest walk saw it (an accepted connection's may be 0 until its process takes it). */
+  pid: number;
+  comm: string;
   readonly family: 'ipv4' | 'ipv6';
   readonly saddr: string;
   readonly sport: number;
@@ -126,6 +127,11 @@ export class MetricsRates {
       c.rttUs = v.rtt_us;
       c.rttVarUs = v.rtt_var_us;
       c.tsNs = ts;
+      const pid = v.pid;
+      if (pid !== c.pid) {
+        c.pid = pid;
+        c.comm = v.comm;
+      }
       c.seen = this.walks;
     }
     return others;

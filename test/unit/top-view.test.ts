@@ -4,8 +4,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { NettracerRecord } from '../../src/generated/records.js';
 import { fitColumns, narrow, shorten } from '../../src/output/columns.js';
-import { COLUMNS, GROUPS, rttMs, si, SORT_KEYS, topLines, topRows } from '../../src/output/top-view.js';
-import { ConnectionRates, retrPercentage } from '../../src/summary/rates.js';
+import { DIRECTION } from '../../src/generated/wire.js';
+import { COLUMNS, firstInOrder, GROUPS, rttMs, si, SORT_KEYS, topLines, topRows } from '../../src/output/top-view.js';
+import { LiveRates, retrPercentage, type WalkReading } from '../../src/summary/rates.js';
 
 const T0 = Date.parse('2026-11-30T10:00:00.000Z');
 const at = (s: number) => new Date(T0 + s * 1000).toISOString();
@@ -40,9 +41,35 @@ function counters(tx: number, rx: number, pktsTx = 0, retr = 0, rtt = 1000) {
 
 const rec = (r: Record<string, unknown>) => r as unknown as NettracerRecord;
 
-describe('ConnectionRates', () => {
+/** A walk's table as MetricsRates keeps it (src/tracer/rates.ts): the readings given, walk `n`. */
+class Walks {
+  walks = 0;
+  connections = new Map<number, WalkReading>();
+  /** The next walk: these connections with these counters (cumulative), the others gone. */
+  walk(...readings: [ReturnType<typeof conn>, ReturnType<typeof counters>][]): this {
+    this.walks++;
+    this.connections = new Map(
+      readings.map(([c, k]) => [
+        c.id,
+        {
+          ...c,
+          direction: c.direction === 'incoming' ? DIRECTION.incoming : DIRECTION.outgoing,
+          bytesSent: k.bytes_sent,
+          bytesReceived: k.bytes_received,
+          packetsSent: k.packets_sent,
+          packetsRetransmitted: k.packets_retransmitted,
+          rttUs: k.rtt_us,
+        },
+      ]),
+    );
+    return this;
+  }
+}
+
+describe('LiveRates', () => {
   it('failed attempts and resets counted per period, failed attempts not as connections', () => {
-    const r = new ConnectionRates();
+    const r = new LiveRates();
+    const w = new Walks();
     r.begin(T0);
     const failed = { error: 'ECONNREFUSED', errno: 111, syns_sent: 1, duration_ms: 0.1 };
     r.add(rec({ type: 'connect_failed', timestamp: at(0), ...conn(1), ...failed }), T0);
@@ -51,27 +78,26 @@ describe('ConnectionRates', () => {
     const close = (id: number, reason: object) =>
       rec({ type: 'close', timestamp: at(1), ...conn(id), ...counters(1, 1, 1), duration_ms: 1, ...reason });
     r.add(close(3, { close_reason: 'reset_received', error: 'ECONNRESET', errno: 104 }), T0 + 1000);
-    const s1 = r.sample(T0 + 2000);
+    const s1 = r.sample(T0 + 2000, w.walk());
     assert.deepEqual([s1.failed, s1.resets, s1.connections.length], [2, 1, 1]);
     r.add(rec({ type: 'connect', timestamp: at(2), ...conn(4) }), T0 + 2000);
     r.add(close(4, { close_reason: 'fin', first_fin: 'local' }), T0 + 3000);
-    const s2 = r.sample(T0 + 4000);
+    const s2 = r.sample(T0 + 4000, w.walk());
     assert.deepEqual([s2.failed, s2.resets], [0, 0], 'a new period; an orderly close is no reset');
   });
 
   it('rates over the period between samples; totals since first seen', () => {
-    const r = new ConnectionRates();
+    const r = new LiveRates();
+    const w = new Walks();
     r.begin(T0);
     r.add(rec({ type: 'connect', timestamp: at(0), ...conn(1) }), T0);
-    r.add(rec({ type: 'metrics', timestamp: at(2), ...conn(1), ...counters(2000, 500, 10), incremental: false }), T0);
-    const s1 = r.sample(T0 + 2000);
+    const s1 = r.sample(T0 + 2000, w.walk([conn(1), counters(2000, 500, 10)]));
     assert.equal(s1.periodS, 2);
     assert.deepEqual(
       s1.connections.map((c) => [c.txRate, c.rxRate, c.bytes]),
       [[1000, 250, 2500]],
     );
-    r.add(rec({ type: 'metrics', timestamp: at(4), ...conn(1), ...counters(6000, 500, 20), incremental: false }), T0);
-    const s2 = r.sample(T0 + 4000);
+    const s2 = r.sample(T0 + 4000, w.walk([conn(1), counters(6000, 500, 20)]));
     assert.deepEqual(
       s2.connections.map((c) => [c.txRate, c.rxRate, c.bytes, c.periodPktsTx]),
       [[2000, 0, 6500, 10]],
@@ -79,42 +105,97 @@ describe('ConnectionRates', () => {
   });
 
   it('an existing connection: what it moved before tracing is no rate', () => {
-    const r = new ConnectionRates();
+    const r = new LiveRates();
+    const w = new Walks();
     r.begin(T0);
     r.add(rec({ type: 'existing', timestamp: at(0), ...conn(2), ...counters(1e9, 1e9, 1e6) }), T0);
-    r.add(rec({ type: 'metrics', timestamp: at(1), ...conn(2), ...counters(1e9 + 800, 1e9, 1e6 + 1) }), T0);
-    const [c] = r.sample(T0 + 1000).connections;
+    const [c] = r.sample(T0 + 1000, w.walk([conn(2), counters(1e9 + 800, 1e9, 1e6 + 1)])).connections;
     assert.equal(c.txRate, 800);
     assert.equal(c.bytes, 800);
   });
 
+  it('before the first walk: the connections found open at start, no rates yet', () => {
+    const r = new LiveRates();
+    r.begin(T0);
+    r.add(rec({ type: 'existing', timestamp: at(0), ...conn(8), ...counters(500, 500) }), T0);
+    r.add(rec({ type: 'existing', timestamp: at(0), ...conn(9), ...counters(100, 0) }), T0);
+    assert.deepEqual(
+      r.sample(T0 + 10, new Walks()).connections.map((c) => [c.id, c.txRate, c.bytes, c.closed]),
+      [
+        [8, 0, 0, false],
+        [9, 0, 0, false],
+      ],
+    );
+  });
+
+  it('a connection the walk finds without an opening record counts from its first reading; --container shows none', () => {
+    const w = new Walks();
+    const r = new LiveRates();
+    const only = new LiveRates(5000, true);
+    for (const x of [r, only]) x.begin(T0);
+    const first = w.walk([conn(5, { pid: 0, comm: '' }), counters(5000, 0)]);
+    assert.deepEqual(
+      r.sample(T0 + 1000, first).connections.map((c) => [c.bytes, c.txRate]),
+      [[0, 0]],
+    );
+    assert.equal(only.sample(T0 + 1000, first).connections.length, 0);
+    // Its owner as the walk finds it later.
+    const [c] = r.sample(T0 + 2000, w.walk([conn(5, { pid: 77, comm: 'nginx' }), counters(5100, 0)])).connections;
+    assert.deepEqual([c.pid, c.comm, c.bytes, c.txRate], [77, 'nginx', 100, 100]);
+  });
+
   it('a 32-bit counter that wraps grows by what it moved (record/counters.ts), not backwards', () => {
-    const r = new ConnectionRates();
+    const r = new LiveRates();
+    const w = new Walks();
     r.begin(T0);
     r.add(rec({ type: 'existing', timestamp: at(0), ...conn(3), ...counters(0, 0, 2 ** 32 - 5, 2 ** 32 - 1) }), T0);
-    r.add(rec({ type: 'metrics', timestamp: at(1), ...conn(3), ...counters(0, 0, 5, 1) }), T0);
-    const [c] = r.sample(T0 + 1000).connections;
+    const [c] = r.sample(T0 + 1000, w.walk([conn(3), counters(0, 0, 5, 1)])).connections;
     assert.equal(c.periodPktsTx, 10);
     assert.equal(c.periodRetr, 2);
   });
 
-  it('closed connections stay, marked, for keepClosedMs, then leave', () => {
-    const r = new ConnectionRates(5000);
+  it('closed connections stay, marked, for keepClosedMs, then leave; their last growth counts once', () => {
+    const r = new LiveRates(5000);
+    const w = new Walks();
     r.begin(T0);
     r.add(rec({ type: 'connect', timestamp: at(0), ...conn(4) }), T0);
-    r.add(rec({ type: 'close', timestamp: at(1), ...conn(4), ...counters(100, 0), duration_ms: 1000 }), T0 + 1000);
+    r.sample(T0 + 1000, w.walk([conn(4), counters(40, 0)]));
+    r.add(rec({ type: 'close', timestamp: at(1), ...conn(4), ...counters(100, 0), duration_ms: 1000 }), T0 + 1500);
     assert.deepEqual(
-      r.sample(T0 + 2000).connections.map((c) => [c.closed, c.txRate]),
-      [[true, 50]],
+      r.sample(T0 + 2000, w.walk()).connections.map((c) => [c.closed, c.txRate, c.bytes]),
+      [[true, 60, 100]],
     );
-    assert.equal(r.sample(T0 + 6000).connections[0].txRate, 0);
-    assert.equal(r.sample(T0 + 6001).connections.length, 0);
+    assert.equal(r.sample(T0 + 6000, w.walk()).connections[0].txRate, 0);
+    assert.equal(r.sample(T0 + 6501, w.walk()).connections.length, 0);
+    assert.equal(r.size, 0);
+  });
+
+  it('a connection gone from the walk without its close is left out, then forgotten', () => {
+    const r = new LiveRates();
+    const w = new Walks();
+    r.begin(T0);
+    r.add(rec({ type: 'connect', timestamp: at(0), ...conn(6) }), T0);
+    assert.equal(r.sample(T0 + 1000, w.walk([conn(6), counters(1, 1)])).connections.length, 1);
+    assert.equal(r.sample(T0 + 2000, w.walk()).connections.length, 0);
+    assert.equal(r.size, 1, 'its close may still come (it closed between the drain and the walk)');
+    r.sample(T0 + 3000, w.walk());
     assert.equal(r.size, 0);
   });
 
   it('retransmission percentage is retr / (retr + tx) x 100', () => {
     assert.equal(retrPercentage(1, 99), 1);
     assert.equal(retrPercentage(0, 0), 0);
+  });
+});
+
+describe('firstInOrder', () => {
+  it('the first k of any list, as sorting it would give them', () => {
+    let seed = 7;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % 50;
+    const xs = Array.from({ length: 500 }, rand);
+    const order = (a: number, b: number) => b - a;
+    for (const k of [0, 1, 5, 40, 499, 500, 600, Infinity])
+      assert.deepEqual(firstInOrder(xs, k, order), [...xs].sort(order).slice(0, k));
   });
 });
 
@@ -159,7 +240,8 @@ describe('columns', () => {
 
 describe('topLines', () => {
   const sample = (() => {
-    const r = new ConnectionRates();
+    const r = new LiveRates();
+    const readings: Parameters<Walks['walk']> = [];
     r.begin(T0);
     for (let i = 1; i <= 40; i++) {
       const v6 = i % 3 === 0;
@@ -170,9 +252,9 @@ describe('topLines', () => {
         ...(i % 5 === 0 ? { container_id: 'ab'.repeat(32) } : {}),
       });
       r.add(rec({ type: 'connect', timestamp: at(0), ...c }), T0);
-      r.add(rec({ type: 'metrics', timestamp: at(1), ...c, ...counters(i * 1e6, i * 1e4, i * 10, i, i * 100) }), T0);
+      readings.push([c, counters(i * 1e6, i * 1e4, i * 10, i, i * 100)]);
     }
-    return r.sample(T0 + 1000);
+    return r.sample(T0 + 1000, new Walks().walk(...readings));
   })();
   const state = { sort: 'rate', group: 'connection', paused: false, refreshS: 2, host: 'host-名' } as const;
 
