@@ -66,6 +66,8 @@ export interface EventOutput {
 export interface AgentOptions extends SeriesOptions {
   defs: readonly MetricDef[];
   host: string;
+  /** Metrics walks read in memory (default), or as records (--capture needs them). */
+  walksAsRecords?: boolean;
 }
 
 export class Agent implements OutputFormat {
@@ -83,10 +85,14 @@ export class Agent implements OutputFormat {
   sampled = 0;
   handedOver = 0;
 
+  /** OutputFormat.metrics: the walks, in memory, unless asked for as records. */
+  readonly metrics?: MetricsSampler;
+
   constructor(
     opts: AgentOptions,
     private readonly log: RateLimitedLog,
   ) {
+    if (!opts.walksAsRecords) this.metrics = this.sampler;
     this.series = new Series(opts.defs, opts);
     this.agg = new Aggregator({
       host: opts.host,

@@ -171,6 +171,7 @@ stops tracing and is counted (nettracer_agent_exports_dropped_total).`;
         withPid: flags['with-pid'],
         maxSeries: flags['max-series'],
         expireWindows: flags['expire-windows'],
+        walksAsRecords: flags.capture !== undefined,
       },
       log,
     );
@@ -237,7 +238,6 @@ stops tracing and is counted (nettracer_agent_exports_dropped_total).`;
           'header-size': false,
         } as unknown as TraceFlags),
         format: agent,
-        sampler: flags.capture ? undefined : agent.sampler,
         logFile: flags.capture ? { path: flags.capture, format: { records: toNdjson } } : undefined,
         durationS: flags.duration,
         keepPrivileges: flags['keep-privileges'],

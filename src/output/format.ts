@@ -2,7 +2,7 @@
 // format marks (the end of each metrics interval: the "cycle" of the
 // original's periodic outputs; a timer; the end of tracing).
 import type { NettracerRecord } from '../generated/records.js';
-import type { MetricsRates } from '../tracer/rates.js';
+import type { MetricsSampler } from '../tracer/session.js';
 import { LegacyFormat } from './legacy.js';
 import { LinesFormat } from './lines.js';
 import { LogFormat, type LogLevel, type LogSetup } from './log.js';
@@ -23,11 +23,13 @@ export interface OutputFormat {
   /** The original's formats print no interval once asked to stop: no cycle() after the last walk. */
   readonly skipFinalCycle?: boolean;
   /**
-   * A live view: its metrics walks fill this table in memory
-   * (TraceSession.sampleMetrics()), with no metrics record per connection;
-   * cycle() follows each, and none is taken when tracing stops.
+   * Its metrics walks go here, in memory, with no metrics record per
+   * connection (a live view's table, the agent's aggregation); cycle()
+   * follows each.
    */
-  readonly metrics?: MetricsRates;
+  readonly metrics?: MetricsSampler;
+  /** No metrics walk when tracing stops (a live view: there is no screen left to show it). */
+  readonly skipFinalWalk?: boolean;
 }
 
 export type FormatName = 'ndjson' | 'lines' | 'table' | 'log' | 'legacy';

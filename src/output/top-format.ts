@@ -1,6 +1,6 @@
 // `nettracer top` as an output format. Its metrics walks are taken in memory
-// (`metrics`: the trace run fills it with TraceSession.sampleMetrics(), no
-// record per connection), and each ends a period: cycle() turns the walk's
+// (`metrics`: the session's walks fill it, no record per connection), and
+// each ends a period: cycle() turns the walk's
 // table and the records of events that came meanwhile into a sample for the
 // screen. Nothing goes through the trace's output stream: the screen is drawn
 // by the command, which also redraws on keys and resizes.

@@ -68,6 +68,7 @@ export async function runTop(opts: TopRunOptions): Promise<void> {
         records: (records) => top.records(records),
         cycle: (nowMs) => top.cycle(nowMs),
         metrics: top.metrics,
+        skipFinalWalk: true,
       },
       stop: quit.signal,
       readyFd: opts.readyFd,

@@ -10,18 +10,15 @@ import type { OutputFormat } from '../output/format.js';
 import { FileWriter, type OutputWriter, StreamWriter } from '../output/writer.js';
 import { fromNative, TracerError } from '../tracer/errors.js';
 import { loadNative } from '../tracer/native.js';
-import type { MetricsRates } from '../tracer/rates.js';
-import { after, every, type Timer } from '../tracer/timers.js';
+import { after, type Timer } from '../tracer/timers.js';
 import { runIdentity } from '../tracer/identity.js';
 import { invokingUid } from './invoking-user.js';
-import { type MetricsSampler, type SessionOptions, type SessionOutput, TraceSession } from '../tracer/session.js';
+import { type SessionOptions, type SessionOutput, TraceSession } from '../tracer/session.js';
 
 export interface TraceRunOptions {
   session: SessionOptions;
   /** 'ndjson': bytes straight from the kernel's records (the fast path); otherwise a format of record objects. */
   format: 'ndjson' | OutputFormat;
-  /** Metrics walks go to this, in memory, rather than as metrics records to the format (the agent). */
-  sampler?: MetricsSampler;
   /** The original's -l: the log format also goes to this file (records as objects); fd: already open. */
   logFile?: { path: string; format: OutputFormat; fd?: number };
   durationS?: number;
@@ -86,8 +83,6 @@ class TraceRun {
   private readonly timers: NodeJS.Timeout[] = [];
   /** --duration: any length (tracer/timers.ts). */
   private deadline?: Timer;
-  /** A live view's walks (format.metrics), every --interval. */
-  private liveWalks?: Timer;
 
   constructor(private readonly opts: TraceRunOptions) {
     this.limit = opts.count ?? Infinity;
@@ -105,9 +100,7 @@ class TraceRun {
       },
     });
     this.count = count;
-    // A live view's walks are taken by this run, in memory (see live()).
-    const session = this.format?.metrics ? { ...opts.session, intervalS: 0 } : opts.session;
-    this.session = new TraceSession(session, output);
+    this.session = new TraceSession(opts.session, output);
   }
 
   async run(): Promise<void> {
@@ -127,7 +120,6 @@ class TraceRun {
     this.session.announceExisting();
     // The original prints at once, then every interval.
     if (format?.cycle) this.write(format.cycle(Date.now()));
-    if (format?.metrics) this.live(format.metrics);
     const log = this.opts.logFile?.format;
     if (log?.cycle) this.writeLog(log.cycle(Date.now()));
     if (format?.tick && format.tickMs)
@@ -144,12 +136,6 @@ class TraceRun {
     await this.out?.end();
     await this.logOut?.end();
     if (this.failure) throw this.failure;
-  }
-
-  /** A walk every --interval into a live view's table; each ends with the format's cycle(). */
-  private live(metrics: MetricsRates): void {
-    const everyS = this.opts.session.intervalS;
-    if (everyS > 0) this.liveWalks = every(everyS * 1000, () => this.session.sampleMetrics(metrics));
   }
 
   private write(text: string | Uint8Array): void {
@@ -170,10 +156,8 @@ class TraceRun {
   private stop(finalMetrics: boolean): void {
     if (this.stopped) return;
     this.stopped = true;
-    this.liveWalks?.cancel();
     try {
-      // A live view takes no last walk: there is no screen left to show it.
-      this.session.stop(finalMetrics && !this.format?.metrics);
+      this.session.stop(finalMetrics && !this.format?.skipFinalWalk);
       if (this.format?.end) this.write(this.format.end(Date.now()));
       this.writeLog(this.opts.logFile?.format.end?.(Date.now()) ?? '');
     } catch (err) {
@@ -309,7 +293,9 @@ function makeOutput(
     to.records(writer.take());
     if (writer.count >= limit) to.atLimit();
   };
-  return { output: { writer, flush, cycle: to.cycle, sampler: opts.sampler }, count: () => writer.count };
+  // A format that reads walks in memory gets them so (only the main output: -l wants records).
+  const sampler = opts.format === 'ndjson' ? undefined : opts.format.metrics;
+  return { output: { writer, flush, cycle: to.cycle, sampler }, count: () => writer.count };
 }
 
 /** Opens --output or --log-file the way a root process must on a shared host (native/output_file.h). */
