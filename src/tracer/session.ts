@@ -188,6 +188,7 @@ export class TraceSession {
     this.native?.walk(WALK.metrics, (chunk, length) => {
       const batch = chunk.subarray(0, length);
       this.listeners.note(batch);
+      this.drainFirst();
       for (const i of rates.add(batch)) this.deliver(batch.subarray(i * RECORD_SIZE, (i + 1) * RECORD_SIZE));
       return true;
     });
@@ -202,7 +203,18 @@ export class TraceSession {
 
   private walkOutput(batch: Buffer): void {
     if (this.walking === WALK.metrics) this.listeners.note(batch);
+    this.drainFirst();
     this.deliver(batch);
+  }
+
+  /**
+   * Before a walk's records, what the ring holds: a connection the walk
+   * found established had its opening record submitted before the walk
+   * read it, so its connect or accept record comes first. (While the output
+   * is blocked the ring waits, and so does the walk.)
+   */
+  private drainFirst(): void {
+    this.native?.flush(false);
   }
 
   private walk(kind: WalkKind, onChunk = this.walkChunk): void {
