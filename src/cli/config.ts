@@ -4,7 +4,7 @@
 // `name=`, `name=1` or `name=true` and cleared by `name=0` or `name=false`.
 // Values go through the same parsers as the command line. The file is read
 // by a small root helper (config-reader.ts), which checks who can write it.
-import { type TraceFlags, traceFlags } from './flags.js';
+import { FILTER_FLAGS, type TraceFlags, traceFlags } from './flags.js';
 
 type FlagName = keyof typeof traceFlags;
 
@@ -34,14 +34,7 @@ export const LIVE: readonly FlagName[] = [
   'incremental',
   'header-size',
   'stats-interval',
-  'with-loopback',
-  'pid',
-  'port',
-  'comm',
-  'addr',
-  'netns',
-  'family',
-  'container',
+  ...FILTER_FLAGS,
   'log-level',
 ];
 

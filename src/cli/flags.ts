@@ -7,6 +7,7 @@ import { FORMATS } from '../output/format.js';
 import { LOG_LEVELS } from '../output/log.js';
 import { HOOK_STRATEGIES, HOOK_STRATEGY_NAMES } from '../tracer/hook-strategy.js';
 import { dropIdentity } from '../tracer/identity.js';
+import type { SessionOptions } from '../tracer/session.js';
 import { parseCidr } from './cidr.js';
 
 import { MAP_SIZE_DEFAULT, MAP_SIZE_MAX } from '../tracer/limits.js';
@@ -268,12 +269,31 @@ export function tooManyFilterValues(flags: { pid?: readonly number[]; port?: rea
   return undefined;
 }
 
-/** The values of trace's flags, after parsing. */
 /** Some of trace's flags, as they are: for commands that trace too (top, agent). */
-export function pickTraceFlags<K extends keyof typeof traceFlags>(...names: K[]): Pick<typeof traceFlags, K> {
+export function pickTraceFlags<K extends keyof typeof traceFlags>(names: readonly K[]): Pick<typeof traceFlags, K> {
   const out: Partial<Pick<typeof traceFlags, K>> = {};
   for (const n of names) out[n] = traceFlags[n];
   return out as Pick<typeof traceFlags, K>;
 }
 
+/** The values of trace's flags, after parsing. */
 export type TraceFlags = Omit<Interfaces.InferredFlags<typeof traceFlags>, 'json'>;
+
+/** The flags that choose what is traced: every command that traces takes them, and a config file changes them live. */
+export const FILTER_FLAGS = ['with-loopback', 'pid', 'port', 'comm', 'addr', 'netns', 'family', 'container'] as const;
+
+/** The session's options those flags make (trace, top, agent alike). */
+export function filterOptions(
+  flags: Pick<TraceFlags, (typeof FILTER_FLAGS)[number]>,
+): Pick<SessionOptions, 'withLoopback' | 'pid' | 'port' | 'comm' | 'addr' | 'netns' | 'family' | 'containerPrefix'> {
+  return {
+    withLoopback: flags['with-loopback'],
+    pid: flags.pid,
+    port: flags.port,
+    comm: flags.comm,
+    addr: flags.addr,
+    netns: flags.netns,
+    family: flags.family,
+    containerPrefix: flags.container,
+  };
+}

@@ -7,7 +7,7 @@ import type { PeerGrouping } from '../agent/series.js';
 import { BaseCommand } from '../cli/base.js';
 import { parseCidr } from '../cli/cidr.js';
 import { EXIT } from '../cli/exit-codes.js';
-import { numberFlag, pickTraceFlags, type TraceFlags, writableFile } from '../cli/flags.js';
+import { FILTER_FLAGS, numberFlag, pickTraceFlags, type TraceFlags, writableFile } from '../cli/flags.js';
 import { toNdjson } from '../output/ndjson.js';
 import { runTrace } from '../run/trace-run.js';
 import { sessionOptions } from './trace.js';
@@ -112,15 +112,8 @@ stops tracing and is counted (nettracer_agent_exports_dropped_total).`;
       helpValue: 'FILE',
     }),
     // The trace flags that mean the same for the agent (filters, table, hooks, privileges).
-    ...pickTraceFlags(
-      'with-loopback',
-      'pid',
-      'port',
-      'comm',
-      'addr',
-      'netns',
-      'family',
-      'container',
+    ...pickTraceFlags([
+      ...FILTER_FLAGS,
       'map-size',
       'table-share',
       'ring-size',
@@ -132,7 +125,7 @@ stops tracing and is counted (nettracer_agent_exports_dropped_total).`;
       'verbose',
       'ready-fd',
       'duration',
-    ),
+    ]),
   };
 
   async run(): Promise<void> {

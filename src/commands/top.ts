@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { BaseCommand } from '../cli/base.js';
 import { hiddenLoopbackNote } from '../cli/cidr.js';
 import { EXIT } from '../cli/exit-codes.js';
-import { numberFlag, pickTraceFlags, tooManyFilterValues } from '../cli/flags.js';
+import { FILTER_FLAGS, filterOptions, numberFlag, pickTraceFlags, tooManyFilterValues } from '../cli/flags.js';
 import { runTop } from '../run/top-run.js';
 import { Terminal } from '../run/terminal.js';
 import { HOOK_STRATEGIES } from '../tracer/hook-strategy.js';
@@ -25,22 +25,7 @@ Needs a terminal, and root (or CAP_BPF and CAP_PERFMON), as trace does.`;
       summary: 'Seconds between refreshes, 0.2 to 3600: each walks the open connections for their counters.',
       helpValue: 'SECONDS',
     }),
-    ...pickTraceFlags(
-      'with-loopback',
-      'pid',
-      'port',
-      'comm',
-      'addr',
-      'netns',
-      'family',
-      'container',
-      'map-size',
-      'hook-strategy',
-      'user',
-      'keep-privileges',
-      'verbose',
-      'ready-fd',
-    ),
+    ...pickTraceFlags([...FILTER_FLAGS, 'map-size', 'hook-strategy', 'user', 'keep-privileges', 'verbose', 'ready-fd']),
   };
 
   async run(): Promise<void> {
@@ -60,14 +45,7 @@ Needs a terminal, and root (or CAP_BPF and CAP_PERFMON), as trace does.`;
         incremental: false,
         statsIntervalS: 0,
         headerSize: false,
-        withLoopback: flags['with-loopback'],
-        pid: flags.pid,
-        port: flags.port,
-        comm: flags.comm,
-        addr: flags.addr,
-        netns: flags.netns,
-        family: flags.family,
-        containerPrefix: flags.container,
+        ...filterOptions(flags),
         mapSize: flags['map-size'],
         verbose: flags.verbose,
         ...HOOK_STRATEGIES[flags['hook-strategy']],

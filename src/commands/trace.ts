@@ -5,7 +5,7 @@ import { LIVE, parseConfig } from '../cli/config.js';
 import { ConfigReader } from '../cli/config-reader.js';
 import { invokingUid } from '../run/invoking-user.js';
 import { EXIT } from '../cli/exit-codes.js';
-import { tooManyFilterValues, type TraceFlags, traceFlags } from '../cli/flags.js';
+import { filterOptions, tooManyFilterValues, type TraceFlags, traceFlags } from '../cli/flags.js';
 import { createFormat, type FormatName } from '../output/format.js';
 import { LogFormat, type LogLevel, type LogSetup } from '../output/log.js';
 import { MAP_SIZE_MAX } from '../tracer/limits.js';
@@ -135,14 +135,7 @@ export function sessionOptions(flags: TraceFlags): SessionOptions {
     incremental: flags.incremental,
     statsIntervalS: flags['stats-interval'],
     headerSize: flags['header-size'],
-    withLoopback: flags['with-loopback'],
-    pid: flags.pid,
-    port: flags.port,
-    comm: flags.comm,
-    addr: flags.addr,
-    netns: flags.netns,
-    family: flags.family,
-    containerPrefix: flags.container,
+    ...filterOptions(flags),
     mapSize: flags['map-size'],
     tableShare: flags['table-share'],
     ringBytes: ringBytes(flags['ring-size']),
