@@ -7,8 +7,8 @@
 // OTLP and Prometheus sinks. It writes nothing on standard output; its own state
 // goes to standard error, one line per problem, at most once a minute each.
 import type { NettracerRecord } from '../generated/records.js';
-import { KIND, OFF, RECORD_SIZE } from '../generated/wire.js';
 import { RecordView } from '../tracer/decode.js';
+import { takeMetrics } from '../tracer/rates.js';
 import type { MetricsSampler } from '../tracer/session.js';
 import { printable } from '../record/shown.js';
 import type { OutputFormat } from '../output/format.js';
@@ -81,7 +81,7 @@ export class Agent implements OutputFormat {
   private failures = 0;
   /** A record came since the last cut: the end of tracing has a window to close. */
   private dirty = false;
-  /** Connections a walk read in memory, and those it handed over as records (not followed yet, or a new owner). */
+  /** Connections a walk read in memory, and those it handed back as records (not followed yet, or a new owner). */
   sampled = 0;
   handedOver = 0;
 
@@ -147,44 +147,34 @@ export class Agent implements OutputFormat {
     return {
       begin: () => (t = Date.now()),
       end: () => {},
-      add: (chunk: Buffer): number[] => {
-        const n = view.batch(chunk);
-        const others: number[] = [];
-        const metrics = KIND.metrics;
-        for (let i = 0; i < n; i++) {
-          if (chunk[i * RECORD_SIZE + OFF.kind] !== metrics) {
-            others.push(i);
-            continue;
-          }
-          view.at(i);
-          const c = this.series.followed(view.id);
+      add: (chunk: Buffer): number[] =>
+        takeMetrics(view, chunk, (v) => {
+          const c = this.series.followed(v.id);
           const session = c && (c.session ??= this.agg.session(c.id));
-          if (
-            !c ||
-            !session ||
-            view.pid !== c.pid ||
-            !this.agg.sample(
+          const taken =
+            c !== undefined &&
+            session !== undefined &&
+            v.pid === c.pid &&
+            this.agg.sample(
               session,
               t,
-              Math.max(0, view.bytes_sent - c.synByte),
-              view.bytes_received,
-              view.packets_sent,
-              view.packets_received,
-              view.packets_retransmitted,
-              view.rtt_us,
+              Math.max(0, v.bytes_sent - c.synByte),
+              v.bytes_received,
+              v.packets_sent,
+              v.packets_received,
+              v.packets_retransmitted,
+              v.rtt_us,
               c.family,
-            )
-          ) {
-            others.push(i);
-            continue;
+            );
+          if (!taken) {
+            this.handedOver++;
+            return false;
           }
-          this.series.sampled(c, view.rtt_var_us);
+          this.series.sampled(c, v.rtt_var_us);
           this.sampled++;
-        }
-        this.handedOver += others.length;
-        if (n > others.length) this.dirty = true;
-        return others;
-      },
+          this.dirty = true;
+          return true;
+        }),
     };
   })();
 

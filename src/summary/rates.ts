@@ -1,5 +1,5 @@
 // Per-connection rates for live views (`nettracer top`). Two sources: the
-// metrics walks, taken in memory (TraceSession.sampleMetrics() into a
+// metrics walks, taken in memory (the session's walks into a
 // MetricsRates: no record per connection per refresh), and the records of
 // events (opening records, closes, failed attempts), which name a
 // connection's owner, container and direction once and end it. A refresh

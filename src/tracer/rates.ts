@@ -5,6 +5,21 @@
 import { KIND, OFF, RECORD_SIZE } from '../generated/wire.js';
 import { RecordView } from './decode.js';
 
+/**
+ * The metrics records of a walk chunk, each given to `take` with `view` on
+ * it; returns the indexes of the records not taken (not metrics, or
+ * refused), which go to the writer as records.
+ */
+export function takeMetrics(view: RecordView, chunk: Buffer, take: (v: RecordView) => boolean): number[] {
+  const n = view.batch(chunk);
+  const others: number[] = [];
+  const metrics = KIND.metrics;
+  for (let i = 0; i < n; i++) {
+    if (chunk[i * RECORD_SIZE + OFF.kind] !== metrics || !take(view.at(i))) others.push(i);
+  }
+  return others;
+}
+
 /** A tracked connection end as the last walk saw it, with its change since the walk before. */
 export interface ConnectionRate {
   readonly id: number;
@@ -65,76 +80,71 @@ export class MetricsRates {
    * which are not this table's business.
    */
   add(chunk: Buffer): number[] {
-    const v = this.view;
-    const n = v.batch(chunk);
-    const others: number[] = [];
-    const metrics = KIND.metrics;
-    for (let i = 0; i < n; i++) {
-      if (chunk[i * RECORD_SIZE + OFF.kind] !== metrics) {
-        others.push(i);
-        continue;
-      }
-      v.at(i);
-      const id = v.id;
-      const c = this.connections.get(id);
-      if (!c) {
-        this.connections.set(id, {
-          id,
-          pid: v.pid,
-          comm: v.comm,
-          family: v.ipFamily,
-          saddr: v.saddr,
-          sport: v.sport,
-          daddr: v.daddr,
-          dport: v.dport,
-          netns: v.netns,
-          direction: v.direction,
-          bytesSent: v.bytes_sent,
-          bytesReceived: v.bytes_received,
-          packetsSent: v.packets_sent,
-          packetsReceived: v.packets_received,
-          packetsRetransmitted: v.packets_retransmitted,
-          rttUs: v.rtt_us,
-          rttVarUs: v.rtt_var_us,
-          dBytesSent: 0,
-          dBytesReceived: 0,
-          dPacketsSent: 0,
-          dPacketsReceived: 0,
-          dPacketsRetransmitted: 0,
-          dtNs: 0,
-          tsNs: v.ts_ns,
-          seen: this.walks,
-        });
-        continue;
-      }
-      const bs = v.bytes_sent;
-      const br = v.bytes_received;
-      const ps = v.packets_sent;
-      const pr = v.packets_received;
-      const pt = v.packets_retransmitted;
-      const ts = v.ts_ns;
-      c.dBytesSent = bs - c.bytesSent;
-      c.dBytesReceived = br - c.bytesReceived;
-      c.dPacketsSent = wrap32(ps, c.packetsSent);
-      c.dPacketsReceived = wrap32(pr, c.packetsReceived);
-      c.dPacketsRetransmitted = wrap32(pt, c.packetsRetransmitted);
-      c.dtNs = ts - c.tsNs;
-      c.bytesSent = bs;
-      c.bytesReceived = br;
-      c.packetsSent = ps;
-      c.packetsReceived = pr;
-      c.packetsRetransmitted = pt;
-      c.rttUs = v.rtt_us;
-      c.rttVarUs = v.rtt_var_us;
-      c.tsNs = ts;
-      const pid = v.pid;
-      if (pid !== c.pid) {
-        c.pid = pid;
-        c.comm = v.comm;
-      }
-      c.seen = this.walks;
+    return takeMetrics(this.view, chunk, (v) => {
+      this.take(v);
+      return true;
+    });
+  }
+
+  private take(v: RecordView): void {
+    const id = v.id;
+    const c = this.connections.get(id);
+    if (!c) {
+      this.connections.set(id, {
+        id,
+        pid: v.pid,
+        comm: v.comm,
+        family: v.ipFamily,
+        saddr: v.saddr,
+        sport: v.sport,
+        daddr: v.daddr,
+        dport: v.dport,
+        netns: v.netns,
+        direction: v.direction,
+        bytesSent: v.bytes_sent,
+        bytesReceived: v.bytes_received,
+        packetsSent: v.packets_sent,
+        packetsReceived: v.packets_received,
+        packetsRetransmitted: v.packets_retransmitted,
+        rttUs: v.rtt_us,
+        rttVarUs: v.rtt_var_us,
+        dBytesSent: 0,
+        dBytesReceived: 0,
+        dPacketsSent: 0,
+        dPacketsReceived: 0,
+        dPacketsRetransmitted: 0,
+        dtNs: 0,
+        tsNs: v.ts_ns,
+        seen: this.walks,
+      });
+      return;
     }
-    return others;
+    const bs = v.bytes_sent;
+    const br = v.bytes_received;
+    const ps = v.packets_sent;
+    const pr = v.packets_received;
+    const pt = v.packets_retransmitted;
+    const ts = v.ts_ns;
+    c.dBytesSent = bs - c.bytesSent;
+    c.dBytesReceived = br - c.bytesReceived;
+    c.dPacketsSent = wrap32(ps, c.packetsSent);
+    c.dPacketsReceived = wrap32(pr, c.packetsReceived);
+    c.dPacketsRetransmitted = wrap32(pt, c.packetsRetransmitted);
+    c.dtNs = ts - c.tsNs;
+    c.bytesSent = bs;
+    c.bytesReceived = br;
+    c.packetsSent = ps;
+    c.packetsReceived = pr;
+    c.packetsRetransmitted = pt;
+    c.rttUs = v.rtt_us;
+    c.rttVarUs = v.rtt_var_us;
+    c.tsNs = ts;
+    const pid = v.pid;
+    if (pid !== c.pid) {
+      c.pid = pid;
+      c.comm = v.comm;
+    }
+    c.seen = this.walks;
   }
 
   /** The walk is complete: forgets the connections it did not see. */

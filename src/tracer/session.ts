@@ -151,31 +151,36 @@ export class TraceSession {
 
   /** One metrics record per open connection, after everything already in the ring. */
   collectMetrics(): void {
-    if (!this.native) return;
-    if (!this.blocked && this.suspended === undefined) this.native.flush(false);
-    if (this.blocked || this.suspended !== undefined) {
-      this.walksSkipped++;
-      return;
-    }
+    if (!this.walkNow()) return;
     if (this.output.sampler) this.sampleInto(this.output.sampler);
     else this.walk(WALK.metrics);
   }
 
   /**
-   * A metrics walk for a live view: each connection's counters and their
-   * change since the previous sample go to `rates`, in memory; no metrics
-   * record is made. What else the walk makes (the opening record of a
-   * connection whose owner it found) goes to the writer as usual. False: not
-   * now (the output is blocked, or a walk is suspended), counted as a skipped walk.
+   * A metrics walk into `rates`, in memory, now: each connection's counters
+   * go to it and no metrics record is made. What else the walk makes (the
+   * opening record of a connection whose owner it found) goes to the writer
+   * as usual. False: not now (see walkNow()).
    */
   sampleMetrics(rates: MetricsSampler): boolean {
+    if (!this.walkNow()) return false;
+    this.sampleInto(rates);
+    return true;
+  }
+
+  /**
+   * Whether a metrics walk can start: what the ring holds is delivered
+   * first; with the output blocked or a walk suspended there is none, and
+   * it is counted as skipped (metrics_walks_skipped).
+   */
+  private walkNow(): boolean {
     if (!this.native) return false;
+    // The flush itself may block the output: asked again after it.
     if (!this.blocked && this.suspended === undefined) this.native.flush(false);
     if (this.blocked || this.suspended !== undefined) {
       this.walksSkipped++;
       return false;
     }
-    this.sampleInto(rates);
     return true;
   }
 
