@@ -134,11 +134,12 @@ export class OtlpSink {
     this.pending = new Map();
     const metrics = [...byDef.values()];
     // The agent's own health: monotonic sums of what it counted.
+    const counts = this.counts();
     const read = {
       [SELF_METRICS.exportsDropped.name]: this.dropped,
-      [SELF_METRICS.seriesOverflow.name]: this.counts().overflow,
-      [SELF_METRICS.recordsLost.name]: this.counts().lost,
-      [SELF_METRICS.eventsDropped.name]: this.counts().events,
+      [SELF_METRICS.seriesOverflow.name]: counts.overflow,
+      [SELF_METRICS.recordsLost.name]: counts.lost,
+      [SELF_METRICS.eventsDropped.name]: counts.events,
     };
     for (const m of SELF) {
       const now = read[m.name];

@@ -76,9 +76,15 @@ export function parseListen(text: string): { host: string; port: number } {
 }
 
 export class PrometheusSink {
+  /** The windows' series: their text changes only when a window is applied, and is kept until then. */
   readonly registry = new Registry();
+  /** The agent's own counters, which change at any time: made at each scrape (four lines). */
+  private readonly selfRegistry = new Registry();
   private readonly metrics = new Map<string, PromMetric>();
   private server?: Server;
+  /** The registry's text as of window `generation` (a scrape between windows costs a copy, not a render). */
+  private text?: { generation: number; text: string };
+  private generation = 0;
 
   constructor(
     defs: readonly MetricDef[],
@@ -103,7 +109,7 @@ export class PrometheusSink {
       new Counter({
         name: m.prom,
         help: m.description,
-        registers: [this.registry],
+        registers: [this.selfRegistry],
         collect() {
           this.reset();
           this.inc(read());
@@ -116,6 +122,7 @@ export class PrometheusSink {
   }
 
   apply(w: Window): void {
+    this.generation++;
     for (const p of w.points) {
       const m = this.metrics.get(p.def.name);
       const l = labels(p.attrs);
@@ -134,6 +141,21 @@ export class PrometheusSink {
     }
   }
 
+  /**
+   * The exposition text. Any local user can scrape as often as they like:
+   * the series (up to --max-series per metric, each histogram's buckets)
+   * are rendered once a window, not once a scrape.
+   */
+  private async scrape(): Promise<string> {
+    const generation = this.generation;
+    let text = this.text?.generation === generation ? this.text.text : undefined;
+    if (text === undefined) {
+      text = await this.registry.metrics();
+      if (this.generation === generation) this.text = { generation, text };
+    }
+    return text + (await this.selfRegistry.metrics());
+  }
+
   /** Binds now (call it while still root); resolves once listening. */
   async listen(host: string, port: number): Promise<{ host: string; port: number }> {
     const server = createServer((req, res) => {
@@ -143,7 +165,7 @@ export class PrometheusSink {
         res.end('nettracer: GET /metrics\n');
         return;
       }
-      this.registry.metrics().then(
+      this.scrape().then(
         (text) => {
           res.writeHead(200, { 'content-type': this.registry.contentType });
           res.end(text);
