@@ -9,13 +9,14 @@
 import type { NettracerRecord } from '../generated/records.js';
 import { RecordView } from '../tracer/decode.js';
 import { takeMetrics } from '../tracer/rates.js';
+import { WalkOrder } from '../tracer/walk-order.js';
 import type { MetricsSampler } from '../tracer/session.js';
 import { printable } from '../record/shown.js';
 import type { OutputFormat } from '../output/format.js';
 import { Aggregator, type ClosedWindow } from '../summary/aggregate.js';
 import type { Attributes, MetricDef } from './metrics.js';
 import type { ExportOutcome } from './otlp.js';
-import { Series, type SeriesOptions, type Window } from './series.js';
+import { type Conn, Series, type SeriesOptions, type Window } from './series.js';
 
 export interface Sink {
   apply(w: Window): void;
@@ -143,14 +144,18 @@ export class Agent implements OutputFormat {
    */
   readonly sampler: MetricsSampler = (() => {
     const view = new RecordView();
+    const order = new WalkOrder<Conn>((id) => this.series.followed(id));
     let t = 0;
     return {
-      begin: () => (t = Date.now()),
-      end: () => {},
+      begin: () => {
+        t = Date.now();
+        order.begin();
+      },
+      end: () => order.end(),
       add: (chunk: Buffer): number[] =>
         takeMetrics(view, chunk, (v) => {
-          const c = this.series.followed(v.id);
-          const session = c && (c.session ??= this.agg.session(c.id));
+          const c = order.find(v.id);
+          const session = c && (c.session ??= this.agg.session(c.id, c));
           const taken =
             c !== undefined &&
             session !== undefined &&

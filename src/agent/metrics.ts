@@ -18,8 +18,11 @@ export type Kind = 'counter' | 'histogram' | 'gauge' | 'updown';
 
 export type Attributes = Record<string, string | number>;
 
-/** A session's window as the agent sees it: summarize's numbers, plus its RTT variance. */
-export type ConnWindow = SessionWindow & { rttVarUs: number };
+/** What the agent knows of a connection beyond summarize's numbers for its window. */
+export interface ConnFacts {
+  /** The kernel's RTT variance (mdev), its last value (0: none yet). */
+  readonly rttVarUs: number;
+}
 
 /**
  * Where a metric's values come from, each the same numbers summarize prints:
@@ -34,7 +37,7 @@ export type ConnWindow = SessionWindow & { rttVarUs: number };
 export type Source =
   | { session: readonly SessionPart[] }
   | { row: (r: SummaryRecord) => number | undefined }
-  | { rowSessions: (s: SessionWindow) => number | undefined }
+  | { rowSessions: (s: SessionWindow) => number }
   | { record: (r: NettracerRecord) => [number, Attributes?][] }
   | { listener: (l: Listener) => number }
   | { level: true };
@@ -44,7 +47,7 @@ export type Source =
  * no value. A fixed list, not a function making one: it runs for every
  * connection of every window.
  */
-export type SessionPart = readonly [value: (s: ConnWindow) => number | undefined, extra?: Attributes];
+export type SessionPart = readonly [value: (s: SessionWindow, c: ConnFacts) => number | undefined, extra?: Attributes];
 
 /** A listener as the stats record lists it (one with drops, a queue or handshakes pending). */
 export type Listener = NonNullable<StatsRecord['listeners']>[number];
@@ -138,7 +141,7 @@ export const METRICS: readonly MetricDef[] = [
     unit: 's',
     description: "Round-trip time variance of each connection in the window (the kernel's mdev, its last value).",
     buckets: RTT_BUCKETS_S,
-    from: { session: [[(s) => (s.rttVarUs > 0 ? us(s.rttVarUs) : undefined)]] },
+    from: { session: [[(_, c) => (c.rttVarUs > 0 ? us(c.rttVarUs) : undefined)]] },
   },
   {
     set: 'otel',

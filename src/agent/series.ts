@@ -6,9 +6,10 @@
 import { BlockList, isIPv6 } from 'node:net';
 import type { NettracerRecord, SummaryRecord } from '../generated/records.js';
 import { synByteOf } from '../record/counters.js';
-import type { ClosedWindow, SessionHandle } from '../summary/aggregate.js';
+import type { ClosedWindow, SessionHandle, SessionWindow } from '../summary/aggregate.js';
+import type { Placed } from '../tracer/walk-order.js';
 import { type Hist, newHist, observe } from './histogram.js';
-import type { Attributes, ConnWindow, MetricDef, SessionPart } from './metrics.js';
+import type { Attributes, MetricDef, SessionPart } from './metrics.js';
 
 /** How peers appear: not at all, as given CIDR classes ("other" outside them), or by address. */
 export type PeerGrouping = { by: 'none' } | { by: 'address' } | { by: 'cidr'; cidrs: string[] };
@@ -58,13 +59,18 @@ interface Ident {
   slots?: (Point | undefined)[];
   /** The window `slots` belong to. */
   slotsAt?: number;
-  /** Open connections that have it, counted in window `levelAt`. */
-  level?: number;
-  levelAt?: number;
+  /** Open connections that have it: kept as they open, close, change owner and go (Series.setOpen). */
+  open: number;
 }
 
-/** A followed connection. */
-export interface Conn {
+/** A row's point of a rowSessions metric, and the value each of its sessions adds. */
+interface RowPoint {
+  point: Point;
+  value: (s: SessionWindow) => number;
+}
+
+/** A followed connection (Placed: its place in the metrics walks, for the agent's sampler). */
+export interface Conn extends Placed {
   readonly id: number;
   ident: Ident;
   /** Its owner as its records last said (0: none found yet). */
@@ -164,6 +170,7 @@ export class Series {
   private acc = new Map<MetricDef, Map<string, Point>>();
   private readonly recordDefs: MetricDef[];
   private readonly listenerDefs: MetricDef[];
+  private readonly rowSessionDefs: { def: MetricDef; value: (s: SessionWindow) => number }[];
   /** Every session part of every metric, in one list: a connection's window is a walk down it. */
   private readonly parts: { def: MetricDef; value: SessionPart[0]; extra?: Attributes }[];
   /** Open connections per attribute set, as last exported. */
@@ -180,6 +187,9 @@ export class Series {
     this.peer = peerGrouper(opts.peers);
     this.recordDefs = defs.filter((d) => 'record' in d.from);
     this.listenerDefs = defs.filter((d) => 'listener' in d.from);
+    this.rowSessionDefs = defs.flatMap((def) =>
+      'rowSessions' in def.from ? [{ def, value: def.from.rowSessions }] : [],
+    );
     this.parts = defs.flatMap((def) =>
       'session' in def.from ? def.from.session.map(([value, extra]) => ({ def, value, extra })) : [],
     );
@@ -204,7 +214,7 @@ export class Series {
     const attrs = connectionAttributes(r, this.peer, this.opts.withPid);
     const key = keyOf(attrs);
     let i = this.idents.get(key);
-    if (!i) this.idents.set(key, (i = { attrs, key, refs: 0 }));
+    if (!i) this.idents.set(key, (i = { attrs, key, refs: 0, open: 0 }));
     i.refs++;
     return i;
   }
@@ -217,7 +227,15 @@ export class Series {
     const c = this.conns.get(id);
     if (!c) return;
     this.conns.delete(id);
+    if (c.open) c.ident.open--;
     this.release(c.ident);
+  }
+
+  /** Whether c is open, counted on its attribute set (levelPoints() reads the counts, not every connection). */
+  private setOpen(c: Conn, open: boolean): void {
+    if (c.open === open) return;
+    c.open = open;
+    c.ident.open += open ? 1 : -1;
   }
 
   /** A record, before the aggregator sees it. */
@@ -253,17 +271,23 @@ export class Series {
         rttVarUs: 0,
         open: false,
         seen: 0,
+        placedAt: -1,
+        placedIn: -1,
       };
       this.conns.set(r.id, c);
     } else if (r.pid !== 0 && c.ident.attrs['process.executable.name'] !== r.comm) {
       // The owner became known (an accept seen in softirq first) or changed (exec).
       const was = c.ident;
       c.ident = this.identOf(r);
+      if (c.open) {
+        was.open--;
+        c.ident.open++;
+      }
       this.release(was);
     }
     if (r.pid !== 0) c.pid = r.pid;
     if (r.type === 'existing') c.synByte = synByteOf(true, r.direction);
-    c.open = r.type !== 'close';
+    this.setOpen(c, r.type !== 'close');
     c.seen = this.index;
     if ('rtt_var_us' in r && r.rtt_var_us > 0) c.rttVarUs = r.rtt_var_us;
     for (const def of this.recordDefs)
@@ -277,7 +301,7 @@ export class Series {
 
   /** A metrics walk read the connection, as a metrics record of it would say. */
   sampled(c: Conn, rttVarUs: number): void {
-    c.open = true;
+    this.setOpen(c, true);
     c.seen = this.index;
     if (rttVarUs > 0) c.rttVarUs = rttVarUs;
   }
@@ -287,14 +311,25 @@ export class Series {
    * set. Its own function: the loop over every connection stays compiled
    * small, and window(), which runs once a window, is not recompiled whole.
    */
-  private sessionPoints(sessions: ClosedWindow['sessions']): void {
+  private sessionPoints(sessions: ClosedWindow['sessions'], rowPoints: Map<object, RowPoint[]>): void {
     const parts = this.parts;
+    // Its rows' points (rowSessions) too, in the same pass: a pass over 100,000 sessions is a cache miss each.
+    // A session's rows are its owner's (one array per owner): their points are found once per owner.
+    const ofOwner = new Map<readonly object[], RowPoint[]>();
+    let groups: readonly object[] | undefined;
+    let rps: RowPoint[] = [];
     for (const s of sessions) {
-      const c = this.conns.get(s.id);
+      const gs = s.groups;
+      if (gs !== groups) {
+        groups = gs;
+        let found = gs && ofOwner.get(gs);
+        if (gs && !found) ofOwner.set(gs, (found = gs.flatMap((g) => rowPoints.get(g) ?? [])));
+        rps = found ?? [];
+      }
+      for (let k = 0; k < rps.length; k++) this.add(rps[k].point, rps[k].value(s));
+      // A connection a walk sampled is the session's ref; one known only from its records is looked up.
+      const c = (s.ref as Conn | undefined) ?? this.conns.get(s.id);
       if (!c) continue;
-      // The aggregator made this object for this window: it takes the variance in place.
-      const cw = s as ConnWindow;
-      cw.rttVarUs = c.rttVarUs;
       const ident = c.ident;
       if (ident.slotsAt !== this.index) {
         ident.slots = new Array<Point | undefined>(parts.length);
@@ -302,7 +337,7 @@ export class Series {
       }
       const slots = ident.slots as (Point | undefined)[];
       for (let j = 0; j < parts.length; j++) {
-        const v = parts[j].value(cw);
+        const v = parts[j].value(s, c);
         if (v === undefined) continue;
         this.add((slots[j] ??= this.point(parts[j].def, ident, parts[j].extra)), v);
       }
@@ -311,23 +346,25 @@ export class Series {
 
   /** A closed window: its points, capped, and the series that expired. */
   window(w: ClosedWindow): Window {
-    this.sessionPoints(w.sessions);
-    for (const { row, sessions } of w.rows) {
+    const rows = w.rows.map(({ row, sessions, group }) => {
       const attrs = rowAttributes(row, this.opts.withPid);
-      const c = { attrs, key: keyOf(attrs) };
-      for (const def of this.defs) {
+      return { row, sessions, group, c: { attrs, key: keyOf(attrs) } };
+    });
+    // The points of each row's sessions (a row without any has none), filled in sessionPoints().
+    const rowPoints = new Map<object, RowPoint[]>();
+    for (const { sessions, group, c } of rows)
+      if (sessions.length)
+        rowPoints.set(
+          group,
+          this.rowSessionDefs.map(({ def, value }) => ({ point: this.point(def, c, undefined), value })),
+        );
+    this.sessionPoints(w.sessions, rowPoints);
+    for (const { row, c } of rows)
+      for (const def of this.defs)
         if ('row' in def.from) {
           const v = def.from.row(row);
           if (v !== undefined) this.put(def, c, undefined, v);
-        } else if ('rowSessions' in def.from) {
-          let p: Point | undefined;
-          for (const s of sessions) {
-            const v = def.from.rowSessions(s);
-            if (v !== undefined) this.add((p ??= this.point(def, c, undefined)), v);
-          }
         }
-      }
-    }
     this.levelPoints();
     const lost = this.forgetGone(w.sessions);
     const points = [...new Set([...this.acc.values()].flatMap((m) => [...m.values()]))];
@@ -400,19 +437,9 @@ export class Series {
   private levelPoints(): void {
     const defs = this.defs.filter((d) => 'level' in d.from);
     if (!defs.length) return;
-    // Counted on the attribute sets themselves: a field each, not a lookup per connection.
-    const idents: Ident[] = [];
-    for (const c of this.conns.values()) {
-      if (!c.open) continue;
-      const i = c.ident;
-      if (i.levelAt !== this.index) {
-        i.levelAt = this.index;
-        i.level = 0;
-        idents.push(i);
-      }
-      i.level = (i.level ?? 0) + 1;
-    }
-    const now = new Map(idents.map((i) => [i.key, { attrs: i.attrs, key: i.key, n: i.level ?? 0 }]));
+    // Counted on the attribute sets as connections open and close: a pass over the sets, not the connections.
+    const now = new Map<string, { attrs: Attributes; key: string; n: number }>();
+    for (const i of this.idents.values()) if (i.open > 0) now.set(i.key, { attrs: i.attrs, key: i.key, n: i.open });
     for (const [k, e] of now) {
       const was = this.levels.get(k)?.n ?? 0;
       if (e.n !== was) for (const def of defs) this.put(def, e, undefined, e.n - was);

@@ -19,9 +19,15 @@ export interface AggregateOptions {
   closed?: (w: ClosedWindow) => void;
 }
 
+/**
+ * A window as it closes. Valid until the next window closes: its session
+ * windows are each session's own object, refilled every window (a window
+ * of 100,000 sessions allocates none).
+ */
 export interface ClosedWindow {
   sessions: readonly SessionWindow[];
-  rows: readonly { row: SummaryRecord; sessions: readonly SessionWindow[] }[];
+  /** `group`: the row's identity, as its sessions' `groups` hold it. */
+  rows: readonly { row: SummaryRecord; sessions: readonly SessionWindow[]; group: object }[];
 }
 
 /** What one session moved in one window: every summary row is made of these. */
@@ -44,44 +50,54 @@ export interface SessionWindow {
   connected: boolean;
   /** How it ended: a reset from the peer, or from this end. */
   reset?: 'received' | 'sent';
+  /** What the caller gave session() for it (the agent's connection): no lookup by id per window. */
+  ref?: object;
+  /** The rows it counts in (each one's ClosedWindow.rows group): a consumer of a window need not look its rows up. */
+  groups?: readonly object[];
 }
 
-/** A session's running totals. */
-export interface Traffic {
-  tx: number;
-  rx: number;
-  pktsTx: number;
-  pktsRx: number;
-  retr: number;
-}
-
-interface Session {
-  id: number;
-  pid: number;
-  comm: string;
-  containerId?: string;
-  podUid?: string;
-  /** Cumulative counters at the start of the current window (its own object, changed in place). */
-  readonly base: Traffic;
-  /** Cumulative counters as last seen (64-bit: past the wrap of the kernel's 32-bit ones; its own object). */
-  readonly now: Traffic;
-  rttUs: number;
+/**
+ * A session: its own window (the SessionWindow fields, refilled as each
+ * window closes) and its running totals, in one object. A window of
+ * 100,000 sessions touches 100,000 objects, not 400,000, and makes none.
+ */
+interface Session extends SessionWindow {
+  /** Cumulative counters at the start of the current window. */
+  baseTx: number;
+  baseRx: number;
+  basePktsTx: number;
+  basePktsRx: number;
+  baseRetr: number;
+  /** Cumulative counters as last seen (64-bit: past the wrap of the kernel's 32-bit ones). */
+  nowTx: number;
+  nowRx: number;
+  nowPktsTx: number;
+  nowPktsRx: number;
+  nowRetr: number;
   /** In the current window's list of active sessions. */
   active: boolean;
-  closed: boolean;
-  /** Its connect record fell in the current window. */
-  connected: boolean;
-  /** How it ended: a reset from the peer, or from this end. */
-  reset?: 'received' | 'sent';
-  /** The rows it counts in, while its owner stays (Aggregator.groupIds). */
-  groups?: GroupId[];
+  /** The rows it counts in, while its owner stays (Aggregator.groupsOf). */
+  groups?: Group[];
 }
 
 /** A session as sample() takes it: which one, and nothing else. */
 export type SessionHandle = object;
 
-/** A summary row an owner counts in: its id among the window's rows, its dimension, its key fields. */
-type GroupId = [id: string, dim: Dimension, key: Partial<SummaryRecord>];
+/**
+ * A summary row: its id among the window's rows, its dimension and key
+ * fields, and its share of the window being closed. One object per row id,
+ * kept from window to window, so that a session finds its rows without a
+ * lookup per window.
+ */
+interface Group {
+  readonly id: string;
+  readonly dim: Dimension;
+  readonly key: Partial<SummaryRecord>;
+  sessions: SessionWindow[];
+  failed: number;
+  /** The window (Aggregator.windowsClosed) sessions and failed belong to. */
+  at: number;
+}
 
 /** An owner, as a group key reads it. */
 interface Owner {
@@ -105,17 +121,6 @@ const GROWTH = {
   pktsRx: counterGrowthOf('packets_received'),
   retr: counterGrowthOf('packets_retransmitted'),
 };
-
-/** Field by field: Object.assign takes the generic path, and this runs for every session of every window. */
-function setTraffic(to: Traffic, from: Traffic): void {
-  to.tx = from.tx;
-  to.rx = from.rx;
-  to.pktsTx = from.pktsTx;
-  to.pktsRx = from.pktsRx;
-  to.retr = from.retr;
-}
-
-const ZERO: Traffic = { tx: 0, rx: 0, pktsTx: 0, pktsRx: 0, retr: 0 };
 
 /** The first and last instants a summary record can name: RFC 3339 has four-digit years. */
 export const EARLIEST_MS = Date.parse('0000-01-01T00:00:00.000Z');
@@ -168,27 +173,56 @@ class Stats {
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
-/** What a session moved in the window. A total that went down (a 32-bit counter wrapped) counts 0. */
-
-function windowOf(s: Session): SessionWindow {
-  const now = s.now;
-  const base = s.base;
+/** A new session: every field set, so that all have one shape. */
+function newSession(id: number, pid: number, comm: string, containerId?: string, podUid?: string): Session {
   return {
-    id: s.id,
-    pid: s.pid,
-    comm: s.comm,
-    containerId: s.containerId,
-    podUid: s.podUid,
-    rx: Math.max(0, now.rx - base.rx),
-    tx: Math.max(0, now.tx - base.tx),
-    pktsRx: Math.max(0, now.pktsRx - base.pktsRx),
-    pktsTx: Math.max(0, now.pktsTx - base.pktsTx),
-    retr: Math.max(0, now.retr - base.retr),
-    rttUs: s.rttUs,
-    closed: s.closed,
-    connected: s.connected,
-    reset: s.reset,
+    id,
+    pid,
+    comm,
+    containerId,
+    podUid,
+    rx: 0,
+    tx: 0,
+    pktsRx: 0,
+    pktsTx: 0,
+    retr: 0,
+    rttUs: 0,
+    closed: false,
+    connected: false,
+    reset: undefined,
+    ref: undefined,
+    baseTx: 0,
+    baseRx: 0,
+    basePktsTx: 0,
+    basePktsRx: 0,
+    baseRetr: 0,
+    nowTx: 0,
+    nowRx: 0,
+    nowPktsTx: 0,
+    nowPktsRx: 0,
+    nowRetr: 0,
+    active: false,
+    groups: undefined,
   };
+}
+
+/** What a session moved in the window, into its window fields. A total that went down (a 32-bit counter wrapped) counts 0. */
+function windowOf(s: Session): SessionWindow {
+  s.rx = Math.max(0, s.nowRx - s.baseRx);
+  s.tx = Math.max(0, s.nowTx - s.baseTx);
+  s.pktsRx = Math.max(0, s.nowPktsRx - s.basePktsRx);
+  s.pktsTx = Math.max(0, s.nowPktsTx - s.basePktsTx);
+  s.retr = Math.max(0, s.nowRetr - s.baseRetr);
+  return s;
+}
+
+/** The next window counts from the totals now. */
+function rebaseOf(s: Session): void {
+  s.baseTx = s.nowTx;
+  s.baseRx = s.nowRx;
+  s.basePktsTx = s.nowPktsTx;
+  s.basePktsRx = s.nowPktsRx;
+  s.baseRetr = s.nowRetr;
 }
 
 export class Aggregator {
@@ -246,19 +280,7 @@ export class Aggregator {
 
     let s = this.sessions.get(r.id);
     if (!s) {
-      s = {
-        id: r.id,
-        pid: r.pid,
-        comm: r.comm,
-        containerId: r.container_id,
-        podUid: r.pod_uid,
-        base: { ...ZERO },
-        now: { ...ZERO },
-        rttUs: 0,
-        active: false,
-        closed: false,
-        connected: false,
-      };
+      s = newSession(r.id, r.pid, r.comm, r.container_id, r.pod_uid);
       this.sessions.set(r.id, s);
     }
     if (!s.active) {
@@ -272,25 +294,30 @@ export class Aggregator {
     }
     if (r.type === 'connect') s.connected = true;
     if (r.type === 'connect' || r.type === 'accept') return out;
-    const c: Traffic = {
-      tx: r.bytes_sent,
-      rx: r.bytes_received,
-      pktsTx: r.packets_sent,
-      pktsRx: r.packets_received,
-      retr: r.packets_retransmitted,
-    };
     if (r.type === 'existing') {
       // Traffic from before tracing started belongs to no window.
-      setTraffic(s.base, c);
-      setTraffic(s.now, c);
+      s.nowTx = r.bytes_sent;
+      s.nowRx = r.bytes_received;
+      s.nowPktsTx = r.packets_sent;
+      s.nowPktsRx = r.packets_received;
+      s.nowRetr = r.packets_retransmitted;
+      rebaseOf(s);
     } else if (r.type === 'metrics' && r.incremental) {
-      const now = s.now;
-      now.tx += c.tx;
-      now.rx += c.rx;
-      now.pktsTx += c.pktsTx;
-      now.pktsRx += c.pktsRx;
-      now.retr += c.retr;
-    } else this.grew(s, c.tx, c.rx, c.pktsTx, c.pktsRx, c.retr, r.family);
+      s.nowTx += r.bytes_sent;
+      s.nowRx += r.bytes_received;
+      s.nowPktsTx += r.packets_sent;
+      s.nowPktsRx += r.packets_received;
+      s.nowRetr += r.packets_retransmitted;
+    } else
+      this.grew(
+        s,
+        r.bytes_sent,
+        r.bytes_received,
+        r.packets_sent,
+        r.packets_received,
+        r.packets_retransmitted,
+        r.family,
+      );
     if (r.rtt_us > 0) s.rttUs = r.rtt_us;
     if (r.type === 'close') {
       s.closed = true;
@@ -340,9 +367,14 @@ export class Aggregator {
     if (s && !s.active) this.sessions.delete(id);
   }
 
-  /** A followed connection's session, for sample() (undefined: none yet); it lasts until the connection closes. */
-  session(id: number): SessionHandle | undefined {
-    return this.sessions.get(id);
+  /**
+   * A followed connection's session, for sample() (undefined: none yet); it
+   * lasts until the connection closes. `ref` comes back as its windows' ref.
+   */
+  session(id: number, ref?: object): SessionHandle | undefined {
+    const s = this.sessions.get(id);
+    if (s && ref) s.ref = ref;
+    return s;
   }
 
   /**
@@ -359,12 +391,11 @@ export class Aggregator {
     family: 'ipv4' | 'ipv6',
   ): void {
     // In place, from numbers: nothing allocated per reading (a session's totals live as long as it does).
-    const now = s.now;
-    now.tx += GROWTH.tx(tx, now.tx, family);
-    now.rx += GROWTH.rx(rx, now.rx, family);
-    now.pktsTx += GROWTH.pktsTx(pktsTx, now.pktsTx, family);
-    now.pktsRx += GROWTH.pktsRx(pktsRx, now.pktsRx, family);
-    now.retr += GROWTH.retr(retr, now.retr, family);
+    s.nowTx += GROWTH.tx(tx, s.nowTx, family);
+    s.nowRx += GROWTH.rx(rx, s.nowRx, family);
+    s.nowPktsTx += GROWTH.pktsTx(pktsTx, s.nowPktsTx, family);
+    s.nowPktsRx += GROWTH.pktsRx(pktsRx, s.nowPktsRx, family);
+    s.nowRetr += GROWTH.retr(retr, s.nowRetr, family);
   }
 
   /** The capture covered `t`: the last window (or the only one) ends no earlier. */
@@ -441,37 +472,55 @@ export class Aggregator {
   }
 
   /** Owners' rows, shared by their sessions (one list per owner, not per connection). */
-  private readonly ownerRows = new Map<string, GroupId[]>();
+  private readonly ownerRows = new Map<string, Group[]>();
+  /** Every row, by id. */
+  private readonly groups = new Map<string, Group>();
+  /** The rows of the window being closed, in the order they were first counted in. */
+  private rowsTouched: Group[] = [];
 
-  /** The rows an owner counts in: each row's id, dimension and key fields. */
-  private groupIds(o: Owner): GroupId[] {
+  /** The rows an owner counts in. */
+  private groupsOf(o: Owner): Group[] {
     const owner = `${o.pid}/${o.comm}/${o.containerId ?? ''}/${o.podUid ?? ''}`;
-    let ids = this.ownerRows.get(owner);
-    if (!ids) {
-      // Bounded like the sessions: a host has few owners, and a long run forgets them all now and then.
-      if (this.ownerRows.size >= 65_536) this.ownerRows.clear();
-      this.ownerRows.set(owner, (ids = this.rowsOf(o)));
-    }
-    return ids;
+    let gs = this.ownerRows.get(owner);
+    if (!gs) this.ownerRows.set(owner, (gs = this.rowsOf(o)));
+    return gs;
   }
 
-  private rowsOf(o: Owner): GroupId[] {
-    const ids: GroupId[] = [];
+  private rowsOf(o: Owner): Group[] {
+    const gs: Group[] = [];
     const by = this.opts.by;
-    if (by.includes('host')) ids.push(['host', 'host', {}]);
+    if (by.includes('host')) gs.push(this.group('host', 'host', {}));
     if (by.includes('container') && o.containerId)
-      ids.push([
-        `c/${o.containerId}`,
-        'container',
-        { container_id: o.containerId, ...(o.podUid ? { pod_uid: o.podUid } : {}) },
-      ]);
-    if (by.includes('process'))
-      ids.push(
-        this.opts.processKey === 'comm'
-          ? [`e/${o.comm}`, 'process', { comm: o.comm }]
-          : [`p/${o.pid}/${o.comm}`, 'process', { pid: o.pid, comm: o.comm }],
+      gs.push(
+        this.group(`c/${o.containerId}`, 'container', {
+          container_id: o.containerId,
+          ...(o.podUid ? { pod_uid: o.podUid } : {}),
+        }),
       );
-    return ids;
+    if (by.includes('process'))
+      gs.push(
+        this.opts.processKey === 'comm'
+          ? this.group(`e/${o.comm}`, 'process', { comm: o.comm })
+          : this.group(`p/${o.pid}/${o.comm}`, 'process', { pid: o.pid, comm: o.comm }),
+      );
+    return gs;
+  }
+
+  private group(id: string, dim: Dimension, key: Partial<SummaryRecord>): Group {
+    let g = this.groups.get(id);
+    if (!g) this.groups.set(id, (g = { id, dim, key, sessions: [], failed: 0, at: -1 }));
+    return g;
+  }
+
+  /** Row g has a share in the window being closed: its share starts empty the first time. */
+  private touch(g: Group): Group {
+    if (g.at !== this.windowsClosed) {
+      g.at = this.windowsClosed;
+      g.sessions = [];
+      g.failed = 0;
+      this.rowsTouched.push(g);
+    }
+    return g;
   }
 
   /**
@@ -479,16 +528,13 @@ export class Aggregator {
    * as are rowOf() and rebase(): the loops over every session stay compiled
    * small, and close(), which runs once a window, is not recompiled whole.
    */
-  private sessionWindows(groups: Map<string, Group>): SessionWindow[] {
+  private sessionWindows(): SessionWindow[] {
     const windows: SessionWindow[] = [];
     for (const s of this.active) {
       const w = windowOf(s);
       windows.push(w);
-      for (const [id, dim, key] of (s.groups ??= this.groupIds(s))) {
-        let g = groups.get(id);
-        if (!g) groups.set(id, (g = { dim, key, sessions: [], failed: 0 }));
-        g.sessions.push(w);
-      }
+      const gs = (s.groups ??= this.groupsOf(s));
+      for (let i = 0; i < gs.length; i++) this.touch(gs[i]).sessions.push(w);
     }
     return windows;
   }
@@ -498,13 +544,21 @@ export class Aggregator {
     for (const s of this.active) {
       if (s.closed) this.sessions.delete(s.id);
       else {
-        setTraffic(s.base, s.now);
+        rebaseOf(s);
         s.active = false;
         s.connected = false;
       }
     }
     this.active = [];
     this.failed = [];
+    for (const g of this.rowsTouched) g.sessions = []; // the next window's rows hold no closed session
+    this.rowsTouched = [];
+    // Bounded like the sessions: a host has few owners, and a long run forgets them all now and then.
+    if (this.ownerRows.size >= 65_536) {
+      this.ownerRows.clear();
+      this.groups.clear();
+      for (const s of this.sessions.values()) s.groups = undefined;
+    }
   }
 
   private close(startMs: number, endMs: number): SummaryRecord[] {
@@ -514,42 +568,27 @@ export class Aggregator {
     // What the window really covered: the divisor of every rate.
     const full = this.windowMs !== undefined && end - startMs === this.windowMs;
     const windowS = full ? (this.opts.windowS as number) : (end - startMs) / 1000;
-    const groups = new Map<string, Group>();
-    const windows = this.sessionWindows(groups);
-    for (const o of this.failed) for (const g of groupsOf(groups, this.groupIds(o))) g.failed++;
+    const windows = this.sessionWindows();
+    for (const o of this.failed) for (const g of this.groupsOf(o)) this.touch(g).failed++;
     // The host always has a row: a quiet window says so.
-    if (this.opts.by.includes('host') && !groups.has('host'))
-      groups.set('host', { dim: 'host', key: {}, sessions: [], failed: 0 });
+    if (this.opts.by.includes('host')) this.touch(this.group('host', 'host', {}));
     const order: Record<Dimension, number> = { host: 0, container: 1, process: 2 };
     const times = {
       window_start: new Date(startMs).toISOString(),
       window_end: new Date(end).toISOString(),
       window_s: windowS,
     };
-    const rows = [...groups.values()].map((g) => ({ row: rowOf(g, times, this.opts.host), sessions: g.sessions }));
+    const rows = this.rowsTouched.map((g) => ({
+      row: rowOf(g, times, this.opts.host),
+      sessions: g.sessions,
+      group: g,
+    }));
     this.opts.closed?.({ sessions: windows, rows });
     const out = rows.map((r) => r.row);
     out.sort((a, b) => order[a.dimension] - order[b.dimension] || b.traffic - a.traffic);
     this.rebase();
     return out;
   }
-}
-
-/** The rows of one window, by id (Aggregator.groupIds). */
-interface Group {
-  dim: Dimension;
-  key: Partial<SummaryRecord>;
-  sessions: SessionWindow[];
-  failed: number;
-}
-
-/** The rows an owner counts in, made as they are first needed. */
-function groupsOf(groups: Map<string, Group>, ids: GroupId[]): Group[] {
-  return ids.map(([id, dim, key]) => {
-    let g = groups.get(id);
-    if (!g) groups.set(id, (g = { dim, key, sessions: [], failed: 0 }));
-    return g;
-  });
 }
 
 /** One row of a window: its sessions' traffic in the NetTracer's keys. */
