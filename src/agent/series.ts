@@ -346,14 +346,14 @@ export class Series {
 
   /** A closed window: its points, capped, and the series that expired. */
   window(w: ClosedWindow): Window {
-    const rows = w.rows.map(({ row, sessions, group }) => {
+    const rows = w.rows.map(({ row, group }) => {
       const attrs = rowAttributes(row, this.opts.withPid);
-      return { row, sessions, group, c: { attrs, key: keyOf(attrs) } };
+      return { row, group, c: { attrs, key: keyOf(attrs) } };
     });
     // The points of each row's sessions (a row without any has none), filled in sessionPoints().
     const rowPoints = new Map<object, RowPoint[]>();
-    for (const { sessions, group, c } of rows)
-      if (sessions.length)
+    for (const { row, group, c } of rows)
+      if (row.sessions)
         rowPoints.set(
           group,
           this.rowSessionDefs.map(({ def, value }) => ({ point: this.point(def, c, undefined), value })),

@@ -27,7 +27,7 @@ export interface AggregateOptions {
 export interface ClosedWindow {
   sessions: readonly SessionWindow[];
   /** `group`: the row's identity, as its sessions' `groups` hold it. */
-  rows: readonly { row: SummaryRecord; sessions: readonly SessionWindow[]; group: object }[];
+  rows: readonly { row: SummaryRecord; group: object }[];
 }
 
 /** What one session moved in one window: every summary row is made of these. */
@@ -93,10 +93,21 @@ interface Group {
   readonly id: string;
   readonly dim: Dimension;
   readonly key: Partial<SummaryRecord>;
-  sessions: SessionWindow[];
-  failed: number;
-  /** The window (Aggregator.windowsClosed) sessions and failed belong to. */
+  /** The window (Aggregator.windowsClosed) the sums below belong to. */
   at: number;
+  /** The window's sums over the row's sessions, added as each session's window is made (countIn()). */
+  sessions: number;
+  readonly bytesRx: Stats;
+  readonly bytesTx: Stats;
+  /** RTT in ms, of the sessions with a sample. */
+  readonly rtt: Stats;
+  pktsTx: number;
+  pktsRx: number;
+  retr: number;
+  connects: number;
+  resetsReceived: number;
+  resetsSent: number;
+  failed: number;
 }
 
 /** An owner, as a group key reads it. */
@@ -163,6 +174,13 @@ class Stats {
 
   get avg(): number {
     return this.count ? this.sum / this.count : 0;
+  }
+
+  reset(): void {
+    this.sum = 0;
+    this.count = 0;
+    this.min = Infinity;
+    this.max = -Infinity;
   }
 
   summary(): SummaryRecord['bytes_rx'] {
@@ -508,7 +526,27 @@ export class Aggregator {
 
   private group(id: string, dim: Dimension, key: Partial<SummaryRecord>): Group {
     let g = this.groups.get(id);
-    if (!g) this.groups.set(id, (g = { id, dim, key, sessions: [], failed: 0, at: -1 }));
+    if (!g)
+      this.groups.set(
+        id,
+        (g = {
+          id,
+          dim,
+          key,
+          at: -1,
+          sessions: 0,
+          bytesRx: new Stats(),
+          bytesTx: new Stats(),
+          rtt: new Stats(),
+          pktsTx: 0,
+          pktsRx: 0,
+          retr: 0,
+          connects: 0,
+          resetsReceived: 0,
+          resetsSent: 0,
+          failed: 0,
+        }),
+      );
     return g;
   }
 
@@ -516,7 +554,16 @@ export class Aggregator {
   private touch(g: Group): Group {
     if (g.at !== this.windowsClosed) {
       g.at = this.windowsClosed;
-      g.sessions = [];
+      g.sessions = 0;
+      g.bytesRx.reset();
+      g.bytesTx.reset();
+      g.rtt.reset();
+      g.pktsTx = 0;
+      g.pktsRx = 0;
+      g.retr = 0;
+      g.connects = 0;
+      g.resetsReceived = 0;
+      g.resetsSent = 0;
       g.failed = 0;
       this.rowsTouched.push(g);
     }
@@ -534,7 +581,7 @@ export class Aggregator {
       const w = windowOf(s);
       windows.push(w);
       const gs = (s.groups ??= this.groupsOf(s));
-      for (let i = 0; i < gs.length; i++) this.touch(gs[i]).sessions.push(w);
+      for (let i = 0; i < gs.length; i++) countIn(this.touch(gs[i]), w);
     }
     return windows;
   }
@@ -551,7 +598,6 @@ export class Aggregator {
     }
     this.active = [];
     this.failed = [];
-    for (const g of this.rowsTouched) g.sessions = []; // the next window's rows hold no closed session
     this.rowsTouched = [];
     // Bounded like the sessions: a host has few owners, and a long run forgets them all now and then.
     if (this.ownerRows.size >= 65_536) {
@@ -580,7 +626,6 @@ export class Aggregator {
     };
     const rows = this.rowsTouched.map((g) => ({
       row: rowOf(g, times, this.opts.host),
-      sessions: g.sessions,
       group: g,
     }));
     this.opts.closed?.({ sessions: windows, rows });
@@ -592,35 +637,27 @@ export class Aggregator {
 }
 
 /** One row of a window: its sessions' traffic in the NetTracer's keys. */
+/** A session's window, added to one of its rows' sums: made as the window is, not by a pass per row. */
+function countIn(g: Group, s: SessionWindow): void {
+  g.sessions++;
+  g.bytesRx.add(s.rx);
+  g.bytesTx.add(s.tx);
+  if (s.rttUs > 0) g.rtt.add(s.rttUs / 1000);
+  g.pktsTx += s.pktsTx;
+  g.pktsRx += s.pktsRx;
+  g.retr += s.retr;
+  if (s.connected) g.connects++;
+  if (s.reset === 'received') g.resetsReceived++;
+  else if (s.reset === 'sent') g.resetsSent++;
+}
+
 function rowOf(
   g: Group,
   times: Pick<SummaryRecord, 'window_start' | 'window_end' | 'window_s'>,
   host: string,
 ): SummaryRecord {
   const windowS = times.window_s;
-  const bytesRx = new Stats();
-  const bytesTx = new Stats();
-  const rtt = new Stats();
-  let pktsTx = 0;
-  let pktsRx = 0;
-  let retr = 0;
-  let connects = 0;
-  let resetsReceived = 0;
-  let resetsSent = 0;
-  // One indexed loop, no arrays made: it runs over every session of the host row.
-  const sessions = g.sessions;
-  for (let i = 0; i < sessions.length; i++) {
-    const s = sessions[i];
-    bytesRx.add(s.rx);
-    bytesTx.add(s.tx);
-    if (s.rttUs > 0) rtt.add(s.rttUs / 1000);
-    pktsTx += s.pktsTx;
-    pktsRx += s.pktsRx;
-    retr += s.retr;
-    if (s.connected) connects++;
-    if (s.reset === 'received') resetsReceived++;
-    else if (s.reset === 'sent') resetsSent++;
-  }
+  const { bytesRx, bytesTx, rtt, pktsTx, pktsRx, retr, connects, resetsReceived, resetsSent } = g;
   const attempts = connects + g.failed;
   return {
     type: 'summary',
@@ -628,7 +665,7 @@ function rowOf(
     dimension: g.dim,
     host,
     ...g.key,
-    sessions: g.sessions.length,
+    sessions: g.sessions,
     bytes_rx: bytesRx.summary(),
     bytes_tx: bytesTx.summary(),
     pkts_rx: pktsRx,
