@@ -219,29 +219,11 @@ export const COLUMNS: Record<Group, Column<TopRow>[]> = {
 
 const clock = (ms: number) => new Date(ms).toTimeString().slice(0, 8);
 
-/** The host's totals over the last period. */
-function totals(sample: Sample): string {
-  let open = 0;
-  let incoming = 0;
-  let closed = 0;
-  let rx = 0;
-  let tx = 0;
-  let retr = 0;
-  let pktsTx = 0;
-  for (const c of sample.connections) {
-    if (c.closed) closed++;
-    else {
-      open++;
-      if (c.incoming) incoming++;
-    }
-    rx += c.rxRate;
-    tx += c.txRate;
-    retr += c.periodRetr;
-    pktsTx += c.periodPktsTx;
-  }
+/** The host's totals over the last period (summed by the sample). */
+function totals({ totals: t }: Sample): string {
   return (
-    `conns ${open} (${incoming} in, ${open - incoming} out), ${closed} closed` +
-    `  in ${si(rx * 8)}bit/s  out ${si(tx * 8)}bit/s  retr ${retrPercentage(retr, pktsTx).toFixed(2)}%`
+    `conns ${t.open} (${t.incoming} in, ${t.open - t.incoming} out), ${t.closed} closed` +
+    `  in ${si(t.rxRate * 8)}bit/s  out ${si(t.txRate * 8)}bit/s  retr ${retrPercentage(t.retr, t.pktsTx).toFixed(2)}%`
   );
 }
 
