@@ -62,15 +62,48 @@ export interface Sample {
    * same array, refilled by the next sample: a sample is read before the next.
    */
   connections: ConnectionSample[];
+  /** What a view sorts by, for connections[i] at index i (read in sequence, not from each object). */
+  keys: SampleKeys;
   totals: Totals;
   /** Over the period: outgoing attempts that failed (connect_failed records), and connection ends reset (close_reason). */
   failed: number;
   resets: number;
 }
 
+/** Each connection's sort keys: rate (bytes per second, both ways), bytes and retransmissions since first seen, RTT, id. */
+export interface SampleKeys {
+  readonly rate: Float64Array;
+  readonly bytes: Float64Array;
+  readonly retransmits: Float64Array;
+  readonly rtt: Float64Array;
+  readonly id: Float64Array;
+}
+
+/** SampleKeys that grow as needed. */
+class Keys implements SampleKeys {
+  rate = new Float64Array(0);
+  bytes = new Float64Array(0);
+  retransmits = new Float64Array(0);
+  rtt = new Float64Array(0);
+  id = new Float64Array(0);
+
+  /** Room for n connections. */
+  reserve(n: number): this {
+    if (this.id.length < n) {
+      const size = Math.max(1024, 2 * n);
+      this.rate = new Float64Array(size);
+      this.bytes = new Float64Array(size);
+      this.retransmits = new Float64Array(size);
+      this.rtt = new Float64Array(size);
+      this.id = new Float64Array(size);
+    }
+    return this;
+  }
+}
+
 /** A sample of nothing (before the first). */
 export function emptySample(atMs: number): Sample {
-  return { atMs, periodS: 0, connections: [], totals: noTotals(), failed: 0, resets: 0 };
+  return { atMs, periodS: 0, connections: [], keys: new Keys(), totals: noTotals(), failed: 0, resets: 0 };
 }
 
 const noTotals = (): Totals => ({ open: 0, incoming: 0, closed: 0, rxRate: 0, txRate: 0, retr: 0, pktsTx: 0 });
@@ -97,8 +130,14 @@ export interface WalkReading {
   readonly rtt_us: number;
 }
 
-/** A connection followed: its sample, and what its next growth is counted from. */
+/** A connection followed: its sample, where its counters are, and what its next growth is counted from. */
 interface Tracked extends ConnectionSample {
+  /**
+   * Its place in the latest walk's order (its counters are there: WalkOrder),
+   * or -1: not in it (opened by a record and not read by a walk yet, gone
+   * from the walks, or closed); its counters are then the fields below.
+   */
+  at: number;
   /** Counters as last read (a walk or a record): the next growth is counted from them. */
   lastTx: number;
   lastRx: number;
@@ -114,10 +153,97 @@ interface Tracked extends ConnectionSample {
   seenRetr: number;
   /** The latest RTT read (0: none yet): shown from the next sample on. */
   lastRtt: number;
-  /** The walk that last saw it. */
+  /** Not in the latest walk's order: the last walk that saw it (opened by a record: the last walk complete then). */
   walk: number;
   /** When its close record came (ms); -1: open (always a number: one shape for every connection). */
   closedMs: number;
+}
+
+// A connection's counters in a WalkOrder: K numbers from index i * K.
+const LAST_TX = 0;
+const LAST_RX = 1;
+const LAST_PKTS = 2;
+const LAST_RETR = 3;
+const P_TX = 4;
+const P_RX = 5;
+const P_PKTS = 6;
+const P_RETR = 7;
+const SEEN_BYTES = 8;
+const SEEN_RETR = 9;
+const RTT = 10;
+/** The owner the walks read last (NaN: look at the connection's own). */
+const PID = 11;
+/** 1: the connection shows what these counters say, and they did not move since (its object need not be written). */
+const SHOWN = 12;
+/** 1: an incoming connection (the header's count, without looking at the object). */
+const INCOMING = 13;
+const K = 14;
+
+/**
+ * The connections a walk read, in the order it read them, with their
+ * counters side by side in one typed array. A walk reads the connections
+ * in nearly the same order every time, so the next one finds most of them
+ * at the next place in this order, without a lookup, and reads and writes
+ * their counters in sequence: no Map lookup and no numbers boxed on the heap
+ * per connection (a refresh of 20,000 spent most of its JavaScript time on
+ * the cache misses of those).
+ */
+class WalkOrder {
+  n = 0;
+  ids = new Float64Array(1024);
+  st = new Float64Array(1024 * K);
+  objs: Tracked[] = [];
+  /** Read again by the walk in progress (this is its previous order). */
+  taken = new Uint8Array(1024);
+
+  /** Room for one more; returns its index. */
+  push(): number {
+    if (this.n === this.ids.length) {
+      const size = 2 * this.ids.length;
+      const ids = new Float64Array(size);
+      ids.set(this.ids);
+      const st = new Float64Array(size * K);
+      st.set(this.st);
+      const taken = new Uint8Array(size);
+      taken.set(this.taken);
+      this.ids = ids;
+      this.st = st;
+      this.taken = taken;
+    }
+    return this.n++;
+  }
+}
+
+/** A connection's counters from its fields into an order, and back. */
+function toOrder(t: Tracked, s: Float64Array, b: number): void {
+  s[b + LAST_TX] = t.lastTx;
+  s[b + LAST_RX] = t.lastRx;
+  s[b + LAST_PKTS] = t.lastPktsTx;
+  s[b + LAST_RETR] = t.lastRetr;
+  s[b + P_TX] = t.pTx;
+  s[b + P_RX] = t.pRx;
+  s[b + P_PKTS] = t.pPktsTx;
+  s[b + P_RETR] = t.pRetr;
+  s[b + SEEN_BYTES] = t.seenBytes;
+  s[b + SEEN_RETR] = t.seenRetr;
+  s[b + RTT] = t.lastRtt;
+  s[b + PID] = t.pid;
+  s[b + SHOWN] = 0;
+  s[b + INCOMING] = t.incoming ? 1 : 0;
+}
+
+function fromOrder(t: Tracked, s: Float64Array, b: number): void {
+  t.lastTx = s[b + LAST_TX];
+  t.lastRx = s[b + LAST_RX];
+  t.lastPktsTx = s[b + LAST_PKTS];
+  t.lastRetr = s[b + LAST_RETR];
+  t.pTx = s[b + P_TX];
+  t.pRx = s[b + P_RX];
+  t.pPktsTx = s[b + P_PKTS];
+  t.pRetr = s[b + P_RETR];
+  t.seenBytes = s[b + SEEN_BYTES];
+  t.seenRetr = s[b + SEEN_RETR];
+  t.lastRtt = s[b + RTT];
 }
 
 /** close_reason values that are a reset, received or sent. */
@@ -146,15 +272,31 @@ export class LiveRates implements MetricsSampler {
   /** Walks begun, and complete: a connection a record opens is due in the walk after the last complete one. */
   private walks = 0;
   private walked = 0;
+  /** The latest complete walk's order, and the one the walk in progress fills. */
+  private order = new WalkOrder();
+  private next = new WalkOrder();
+  /** Where in `order` the walk in progress expects its next connection. */
+  private cursor = 0;
+  /** Places in `next` whose connection is at another place in `order` (its `at` is set at end()). */
+  private moved: number[] = [];
+  /** The connections followed that are in no order (see Tracked.at). */
+  private readonly offWalk = new Set<Tracked>();
+  /** Between begin() and end(): records wait for the walk to end (the order is being rebuilt). */
+  private walking = false;
+  private waiting: [NettracerRecord, number][] = [];
   /** Readings of connections not followed yet, taken in at end() (after the records the walk brought). */
   private pending: WalkReading[] = [];
+  /** With recordsOnly: connections the latest walk read that no record opened (not decoded again). */
+  private ignored = new Set<number>();
+  private ignoredNext = new Set<number>();
   private readonly view = new RecordView();
   private readonly taker = (v: RecordView): boolean => {
     this.reading(v);
     return true;
   };
-  /** The connections of the latest sample (one array, refilled). */
+  /** The connections of the latest sample and their sort keys (refilled by each). */
   private readonly shown: Tracked[] = [];
+  private readonly keys = new Keys();
 
   /**
    * @param keepClosedMs how long a closed connection stays in samples after its close record.
@@ -173,6 +315,11 @@ export class LiveRates implements MetricsSampler {
 
   /** A record of an event (opening, close, failed attempt); metrics come from walks. */
   record(r: NettracerRecord, nowMs: number): void {
+    if (this.walking) this.waiting.push([r, nowMs]);
+    else this.apply(r, nowMs);
+  }
+
+  private apply(r: NettracerRecord, nowMs: number): void {
     if (!('saddr' in r)) return;
     if (r.type === 'connect_failed') {
       this.failed++; // an attempt, not a connection: no row
@@ -191,14 +338,24 @@ export class LiveRates implements MetricsSampler {
         t.lastRetr = r.packets_retransmitted;
       }
       this.conns.set(r.id, t);
+      this.offWalk.add(t);
     }
     // Keep the owner a later record names (an accept's pid may be 0 before the process takes it).
     if (r.pid !== 0 || t.pid === 0) {
       t.pid = r.pid;
       t.comm = r.comm;
       t.container = r.container_id ?? '';
+      if (t.at >= 0) this.order.st[t.at * K + PID] = NaN; // the next walk's owner is compared with this one
     }
     if (r.type !== 'close') return;
+    if (t.at >= 0) {
+      // Out of the order: its counters back in its fields, its place left empty.
+      const o = this.order;
+      fromOrder(t, o.st, t.at * K);
+      o.ids[t.at] = NaN;
+      t.at = -1;
+      this.offWalk.add(t);
+    }
     // Its last counters: growth since the walk that last read it.
     grow(
       t,
@@ -214,6 +371,8 @@ export class LiveRates implements MetricsSampler {
   /** A metrics walk begins. */
   begin(): void {
     this.walks++;
+    this.walking = true;
+    this.cursor = 0;
   }
 
   /** A chunk of the walk: its metrics records read in place; the others (opening records the walk made) handed back. */
@@ -222,75 +381,159 @@ export class LiveRates implements MetricsSampler {
   }
 
   /**
-   * One connection as the walk read it. A connection followed grows at once
-   * (one lookup, no object); one not followed yet waits for end(): the
-   * opening record the walk brought with it (its owner found) may come after.
+   * One connection as the walk read it, between begin() and end(). One the
+   * last walk read is first looked for at the next place in its order, then
+   * in the Map; its counters move to the next order and grow there. One not
+   * followed yet waits for end(): the opening record the walk brought with it
+   * (an owner it found) may come after.
    */
   reading(v: WalkReading): void {
-    const t = this.conns.get(v.id);
-    if (t === undefined) this.pending.push(copyReading(v));
-    else this.update(t, v);
+    const id = v.id;
+    const prev = this.order;
+    let j = this.cursor;
+    let t: Tracked | undefined;
+    if (j >= prev.n || prev.ids[j] !== id || prev.taken[j] === 1) {
+      t = this.conns.get(id);
+      if (t === undefined) {
+        if (this.ignored.has(id)) this.ignoredNext.add(id);
+        else this.pending.push(copyReading(v));
+        return;
+      }
+      if (t.closedMs >= 0) return; // its close counted last
+      j = t.at;
+      if (j >= 0 && prev.taken[j] === 1) return; // read twice in one walk
+    }
+    const next = this.next;
+    const i = next.push();
+    next.ids[i] = id;
+    const s = next.st;
+    const b = i * K;
+    if (j >= 0) {
+      prev.taken[j] = 1;
+      const ps = prev.st;
+      const a = j * K;
+      for (let k = 0; k < K; k++) s[b + k] = ps[a + k];
+      next.objs[i] = prev.objs[j];
+      if (i !== j) this.moved.push(i);
+      this.cursor = j + 1;
+    } else {
+      // Not in the last walk's order (so found in the Map): it joins this one with the counters of its fields.
+      const joining = t as Tracked;
+      toOrder(joining, s, b);
+      next.objs[i] = joining;
+      this.moved.push(i);
+      this.offWalk.delete(joining);
+    }
+    this.update(next, i, v);
+  }
+
+  /** The growth of the counters of place `i` of `o` to reading `v`, inline: this runs for every connection at every refresh. */
+  private update(o: WalkOrder, i: number, v: WalkReading): void {
+    // Packet counters wrap at 2^32; byte counters never go back.
+    const s = o.st;
+    const b = i * K;
+    const bs = v.bytes_sent;
+    const br = v.bytes_received;
+    const ps = v.packets_sent;
+    const pt = v.packets_retransmitted;
+    const tx = bs - s[b + LAST_TX];
+    const rx = br - s[b + LAST_RX];
+    let pkts = ps - s[b + LAST_PKTS];
+    if (pkts < 0) pkts += PKT_WRAP;
+    let retr = pt - s[b + LAST_RETR];
+    if (retr < 0) retr += PKT_WRAP;
+    if (tx > 0) {
+      s[b + LAST_TX] = bs;
+      s[b + P_TX] += tx;
+      s[b + SEEN_BYTES] += tx;
+    }
+    if (rx > 0) {
+      s[b + LAST_RX] = br;
+      s[b + P_RX] += rx;
+      s[b + SEEN_BYTES] += rx;
+    }
+    s[b + LAST_PKTS] = ps;
+    s[b + P_PKTS] += pkts;
+    s[b + LAST_RETR] = pt;
+    s[b + P_RETR] += retr;
+    s[b + SEEN_RETR] += retr;
+    const rtt = v.rtt_us;
+    if (rtt > 0 && rtt !== s[b + RTT]) {
+      s[b + RTT] = rtt;
+      s[b + SHOWN] = 0;
+    }
+    const pid = v.pid;
+    if (pid !== s[b + PID]) {
+      // Another owner than the walk before read (rare): the connection itself is looked at.
+      s[b + PID] = pid;
+      const t = o.objs[i];
+      if (pid !== 0 && pid !== t.pid) {
+        t.pid = pid;
+        t.comm = v.comm;
+      }
+    }
   }
 
   /** The walk is complete. */
   end(): void {
-    const walk = this.walks;
-    for (const c of this.pending) {
+    const prev = this.order;
+    const next = this.next;
+    // The connections the last walk read and this one did not: out of the order.
+    for (let j = 0; j < prev.n; j++) {
+      if (prev.taken[j] === 1) {
+        prev.taken[j] = 0;
+        continue;
+      }
+      if (Number.isNaN(prev.ids[j])) continue; // closed: out already
+      const t = prev.objs[j];
+      fromOrder(t, prev.st, j * K);
+      t.at = -1;
+      t.walk = this.walked;
+      this.offWalk.add(t);
+    }
+    prev.n = 0;
+    prev.objs.length = 0;
+    this.order = next;
+    this.next = prev;
+    for (const i of this.moved) next.objs[i].at = i;
+    this.moved = [];
+    this.walking = false;
+    // The records that came during the walk, as if before it (a connection
+    // one opens is due in the next walk if this one missed it).
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const [r, nowMs] of waiting) this.apply(r, nowMs);
+    this.walked = this.walks;
+    // Connections read for the first time.
+    const pending = this.pending;
+    this.pending = [];
+    for (const c of pending) {
       let t = this.conns.get(c.id);
       if (t === undefined) {
-        if (this.recordsOnly) continue;
+        if (this.recordsOnly) {
+          this.ignoredNext.add(c.id);
+          continue;
+        }
         // No opening record (lost, or before the view began): from its first reading on.
-        t = tracked(c, c.direction === DIRECTION.incoming, '', walk);
+        t = tracked(c, c.direction === DIRECTION.incoming, '', this.walked);
         t.lastTx = c.bytes_sent;
         t.lastRx = c.bytes_received;
         t.lastPktsTx = c.packets_sent;
         t.lastRetr = c.packets_retransmitted;
         this.conns.set(c.id, t);
-      }
-      this.update(t, c);
+      } else if (t.closedMs >= 0 || t.at >= 0) continue; // closed, or read twice
+      const i = next.push();
+      next.ids[i] = c.id;
+      next.objs[i] = t;
+      t.at = i;
+      this.offWalk.delete(t);
+      toOrder(t, next.st, i * K);
+      this.update(next, i, c);
     }
-    this.pending = [];
-    this.walked = walk;
-  }
-
-  private update(t: Tracked, v: WalkReading): void {
-    if (t.closedMs >= 0) return; // its close counted last
-    // The growth of each counter, inline: this runs for every connection at
-    // every refresh (a call through counterDelta() and its % cost a third of
-    // a refresh). Packet counters wrap at 2^32; byte counters never go back.
-    const bs = v.bytes_sent;
-    const br = v.bytes_received;
-    const ps = v.packets_sent;
-    const pt = v.packets_retransmitted;
-    const tx = bs - t.lastTx;
-    const rx = br - t.lastRx;
-    let pkts = ps - t.lastPktsTx;
-    if (pkts < 0) pkts += PKT_WRAP;
-    let retr = pt - t.lastRetr;
-    if (retr < 0) retr += PKT_WRAP;
-    if (tx > 0) {
-      t.lastTx = bs;
-      t.pTx += tx;
-      t.seenBytes += tx;
-    }
-    if (rx > 0) {
-      t.lastRx = br;
-      t.pRx += rx;
-      t.seenBytes += rx;
-    }
-    t.lastPktsTx = ps;
-    t.pPktsTx += pkts;
-    t.lastRetr = pt;
-    t.pRetr += retr;
-    t.seenRetr += retr;
-    const rtt = v.rtt_us;
-    if (rtt > 0) t.lastRtt = rtt;
-    const pid = v.pid;
-    if (pid !== t.pid && pid !== 0) {
-      t.pid = pid;
-      t.comm = v.comm;
-    }
-    t.walk = this.walks;
+    const ignored = this.ignored;
+    ignored.clear();
+    this.ignored = this.ignoredNext;
+    this.ignoredNext = ignored;
   }
 
   /**
@@ -306,18 +549,66 @@ export class LiveRates implements MetricsSampler {
     const walk = this.walked;
     const per = periodS > 0 ? 1 / periodS : 0;
     const shown = this.shown;
-    shown.length = 0;
     const totals = noTotals();
-    for (const t of this.conns.values()) {
+    const o = this.order;
+    const keys = this.keys.reserve(o.n + this.offWalk.size);
+    let n = 0;
+    // Those the latest walk read, in its order: their counters in sequence,
+    // their objects written only when what they show changed.
+    const s = o.st;
+    for (let i = 0; i < o.n; i++) {
+      const id = o.ids[i];
+      if (Number.isNaN(id)) continue; // closed since
+      const t = o.objs[i];
+      const b = i * K;
+      const pTx = s[b + P_TX];
+      const pRx = s[b + P_RX];
+      const pPkts = s[b + P_PKTS];
+      const pRetr = s[b + P_RETR];
+      totals.open++;
+      if (s[b + INCOMING] === 1) totals.incoming++;
+      totals.txRate += pTx * per;
+      totals.rxRate += pRx * per;
+      totals.retr += pRetr;
+      totals.pktsTx += pPkts;
+      const idle = pTx === 0 && pRx === 0 && pPkts === 0 && pRetr === 0;
+      if (!idle || s[b + SHOWN] !== 1) {
+        t.txRate = pTx * per;
+        t.rxRate = pRx * per;
+        t.periodRetr = pRetr;
+        t.periodPktsTx = pPkts;
+        t.bytes = s[b + SEEN_BYTES];
+        t.retr = s[b + SEEN_RETR];
+        t.rttUs = s[b + RTT];
+        t.closed = false;
+        s[b + SHOWN] = idle ? 1 : 0;
+        s[b + P_TX] = 0;
+        s[b + P_RX] = 0;
+        s[b + P_PKTS] = 0;
+        s[b + P_RETR] = 0;
+      }
+      keys.rate[n] = (pTx + pRx) * per;
+      keys.bytes[n] = s[b + SEEN_BYTES];
+      keys.retransmits[n] = s[b + SEEN_RETR];
+      keys.rtt[n] = s[b + RTT];
+      keys.id[n] = id;
+      shown[n++] = t;
+    }
+    // The others: closed, opened by a record and not read yet, or gone from the walks.
+    for (const t of this.offWalk) {
       const closed = t.closedMs >= 0;
       if (closed) {
         if (nowMs - t.closedMs > this.keepClosedMs) {
           this.conns.delete(t.id);
+          this.offWalk.delete(t);
           continue;
         }
         totals.closed++;
       } else if (t.walk !== walk) {
-        if (t.walk < walk - 1) this.conns.delete(t.id);
+        if (t.walk < walk - 1) {
+          this.conns.delete(t.id);
+          this.offWalk.delete(t);
+        }
         continue;
       } else {
         totals.open++;
@@ -339,9 +630,15 @@ export class LiveRates implements MetricsSampler {
       t.pRx = 0;
       t.pPktsTx = 0;
       t.pRetr = 0;
-      shown.push(t);
+      keys.rate[n] = t.txRate + t.rxRate;
+      keys.bytes[n] = t.bytes;
+      keys.retransmits[n] = t.retr;
+      keys.rtt[n] = t.rttUs;
+      keys.id[n] = t.id;
+      shown[n++] = t;
     }
-    const out = { atMs: nowMs, periodS, connections: shown, totals, failed: this.failed, resets: this.resets };
+    shown.length = n;
+    const out = { atMs: nowMs, periodS, connections: shown, keys, totals, failed: this.failed, resets: this.resets };
     this.failed = 0;
     this.resets = 0;
     return out;
@@ -389,6 +686,7 @@ function tracked(
     daddr: o.daddr,
     dport: o.dport,
     incoming,
+    at: -1,
     txRate: 0,
     rxRate: 0,
     bytes: 0,

@@ -225,6 +225,100 @@ describe('LiveRates', () => {
     );
   });
 
+  it('walks that read the connections in changing orders, some missing once, samples left out: each its own growth', () => {
+    let seed = 11;
+    const rand = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    const N = 40;
+    const r = new LiveRates();
+    r.start(T0);
+    // The truth, per connection: bytes sent so far, as last read, growth not shown yet, since first read.
+    const sent = new Map<number, number>();
+    const last = new Map<number, number>();
+    const due = new Map<number, number>();
+    const seen = new Map<number, number>();
+    for (let id = 1; id <= N; id++) {
+      r.record(rec({ type: 'connect', timestamp: at(0), ...conn(id) }), T0);
+      for (const m of [sent, last, due, seen]) m.set(id, 0);
+    }
+    let order = [...sent.keys()];
+    let missed = new Set<number>();
+    let sampledAt = T0;
+    for (let w = 1; w <= 60; w++) {
+      // Mostly the last order; now and then two swapped, a stretch reversed, or all shuffled.
+      const change = rand(4);
+      if (change === 0) {
+        const [a, b] = [rand(N), rand(N)];
+        [order[a], order[b]] = [order[b], order[a]];
+      } else if (change === 1) {
+        const a = rand(N);
+        order = [...order.slice(0, a), ...order.slice(a, a + 7).reverse(), ...order.slice(a + 7)];
+      } else if (change === 2 && w % 5 === 0) {
+        for (let i = N - 1; i > 0; i--) {
+          const j = rand(i + 1);
+          [order[i], order[j]] = [order[j], order[i]];
+        }
+      }
+      // A few not read this time (never twice in a row: they would be forgotten).
+      const missing = new Set(Array.from({ length: rand(3) }, () => order[rand(N)]).filter((id) => !missed.has(id)));
+      r.begin();
+      for (const id of order) {
+        sent.set(id, (sent.get(id) ?? 0) + rand(3) * 100);
+        if (missing.has(id)) continue;
+        const g = (sent.get(id) ?? 0) - (last.get(id) ?? 0);
+        last.set(id, sent.get(id) ?? 0);
+        due.set(id, (due.get(id) ?? 0) + g);
+        seen.set(id, (seen.get(id) ?? 0) + g);
+        r.reading(reading(conn(id), counters(sent.get(id) ?? 0, 0, 0, 0, 1000 + id)));
+      }
+      r.end();
+      missed = missing;
+      if (rand(3) === 0) continue; // no sample (a paused screen)
+      const now = T0 + w * 1000;
+      const s = r.sample(now);
+      const periodS = (now - sampledAt) / 1000;
+      sampledAt = now;
+      const shown = new Map(s.connections.map((c, i) => [c.id, { c, i }]));
+      assert.deepEqual(
+        [...shown.keys()].sort((a, b) => a - b),
+        order.filter((id) => !missing.has(id)).sort((a, b) => a - b),
+        `walk ${w}: the connections it read`,
+      );
+      for (const [id, { c, i }] of shown) {
+        assert.equal(Math.round(c.txRate * periodS), due.get(id), `walk ${w}, connection ${id}: growth`);
+        assert.equal(c.bytes, seen.get(id), `walk ${w}, connection ${id}: bytes`);
+        assert.equal(c.rttUs, 1000 + id);
+        // The keys a view sorts by are the connection's, index for index.
+        assert.deepEqual(
+          [s.keys.id[i], s.keys.rate[i], s.keys.bytes[i], s.keys.rtt[i]],
+          [c.id, c.txRate + c.rxRate, c.bytes, c.rttUs],
+        );
+        due.set(id, 0);
+      }
+      assert.equal(s.totals.open, shown.size);
+      assert.equal(
+        Math.round(s.totals.txRate * periodS),
+        [...shown.values()].reduce((n, { c }) => n + Math.round(c.txRate * periodS), 0),
+      );
+    }
+  });
+
+  it('an owner the walk reads after a record named another: the walk wins, as before', () => {
+    const r = new LiveRates();
+    r.start(T0);
+    r.record(rec({ type: 'connect', timestamp: at(0), ...conn(1) }), T0);
+    walk(r, [conn(1), counters(1, 0)]).sample(T0 + 1000);
+    r.record(
+      rec({ type: 'existing', timestamp: at(1), ...conn(1, { pid: 555, comm: 'other' }), ...counters(1, 0) }),
+      T0 + 1000,
+    );
+    assert.deepEqual(
+      walk(r, [conn(1), counters(1, 0)])
+        .sample(T0 + 2000)
+        .connections.map((c) => [c.pid, c.comm]),
+      [[101, 'curl']],
+    );
+  });
+
   it('retransmission percentage is retr / (retr + tx) x 100', () => {
     assert.equal(retrPercentage(1, 99), 1);
     assert.equal(retrPercentage(0, 0), 0);
