@@ -214,36 +214,31 @@ class WalkOrder {
   }
 }
 
-/** A connection's counters from its fields into an order, and back. */
+/** The counters a connection keeps in its own fields while in no order, and their place in one. */
+const IN_ORDER = [
+  ['lastTx', LAST_TX],
+  ['lastRx', LAST_RX],
+  ['lastPktsTx', LAST_PKTS],
+  ['lastRetr', LAST_RETR],
+  ['pTx', P_TX],
+  ['pRx', P_RX],
+  ['pPktsTx', P_PKTS],
+  ['pRetr', P_RETR],
+  ['seenBytes', SEEN_BYTES],
+  ['seenRetr', SEEN_RETR],
+  ['lastRtt', RTT],
+] as const;
+
+/** A connection's counters from its fields into an order (it joins one), and back (it leaves). */
 function toOrder(t: Tracked, s: Float64Array, b: number): void {
-  s[b + LAST_TX] = t.lastTx;
-  s[b + LAST_RX] = t.lastRx;
-  s[b + LAST_PKTS] = t.lastPktsTx;
-  s[b + LAST_RETR] = t.lastRetr;
-  s[b + P_TX] = t.pTx;
-  s[b + P_RX] = t.pRx;
-  s[b + P_PKTS] = t.pPktsTx;
-  s[b + P_RETR] = t.pRetr;
-  s[b + SEEN_BYTES] = t.seenBytes;
-  s[b + SEEN_RETR] = t.seenRetr;
-  s[b + RTT] = t.lastRtt;
+  for (const [field, k] of IN_ORDER) s[b + k] = t[field];
   s[b + PID] = t.pid;
   s[b + SHOWN] = 0;
   s[b + INCOMING] = t.incoming ? 1 : 0;
 }
 
 function fromOrder(t: Tracked, s: Float64Array, b: number): void {
-  t.lastTx = s[b + LAST_TX];
-  t.lastRx = s[b + LAST_RX];
-  t.lastPktsTx = s[b + LAST_PKTS];
-  t.lastRetr = s[b + LAST_RETR];
-  t.pTx = s[b + P_TX];
-  t.pRx = s[b + P_RX];
-  t.pPktsTx = s[b + P_PKTS];
-  t.pRetr = s[b + P_RETR];
-  t.seenBytes = s[b + SEEN_BYTES];
-  t.seenRetr = s[b + SEEN_RETR];
-  t.lastRtt = s[b + RTT];
+  for (const [field, k] of IN_ORDER) t[field] = s[b + k];
 }
 
 /** close_reason values that are a reset, received or sent. */
@@ -491,8 +486,10 @@ export class LiveRates implements MetricsSampler {
       t.walk = this.walked;
       this.offWalk.add(t);
     }
+    // Its places are written over by the next walk (no new arrays per walk);
+    // what this walk read fewer of is let go.
     prev.n = 0;
-    prev.objs.length = 0;
+    if (next.objs.length > next.n) next.objs.length = next.n;
     this.order = next;
     this.next = prev;
     for (const i of this.moved) next.objs[i].at = i;
