@@ -365,6 +365,8 @@ export class LiveRates implements MetricsSampler {
 
   /** A metrics walk begins. */
   begin(): void {
+    // A walk cut short (it threw) ends here: what it read counts, and the records it held are let in.
+    if (this.walking) this.end();
     this.walks++;
     this.walking = true;
     this.cursor = 0;

@@ -319,6 +319,24 @@ describe('LiveRates', () => {
     );
   });
 
+  it('a walk cut short (no end()): the next one ends it first, and the records it held are taken in', () => {
+    const r = new LiveRates();
+    r.start(T0);
+    r.record(rec({ type: 'connect', timestamp: at(0), ...conn(1) }), T0);
+    r.record(rec({ type: 'connect', timestamp: at(0), ...conn(2) }), T0);
+    r.begin();
+    r.reading(reading(conn(1), counters(100, 0)));
+    r.record(rec({ type: 'close', timestamp: at(1), ...conn(2), ...counters(50, 0), duration_ms: 1 }), T0 + 500);
+    const s = walk(r, [conn(1), counters(300, 0)]).sample(T0 + 1000);
+    assert.deepEqual(
+      s.connections.map((c) => [c.id, c.closed, c.txRate]),
+      [
+        [1, false, 300],
+        [2, true, 50],
+      ],
+    );
+  });
+
   it('retransmission percentage is retr / (retr + tx) x 100', () => {
     assert.equal(retrPercentage(1, 99), 1);
     assert.equal(retrPercentage(0, 0), 0);
