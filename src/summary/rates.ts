@@ -133,7 +133,7 @@ export interface WalkReading {
 /** A connection followed: its sample, where its counters are, and what its next growth is counted from. */
 interface Tracked extends ConnectionSample {
   /**
-   * Its place in the latest walk's order (its counters are there: WalkOrder),
+   * Its place in the latest walk's order (its counters are there: OrderedCounters),
    * or -1: not in it (opened by a record and not read by a walk yet, gone
    * from the walks, or closed); its counters are then the fields below.
    */
@@ -159,7 +159,7 @@ interface Tracked extends ConnectionSample {
   closedMs: number;
 }
 
-// A connection's counters in a WalkOrder: K numbers from index i * K.
+// A connection's counters in an OrderedCounters: K numbers from index i * K.
 const LAST_TX = 0;
 const LAST_RX = 1;
 const LAST_PKTS = 2;
@@ -186,9 +186,11 @@ const K = 14;
  * at the next place in this order, without a lookup, and reads and writes
  * their counters in sequence: no Map lookup and no numbers boxed on the heap
  * per connection (a refresh of 20,000 spent most of its JavaScript time on
- * the cache misses of those).
+ * the cache misses of those). The agent's WalkOrder (src/tracer/walk-order.ts)
+ * finds objects by the same rule; here the counters themselves move with the
+ * order, so that a refresh touches no connection object that did not change.
  */
-class WalkOrder {
+class OrderedCounters {
   n = 0;
   ids = new Float64Array(1024);
   st = new Float64Array(1024 * K);
@@ -268,8 +270,8 @@ export class LiveRates implements MetricsSampler {
   private walks = 0;
   private walked = 0;
   /** The latest complete walk's order, and the one the walk in progress fills. */
-  private order = new WalkOrder();
-  private next = new WalkOrder();
+  private order = new OrderedCounters();
+  private next = new OrderedCounters();
   /** Where in `order` the walk in progress expects its next connection. */
   private cursor = 0;
   /** Places in `next` whose connection is at another place in `order` (its `at` is set at end()). */
@@ -425,7 +427,7 @@ export class LiveRates implements MetricsSampler {
   }
 
   /** The growth of the counters of place `i` of `o` to reading `v`, inline: this runs for every connection at every refresh. */
-  private update(o: WalkOrder, i: number, v: WalkReading): void {
+  private update(o: OrderedCounters, i: number, v: WalkReading): void {
     // Packet counters wrap at 2^32; byte counters never go back.
     const s = o.st;
     const b = i * K;
