@@ -1,12 +1,12 @@
 // A live view's refresh without output, for bench/walk.ts: a TraceSession
-// whose metrics walks go to a MetricsRates table in memory
-// (sampleMetrics()) every INTERVAL seconds; other records are dropped.
+// whose metrics walks go to top's live rates in memory (sampleMetrics() into
+// a LiveRates, then a sample) every INTERVAL seconds; other records are dropped.
 //
 //   node --import tsx bench/refresh-driver.ts INTERVAL MAP_SIZE [NETNS_INODE]
 //
 // Prints {"ready":true,"pid":PID} once tracing (the connections open at
 // start found), then {"walks":N,"connections":C} at each SIGINT-triggered stop.
-import { MetricsRates } from '../src/tracer/rates.js';
+import { LiveRates } from '../src/summary/rates.js';
 import { TraceSession } from '../src/tracer/session.js';
 
 const interval = Number(process.argv[2] ?? 1);
@@ -30,15 +30,19 @@ const session = new TraceSession(
 );
 session.start();
 session.announceExisting();
-const rates = new MetricsRates();
+const rates = new LiveRates();
+rates.start(Date.now());
 let walks = 0;
+let connections = 0;
 const timer = setInterval(() => {
-  if (session.sampleMetrics(rates)) walks++;
+  if (!session.sampleMetrics(rates)) return;
+  walks++;
+  connections = rates.sample(Date.now()).connections.length;
 }, interval * 1000);
 console.log(JSON.stringify({ ready: true, pid: process.pid }));
 process.on('SIGINT', () => {
   clearInterval(timer);
   session.stop(false);
-  console.log(JSON.stringify({ walks, connections: rates.connections.size }));
+  console.log(JSON.stringify({ walks, connections }));
   process.exit(0);
 });

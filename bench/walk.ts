@@ -361,7 +361,7 @@ async function benchConns(o: Options): Promise<void> {
   );
   table(['pairs', 'ends', 'variant', '% of a CPU', 'us/end/walk', 'RSS MiB'], rows);
   console.log('  (all the tracer does in the window over the walks in it: reading the ring, stats, the walks;');
-  console.log('   in-memory: TraceSession.sampleMetrics() into MetricsRates, no record made)');
+  console.log('   in-memory: TraceSession.sampleMetrics() into LiveRates, as top, no record made)');
   const largest = Math.max(...o.walkSizes);
   const nd = perEnd.get(`${largest} nettracer`);
   const mem = perEnd.get(`${largest} in-memory`);

@@ -1,16 +1,14 @@
 // `nettracer top` as an output format. Its metrics walks are taken in memory
-// (`metrics`: the session's walks fill it, no record per connection), and
-// each ends a period: cycle() turns the walk's
-// table and the records of events that came meanwhile into a sample for the
+// (`metrics`: the session hands each walk chunk to the live rates, no record
+// per connection), and each ends a period: cycle() turns what the walk and
+// the records of events that came meanwhile added up into a sample for the
 // screen. Nothing goes through the trace's output stream: the screen is drawn
 // by the command, which also redraws on keys and resizes.
 import type { NettracerRecord } from '../generated/records.js';
 import { LiveRates, type Sample } from '../summary/rates.js';
-import { MetricsRates } from '../tracer/rates.js';
 import type { OutputFormat } from './format.js';
 
 export class TopFormat implements OutputFormat {
-  readonly metrics = new MetricsRates();
   private readonly rates: LiveRates;
 
   /**
@@ -25,19 +23,24 @@ export class TopFormat implements OutputFormat {
     this.rates = new LiveRates(5000, recordsOnly);
   }
 
+  /** The walks go to the rates themselves. */
+  get metrics(): LiveRates {
+    return this.rates;
+  }
+
   begin(nowMs: number): string {
-    this.rates.begin(nowMs);
+    this.rates.start(nowMs);
     return '';
   }
 
   records(records: readonly NettracerRecord[]): string {
     const now = Date.now();
-    for (const r of records) this.rates.add(r, now);
+    for (const r of records) this.rates.record(r, now);
     return '';
   }
 
   cycle(nowMs: number): string {
-    if (!this.paused()) this.onSample(this.rates.sample(nowMs, this.metrics));
+    if (!this.paused()) this.onSample(this.rates.sample(nowMs));
     return '';
   }
 }

@@ -121,23 +121,20 @@ const ORDER: Record<SortKey, (r: TopRow) => number> = {
   rtt: (r) => r.rttUs,
 };
 
-const SAMPLE_ORDER: Record<SortKey, (c: ConnectionSample) => number> = {
-  rate: (c) => c.txRate + c.rxRate,
-  bytes: (c) => c.bytes,
-  retransmits: (c) => c.retr,
-  rtt: (c) => c.rttUs,
-};
-
 /**
- * The first `limit` items in `order`, in order: one pass that keeps the best
- * so far, so that a refresh with 20,000 connections and room for 40 rows
- * compares each connection with the last row kept, rather than sorting them all.
+ * The first `limit` of indexes 0 to n - 1 in `order`, in order: one pass
+ * that keeps the best so far, so that a refresh with 20,000 connections and
+ * room for 40 rows compares each connection with the last row kept, rather
+ * than sorting them all.
  */
-export function firstInOrder<T>(items: Iterable<T>, limit: number, order: (a: T, b: T) => number): T[] {
-  if (!Number.isFinite(limit)) return [...items].sort(order);
-  const kept: T[] = [];
+export function firstIndexes(n: number, limit: number, order: (a: number, b: number) => number): number[] {
+  const kept: number[] = [];
+  if (!Number.isFinite(limit)) {
+    for (let x = 0; x < n; x++) kept.push(x);
+    return kept.sort(order);
+  }
   if (limit <= 0) return kept;
-  for (const x of items) {
+  for (let x = 0; x < n; x++) {
     if (kept.length === limit && order(x, kept[limit - 1]) >= 0) continue;
     let lo = 0;
     let hi = kept.length;
@@ -152,6 +149,11 @@ export function firstInOrder<T>(items: Iterable<T>, limit: number, order: (a: T,
   return kept;
 }
 
+/** The first `limit` items in `order`, in order (firstIndexes()). */
+export function firstInOrder<T>(items: readonly T[], limit: number, order: (a: T, b: T) => number): T[] {
+  return firstIndexes(items.length, limit, (a, b) => order(items[a], items[b])).map((i) => items[i]);
+}
+
 /** The first `limit` rows for a state, in display order, and how many there are in all. */
 export function topRows(
   sample: Sample,
@@ -160,10 +162,12 @@ export function topRows(
 ): { rows: TopRow[]; total: number } {
   // Ties: bytes, then the key, so that rows do not swap places between refreshes.
   if (state.group === 'connection') {
-    // Only the rows shown are made.
-    const by = SAMPLE_ORDER[state.sort];
-    const first = firstInOrder(sample.connections, limit, (a, b) => by(b) - by(a) || b.bytes - a.bytes || a.id - b.id);
-    return { rows: first.map(connectionRow), total: sample.connections.length };
+    // Only the rows shown are made; the order is read from the sample's keys, not from each connection.
+    const { bytes, id } = sample.keys;
+    const by = sample.keys[state.sort];
+    const conns = sample.connections;
+    const first = firstIndexes(conns.length, limit, (a, b) => by[b] - by[a] || bytes[b] - bytes[a] || id[a] - id[b]);
+    return { rows: first.map((i) => connectionRow(conns[i])), total: conns.length };
   }
   const rows = grouped(
     sample.connections,
@@ -219,29 +223,11 @@ export const COLUMNS: Record<Group, Column<TopRow>[]> = {
 
 const clock = (ms: number) => new Date(ms).toTimeString().slice(0, 8);
 
-/** The host's totals over the last period. */
-function totals(sample: Sample): string {
-  let open = 0;
-  let incoming = 0;
-  let closed = 0;
-  let rx = 0;
-  let tx = 0;
-  let retr = 0;
-  let pktsTx = 0;
-  for (const c of sample.connections) {
-    if (c.closed) closed++;
-    else {
-      open++;
-      if (c.incoming) incoming++;
-    }
-    rx += c.rxRate;
-    tx += c.txRate;
-    retr += c.periodRetr;
-    pktsTx += c.periodPktsTx;
-  }
+/** The host's totals over the last period (summed by the sample). */
+function totals({ totals: t }: Sample): string {
   return (
-    `conns ${open} (${incoming} in, ${open - incoming} out), ${closed} closed` +
-    `  in ${si(rx * 8)}bit/s  out ${si(tx * 8)}bit/s  retr ${retrPercentage(retr, pktsTx).toFixed(2)}%`
+    `conns ${t.open} (${t.incoming} in, ${t.open - t.incoming} out), ${t.closed} closed` +
+    `  in ${si(t.rxRate * 8)}bit/s  out ${si(t.txRate * 8)}bit/s  retr ${retrPercentage(t.retr, t.pktsTx).toFixed(2)}%`
   );
 }
 

@@ -3,7 +3,7 @@
 // whose rates are drawn (summary/rates.ts, output/top-view.ts). Keys change what is
 // drawn; q, Ctrl-C, SIGINT, SIGTERM, SIGHUP and an error all end the trace the
 // same way, and the terminal is given back on each (run/terminal.ts).
-import type { Sample } from '../summary/rates.js';
+import { emptySample, type Sample } from '../summary/rates.js';
 import { TopFormat } from '../output/top-format.js';
 import { GROUPS, SORT_KEYS, topLines, type ViewState } from '../output/top-view.js';
 import type { SessionOptions } from '../tracer/session.js';
@@ -33,7 +33,7 @@ export async function runTop(opts: TopRunOptions): Promise<void> {
     refreshS: opts.refreshS,
     host: opts.host,
   };
-  let sample: Sample = { atMs: Date.now(), periodS: 0, connections: [], failed: 0, resets: 0 };
+  let sample: Sample = emptySample(Date.now());
   const quit = new AbortController();
   const draw = (): void => terminal.draw(topLines(sample, state, terminal.columns, terminal.rows));
   const onKey = (key: string): void => {

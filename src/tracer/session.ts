@@ -18,7 +18,7 @@ export interface SessionOptions extends NativeOptions, EncodingOptions {
 }
 
 /**
- * Takes in a metrics walk in memory (MetricsRates for a live view, the
+ * Takes in a metrics walk in memory (LiveRates for a live view, the
  * agent): begin(), add() for each chunk, end(). add() returns the indexes of
  * the chunk's records it leaves to the writer (records that are not metrics,
  * and any it wants as record objects).

@@ -8,9 +8,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface, type Interface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { KIND, WALK } from '../../src/generated/wire.js';
+import { LiveRates } from '../../src/summary/rates.js';
 import { decodeRecords, type KernelRecord } from '../../src/tracer/decode.js';
 import { loadNative, type NativeTracer } from '../../src/tracer/native.js';
-import { MetricsRates } from '../../src/tracer/rates.js';
 import { TraceSession } from '../../src/tracer/session.js';
 import { createNetns, deleteNetns, netnsInode } from '../helpers/netns.js';
 
@@ -183,7 +183,7 @@ describe('metrics walks over the connection table', () => {
     }
   });
 
-  it('sampleMetrics(): per-connection deltas in memory, no metrics record', async () => {
+  it('sampleMetrics() into the live rates (as top): per-connection growth in memory, no metrics record', async () => {
     const h = await startHolder();
     const kernel: KernelRecord[] = [];
     const session = new TraceSession(
@@ -210,21 +210,25 @@ describe('metrics walks over the connection table', () => {
     session.start();
     try {
       session.announceExisting();
-      const rates = new MetricsRates();
+      const rates = new LiveRates();
+      rates.start(Date.now());
       assert.ok(session.sampleMetrics(rates));
-      assert.equal(rates.connections.size, 2 * PAIRS);
+      assert.equal(rates.sample(Date.now()).connections.length, 2 * PAIRS);
       const sent = await h.ask('send 7000');
       await settle();
       assert.ok(session.sampleMetrics(rates));
-      const client = [...rates.connections.values()].find((c) => c.sport === sent.sport);
-      const server = [...rates.connections.values()].find((c) => c.dport === sent.sport);
+      const s = rates.sample(Date.now());
+      const client = s.connections.find((c) => c.sport === sent.sport);
+      const server = s.connections.find((c) => c.dport === sent.sport);
       assert.ok(client && server);
-      assert.equal(client.dBytesSent, 7000);
-      assert.equal(server.dBytesReceived, 7000);
-      assert.ok(client.dtNs > 0 && client.dPacketsSent > 0);
-      const still = [...rates.connections.values()].filter((c) => c !== client && c !== server);
+      assert.equal(client.bytes, 7000);
+      assert.equal(server.bytes, 7000);
+      assert.equal(Math.round(client.txRate * s.periodS), 7000);
+      assert.equal(Math.round(server.rxRate * s.periodS), 7000);
+      assert.ok(client.periodPktsTx > 0);
+      const still = s.connections.filter((c) => c !== client && c !== server);
       assert.ok(
-        still.every((c) => c.dBytesSent === 0 && c.dBytesReceived === 0),
+        still.every((c) => c.bytes === 0 && c.txRate === 0 && c.rxRate === 0),
         'the others did not move',
       );
       assert.equal(kernel.filter((r) => r.kind === KIND.metrics).length, 0, 'no metrics record was made');
