@@ -118,6 +118,7 @@ export class Agent implements OutputFormat {
   }
 
   records(records: readonly NettracerRecord[]): string {
+    const now = Date.now(); // the records of now: their timestamps need not be parsed
     for (const r of records) {
       if (r.type === 'lost') {
         this.recordsLost += r.records_lost;
@@ -130,7 +131,7 @@ export class Agent implements OutputFormat {
       }
       this.series.record(r);
       if ('saddr' in r) this.events?.record(r, this.series.attributesOf(r.id));
-      this.agg.add(r);
+      this.agg.add(r, now);
       this.dirty = true;
     }
     return '';

@@ -278,14 +278,15 @@ export class Aggregator {
   /**
    * Adds one record (valid against its schema); returns the summaries of any
    * window it closed. Throws UnplaceableRecord, having changed nothing, for a
-   * record unplaceable() refuses.
+   * record unplaceable() refuses. `nowMs`: live use, the record is of now
+   * (the agent's, from the tracer), and its timestamp need not be parsed.
    */
-  add(r: NettracerRecord): SummaryRecord[] {
+  add(r: NettracerRecord, nowMs?: number): SummaryRecord[] {
     if (!('saddr' in r)) {
       this.span(r);
       return [];
     }
-    const t = Date.parse(r.timestamp);
+    const t = nowMs ?? Date.parse(r.timestamp);
     if (!(t >= EARLIEST_MS && t < LATEST_MS)) throw new UnplaceableRecord(unplaceable(r));
     const out = this.tick(t);
     if (Number.isNaN(this.origin)) this.origin = t;
