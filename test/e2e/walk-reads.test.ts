@@ -1,0 +1,174 @@
+// The table walk's two ways of reading a socket (native/probe.h,
+// NETTRACER_WALK_READS): direct loads (walk_direct, where the kernel has
+// bpf_rdonly_cast) and probe reads (walk: what kernels before 6.2 run, forced
+// here). Four tracers in this process, each way on each byte path, walk the
+// same loopback connections of the traffic generator, found open at start and
+// opened after it: every metrics record is what the generator counted and what
+// TCP_INFO says, and the two ways give the same records.
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { FLAG, KIND, WALK } from '../../src/generated/wire.js';
+import { synByteOf } from '../../src/record/counters.js';
+import { decodeRecords, type KernelRecord } from '../../src/tracer/decode.js';
+import { loadNative, type NativeOptions, type NativeTracer, type WalkReads } from '../../src/tracer/native.js';
+import { type GeneratedConnection, killAll, startGenerator } from '../helpers/processes.js';
+
+const ENV = 'NETTRACER_WALK_READS';
+const asked = process.env[ENV];
+
+after(() => {
+  killAll();
+  if (asked === undefined) delete process.env[ENV];
+  else process.env[ENV] = asked;
+});
+
+interface Variant {
+  reads: Exclude<WalkReads, 'none'>;
+  path: 'calls' | 'counters';
+  tracer?: NativeTracer;
+}
+
+/** A tracer whose table walk reads as `reads` asks (the variable is read when it loads). */
+function open(v: Variant, pids: number[]): NativeTracer {
+  process.env[ENV] = v.reads;
+  const opts: NativeOptions = {
+    mapSize: 4096,
+    withLoopback: true,
+    pid: pids,
+    verbose: false,
+    pollMs: 0,
+    ...(v.path === 'counters' ? { excludeGroups: ['io'] } : {}),
+  };
+  const t = new (loadNative().Tracer)(opts, () => {});
+  assert.equal(t.walkReads(), v.reads, `${v.reads}, ${v.path}: NETTRACER_WALK_READS=${v.reads} is what loaded`);
+  return t;
+}
+
+/** The metrics records of one walk. */
+function metrics(t: NativeTracer, kind: (typeof WALK)[keyof typeof WALK] = WALK.metrics): KernelRecord[] {
+  const out: KernelRecord[] = [];
+  const r = t.walk(kind, (chunk, length) => {
+    for (const rec of decodeRecords(chunk.subarray(0, length))) if (rec.kind !== KIND.listen) out.push(rec);
+  });
+  assert.ok(r.done, 'the walk ran to its end');
+  return out;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Both ends of each connection, with the generator's counts and TCP_INFO. */
+function ends(conns: GeneratedConnection[]) {
+  return conns.flatMap((c) => [
+    {
+      local: c.client,
+      remote: c.server,
+      direction: 'outgoing',
+      sent: c.client_sent,
+      received: c.client_received,
+      info: c.client_tcp_info,
+    },
+    {
+      local: c.server,
+      remote: c.client,
+      direction: 'incoming',
+      sent: c.server_sent,
+      received: c.server_received,
+      info: c.server_tcp_info,
+    },
+  ]);
+}
+
+/** The record fields a walk reads, for comparing the two ways. */
+const read = (r: KernelRecord) => ({
+  id: r.id,
+  pid: r.pid,
+  bytes_sent: r.bytes_sent,
+  bytes_received: r.bytes_received,
+  packets_sent: r.packets_sent,
+  packets_received: r.packets_received,
+  packets_retransmitted: r.packets_retransmitted,
+  rtt_us: r.rtt_us,
+  rtt_var_us: r.rtt_var_us,
+});
+
+describe('the table walk reads sockets with direct loads or with probe reads', () => {
+  it('both give the generator counts and TCP_INFO, for connections found at start and opened after', async () => {
+    const conns = [
+      { family: 4 as const, client_bytes: 123_457, server_bytes: 4_321 },
+      { family: 6 as const, client_bytes: 77, server_bytes: 250_001 },
+    ];
+    // Older than the tracers (found by the start-up walk), and opened once they run.
+    const existing = await startGenerator({ connections: conns, hold: 4, preopen: true });
+    const fresh = await startGenerator({ connections: conns, hold: 4 });
+    const variants: Variant[] = [
+      { reads: 'direct', path: 'calls' },
+      { reads: 'probe', path: 'calls' },
+      { reads: 'direct', path: 'counters' },
+      { reads: 'probe', path: 'counters' },
+    ];
+    try {
+      for (const v of variants) {
+        v.tracer = open(v, [existing.pid, fresh.pid]);
+        metrics(v.tracer, WALK.listeners);
+        assert.equal(metrics(v.tracer, WALK.existing).length, 4, `${v.reads}, ${v.path}: the ends open before it`);
+      }
+      let opened!: () => void;
+      const isOpen = new Promise<void>((r) => (opened = r));
+      const truth = Promise.all([existing.run(), fresh.run(() => opened())]);
+      await isOpen;
+      await sleep(700); // the last ACKs of the exchange (delayed ACKs: 40 ms and up)
+      const walks = variants.map((v) => {
+        const t = v.tracer!;
+        metrics(t); // the owners of accepted ends no process has touched since (a file walk)
+        const files = t.health().fileWalks;
+        const recs = metrics(t);
+        assert.equal(t.health().fileWalks, files, `${v.reads}, ${v.path}: the table walk alone made this one`);
+        return recs;
+      });
+      const closed = (await truth).flat();
+      assert.equal(closed.length, 4);
+
+      for (const [i, v] of variants.entries()) {
+        const what = `${v.reads} reads, ${v.path}`;
+        assert.equal(walks[i].length, 8, `${what}: each end of the 4 connections once`);
+        for (const e of ends(closed)) {
+          const end = `${what}, ${e.local.addr}:${e.local.port}`;
+          const r = walks[i].find(
+            (x) =>
+              x.saddr === e.local.addr &&
+              x.sport === e.local.port &&
+              x.daddr === e.remote.addr &&
+              x.dport === e.remote.port,
+          );
+          assert.ok(r, `${end}: reported`);
+          assert.equal(r.kind, KIND.metrics, end);
+          // Found open at start and outgoing: TCP's count has the SYN, which the encoder takes off.
+          const syn = synByteOf((r.flags & FLAG.preexisting) !== 0, e.direction);
+          assert.equal(r.bytes_sent - syn, e.sent, `${end}: bytes sent, as the generator counted`);
+          assert.equal(r.bytes_received, e.received, `${end}: bytes received, as the generator counted`);
+          assert.equal(r.packets_sent, e.info.segs_out, `${end}: packets sent (TCP_INFO)`);
+          assert.equal(r.packets_received, e.info.segs_in, `${end}: packets received (TCP_INFO)`);
+          assert.equal(r.packets_retransmitted, e.info.total_retrans, `${end}: retransmissions (TCP_INFO)`);
+          assert.equal(r.rtt_us, e.info.rtt_us, `${end}: rtt (TCP_INFO)`);
+          assert.equal(r.rtt_var_us, e.info.rttvar_us, `${end}: rtt variance (TCP_INFO)`);
+        }
+      }
+      // The same walk, read both ways: the same records.
+      const byId = (recs: KernelRecord[]) => recs.map(read).sort((a, b) => a.id - b.id);
+      assert.deepEqual(byId(walks[0]), byId(walks[1]), 'calls: direct and probe reads agree');
+      assert.deepEqual(byId(walks[2]), byId(walks[3]), 'counters: direct and probe reads agree');
+    } finally {
+      for (const v of variants) v.tracer?.close();
+    }
+  });
+
+  it('NETTRACER_WALK_READS must name a way: anything else is refused with a message saying what to set', () => {
+    process.env[ENV] = 'fast';
+    assert.throws(
+      () => new (loadNative().Tracer)({ mapSize: 4096, withLoopback: false, verbose: false }, () => {}),
+      (err: Error & { code?: string }) =>
+        err.code === 'EENV' && /NETTRACER_WALK_READS must be auto, direct or probe/.test(err.message),
+    );
+    assert.equal(loadNative().probe().walkReadsAsked, 'invalid');
+  });
+});
