@@ -6,7 +6,13 @@ import type { CheckReport } from '../generated/records.js';
 import { MAP_SIZE_DEFAULT, MAP_SIZE_MAX } from '../tracer/limits.js';
 import { type BytesFrom, bytesFrom, HOOK_STRATEGIES } from '../tracer/hook-strategy.js';
 import { type Identity, runIdentity } from '../tracer/identity.js';
-import { type KernelProbe, loadNative, type NativeModule, type NativeTracer, type WalkReads } from '../tracer/native.js';
+import {
+  type KernelProbe,
+  loadNative,
+  type NativeModule,
+  type NativeTracer,
+  type WalkReads,
+} from '../tracer/native.js';
 
 type Item = CheckReport['items'][number];
 
@@ -73,7 +79,8 @@ function addonProblem(err: NodeJS.ErrnoException): string {
 export function walkReadsItem(reads: WalkReads): Item {
   const detail = {
     direct: 'direct loads (bpf_rdonly_cast, Linux 6.2+); NETTRACER_WALK_READS=probe takes probe reads',
-    probe: 'probe reads, one bpf_probe_read_kernel() per field (the same records, about twice the kernel time per connection)',
+    probe:
+      'probe reads, one bpf_probe_read_kernel() per field (the same records, about twice the kernel time per connection)',
     none: 'no table walk (bpf_loop, Linux 5.17+, is missing): metrics walks go over every open file',
   }[reads];
   return { name: 'walk reads', ok: true, required: false, detail };
