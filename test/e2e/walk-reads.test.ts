@@ -6,9 +6,12 @@
 // opened after it: every metrics record is what the generator counted and what
 // TCP_INFO says, and the two ways give the same records.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { FLAG, KIND, WALK } from '../../src/generated/wire.js';
 import { synByteOf } from '../../src/record/counters.js';
+import { ROOT } from '../../src/root.js';
 import { decodeRecords, type KernelRecord } from '../../src/tracer/decode.js';
 import { loadNative, type NativeOptions, type NativeTracer, type WalkReads } from '../../src/tracer/native.js';
 import { type GeneratedConnection, killAll, startGenerator } from '../helpers/processes.js';
@@ -160,6 +163,33 @@ describe('the table walk reads sockets with direct loads or with probe reads', (
     } finally {
       for (const v of variants) v.tracer?.close();
     }
+  });
+
+  it('an object whose bpf_rdonly_cast is unresolved, as on kernels before 6.2, loads and walks with probe reads', () => {
+    // The object built with the kfunc renamed to one no kernel has: libbpf
+    // leaves the __weak extern unresolved, as it does where the kernel lacks it.
+    const made = spawnSync('make', ['-s', '-C', join(ROOT, 'bpf'), 'no-rdonly-cast'], { encoding: 'utf8' });
+    assert.equal(made.status, 0, made.stderr);
+    const program = join(ROOT, 'bpf', '.output', 'no-rdonly-cast.bpf.o');
+    const load = (reads: string) => {
+      process.env[ENV] = reads;
+      return new (loadNative().Tracer)({ mapSize: 4096, withLoopback: false, verbose: false, program }, () => {});
+    };
+    for (const reads of ['probe', 'auto']) {
+      // auto: this kernel has bpf_rdonly_cast, so walk_direct is tried, refused, and walk loads instead.
+      const t = load(reads);
+      try {
+        assert.equal(t.walkReads(), 'probe', `${reads}: the walk without the kfunc loaded`);
+        assert.ok(t.walk(WALK.metrics, () => {}).done, `${reads}: and walks`);
+      } finally {
+        t.close();
+      }
+    }
+    assert.throws(
+      () => load('direct'),
+      (err: Error & { code?: string }) => err.code === 'ELOAD',
+      'direct asked for: no fallback',
+    );
   });
 
   it('NETTRACER_WALK_READS must name a way: anything else is refused with a message saying what to set', () => {
