@@ -129,24 +129,23 @@ export function runCheck(tryLoad = true): CheckReport {
         if (h.used && !hooks.includes(h.section)) hooks.push(h.section);
         const standIn = probe.hooks.find((x) => x.insteadOf === h.program && x.used);
         const ok = h.used || standIn !== undefined;
+        // A stand-in the user turned off (native/probe.h): available, unused by choice.
+        const declined = h.available && !h.used && h.insteadOf !== undefined && probe.walkReadsAsked === 'probe';
         const detail = standIn
           ? `available: ${h.section}, ${standIn.program} in its place`
-          : h.available
-            ? h.used
-              ? `available: ${h.section}`
-              : h.insteadOf && probe.walkReadsAsked === 'probe'
-                ? 'available, unused: NETTRACER_WALK_READS=probe'
+          : declined
+            ? 'available, unused: NETTRACER_WALK_READS=probe'
+            : h.available
+              ? h.used
+                ? `available: ${h.section}`
                 : `available, unused: the other ${h.group ?? ''} hooks are missing`
-            : `missing (Linux ${h.since}+ has it): ${h.without}`;
-        items.push({
-          name: h.kernelName,
-          ok,
-          required: h.required,
-          detail,
-          ...(ok
-            ? {}
-            : { fix: h.required ? 'upgrade the kernel' : 'nothing needed; upgrade the kernel for full fidelity' }),
-        });
+              : `missing (Linux ${h.since}+ has it): ${h.without}`;
+        const fix = declined
+          ? 'unset NETTRACER_WALK_READS for direct loads'
+          : h.required
+            ? 'upgrade the kernel'
+            : 'nothing needed; upgrade the kernel for full fidelity';
+        items.push({ name: h.kernelName, ok, required: h.required, detail, ...(ok ? {} : { fix }) });
       }
       path = bytesFrom(hooks, probe.hooks);
       items.push({
