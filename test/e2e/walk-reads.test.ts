@@ -6,8 +6,9 @@
 // opened after it: every metrics record is what the generator counted and what
 // TCP_INFO says, and the two ways give the same records.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
 import { FLAG, KIND, WALK } from '../../src/generated/wire.js';
 import { synByteOf } from '../../src/record/counters.js';
@@ -79,6 +80,39 @@ function ends(conns: GeneratedConnection[]) {
       info: c.server_tcp_info,
     },
   ]);
+}
+
+// A loopback pair, half-closed: on "go" the client sends SENT bytes and the
+// server RECEIVED, then the client shuts its side (FIN_WAIT2; the server in
+// CLOSE_WAIT has read the FIN); TCP_INFO of both once it has settled.
+const HALF_CLOSE = `
+import json, os, socket, struct, sys, time
+SENT, RECEIVED = 54321, 12345
+def info(x):
+    raw = x.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 232)
+    u = lambda off: struct.unpack_from("=I", raw, off)[0]
+    return {"port": x.getsockname()[1], "segs_out": u(136), "segs_in": u(140)}
+def drain(x, n):
+    got = 0
+    while got < n: got += len(x.recv(65536))
+l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen(8)
+print(json.dumps({"pid": os.getpid()}), flush=True)
+sys.stdin.readline()
+c = socket.create_connection(l.getsockname()); s, _ = l.accept()
+c.sendall(b"x" * SENT); drain(s, SENT)
+s.sendall(b"y" * RECEIVED); drain(c, RECEIVED)
+c.shutdown(socket.SHUT_WR)
+assert s.recv(1) == b""
+time.sleep(0.5)
+print(json.dumps({"sent": SENT, "received": RECEIVED, "client": info(c), "server": info(s)}), flush=True)
+sys.stdin.readline()
+`;
+
+interface HalfClosed {
+  sent: number;
+  received: number;
+  client: { port: number; segs_out: number; segs_in: number };
+  server: { port: number; segs_out: number; segs_in: number };
 }
 
 /** The record fields a walk reads, for comparing the two ways. */
@@ -162,6 +196,50 @@ describe('the table walk reads sockets with direct loads or with probe reads', (
       assert.deepEqual(byId(walks[2]), byId(walks[3]), 'counters: direct and probe reads agree');
     } finally {
       for (const v of variants) v.tracer?.close();
+    }
+  });
+
+  it("both read a half-closed connection the same: our FIN queued on one end, the peer's received on the other", async () => {
+    // TCP's counters count a FIN as a byte once sent and acknowledged, or
+    // received: the walk takes them off by the socket's state and its
+    // sk_shutdown, read both ways. On the counters path its bytes come from there.
+    const holder = spawn('python3', ['-c', HALF_CLOSE], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const rl = createInterface({ input: holder.stdout });
+    const lines = rl[Symbol.asyncIterator]();
+    const next = async () => JSON.parse(String((await lines.next()).value)) as Record<string, number>;
+    const variants: Variant[] = [
+      { reads: 'direct', path: 'counters' },
+      { reads: 'probe', path: 'counters' },
+    ];
+    try {
+      const { pid } = await next();
+      for (const v of variants) v.tracer = open(v, [pid]);
+      holder.stdin.write('go\n');
+      const truth = (await next()) as unknown as HalfClosed;
+      const walks = variants.map((v) => {
+        metrics(v.tracer!); // the accepted end's owner (a file walk)
+        return metrics(v.tracer!);
+      });
+      for (const [i, v] of variants.entries()) {
+        for (const [side, local, sent, received] of [
+          ['client (FIN sent)', truth.client.port, truth.sent, truth.received],
+          ['server (FIN received)', truth.server.port, truth.received, truth.sent],
+        ] as const) {
+          const what = `${v.reads} reads, ${side}`;
+          const r = walks[i].find((x) => x.sport === local);
+          assert.ok(r, `${what}: reported`);
+          const info = side.startsWith('client') ? truth.client : truth.server;
+          assert.equal(r.bytes_sent, sent, `${what}: bytes sent, the FIN not counted`);
+          assert.equal(r.bytes_received, received, `${what}: bytes received, the FIN not counted`);
+          assert.equal(r.packets_sent, info.segs_out, `${what}: packets sent (TCP_INFO)`);
+          assert.equal(r.packets_received, info.segs_in, `${what}: packets received (TCP_INFO)`);
+        }
+      }
+      assert.deepEqual(walks[0].map(read), walks[1].map(read), 'direct and probe reads agree');
+    } finally {
+      for (const v of variants) v.tracer?.close();
+      holder.kill('SIGKILL');
+      rl.close();
     }
   });
 
