@@ -171,11 +171,12 @@ std::vector<bool> PlanHooks(Napi::Env env, const KernelOffer& k, const Napi::Obj
   k.PlaceStandIns(&plan);
   for (size_t i = 0; i < kHookCount; i++) {
     const HookSpec& h = kHooks[i];
-    if (h.instead_of && k.walk_reads == WalkReads::kDirect && !plan[i]) {
-      throw Fail(env, "ENOHOOK",
-                 std::string("NETTRACER_WALK_READS=direct, but this kernel has no ") + h.kernel_name + " (Linux " +
-                     h.since + " or later is needed" + (plan[BaseOf(h)] ? "" : ", and the table walk") + ")");
-    }
+    if (!h.instead_of || k.walk_reads != WalkReads::kDirect || plan[i]) continue;
+    const HookSpec& base = kHooks[BaseOf(h)];
+    const HookSpec& missing = k.Has(h) ? base : h;  // the stand-in, or the base it needs
+    throw Fail(env, "ENOHOOK",
+               std::string("NETTRACER_WALK_READS=direct, but this kernel has no ") + missing.kernel_name + " (Linux " +
+                   missing.since + " or later is needed)");
   }
   return plan;
 }
