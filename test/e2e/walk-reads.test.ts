@@ -128,6 +128,9 @@ const read = (r: KernelRecord) => ({
   rtt_var_us: r.rtt_var_us,
 });
 
+/** A walk's records as read(), in id order (each tracer's table holds them in its own order). */
+const byId = (recs: KernelRecord[]) => recs.map(read).sort((a, b) => a.id - b.id);
+
 describe('the table walk reads sockets with direct loads or with probe reads', () => {
   it('both give the generator counts and TCP_INFO, for connections found at start and opened after', async () => {
     const conns = [
@@ -191,7 +194,6 @@ describe('the table walk reads sockets with direct loads or with probe reads', (
         }
       }
       // The same walk, read both ways: the same records.
-      const byId = (recs: KernelRecord[]) => recs.map(read).sort((a, b) => a.id - b.id);
       assert.deepEqual(byId(walks[0]), byId(walks[1]), 'calls: direct and probe reads agree');
       assert.deepEqual(byId(walks[2]), byId(walks[3]), 'counters: direct and probe reads agree');
     } finally {
@@ -235,7 +237,7 @@ describe('the table walk reads sockets with direct loads or with probe reads', (
           assert.equal(r.packets_received, info.segs_in, `${what}: packets received (TCP_INFO)`);
         }
       }
-      assert.deepEqual(walks[0].map(read), walks[1].map(read), 'direct and probe reads agree');
+      assert.deepEqual(byId(walks[0]), byId(walks[1]), 'direct and probe reads agree');
     } finally {
       for (const v of variants) v.tracer?.close();
       holder.kill('SIGKILL');
