@@ -49,23 +49,38 @@ function benchNetns(): void {
 }
 const SETTLE_S = 2;
 
-function variants(o: Options): Variant[] {
+/** The table walk with probe reads (NETTRACER_WALK_READS, native/probe.h): what kernels before 6.2 run. */
+const PROBE_READS = 'nettracer probe reads';
+
+function variants(o: Options, probeReads = false): Variant[] {
   const builds: Build[] = o.baseline ? [THIS_BUILD, baselineBuild(o.baseline)] : [THIS_BUILD];
   const out: Variant[] = builds.map((build) => ({
     label: build.label,
     start: (interval, mapSize) => startTrace(build, interval, mapSize),
   }));
+  if (probeReads) {
+    out.push({
+      label: PROBE_READS,
+      start: (interval, mapSize) => startTrace(THIS_BUILD, interval, mapSize, { NETTRACER_WALK_READS: 'probe' }),
+    });
+  }
   out.push({ label: 'in-memory', start: (interval, mapSize) => startDriver(interval, mapSize) });
   return out;
 }
 
 /** `trace -f -t INTERVAL -m MAP_SIZE`, its NDJSON to /dev/null (encoded and written all the same). */
-async function startTrace(build: Build, interval: number, mapSize: number): Promise<Measured> {
+async function startTrace(
+  build: Build,
+  interval: number,
+  mapSize: number,
+  env?: Record<string, string>,
+): Promise<Measured> {
   const args = ['--with-loopback', '--netns', String(nsInode), '-t', String(interval), '-m', String(mapSize)];
   const t = await launch([...args, '--stats-interval', '0'], {
     bin: build.bin,
     stdout: 'ignore',
     readyBy: build.readyBy,
+    env,
   });
   const exited = t.proc.then((r) => ({ code: r.exitCode ?? null, signal: r.signal ?? null }));
   return {
@@ -228,8 +243,8 @@ async function benchFiles(o: Options): Promise<void> {
   } finally {
     restore();
   }
-  const perWalkUs = (s: Share, name: string): number => {
-    const p = s.progs?.get(name);
+  const perWalkUs = (s: Share): number => {
+    const p = tableWalk(s);
     return p && p.cnt ? p.ns / p.cnt / 1e3 : NaN;
   };
   const visits = (s: Share): number => s.progs?.get('metrics')?.cnt ?? NaN;
@@ -249,11 +264,11 @@ async function benchFiles(o: Options): Promise<void> {
       fx(m((x) => x.idle.main) * 1000, 2),
       fx(m((x) => x.loaded.main) * 1000, 2),
       fx(
-        m((x) => perWalkUs(x.idle, 'walk')),
+        m((x) => perWalkUs(x.idle)),
         0,
       ),
       fx(
-        m((x) => perWalkUs(x.loaded, 'walk')),
+        m((x) => perWalkUs(x.loaded)),
         0,
       ),
       fint(m((x) => visits(x.idle))),
@@ -320,48 +335,84 @@ async function benchFiles(o: Options): Promise<void> {
   );
 }
 
-/** Tracer CPU with N loopback pairs open (2N tracked ends), at -t 1 and, for the largest, -t 30. */
+/** The table walk's runs and kernel time in a window: whichever of its programs loaded (walk, walk_direct). */
+function tableWalk(s: Share): { cnt: number; ns: number } | undefined {
+  const ps = ['walk', 'walk_direct'].map((n) => s.progs?.get(n)).filter((p) => p !== undefined);
+  return ps.length ? { cnt: ps.reduce((a, p) => a + p.cnt, 0), ns: ps.reduce((a, p) => a + p.ns, 0) } : undefined;
+}
+
+/**
+ * Tracer CPU with N loopback pairs open (2N tracked ends), at -t 1 and, for
+ * the largest, -t 30; this build also with the table walk's probe reads, and
+ * with bpf_stats on, the walk program's kernel time per end per walk.
+ */
 async function benchConns(o: Options): Promise<void> {
-  const vs = variants(o);
+  const vs = variants(o, true);
   const rows: string[][] = [];
   const perEnd = new Map<string, number>();
   let share100k: number | undefined;
+  const restore = enableBpfStats();
+  try {
+    await measureConns(o, vs, rows, perEnd, (s) => (share100k = s));
+  } finally {
+    restore();
+  }
+  printConns(o, rows, perEnd, share100k);
+}
+
+async function measureConns(
+  o: Options,
+  vs: Variant[],
+  rows: string[][],
+  perEnd: Map<string, number>,
+  at100k: (share: number) => void,
+): Promise<void> {
   for (const pairs of o.walkSizes) {
     const holders = await holdPairs(pairs);
     const mapSize = Math.min(1048576, Math.max(65536, 2 * pairs + 4096));
     try {
       const shares = new Map<string, number[]>();
+      const walkUs = new Map<string, number[]>();
       const rss = new Map<string, number>();
       for (let r = 0; r < 2; r++) {
         for (const v of rotate(vs, r)) {
           const x = await cpuShare(v, 1, mapSize);
           shares.set(v.label, [...(shares.get(v.label) ?? []), x.share]);
+          // Kernel time of the window's walks (one a second) per end.
+          const w = tableWalk(x);
+          walkUs.set(v.label, [...(walkUs.get(v.label) ?? []), w ? w.ns / 1e3 / WINDOW_S / (2 * pairs) : NaN]);
           rss.set(v.label, x.rssMiB);
         }
       }
       for (const v of vs) {
         const s = median(shares.get(v.label) ?? []);
         const us = (s * 1e6) / (2 * pairs); // one walk per second
-        rows.push([fint(pairs), fint(2 * pairs), v.label, fx(s * 100, 1), fx(us, 2), fx(rss.get(v.label), 0)]);
+        const prog = fx(median(walkUs.get(v.label) ?? []), 3);
+        rows.push([fint(pairs), fint(2 * pairs), v.label, fx(s * 100, 1), fx(us, 2), prog, fx(rss.get(v.label), 0)]);
         perEnd.set(`${pairs} ${v.label}`, us);
-        if (2 * pairs === 100000 && v.label === 'nettracer') share100k = s;
+        if (2 * pairs === 100000 && v.label === 'nettracer') at100k(s);
       }
       if (pairs === Math.max(...o.walkSizes)) {
         for (const v of vs) {
           const x = await cpuShare(v, 30, mapSize, 32);
-          rows.push([fint(pairs), fint(2 * pairs), `${v.label} -t 30`, fx(x.share * 100, 2), '', fx(x.rssMiB, 0)]);
+          rows.push([fint(pairs), fint(2 * pairs), `${v.label} -t 30`, fx(x.share * 100, 2), '', '', fx(x.rssMiB, 0)]);
         }
       }
     } finally {
       for (const h of holders) await h.close();
     }
   }
+}
+
+function printConns(o: Options, rows: string[][], perEnd: Map<string, number>, share100k: number | undefined): void {
   console.log(
     `tracer CPU with N loopback pairs held open (2N tracked ends), -t 1 unless said (median of 2 runs of ${WINDOW_S} s):`,
   );
-  table(['pairs', 'ends', 'variant', '% of a CPU', 'us/end/walk', 'RSS MiB'], rows);
+  table(['pairs', 'ends', 'variant', '% of a CPU', 'us/end/walk', 'walk prog us/end', 'RSS MiB'], rows);
   console.log('  (all the tracer does in the window over the walks in it: reading the ring, stats, the walks;');
-  console.log('   in-memory: TraceSession.sampleMetrics() into LiveRates, as top, no record made)');
+  console.log('   in-memory: TraceSession.sampleMetrics() into LiveRates, as top, no record made; walk prog:');
+  console.log('   the kernel time of the table walk program (bpf_stats) per tracked end per walk; probe');
+  console.log('   reads: this build with NETTRACER_WALK_READS=probe, the table walk kernels before 6.2 run)');
   const largest = Math.max(...o.walkSizes);
   const nd = perEnd.get(`${largest} nettracer`);
   const mem = perEnd.get(`${largest} in-memory`);

@@ -1252,8 +1252,10 @@ int metrics(struct bpf_iter__task_file *ctx)
  * most WALK_PAGE records to walk_out, in .bss: user space reads them from
  * its mapping (no copy through a ring, no lock, no header per record)
  * before it runs the next page. The walk holds no reference to the sockets: their fields are
- * read with probe reads, and a record is made only if the entry is still
- * there afterwards (an entry goes at CLOSE, before its socket is freed). */
+ * read with reads that cannot fault (direct loads through bpf_rdonly_cast()
+ * in walk_direct, probe reads in walk), and a record is made only if the
+ * entry is still there afterwards (an entry goes at CLOSE, before its socket
+ * is freed). */
 #define WALK_PAGE  NT_WALK_PAGE
 #define WALK_SLOTS 16384 /* slots of the array part per page at most */
 #define WALK_DONE  NT_WALK_DONE
@@ -1279,9 +1281,40 @@ struct walk_page {
 	bool full;
 };
 
-/* As read_counters(), from the socket at addr. */
-static __always_inline void read_counters_at(__u64 addr, struct nt_record *r)
+/* Direct reads (walk_direct): bpf_rdonly_cast() (a kfunc, Linux 6.2+) makes
+ * the socket's address a read-only BTF pointer, whose fields are plain loads
+ * (a fault reads 0) instead of a bpf_probe_read_kernel() call each: measured
+ * 0.49 -> 0.23 us per connection in the walk. __weak: on a kernel without it
+ * the object still loads (libbpf leaves the extern unresolved), and only
+ * walk_direct calls it, which the loader then does not load. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
+static __always_inline struct tcp_sock *tcp_at(__u64 addr)
 {
+	return bpf_rdonly_cast((void *)addr, bpf_core_type_id_kernel(struct tcp_sock));
+}
+
+/* As read_counters(), from the socket at addr: with direct loads (direct) or
+ * probe reads, the same values. */
+static __always_inline void read_counters_at(__u64 addr, struct nt_record *r, bool direct)
+{
+	if (direct) {
+		struct tcp_sock *tp = tcp_at(addr);
+		struct sock *sk = &tp->inet_conn.icsk_inet.sk;
+
+		r->packets_sent = tp->segs_out;
+		r->packets_received = tp->segs_in;
+		r->packets_retransmitted = tp->total_retrans;
+		r->rtt_us = tp->srtt_us >> 3;
+		r->rtt_var_us = tp->mdev_us >> 2;
+		if (io_hooks)
+			return;
+		payload_of(tp->bytes_acked, tp->snd_una == tp->write_seq, tp->bytes_received,
+			   BPF_CORE_READ_BITFIELD(sk, sk_shutdown) & RCV_SHUTDOWN,
+			   r->direction == NT_DIR_OUTGOING, fin_queued(sk->__sk_common.skc_state),
+			   r);
+		return;
+	}
 	struct tcp_sock *tp = (void *)addr;
 	struct sock *sk = (void *)addr;
 
@@ -1300,10 +1333,18 @@ static __always_inline void read_counters_at(__u64 addr, struct nt_record *r)
 		   r->direction == NT_DIR_OUTGOING, fin_sent, r);
 }
 
+/* The socket at addr is still held by a file (sk_socket). */
+static __always_inline bool has_file_at(__u64 addr, bool direct)
+{
+	if (direct)
+		return tcp_at(addr)->inet_conn.icsk_inet.sk.sk_socket;
+	return BPF_CORE_READ((struct sock *)addr, sk_socket);
+}
+
 /* The metrics record of entry c (key; slot: its key in the array part, NULL
  * in conns) into walk_out. 1 stops the page: full. */
 static __always_inline long walk_conn(struct walk_page *p, __u64 key, struct conn *c, __u64 *slot,
-				      __u32 at)
+				      __u32 at, bool direct)
 {
 	__u64 id = c->rec.id;
 
@@ -1315,7 +1356,7 @@ static __always_inline long walk_conn(struct walk_page *p, __u64 key, struct con
 		return 1;
 	}
 	__u64 addr = key + p->base;
-	if (!BPF_CORE_READ((struct sock *)addr, sk_socket)) {
+	if (!has_file_at(addr, direct)) {
 		/* Closed by its owner, finishing its close: no file holds it,
 		 * and the file walk would not report it either. */
 		c->gen = walk_gen;
@@ -1330,7 +1371,7 @@ static __always_inline long walk_conn(struct walk_page *p, __u64 key, struct con
 		return 1;
 	struct nt_record *r = &walk_out[n];
 	__builtin_memcpy(r, &c->rec, sizeof(*r));
-	read_counters_at(addr, r);
+	read_counters_at(addr, r, direct);
 	/* Still tracked: the socket was not freed while we read it. */
 	if (slot) {
 		if (*(volatile __u64 *)slot != key || *(volatile __u64 *)&c->rec.id != id)
@@ -1347,7 +1388,7 @@ static __always_inline long walk_conn(struct walk_page *p, __u64 key, struct con
 	return 0;
 }
 
-static long walk_slot(__u32 i, struct walk_page *p)
+static __always_inline long walk_slot(__u32 i, struct walk_page *p, bool direct)
 {
 	__u32 s = p->first + i;
 	__u32 b = s / FAST_WAYS;
@@ -1362,12 +1403,29 @@ static long walk_slot(__u32 i, struct walk_page *p)
 	struct conn *c = slot_conn(b, s % FAST_WAYS);
 	if (!c)
 		return 0;
-	return walk_conn(p, key, c, slot, s);
+	return walk_conn(p, key, c, slot, s, direct);
 }
 
-static long walk_hashed(struct bpf_map *map, __u64 *key, struct conn *c, struct walk_page *p)
+/* bpf_loop() and bpf_for_each_map_elem() callbacks, one set per way of
+ * reading: walk_direct's alone call bpf_rdonly_cast(). */
+static long walk_slot_probe(__u32 i, struct walk_page *p)
 {
-	return walk_conn(p, *key, c, NULL, FAST_WAYS << fast_bucket_bits);
+	return walk_slot(i, p, false);
+}
+
+static long walk_slot_direct(__u32 i, struct walk_page *p)
+{
+	return walk_slot(i, p, true);
+}
+
+static long walk_hashed_probe(struct bpf_map *map, __u64 *key, struct conn *c, struct walk_page *p)
+{
+	return walk_conn(p, *key, c, NULL, FAST_WAYS << fast_bucket_bits, false);
+}
+
+static long walk_hashed_direct(struct bpf_map *map, __u64 *key, struct conn *c, struct walk_page *p)
+{
+	return walk_conn(p, *key, c, NULL, FAST_WAYS << fast_bucket_bits, true);
 }
 
 /* A listener's record with its queues, as report_listener() makes it, from
@@ -1435,8 +1493,7 @@ static long walk_listener(struct bpf_map *map, __u64 *key, struct listening *l, 
 /* A page of the walk, from slot ctx[0] of the array part (past its end:
  * conns, then listening); returns where the next page starts, or WALK_DONE. Each walk
  * starts at 0 with a new walk_gen, which reports each entry once. */
-SEC("raw_tp")
-int walk(__u64 *ctx)
+static __always_inline int walk_pages(__u64 *ctx, bool direct)
 {
 	struct walk_page p = {.first = ctx[0]};
 	__u32 slots = FAST_WAYS << fast_bucket_bits;
@@ -1456,13 +1513,14 @@ int walk(__u64 *ctx)
 		__u32 n = slots - p.first;
 		if (n > WALK_SLOTS)
 			n = WALK_SLOTS;
-		bpf_loop(n, walk_slot, &p, 0);
+		bpf_loop(n, direct ? walk_slot_direct : walk_slot_probe, &p, 0);
 		walk_written = p.written;
 		return p.full ? p.resume : p.first + n;
 	}
 	if (p.first == slots) {
 		if (overflowed)
-			bpf_for_each_map_elem(&conns, walk_hashed, &p, 0);
+			bpf_for_each_map_elem(
+				&conns, direct ? walk_hashed_direct : walk_hashed_probe, &p, 0);
 		if (p.full) {
 			walk_written = p.written;
 			return slots;
@@ -1472,4 +1530,19 @@ int walk(__u64 *ctx)
 	bpf_for_each_map_elem(&listening, walk_listener, &p, 0);
 	walk_written = p.written;
 	return p.full ? slots + 1 : WALK_DONE;
+}
+
+/* The loader loads one of the two (native/hooks.cc): walk_direct where the
+ * kernel has bpf_rdonly_cast(), walk elsewhere (or NETTRACER_WALK_READS=probe).
+ * Their records are the same. */
+SEC("raw_tp")
+int walk(__u64 *ctx)
+{
+	return walk_pages(ctx, false);
+}
+
+SEC("raw_tp")
+int walk_direct(__u64 *ctx)
+{
+	return walk_pages(ctx, true);
 }

@@ -21,6 +21,9 @@ struct HookSpec {
   const char* commit;   // the kernel commit that added it (12 hex digits)
   const char* role;     // what nettracer does with it
   const char* without;  // what changes on a kernel without it
+  // A faster stand-in for another row's program (its name), loaded instead of
+  // it where the kernel has this row's btf_name too; nullptr for most rows.
+  const char* instead_of = nullptr;
 };
 
 extern const HookSpec kHooks[];

@@ -16,9 +16,33 @@ bool KernelOffer::GroupComplete(const HookSpec& h) const {
   return true;
 }
 
+size_t BaseOf(const HookSpec& stand_in) { return FindHook(stand_in.instead_of) - kHooks; }
+
+void KernelOffer::PlaceStandIns(std::vector<bool>* plan) const {
+  for (size_t i = 0; i < kHookCount; i++) {
+    if (!kHooks[i].instead_of) continue;
+    const size_t base = BaseOf(kHooks[i]);
+    (*plan)[i] = (*plan)[i] && (*plan)[base] && walk_reads != WalkReads::kProbe;
+    if ((*plan)[i]) (*plan)[base] = false;
+  }
+}
+
+namespace {
+
+WalkReads WalkReadsAsked() {
+  const char* v = getenv("NETTRACER_WALK_READS");
+  if (!v || !*v || strcmp(v, "auto") == 0) return WalkReads::kAuto;
+  if (strcmp(v, "direct") == 0) return WalkReads::kDirect;
+  if (strcmp(v, "probe") == 0) return WalkReads::kProbe;
+  return WalkReads::kInvalid;
+}
+
+}  // namespace
+
 KernelOffer ProbeKernel() {
   KernelOffer k;
   k.hooks.assign(kHookCount, false);
+  k.walk_reads = WalkReadsAsked();
   // NETTRACER_SYSFS_BTF: where the kernel's BTF is looked for (tests point it
   // at a missing file to see how a kernel without BTF is reported).
   const char* env = getenv("NETTRACER_SYSFS_BTF");
@@ -62,6 +86,7 @@ Napi::Object HookObject(Napi::Env env, const HookSpec& h) {
   o.Set("commit", h.commit);
   o.Set("role", h.role);
   o.Set("without", h.without);
+  if (h.instead_of) o.Set("insteadOf", h.instead_of);
   return o;
 }
 
@@ -73,15 +98,21 @@ Napi::Value Probe(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("btf", k.btf);
   if (!k.btf) o.Set("btfError", k.btf_error);
+  // Whether nettracer would load each here: offered, with its whole group,
+  // a stand-in in place of its base.
+  std::vector<bool> used(kHookCount, false);
+  for (size_t i = 0; i < kHookCount; i++) used[i] = k.btf && k.GroupComplete(kHooks[i]);
+  k.PlaceStandIns(&used);
   Napi::Array hooks = Napi::Array::New(env, kHookCount);
   for (size_t i = 0; i < kHookCount; i++) {
     Napi::Object h = HookObject(env, kHooks[i]);
     h.Set("available", k.btf && k.hooks[i]);
-    // Whether nettracer would attach it here: offered, with its whole group.
-    h.Set("used", k.btf && k.GroupComplete(kHooks[i]));
+    h.Set("used", static_cast<bool>(used[i]));
     hooks.Set(i, h);
   }
   o.Set("hooks", hooks);
+  static const char* const kAsked[] = {"auto", "direct", "probe", "invalid"};
+  o.Set("walkReadsAsked", kAsked[static_cast<int>(k.walk_reads)]);
   return o;
 }
 

@@ -165,7 +165,33 @@ std::vector<bool> PlanHooks(Napi::Env env, const KernelOffer& k, const Napi::Obj
     }
     plan[i] = k.GroupComplete(h) && !InGroups(h, exclude);
   }
+  if (k.walk_reads == WalkReads::kInvalid) {
+    throw Fail(env, "EENV", "NETTRACER_WALK_READS must be auto, direct or probe: unset it, or set one of these");
+  }
+  k.PlaceStandIns(&plan);
+  for (size_t i = 0; i < kHookCount; i++) {
+    const HookSpec& h = kHooks[i];
+    if (!h.instead_of || k.walk_reads != WalkReads::kDirect || plan[i]) continue;
+    const HookSpec& base = kHooks[BaseOf(h)];
+    const HookSpec& missing = k.Has(h) ? base : h;  // the stand-in, or the base it needs
+    throw Fail(env, "ENOHOOK",
+               std::string("NETTRACER_WALK_READS=direct, but this kernel has no ") + missing.kernel_name + " (Linux " +
+                   missing.since + " or later is needed)");
+  }
   return plan;
+}
+
+// The plan with each stand-in replaced by its base again (the stand-in's
+// load failed), or an empty vector when it has none.
+std::vector<bool> WithoutStandIns(std::vector<bool> plan) {
+  bool any = false;
+  for (size_t i = 0; i < kHookCount; i++) {
+    if (!kHooks[i].instead_of || !plan[i]) continue;
+    plan[i] = false;
+    plan[BaseOf(kHooks[i])] = true;
+    any = true;
+  }
+  return any ? plan : std::vector<bool>();
 }
 
 // Whether the plan attaches the hooks of a group: the BPF side is told,
@@ -185,6 +211,7 @@ Napi::Function Tracer::Define(Napi::Env env) {
                          InstanceMethod("walk", &Tracer::Walk),
                          InstanceMethod("health", &Tracer::Health),
                          InstanceMethod("hooks", &Tracer::Hooks),
+                         InstanceMethod("walkReads", &Tracer::WalkReads),
                          InstanceMethod("walkResume", &Tracer::WalkResume),
                          InstanceMethod("shares", &Tracer::Shares),
                          InstanceMethod("walkSuspended", &Tracer::WalkSuspended),
@@ -211,9 +238,10 @@ Tracer::Tracer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tracer>(info) 
   g_verbose = Bool(opts, "verbose", false);
   libbpf_set_print(PrintLibbpf);
 
-  plan_ = PlanHooks(env, ProbeKernel(), opts);
+  const KernelOffer offer = ProbeKernel();
+  plan_ = PlanHooks(env, offer, opts);
   ReadObject(env, opts);
-  Load(env, opts);
+  Load(env, opts, offer.walk_reads == WalkReads::kAuto);
   Attach(env);
   StartPolling(env);
 }
@@ -262,8 +290,32 @@ void Tracer::ReadObject(Napi::Env env, const Napi::Object& opts) {
 
 // Open, configure and load. The verifier gives up with EAGAIN when a signal
 // arrives while it works (a profiler's SIGPROF, a terminal resize): open and
-// load again.
-void Tracer::Load(Napi::Env env, const Napi::Object& opts) {
+// load again. A stand-in the kernel refused (walk_direct: a kernel with
+// bpf_rdonly_cast whose JIT cannot call kernel functions) gives way to its
+// base when the user did not ask for it (may_fall_back): the same records.
+void Tracer::Load(Napi::Env env, const Napi::Object& opts, bool may_fall_back) {
+  int err = LoadOnce(env, opts);
+  std::vector<bool> fallback = may_fall_back && err && err != -EPERM ? WithoutStandIns(plan_) : std::vector<bool>();
+  if (!fallback.empty()) {
+    if (skel_) nettracer_bpf__destroy(skel_);
+    skel_ = nullptr;
+    if (g_verbose) fprintf(stderr, "nettracer: loading again with probe reads in the table walk\n");
+    plan_ = fallback;
+    err = LoadOnce(env, opts);
+  }
+  if (!err) return;
+  Teardown();
+  if (err == -EPERM) {
+    throw Fail(env, "EPERM",
+               "not allowed to load BPF programs: run as root (sudo), or with the "
+               "capabilities CAP_BPF and CAP_PERFMON");
+  }
+  throw Fail(env, "ELOAD",
+             "the kernel refused the BPF program: " + Errno(err) + " (run with --verbose for the verifier's log)");
+}
+
+// One load of the object as plan_ says: 0, or libbpf's negative errno.
+int Tracer::LoadOnce(Napi::Env env, const Napi::Object& opts) {
   int err = 0;
   for (int attempt = 0; attempt < 5; attempt++) {
     skel_ = OpenSkeleton();
@@ -291,15 +343,7 @@ void Tracer::Load(Napi::Env env, const Napi::Object& opts) {
     nettracer_bpf__destroy(skel_);
     skel_ = nullptr;
   }
-  if (!err) return;
-  Teardown();
-  if (err == -EPERM) {
-    throw Fail(env, "EPERM",
-               "not allowed to load BPF programs: run as root (sudo), or with the "
-               "capabilities CAP_BPF and CAP_PERFMON");
-  }
-  throw Fail(env, "ELOAD",
-             "the kernel refused the BPF program: " + Errno(err) + " (run with --verbose for the verifier's log)");
+  return err;
 }
 
 // Before load: what the user chose (rodata, .data), the sizes of the maps,
@@ -668,6 +712,17 @@ uint64_t Tracer::HookMisses() const {
     if (bpf_obj_get_info_by_fd(bpf_program__fd(a.prog), &info, &len) == 0) misses += info.recursion_misses;
   }
   return misses;
+}
+
+// walkReads(): how the table walk reads sockets: "direct" (walk_direct
+// loaded), "probe" (walk), "none" (no table walk: every metrics walk goes over
+// the files).
+Napi::Value Tracer::WalkReads(const Napi::CallbackInfo& info) {
+  const char* reads = "none";
+  for (const Attached& a : attached_) {
+    if (a.hook->kind == HookKind::kProgram) reads = a.hook->instead_of ? "direct" : "probe";
+  }
+  return Napi::String::New(info.Env(), reads);
 }
 
 // hooks(): the sections of the programs attached, in hook table order.

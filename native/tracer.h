@@ -35,7 +35,8 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
 
   // The constructor's steps, in order.
   void ReadObject(Napi::Env env, const Napi::Object& opts);
-  void Load(Napi::Env env, const Napi::Object& opts);
+  void Load(Napi::Env env, const Napi::Object& opts, bool may_fall_back);
+  int LoadOnce(Napi::Env env, const Napi::Object& opts);
   void Configure(const Napi::Object& opts);
   void Attach(Napi::Env env);
   void StartPolling(Napi::Env env);
@@ -53,6 +54,7 @@ class Tracer : public Napi::ObjectWrap<Tracer> {
   Napi::Value Health(const Napi::CallbackInfo& info);
   Napi::Value Shares(const Napi::CallbackInfo& info);
   Napi::Value Hooks(const Napi::CallbackInfo& info);
+  Napi::Value WalkReads(const Napi::CallbackInfo& info);
   Napi::Value Pause(const Napi::CallbackInfo& info);
   Napi::Value Resume(const Napi::CallbackInfo& info);
   Napi::Value Flush(const Napi::CallbackInfo& info);

@@ -152,6 +152,17 @@ option names too; no_stdout_log, noninteractive and clear_probes are explained, 
 use \\-\\-format legacy or table, and nettracer pins nothing to clear.
 `;
 
+export const ENVIRONMENT = `.SH ENVIRONMENT
+.TP
+.B NETTRACER_WALK_READS
+How the metrics walk over the tracked connections reads each socket: \\fBauto\\fR (unset: direct
+loads where the kernel has bpf_rdonly_cast, Linux 6.2+, else a probe read per field),
+\\fBprobe\\fR (probe reads, as older kernels run them) or \\fBdirect\\fR (direct loads, or exit 4
+on a kernel without them). The records are the same either way; direct loads take about half the
+walk's kernel time per connection. Any other value is a usage error (exit 2).
+\\fBnettracer check\\fR says which reads the walk uses here (its "walk reads" item).
+`;
+
 export const DIAGNOSTICS = `.SH DIAGNOSTICS
 Every error is one line on standard error, starting with "nettracer: ", and one of the exit
 statuses below; never a stack trace. A failure of the kernel or of libbpf is said in words with

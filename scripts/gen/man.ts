@@ -12,6 +12,7 @@ import {
   ACCURACY,
   AT_THE_TERMINAL,
   DIAGNOSTICS,
+  ENVIRONMENT,
   FAILURES,
   EXIT_STATUS_HEAD,
   FORMATS_AND_CONFIG,
@@ -164,6 +165,7 @@ nettracer \\- trace TCP connections with eBPF and stream them as NDJSON
     config() +
     hooks() +
     kernelsRoff() +
+    ENVIRONMENT +
     DIAGNOSTICS +
     exitStatus() +
     SIGNALS_TO_END;

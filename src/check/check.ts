@@ -6,7 +6,13 @@ import type { CheckReport } from '../generated/records.js';
 import { MAP_SIZE_DEFAULT, MAP_SIZE_MAX } from '../tracer/limits.js';
 import { type BytesFrom, bytesFrom, HOOK_STRATEGIES } from '../tracer/hook-strategy.js';
 import { type Identity, runIdentity } from '../tracer/identity.js';
-import { type KernelProbe, loadNative, type NativeModule, type NativeTracer } from '../tracer/native.js';
+import {
+  type KernelProbe,
+  loadNative,
+  type NativeModule,
+  type NativeTracer,
+  type WalkReads,
+} from '../tracer/native.js';
 
 type Item = CheckReport['items'][number];
 
@@ -69,6 +75,17 @@ function addonProblem(err: NodeJS.ErrnoException): string {
   return err.message.split('\n')[0];
 }
 
+/** How the loaded table walk reads sockets (NETTRACER_WALK_READS chooses; native/probe.h). */
+export function walkReadsItem(reads: WalkReads): Item {
+  const detail = {
+    direct: 'direct loads (bpf_rdonly_cast, Linux 6.2+); NETTRACER_WALK_READS=probe takes probe reads',
+    probe:
+      'probe reads, one bpf_probe_read_kernel() per field (the same records, about twice the kernel time per connection)',
+    none: 'no table walk (bpf_loop, Linux 5.17+, is missing): metrics walks go over every open file',
+  }[reads];
+  return { name: 'walk reads', ok: true, required: false, detail };
+}
+
 export function runCheck(tryLoad = true): CheckReport {
   const items: Item[] = [];
   const kernel = release();
@@ -109,21 +126,26 @@ export function runCheck(tryLoad = true): CheckReport {
     if (probe.btf) {
       // One item per row of the hook table (native/hooks.cc).
       for (const h of probe.hooks) {
-        if (h.used) hooks.push(h.section);
-        const detail = h.available
-          ? h.used
-            ? `available: ${h.section}`
-            : `available, unused: the other ${h.group ?? ''} hooks are missing`
-          : `missing (Linux ${h.since}+ has it): ${h.without}`;
-        items.push({
-          name: h.kernelName,
-          ok: h.used,
-          required: h.required,
-          detail,
-          ...(h.used
-            ? {}
-            : { fix: h.required ? 'upgrade the kernel' : 'nothing needed; upgrade the kernel for full fidelity' }),
-        });
+        if (h.used && !hooks.includes(h.section)) hooks.push(h.section);
+        const standIn = probe.hooks.find((x) => x.insteadOf === h.program && x.used);
+        const ok = h.used || standIn !== undefined;
+        // A stand-in the user turned off (native/probe.h): available, unused by choice.
+        const declined = h.available && !h.used && h.insteadOf !== undefined && probe.walkReadsAsked === 'probe';
+        const detail = standIn
+          ? `available: ${h.section}, ${standIn.program} in its place`
+          : declined
+            ? 'available, unused: NETTRACER_WALK_READS=probe'
+            : h.available
+              ? h.used
+                ? `available: ${h.section}`
+                : `available, unused: the other ${h.group ?? ''} hooks are missing`
+              : `missing (Linux ${h.since}+ has it): ${h.without}`;
+        const fix = declined
+          ? 'unset NETTRACER_WALK_READS for direct loads'
+          : h.required
+            ? 'upgrade the kernel'
+            : 'nothing needed; upgrade the kernel for full fidelity';
+        items.push({ name: h.kernelName, ok, required: h.required, detail, ...(ok ? {} : { fix }) });
       }
       path = bytesFrom(hooks, probe.hooks);
       items.push({
@@ -149,6 +171,7 @@ export function runCheck(tryLoad = true): CheckReport {
         required: true,
         detail: `loaded and attached ${attached.length} programs`,
       });
+      items.push(walkReadsItem(t.walkReads()));
       items.push(afterAttaching(t));
       t.close();
       items.push({

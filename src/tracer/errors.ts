@@ -29,6 +29,7 @@ export function fromNative(err: unknown): TracerError {
       return new TracerError(msg, 'privileges');
     case 'EOBJECT':
     case 'EOUTPUT':
+    case 'EENV':
       return new TracerError(msg, 'usage');
     case 'ENOBTF':
     case 'ENOHOOK':

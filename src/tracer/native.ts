@@ -69,6 +69,8 @@ export interface HookSpec {
   commit: string;
   role: string;
   without: string;
+  /** A faster stand-in for this row's program (its name), loaded instead of it where the kernel has both. */
+  insteadOf?: string;
 }
 
 /** What probe() found for one hook. */
@@ -82,7 +84,12 @@ export interface KernelProbe {
   btf: boolean;
   btfError?: string;
   hooks: HookOffer[];
+  /** NETTRACER_WALK_READS as read (native/probe.h): invalid when it holds anything else. */
+  walkReadsAsked: 'auto' | 'direct' | 'probe' | 'invalid';
 }
+
+/** How the table walk reads sockets: direct loads (walk_direct), probe reads (walk), or no table walk. */
+export type WalkReads = 'direct' | 'probe' | 'none';
 
 export type WalkKind = (typeof WALK)[keyof typeof WALK];
 
@@ -112,6 +119,7 @@ export interface NativeTracer {
   shares(): { netns: [number, number, number][]; users: [number, number, number][] };
   /** The sections of the programs attached. */
   hooks(): string[];
+  walkReads(): WalkReads;
   pause(): void;
   resume(): void;
   /** Delivers what the ring holds now; `all` false: only until the output blocks (default true). */

@@ -62,6 +62,40 @@ describe('nettracer check', () => {
   });
 });
 
+describe("the table walk's reads (NETTRACER_WALK_READS)", () => {
+  const report = async (env: Record<string, string>) => {
+    const r = await execa(process.execPath, [RUN, 'check', '--json'], { reject: false, cwd: ROOT, env });
+    return { exitCode: r.exitCode, report: JSON.parse(String(r.stdout)) as CheckReport };
+  };
+  const item = (rep: CheckReport, name: string) => rep.items.find((i) => i.name === name);
+
+  it('check says which: direct loads on this kernel (6.18 has bpf_rdonly_cast), probe reads when asked', async () => {
+    const auto = await report({});
+    assert.equal(auto.exitCode, 0);
+    validCheck(auto.report);
+    assert.match(item(auto.report, 'walk reads')!.detail, /^direct loads \(bpf_rdonly_cast/);
+    assert.match(item(auto.report, 'bpf_loop (a program run on demand)')!.detail, /walk_direct in its place/);
+    assert.equal(item(auto.report, 'bpf_rdonly_cast (direct reads)')!.ok, true);
+
+    const probe = await report({ NETTRACER_WALK_READS: 'probe' });
+    assert.equal(probe.exitCode, 0);
+    assert.match(item(probe.report, 'walk reads')!.detail, /^probe reads/);
+    assert.equal(item(probe.report, 'bpf_loop (a program run on demand)')!.detail, 'available: raw_tp');
+    assert.match(item(probe.report, 'bpf_rdonly_cast (direct reads)')!.detail, /unused: NETTRACER_WALK_READS=probe/);
+  });
+
+  it('trace refuses a value it does not know: one line saying what to set, exit 2', async () => {
+    const r = await execa(process.execPath, [RUN, 'trace'], {
+      reject: false,
+      cwd: ROOT,
+      env: { NETTRACER_WALK_READS: 'fastest' },
+    });
+    assert.equal(r.exitCode, 2);
+    assert.equal(String(r.stderr).trim().split('\n').length, 1);
+    assert.match(String(r.stderr), /^nettracer: NETTRACER_WALK_READS must be auto, direct or probe/);
+  });
+});
+
 describe('privilege arithmetic', () => {
   it('CAP_BPF with CAP_PERFMON, or CAP_SYS_ADMIN, is enough; either alone is not', () => {
     const bit = (n: number) => 1n << BigInt(n);

@@ -121,6 +121,8 @@ export interface GeneratedConnection {
 export interface TrafficSpec {
   connections: { family: 4 | 6; client_bytes: number; server_bytes: number }[];
   hold: number;
+  /** Open and exchange before run(): connections older than the tracers. */
+  preopen?: boolean;
 }
 
 export interface Generator {
