@@ -136,17 +136,20 @@ export class TraceSession {
     this.native?.pause();
   }
 
-  /** The output takes more: finish a suspended walk, then drain the ring again. */
+  /**
+   * The output takes more: the ring first, then a suspended walk. What
+   * waited in the ring happened before the walk's next page is made (it is
+   * made on demand): a connection opened while the walk waited has its
+   * opening record there, and that page may read it.
+   */
   resume(): void {
     this.blocked = false;
     const native = this.native;
     if (!native) return;
-    if (this.suspended !== undefined) {
-      const kind = this.suspended;
-      if (!native.walkResume(this.walkChunk).done) return; // blocked again
-      this.walked(kind);
-    }
-    if (!this.blocked) native.resume();
+    native.resume();
+    if (this.blocked || this.suspended === undefined) return; // blocked again by what the ring held
+    const kind = this.suspended;
+    if (native.walkResume(this.walkChunk).done) this.walked(kind);
   }
 
   /** One metrics record per open connection, after everything already in the ring. */

@@ -235,6 +235,58 @@ describe('a reader that stops for 30 s', () => {
   });
 });
 
+describe('a walk suspended by a blocked reader', () => {
+  it('resumes after what the ring holds: a connection opened meanwhile has its opening record before its metrics', async () => {
+    const idle = (n: number) =>
+      execa('python3', [join(ROOT, 'test', 'helpers', 'idle-pairs.py'), String(n)], {
+        stdin: 'pipe',
+        buffer: false,
+        reject: false,
+      });
+    const first = async (p: ReturnType<typeof idle>) =>
+      JSON.parse((await createInterface({ input: p.stdout })[Symbol.asyncIterator]().next()).value as string) as {
+        port: number;
+      };
+    // 2000 idle pairs: a walk writes about 1.5 MB, so a blocked reader suspends it after its first page.
+    const before = idle(2000);
+    let during: ReturnType<typeof idle> | undefined;
+    try {
+      await first(before);
+      const { proc: p, lines, drained } = await launch(['-f', '-t', '0.5']);
+      await new Promise((r) => setTimeout(r, 1500));
+      p.stdout!.pause();
+      await new Promise((r) => setTimeout(r, 1500)); // a walk falls due, fills the pipe and is suspended
+      // Opened while the walk waits: their opening records wait in the ring, and the walk's next
+      // page (made when the reader is back) reads about half of them.
+      during = idle(300);
+      const { port } = await first(during);
+      await new Promise((r) => setTimeout(r, 1000));
+      p.stdout!.resume();
+      await new Promise((r) => setTimeout(r, 2500));
+      p.kill('SIGINT');
+      await p;
+      await drained;
+      const recs = lines.map(assertValidLine);
+      const mine = recs.filter((r) => r.sport === port || r.dport === port);
+      const ids = new Set(mine.map((r) => r.id));
+      assert.equal(ids.size, 600, 'every end of the pairs opened meanwhile');
+      const out: string[] = [];
+      for (const id of ids) {
+        const of = mine.filter((r) => r.id === id);
+        if (of[0].type === 'metrics') out.push(`${id}: ${of.map((r) => r.type).join(' ')}`);
+      }
+      assert.deepEqual(out, [], 'metrics before the opening record');
+      assert.ok(
+        mine.filter((r) => r.type === 'metrics').length >= 600,
+        'the walks after the block read every one of them',
+      );
+    } finally {
+      for (const x of [before, during]) if (x) x.stdin.end();
+      await Promise.all([before, during]);
+    }
+  });
+});
+
 describe('hooks racing walks', () => {
   it('tracers starting in the middle of a churn on both CPUs: every end followed closes once, no entry is left', async () => {
     // The start-up walk inserts connections it finds while the hooks insert the ones
