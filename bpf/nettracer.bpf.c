@@ -138,6 +138,25 @@ const volatile __s64 capacity = 262144; /* --map-size */
 /* Entries in conns now: 0 spares misses a hash lookup. */
 __s64 overflowed = 0;
 
+/* The keys of conns, for the table walk: going over a hash map visits every
+ * one of its buckets (262,144 at the default --map-size: about 2.6 ms a walk
+ * however few entries it holds, and a few hundred overflow their bucket
+ * whenever ten thousand connections are tracked). An insert into conns puts
+ * its key in one of OVF_PROBES places from its hash, a removal takes it out;
+ * a key that found no place makes the index incomplete, and walks go over
+ * conns itself from then on. Its size, ovf_slots, follows --map-size. */
+#define OVF_SLOTS_MAX NT_OVF_SLOTS_MAX
+#define OVF_PROBES    8
+const volatile __u32 ovf_slots = OVF_SLOTS_MAX; /* a power of two */
+bool ovf_incomplete = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, OVF_SLOTS_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} ovf_keys SEC(".maps");
+
 /* Shares of the table (--table-share): every connection outside the host's
  * network namespace holds a place in its namespace's share, every one of a
  * socket owner other than root a place in that user's share; a share holds
@@ -525,14 +544,20 @@ static __always_inline __u64 sk_key(const void *sk)
 /* Sockets sit in slabs at a fixed stride, which a plain multiplicative hash
  * maps onto a few buckets (measured: half of 64 sockets spilled into the hash
  * map): mix every bit first (MurmurHash3's finaliser). */
-static __always_inline __u32 bucket_of(__u64 key)
+/* A key's bits mixed (socket addresses share their low bits: slab objects). */
+static __always_inline __u64 mix(__u64 key)
 {
 	key ^= key >> 33;
 	key *= 0xff51afd7ed558ccdULL;
 	key ^= key >> 33;
 	key *= 0xc4ceb9fe1a85ec53ULL;
 	key ^= key >> 33;
-	return key >> (64 - fast_bucket_bits);
+	return key;
+}
+
+static __always_inline __u32 bucket_of(__u64 key)
+{
+	return mix(key) >> (64 - fast_bucket_bits);
 }
 
 /* Key's bucket in fast_keys (its number in *b), or NULL. */
@@ -573,6 +598,21 @@ static __always_inline struct conn *lookup(__u64 key, __u64 **slot)
 	__u32 b;
 	struct ways *w = bucket(key, &b);
 	return lookup_in(w, b, key, slot);
+}
+
+/* The place in ovf_keys where `from` (0: a free one) is, among key's
+ * OVF_PROBES, swapped for `to`; false: none. */
+static __always_inline bool ovf_swap(__u64 key, __u64 from, __u64 to)
+{
+	__u32 h = (__u32)mix(key); /* its low bits: the bucket took the high ones */
+#pragma unroll
+	for (int i = 0; i < OVF_PROBES; i++) {
+		__u32 at = (h + i) & (ovf_slots - 1);
+		__u64 *k = bpf_map_lookup_elem(&ovf_keys, &at);
+		if (k && *k == from && __sync_val_compare_and_swap(k, from, to) == from)
+			return true;
+	}
+	return false;
 }
 
 static __always_inline struct conn *find(__u64 key)
@@ -675,6 +715,7 @@ static __always_inline bool remove_entry(__u64 key, __u64 *slot, struct conn *c)
 	} else {
 		if (bpf_map_delete_elem(&conns, &key) != 0)
 			return false;
+		ovf_swap(key, key, 0);
 		__sync_fetch_and_add(&overflowed, -1);
 	}
 	__sync_fetch_and_add(&health.tracked, -1);
@@ -727,8 +768,11 @@ static __always_inline bool insert(__u64 key, struct conn *c, bool counted)
 	if (w && insert_fast(w, b, key, c))
 		return true;
 	__sync_fetch_and_add(&overflowed, 1);
-	if (bpf_map_update_elem(&conns, &key, c, BPF_NOEXIST) == 0)
+	if (bpf_map_update_elem(&conns, &key, c, BPF_NOEXIST) == 0) {
+		if (!ovf_swap(key, 0, key))
+			ovf_incomplete = true; /* for good: walks go over conns */
 		return true;
+	}
 	__sync_fetch_and_add(&overflowed, -1);
 refused:
 	__sync_fetch_and_add(&health.tracked, -1);
@@ -1418,6 +1462,32 @@ static long walk_slot_direct(__u32 i, struct walk_page *p)
 	return walk_slot(i, p, true);
 }
 
+/* Place i of ovf_keys: a key of conns, or 0. */
+static __always_inline long walk_ovf(__u32 i, struct walk_page *p, bool direct)
+{
+	__u64 *k = bpf_map_lookup_elem(&ovf_keys, &i);
+
+	if (!k)
+		return 1;
+	__u64 key = *k;
+	if (!key)
+		return 0;
+	struct conn *c = bpf_map_lookup_elem(&conns, &key);
+	if (!c)
+		return 0;
+	return walk_conn(p, key, c, NULL, FAST_WAYS << fast_bucket_bits, direct);
+}
+
+static long walk_ovf_probe(__u32 i, struct walk_page *p)
+{
+	return walk_ovf(i, p, false);
+}
+
+static long walk_ovf_direct(__u32 i, struct walk_page *p)
+{
+	return walk_ovf(i, p, true);
+}
+
 static long walk_hashed_probe(struct bpf_map *map, __u64 *key, struct conn *c, struct walk_page *p)
 {
 	return walk_conn(p, *key, c, NULL, FAST_WAYS << fast_bucket_bits, false);
@@ -1518,7 +1588,9 @@ static __always_inline int walk_pages(__u64 *ctx, bool direct)
 		return p.full ? p.resume : p.first + n;
 	}
 	if (p.first == slots) {
-		if (overflowed)
+		if (overflowed && !ovf_incomplete)
+			bpf_loop(ovf_slots, direct ? walk_ovf_direct : walk_ovf_probe, &p, 0);
+		else if (overflowed)
 			bpf_for_each_map_elem(
 				&conns, direct ? walk_hashed_direct : walk_hashed_probe, &p, 0);
 		if (p.full) {

@@ -110,6 +110,9 @@ struct nt_filters {
  * sizes it to --map-size within that. */
 #define NT_TABLE_WAYS		 8
 #define NT_TABLE_BUCKET_BITS_MAX 12
+/* The index of the hash part's keys (the table walk's): at most this many
+ * places; user space sizes it to --map-size. */
+#define NT_OVF_SLOTS_MAX 4096
 
 /* Network namespaces and users with a share of the table (--table-share)
  * kept at once; beyond, the least recently used start again from 0. */

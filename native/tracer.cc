@@ -365,6 +365,11 @@ void Tracer::Configure(const Napi::Object& opts) {
   uint32_t bits = 1;
   while (bits < NT_TABLE_BUCKET_BITS_MAX && (uint64_t{NT_TABLE_WAYS} << bits) < map_size) bits++;
   skel_->rodata->fast_bucket_bits = bits;
+  // The index of the hash part's keys (see the BPF source): a place per 4
+  // of capacity, a power of two from 16 to its maximum.
+  uint32_t ovf = 16;
+  while (ovf < NT_OVF_SLOTS_MAX && uint64_t{ovf} * 4 < map_size) ovf *= 2;
+  skel_->rodata->ovf_slots = ovf;
   bpf_map__set_max_entries(skel_->maps.fast_keys, 1u << bits);
   bpf_map__set_max_entries(skel_->maps.fast_conns, NT_TABLE_WAYS << bits);
   uint32_t ring_bytes = U32(opts, "ringBytes", 4u << 20);
