@@ -715,7 +715,8 @@ static __always_inline bool remove_entry(__u64 key, __u64 *slot, struct conn *c)
 	} else {
 		if (bpf_map_delete_elem(&conns, &key) != 0)
 			return false;
-		ovf_swap(key, key, 0);
+		if (!ovf_incomplete) /* else the index is not read again */
+			ovf_swap(key, key, 0);
 		__sync_fetch_and_add(&overflowed, -1);
 	}
 	__sync_fetch_and_add(&health.tracked, -1);
@@ -769,7 +770,7 @@ static __always_inline bool insert(__u64 key, struct conn *c, bool counted)
 		return true;
 	__sync_fetch_and_add(&overflowed, 1);
 	if (bpf_map_update_elem(&conns, &key, c, BPF_NOEXIST) == 0) {
-		if (!ovf_swap(key, 0, key))
+		if (!ovf_incomplete && !ovf_swap(key, 0, key))
 			ovf_incomplete = true; /* for good: walks go over conns */
 		return true;
 	}
