@@ -155,7 +155,8 @@ export async function startGenerator(spec: TrafficSpec): Promise<Generator> {
       const m = messages.shift();
       if (m) return resolve(m);
       waiters.push(resolve);
-      proc.once('exit', (code) => reject(new Error(`traffic generator exited (${code})`)));
+      // Its output's end, not its exit: 'exit' may come before the last lines are read (a slow machine).
+      rl.once('close', () => reject(new Error(`traffic generator ended its output (exit ${proc.exitCode})`)));
     });
   const ready = (await next()) as { pid: number; ports: Record<string, number> };
   return {
