@@ -160,9 +160,68 @@ export function rowAttributes(r: SummaryRecord, withPid: boolean): Attributes {
   return {};
 }
 
+/** What a connection's attributes are made of (connectionAttributes()). */
+type AttributeSource = Pick<
+  Extract<NettracerRecord, { saddr: string }>,
+  'direction' | 'family' | 'sport' | 'dport' | 'comm' | 'pid' | 'container_id' | 'pod_uid' | 'daddr'
+>;
+
+/** The server's port: the only one in the attributes (never the client's ephemeral one). */
+const serverPort = (r: AttributeSource) => (r.direction === 'outgoing' ? r.dport : r.sport);
+
+/**
+ * The attribute sets of the last few connections, by what they were made
+ * of: a burst of connections of one client and server has two (one per
+ * end), and finding them here costs a few comparisons, where making the
+ * attributes and their key costs microseconds.
+ */
+class RecentIdents {
+  private readonly from: AttributeSource[] = [];
+  private readonly idents: Ident[] = [];
+  private next = 0;
+
+  /** An attribute set made of what r has (the address counts when peers are grouped, the PID when asked for). */
+  find(r: AttributeSource, withPid: boolean, byPeer: boolean): Ident | undefined {
+    for (let k = 0; k < this.from.length; k++) {
+      const f = this.from[k];
+      if (
+        f.direction === r.direction &&
+        serverPort(f) === serverPort(r) &&
+        f.comm === r.comm &&
+        f.family === r.family &&
+        f.container_id === r.container_id &&
+        f.pod_uid === r.pod_uid &&
+        (!withPid || f.pid === r.pid) &&
+        (!byPeer || f.daddr === r.daddr)
+      )
+        return this.idents[k];
+    }
+    return undefined;
+  }
+
+  note(r: AttributeSource, i: Ident): void {
+    const f: AttributeSource = {
+      direction: r.direction,
+      family: r.family,
+      sport: serverPort(r),
+      dport: serverPort(r),
+      comm: r.comm,
+      pid: r.pid,
+      container_id: r.container_id,
+      pod_uid: r.pod_uid,
+      daddr: r.daddr,
+    };
+    this.from[this.next] = f;
+    this.idents[this.next] = i;
+    this.next = (this.next + 1) % RECENT_IDENTS;
+  }
+}
+const RECENT_IDENTS = 8;
+
 export class Series {
   private readonly conns = new Map<number, Conn>();
   private readonly idents = new Map<string, Ident>();
+  private readonly recent = new RecentIdents();
   private readonly peer: (addr: string) => string | undefined;
   /** Per metric: series key -> the window of its last point. */
   private readonly live = new Map<string, Map<string, { attrs: Attributes; last: number }>>();
@@ -211,10 +270,19 @@ export class Series {
   }
 
   private identOf(r: Extract<NettracerRecord, { saddr: string }>): Ident {
-    const attrs = connectionAttributes(r, this.peer, this.opts.withPid);
-    const key = keyOf(attrs);
-    let i = this.idents.get(key);
-    if (!i) this.idents.set(key, (i = { attrs, key, refs: 0, open: 0 }));
+    let i = this.recent.find(r, this.opts.withPid, this.opts.peers.by !== 'none');
+    if (i) {
+      // It may have been forgotten (no connection had it) since: the one by its key is the live one.
+      const live = this.idents.get(i.key);
+      if (live) i = live;
+      else this.idents.set(i.key, (i = { attrs: i.attrs, key: i.key, refs: 0, open: 0 }));
+    } else {
+      const attrs = connectionAttributes(r, this.peer, this.opts.withPid);
+      const key = keyOf(attrs);
+      i = this.idents.get(key);
+      if (!i) this.idents.set(key, (i = { attrs, key, refs: 0, open: 0 }));
+      this.recent.note(r, i);
+    }
     i.refs++;
     return i;
   }

@@ -17,16 +17,30 @@ import { CONTAINER_FIELDS, COUNTERS, HAS_COUNTERS, PLANS } from './field-plan.js
 export type Clock = (bootNs: number) => string;
 
 export function bootClock(bootToRealtimeMs: number): Clock {
-  // Records come in bursts with equal milliseconds: format each once.
+  // Records come in bursts with equal milliseconds: each is formatted once.
+  // A close record names two instants (its time and when it was
+  // established), so a new millisecond is common: only the seconds and
+  // milliseconds are written then, behind the minute's text, made once.
   let lastMs = NaN;
   let last = '';
+  let minute = NaN;
+  let prefix = '';
   return (ns) => {
     const ms = Math.floor(ns / 1e6 + bootToRealtimeMs);
-    if (ms !== lastMs) {
-      lastMs = ms;
-      last = new Date(ms).toISOString();
+    if (ms === lastMs) return last;
+    lastMs = ms;
+    const m = Math.floor(ms / 60_000);
+    if (m !== minute) {
+      minute = m;
+      const iso = new Date(m * 60_000).toISOString();
+      // Years past 9999 (or before 0) have six digits and a sign: formatted whole.
+      prefix = iso.length === 24 ? iso.slice(0, 17) : '';
     }
-    return last;
+    if (!prefix) return (last = new Date(ms).toISOString());
+    const r = ms - m * 60_000;
+    const sec = Math.floor(r / 1000);
+    const milli = r - sec * 1000;
+    return (last = `${prefix}${sec < 10 ? '0' : ''}${sec}.${milli < 100 ? (milli < 10 ? '00' : '0') : ''}${milli}Z`);
   };
 }
 
@@ -182,7 +196,9 @@ export class RecordBuilder {
   /** The record's counters into this.totals: totals, or deltas since the last report. */
   private counters(k: KernelRecord, delta: boolean): void {
     const hdr = this.options.headerSize ? HEADER_BYTES[k.ipFamily] : 0;
-    const syn = synByteOf((k.flags & FLAG.preexisting) !== 0, this.foundDirection.get(k.id) ?? '');
+    // Only a connection found open at start has a direction of ours (no lookup for the others).
+    const pre = (k.flags & FLAG.preexisting) !== 0;
+    const syn = pre ? synByteOf(true, this.foundDirection.get(k.id) ?? '') : 0;
     const totals = this.totals;
     const readings = delta ? new Array<number>(2 * COUNTERS.length) : undefined;
     for (let i = 0; i < COUNTERS.length; i++) {

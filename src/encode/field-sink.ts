@@ -68,3 +68,60 @@ export class ObjectSink implements FieldSink {
     return out;
   }
 }
+
+/**
+ * Hands each record to `each` as it is made, in one object reused for every
+ * record: no allocation per record, and one shape for its reader (record
+ * objects of a dozen shapes made every property read megamorphic). The
+ * object is valid only during the call: for a reader that keeps numbers
+ * and strings of a record, never the record (the agent).
+ */
+export class TransientSink implements FieldSink {
+  private readonly cur: Record<string, unknown>;
+  /** The fields of the record in `cur`: undefined again before the next. */
+  private readonly written: string[] = [];
+  count = 0;
+
+  /** `names`: every field a record written here can have (one shape from the start). */
+  constructor(
+    names: readonly string[],
+    private readonly each: (r: NettracerRecord) => void,
+    private readonly limit = Infinity,
+  ) {
+    // Parsed, not built a key at a time: an object given over a dozen
+    // properties by computed keys goes to dictionary mode, and every read of
+    // it is a hash lookup. JSON.parse makes it with a fast shape.
+    this.cur = JSON.parse(JSON.stringify(Object.fromEntries(['type', ...names].map((n) => [n, null])))) as Record<
+      string,
+      unknown
+    >;
+    for (const n of Object.keys(this.cur)) this.cur[n] = undefined;
+  }
+
+  begin(type: NettracerRecord['type']): void {
+    const w = this.written;
+    for (let i = 0; i < w.length; i++) this.cur[w[i]] = undefined;
+    w.length = 0;
+    this.cur.type = type;
+  }
+  str(f: Field, v: string): void {
+    this.cur[f.name] = v;
+    this.written.push(f.name);
+  }
+  num(f: Field, v: number): void {
+    this.cur[f.name] = v;
+    this.written.push(f.name);
+  }
+  bool(f: Field, v: boolean): void {
+    this.cur[f.name] = v;
+    this.written.push(f.name);
+  }
+  end(): void {
+    this.object(this.cur as unknown as NettracerRecord);
+  }
+  object(r: NettracerRecord): void {
+    if (this.count >= this.limit) return;
+    this.count++;
+    this.each(r);
+  }
+}

@@ -219,6 +219,51 @@ describe('agent windows', () => {
     );
   });
 
+  it('connections made of the same attributes share a series; a difference that counts makes another', () => {
+    // Found by what they are made of (the last few): each difference that counts must miss.
+    for (const withPid of [false, true])
+      for (const by of ['none', 'address'] as const) {
+        const series = new Series(metricsOf('otel'), { peers: { by }, withPid, maxSeries: 100, expireWindows: 5 });
+        const variants = [
+          {},
+          { sport: 51001 }, // the client's port: never an attribute
+          { comm: 'other' },
+          { dport: 81 },
+          { pid: 11 },
+          { daddr: '10.0.9.9' },
+          { container_id: 'c1' },
+          { container_id: 'c1', pod_uid: 'u1' },
+          { family: 'ipv6', saddr: '::1', daddr: '::1' },
+          { direction: 'incoming', sport: 80, dport: 51000 },
+          {},
+        ];
+        variants.forEach((v, i) =>
+          series.record({
+            type: 'connect',
+            timestamp: at(0),
+            ...conn(1, 10, { comm: 'p', ...v }),
+            id: 100 + i,
+          } as NettracerRecord),
+        );
+        const attempts = series
+          .window({ sessions: [], rows: [] })
+          .points.filter((p) => p.def.name === 'nettracer.tcp.connection.attempts');
+        const byKey = new Map(attempts.map((p) => [JSON.stringify(p.attrs), p.value]));
+        const expected = new Map<string, number>();
+        for (const v of variants) {
+          const a = connectionAttributes(
+            conn(1, 10, { comm: 'p', ...v }) as Parameters<typeof connectionAttributes>[0],
+            by === 'none' ? () => undefined : (x) => x,
+            withPid,
+          );
+          const k = JSON.stringify(a);
+          expected.set(k, (expected.get(k) ?? 0) + 1);
+        }
+        assert.equal(byKey.size, expected.size, `series (pid ${withPid}, peers ${by})`);
+        for (const [k, n] of expected) assert.equal(byKey.get(k), n, k);
+      }
+  });
+
   it('failed connects: attempts with error.type, and no connection followed', () => {
     const series = new Series(metricsOf('otel'), {
       peers: { by: 'none' },
