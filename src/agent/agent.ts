@@ -118,30 +118,24 @@ export class Agent implements OutputFormat {
   }
 
   records(records: readonly NettracerRecord[]): string {
-    for (const r of records) this.each(r);
+    const now = Date.now(); // the records of now: their timestamps need not be parsed
+    for (const r of records) {
+      if (r.type === 'lost') {
+        this.recordsLost += r.records_lost;
+        if (r.records_lost || r.connections_untracked)
+          this.log.problem(
+            'lost',
+            `the kernel lost ${r.records_lost} records and left ${r.connections_untracked} connections untracked (a bigger --ring-size or --map-size helps)`,
+          );
+        continue;
+      }
+      this.series.record(r);
+      if ('saddr' in r) this.events?.record(r, this.series.attributesOf(r.id));
+      this.agg.add(r, now);
+      this.dirty = true;
+    }
     return '';
   }
-
-  /**
-   * Each record as it is made (OutputFormat.each): in one object reused for
-   * the next, so nothing here keeps it. Its time is now: its timestamp need
-   * not be parsed.
-   */
-  readonly each = (r: NettracerRecord): void => {
-    if (r.type === 'lost') {
-      this.recordsLost += r.records_lost;
-      if (r.records_lost || r.connections_untracked)
-        this.log.problem(
-          'lost',
-          `the kernel lost ${r.records_lost} records and left ${r.connections_untracked} connections untracked (a bigger --ring-size or --map-size helps)`,
-        );
-      return;
-    }
-    this.series.record(r);
-    if (this.events && 'saddr' in r) this.events.record(r, this.series.attributesOf(r.id));
-    this.agg.add(r, Date.now());
-    this.dirty = true;
-  };
 
   /**
    * Metrics walks, in memory: a followed connection's totals go to the

@@ -92,8 +92,3 @@ export const PLANS = byType<readonly Step[]>(plan);
 
 /** Whether records of this type carry counters. */
 export const HAS_COUNTERS = byType((t) => PLANS[t].some((s) => s.how === 'counter'));
-
-/** Every field a connection record can have, once each (TransientSink's one shape). */
-export const CONNECTION_FIELD_NAMES: readonly string[] = [
-  ...new Set(CONNECTION_RECORDS.flatMap((t) => fieldsOf(t).map((f) => f.name))),
-];

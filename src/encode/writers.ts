@@ -9,8 +9,7 @@ import { RecordView } from '../tracer/decode.js';
 import { loadNative } from '../tracer/native.js';
 import type { EncodingOptions, RecordWriter } from '../tracer/record-writer.js';
 import { bootClock, RecordBuilder } from './builder.js';
-import { CONNECTION_FIELD_NAMES } from './field-plan.js';
-import { type FieldSink, ObjectSink, TransientSink } from './field-sink.js';
+import { type FieldSink, ObjectSink } from './field-sink.js';
 
 export interface WriterOptions {
   /** Records to accept at most (--count); later ones are dropped. */
@@ -84,18 +83,6 @@ export class ObjectWriter extends BuilderWriter<ObjectSink> {
   /** The records since the last take(). */
   take(): NettracerRecord[] {
     return this.sink.take();
-  }
-}
-
-/**
- * Records handed one at a time, as they are made, in one reused object
- * (TransientSink): for a format that keeps nothing of a record (the agent).
- * They are not marked as of IPv4-mapped sockets: only the original's
- * formats, which read record objects, tell those apart.
- */
-export class TransientWriter extends BuilderWriter<TransientSink> {
-  constructor(options: EncodingOptions, each: (r: NettracerRecord) => void, w: WriterOptions = {}) {
-    super(new TransientSink(CONNECTION_FIELD_NAMES, each, w.limit), options, w);
   }
 }
 

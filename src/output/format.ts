@@ -13,12 +13,6 @@ export interface OutputFormat {
   /** Called once when tracing has started, before the first records. */
   begin?(nowMs: number): string;
   records(records: readonly NettracerRecord[]): string;
-  /**
-   * Instead of records(): each record as it is made, in one object reused
-   * for the next (valid only during the call). For a format that writes
-   * nothing and keeps no record object (the agent): no record is allocated.
-   */
-  readonly each?: (r: NettracerRecord) => void;
   /** Called after every metrics walk (and once at start); returns what a cycle prints. */
   cycle?(nowMs: number): string;
   /** Called every tickMs while tracing. */

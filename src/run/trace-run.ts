@@ -5,7 +5,7 @@
 // privileges dropped once attached, and the ready signal.
 import { closeSync, writeSync } from 'node:fs';
 import { NdjsonWriter } from '../encode/ndjson-writer.js';
-import { ObjectWriter, TransientWriter } from '../encode/writers.js';
+import { ObjectWriter } from '../encode/writers.js';
 import type { OutputFormat } from '../output/format.js';
 import { FileWriter, type OutputWriter, StreamWriter } from '../output/writer.js';
 import { fromNative, TracerError } from '../tracer/errors.js';
@@ -288,22 +288,13 @@ function makeOutput(
     };
     return { output: { writer, flush, cycle: to.cycle }, count: () => writer.count };
   }
-  // A format that reads walks in memory, or takes records one at a time,
-  // gets them so (only the main output: -l wants records).
-  const each = opts.format === 'ndjson' || opts.logFile ? undefined : opts.format.each;
-  const sampler = opts.format === 'ndjson' ? undefined : opts.format.metrics;
-  if (each) {
-    const writer = new TransientWriter(encoding, each, { limit });
-    const flush = (): void => {
-      if (writer.count >= limit) to.atLimit();
-    };
-    return { output: { writer, flush, cycle: to.cycle, sampler }, count: () => writer.count };
-  }
   const writer = new ObjectWriter(encoding, { limit });
   const flush = (): void => {
     to.records(writer.take());
     if (writer.count >= limit) to.atLimit();
   };
+  // A format that reads walks in memory gets them so (only the main output: -l wants records).
+  const sampler = opts.format === 'ndjson' ? undefined : opts.format.metrics;
   return { output: { writer, flush, cycle: to.cycle, sampler }, count: () => writer.count };
 }
 

@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import { Agent, RateLimitedLog } from '../../src/agent/agent.js';
 import { metricsOf } from '../../src/agent/metrics.js';
 import type { Window } from '../../src/agent/series.js';
-import { ObjectWriter, TransientWriter } from '../../src/encode/writers.js';
+import { ObjectWriter } from '../../src/encode/writers.js';
 import { DIRECTION, FLAG, KIND, OFF, RECORD_SIZE } from '../../src/generated/wire.js';
 
 interface K {
@@ -113,7 +113,7 @@ const WINDOWS: { ring: K[]; walk: K[] }[] = [
   {
     ring: [
       { kind: KIND.close, id: 2, pid: 1001, comm: 'wget', bytesSent: 450, packetsSent: 9, rtt: 2700 },
-      // Right after a close: nothing of it (its RTT variance) may carry over to this one.
+      // A connection opened in the last window, in no walk yet.
       { kind: KIND.connect, id: 5, pid: 1004, comm: 'psql' },
     ],
     walk: [
@@ -135,8 +135,7 @@ const WINDOWS: { ring: K[]; walk: K[] }[] = [
   },
 ];
 
-/** Records as objects (agent.records()), or one at a time in one reused object (agent.each, what `nettracer agent` uses). */
-function run(withPid: boolean, sampled: boolean, transient = false): { windows: Window[]; agent: Agent } {
+function run(withPid: boolean, sampled: boolean): { windows: Window[]; agent: Agent } {
   const agent = new Agent(
     {
       defs: metricsOf('both'),
@@ -151,11 +150,8 @@ function run(withPid: boolean, sampled: boolean, transient = false): { windows: 
   const windows: Window[] = [];
   agent.addSink({ apply: (w) => windows.push(w) });
   const writer = new ObjectWriter({ incremental: false, headerSize: false });
-  const oneByOne = new TransientWriter({ incremental: false, headerSize: false }, agent.each);
   writer.listeners(Buffer.alloc(0));
-  oneByOne.listeners(Buffer.alloc(0));
   const asRecords = (b: Buffer) => {
-    if (transient) return oneByOne.kernel(b);
     writer.kernel(b);
     agent.records(writer.take());
   };
@@ -203,14 +199,6 @@ describe('agent: a metrics walk in memory or as records', () => {
       assert.equal(records.agent.sampled, 0);
     });
   }
-
-  for (const sampled of [false, true])
-    it(`records one at a time in a reused object give the same points${sampled ? ' (walks in memory)' : ''}`, () => {
-      const objects = run(false, sampled);
-      const transient = run(false, sampled, true);
-      assert.equal(transient.windows.length, 3);
-      transient.windows.forEach((w, i) => assert.deepEqual(table(w), table(objects.windows[i]), `window ${i + 1}`));
-    });
 
   it('the numbers are the kernel readings: the SYN byte off a connection found open, packets across the wrap', () => {
     const { windows } = run(false, true);

@@ -4,10 +4,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bootClock, RecordBuilder } from '../../src/encode/builder.js';
-import { CONNECTION_FIELD_NAMES } from '../../src/encode/field-plan.js';
-import { ObjectSink, TransientSink } from '../../src/encode/field-sink.js';
 import type { ConnectionRecord } from '../../src/generated/records.js';
-import { CLOSE_REASON, DIRECTION, FLAG, KIND, OFF, RECORD_SIZE } from '../../src/generated/wire.js';
+import { DIRECTION, FLAG, KIND, OFF, RECORD_SIZE } from '../../src/generated/wire.js';
 import type { KernelRecord } from '../../src/tracer/decode.js';
 import { kernelRecord } from '../helpers/kernel-batch.js';
 import { assertValidLine } from '../helpers/schemas.js';
@@ -202,44 +200,5 @@ describe('the boot clock', () => {
     const near = bootClock(1_700_000_000_000);
     for (let ns = 0; ns < 3e9; ns += 7_777_777)
       assert.equal(near(ns), new Date(Math.floor(ns / 1e6 + 1_700_000_000_000)).toISOString());
-  });
-});
-
-describe('records one at a time in one object (TransientSink)', () => {
-  it('each is the record ObjectSink makes, with nothing left of the one before', () => {
-    const seen: Record<string, unknown>[] = [];
-    const objects: Record<string, unknown>[] = [];
-    const transient = new TransientSink(CONNECTION_FIELD_NAMES, (r) => {
-      // Copied as it is handed over: the object is the next record's once this returns.
-      const defined = Object.entries(r).filter(([, v]) => v !== undefined);
-      seen.push(Object.fromEntries(defined));
-    });
-    const objectSink = new ObjectSink();
-    const records = [
-      { ...base, kind: KIND.close, close_reason: CLOSE_REASON.reset_received, sk_err: 104 },
-      { ...base, kind: KIND.connect, id: 8, direction: DIRECTION.outgoing },
-      { ...base, kind: KIND.close, id: 8, direction: DIRECTION.outgoing },
-      { ...base, kind: KIND.connect_failed, id: 9, sk_err: 111, direction: DIRECTION.outgoing },
-    ];
-    for (const k of records) {
-      new RecordBuilder(clock, options()).write(k, transient);
-      new RecordBuilder(clock, options()).write(k, objectSink);
-    }
-    objects.push(...(objectSink.take() as unknown as Record<string, unknown>[]));
-    assert.equal(seen.length, 4);
-    assert.equal(transient.count, 4);
-    assert.deepEqual(seen, objects);
-    // The connect after a close carries none of its fields.
-    assert.equal(seen[1].close_reason, undefined);
-    assert.equal(seen[1].bytes_sent, undefined);
-    assert.equal(seen[0].close_reason, 'reset_received');
-  });
-
-  it('stops handing records over at its limit', () => {
-    let n = 0;
-    const sink = new TransientSink(CONNECTION_FIELD_NAMES, () => n++, 2);
-    for (let i = 0; i < 5; i++) new RecordBuilder(clock, options()).write({ ...base, kind: KIND.connect }, sink);
-    assert.equal(n, 2);
-    assert.equal(sink.count, 2);
   });
 });
