@@ -7,6 +7,7 @@ import { fromNative } from './errors.js';
 import { loadNative, type NativeOptions, type NativeTracer, type WalkKind } from './native.js';
 import { bytesFrom } from './hook-strategy.js';
 import { ListenerTable } from './listeners.js';
+import { PageOrder } from './page-order.js';
 import type { EncodingOptions, RecordWriter } from './record-writer.js';
 import { every, type Timer } from './timers.js';
 
@@ -65,6 +66,8 @@ export class TraceSession {
   /** The kind of the walk in progress (or suspended). */
   private walking?: WalkKind;
   private readonly listeners = new ListenerTable();
+  /** A walk page's records and the ring's around them (page-order.ts). */
+  private readonly pageOrder = new PageOrder();
 
   constructor(
     private opts: SessionOptions,
@@ -75,7 +78,9 @@ export class TraceSession {
   start(): string[] {
     try {
       const native = loadNative();
-      this.native = new native.Tracer(this.opts, (batch, length) => this.deliver(batch.subarray(0, length)));
+      this.native = new native.Tracer(this.opts, (batch, length) =>
+        this.pageOrder.pass(batch.subarray(0, length), this.deliverBatch),
+      );
       // Listeners first: they tell which connections found open are incoming.
       const writer = this.output.writer;
       this.native.walk(WALK.listeners, (chunk, length) => writer.listeners(chunk.subarray(0, length)));
@@ -196,8 +201,12 @@ export class TraceSession {
     this.native?.walk(WALK.metrics, (chunk, length) => {
       const batch = chunk.subarray(0, length);
       this.listeners.note(batch);
-      this.drainFirst();
-      for (const i of rates.add(batch)) this.deliver(batch.subarray(i * RECORD_SIZE, (i + 1) * RECORD_SIZE));
+      this.drainFirst(batch);
+      try {
+        for (const i of rates.add(batch)) this.deliver(batch.subarray(i * RECORD_SIZE, (i + 1) * RECORD_SIZE));
+      } finally {
+        this.pageOrder.end(this.deliverBatch);
+      }
       return true;
     });
     rates.end();
@@ -211,17 +220,24 @@ export class TraceSession {
 
   private walkOutput(batch: Buffer): void {
     if (this.walking === WALK.metrics) this.listeners.note(batch);
-    this.drainFirst();
-    this.deliver(batch);
+    this.drainFirst(batch);
+    try {
+      this.deliver(batch);
+    } finally {
+      this.pageOrder.end(this.deliverBatch);
+    }
   }
 
   /**
-   * Before a walk's records, what the ring holds: a connection the walk
-   * found established had its opening record submitted before the walk
-   * read it, so its connect or accept record comes first. (While the output
-   * is blocked the ring waits, and so does the walk.)
+   * Before a walk page's records, what the ring holds: a connection the
+   * page read had its opening record submitted before the page read it, so
+   * its connect or accept record comes first. A close in it of a connection
+   * the page read came after the read: it is held back until the page has
+   * been delivered (pageOrder.end()). (While the output is blocked the ring
+   * waits, and so does the walk.)
    */
-  private drainFirst(): void {
+  private drainFirst(page: Buffer): void {
+    this.pageOrder.begin(page);
     this.native?.flush(false);
   }
 
@@ -277,6 +293,8 @@ export class TraceSession {
       native.close();
     }
   }
+
+  private readonly deliverBatch = (batch: Buffer): void => this.deliver(batch);
 
   private deliver(batch: Buffer): void {
     if (batch.length === 0) return;
