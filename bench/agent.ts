@@ -76,6 +76,12 @@ async function startPair(o: Options, out: string) {
 /** Connections churned for the per-connection comparison. */
 const CHURNED = 20_000;
 
+/** CPU ms per 1,000 connections. */
+interface Cost {
+  trace: number;
+  agent: number;
+}
+
 /**
  * Connection churn, not held connections: the CPU each spends per 1,000
  * connections opened and closed (connect, accept, two closes), over the
@@ -104,12 +110,6 @@ async function churnCost(o: Options): Promise<{ cold: Cost; warm: Cost }> {
     pair.kill();
     rmSync(out, { force: true });
   }
-}
-
-/** CPU ms per 1,000 connections. */
-interface Cost {
-  trace: number;
-  agent: number;
 }
 
 export async function benchAgent(o: Options): Promise<void> {

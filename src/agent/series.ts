@@ -126,26 +126,70 @@ function peerGrouper(p: PeerGrouping): (addr: string) => string | undefined {
   };
 }
 
+/**
+ * What a connection's attributes are made of, and nothing else: the
+ * server's port (never the client's ephemeral one), the peer's address only
+ * when peers are grouped, the PID only when asked for. Equal sources make
+ * equal attributes (attributesOf()).
+ */
+interface AttributeSource {
+  outgoing: boolean;
+  family: string;
+  port: number;
+  comm: string;
+  pid: number | undefined;
+  containerId: string | undefined;
+  podUid: string | undefined;
+  peer: string | undefined;
+}
+
+function attributeSource(
+  r: Extract<NettracerRecord, { saddr: string }>,
+  withPid: boolean,
+  byPeer: boolean,
+): AttributeSource {
+  const outgoing = r.direction === 'outgoing';
+  return {
+    outgoing,
+    family: r.family,
+    port: outgoing ? r.dport : r.sport,
+    comm: r.comm,
+    pid: withPid ? r.pid : undefined,
+    containerId: r.container_id,
+    podUid: r.pod_uid,
+    peer: byPeer ? r.daddr : undefined,
+  };
+}
+
+const sameSource = (a: AttributeSource, b: AttributeSource) =>
+  a.outgoing === b.outgoing &&
+  a.port === b.port &&
+  a.comm === b.comm &&
+  a.family === b.family &&
+  a.pid === b.pid &&
+  a.containerId === b.containerId &&
+  a.podUid === b.podUid &&
+  a.peer === b.peer;
+
+function attributesOf(s: AttributeSource, peer: (addr: string) => string | undefined): Attributes {
+  const a: Attributes = { 'network.transport': 'tcp', 'network.type': s.family };
+  const remote = s.peer === undefined ? undefined : peer(s.peer);
+  if (remote !== undefined) a[s.outgoing ? 'server.address' : 'client.address'] = remote;
+  a['server.port'] = s.port;
+  a['process.executable.name'] = s.comm;
+  if (s.pid !== undefined) a['process.pid'] = s.pid;
+  if (s.containerId) a['container.id'] = s.containerId;
+  if (s.podUid) a['k8s.pod.uid'] = s.podUid;
+  return a;
+}
+
 /** The attributes of a connection: the server's port only (never the client's ephemeral one). */
 export function connectionAttributes(
   r: Extract<NettracerRecord, { saddr: string }>,
   peer: (addr: string) => string | undefined,
   withPid: boolean,
 ): Attributes {
-  const a: Attributes = { 'network.transport': 'tcp', 'network.type': r.family };
-  const remote = peer(r.daddr);
-  if (r.direction === 'outgoing') {
-    if (remote !== undefined) a['server.address'] = remote;
-    a['server.port'] = r.dport;
-  } else {
-    if (remote !== undefined) a['client.address'] = remote;
-    a['server.port'] = r.sport;
-  }
-  a['process.executable.name'] = r.comm;
-  if (withPid) a['process.pid'] = r.pid;
-  if (r.container_id) a['container.id'] = r.container_id;
-  if (r.pod_uid) a['k8s.pod.uid'] = r.pod_uid;
-  return a;
+  return attributesOf(attributeSource(r, withPid, true), peer);
 }
 
 /** The attributes of a summary row: host (none: host.name is the resource's), container or process. */
@@ -160,58 +204,26 @@ export function rowAttributes(r: SummaryRecord, withPid: boolean): Attributes {
   return {};
 }
 
-/** What a connection's attributes are made of (connectionAttributes()). */
-type AttributeSource = Pick<
-  Extract<NettracerRecord, { saddr: string }>,
-  'direction' | 'family' | 'sport' | 'dport' | 'comm' | 'pid' | 'container_id' | 'pod_uid' | 'daddr'
->;
-
-/** The server's port: the only one in the attributes (never the client's ephemeral one). */
-const serverPort = (r: AttributeSource) => (r.direction === 'outgoing' ? r.dport : r.sport);
-
 /**
- * The attribute sets of the last few connections, by what they were made
- * of: a burst of connections of one client and server has two (one per
- * end), and finding them here costs a few comparisons, where making the
- * attributes and their key costs microseconds.
+ * The attribute sets of the last few connections, by their sources: a
+ * burst of connections of one client and server has two (one per end), and
+ * finding them here costs a few comparisons, where making the attributes
+ * and their key costs microseconds.
  */
 class RecentIdents {
-  private readonly from: AttributeSource[] = [];
+  private readonly sources: AttributeSource[] = [];
   private readonly idents: Ident[] = [];
   private next = 0;
 
-  /** An attribute set made of what r has (the address counts when peers are grouped, the PID when asked for). */
-  find(r: AttributeSource, withPid: boolean, byPeer: boolean): Ident | undefined {
-    for (let k = 0; k < this.from.length; k++) {
-      const f = this.from[k];
-      if (
-        f.direction === r.direction &&
-        serverPort(f) === serverPort(r) &&
-        f.comm === r.comm &&
-        f.family === r.family &&
-        f.container_id === r.container_id &&
-        f.pod_uid === r.pod_uid &&
-        (!withPid || f.pid === r.pid) &&
-        (!byPeer || f.daddr === r.daddr)
-      )
-        return this.idents[k];
-    }
+  /** A live attribute set made of s (one that no connection has any more was forgotten: not found). */
+  find(s: AttributeSource): Ident | undefined {
+    for (let k = 0; k < this.sources.length; k++)
+      if (this.idents[k].refs > 0 && sameSource(this.sources[k], s)) return this.idents[k];
     return undefined;
   }
 
-  note(r: AttributeSource, i: Ident): void {
-    const f: AttributeSource = {
-      direction: r.direction,
-      family: r.family,
-      sport: serverPort(r),
-      dport: serverPort(r),
-      comm: r.comm,
-      pid: r.pid,
-      container_id: r.container_id,
-      pod_uid: r.pod_uid,
-      daddr: r.daddr,
-    };
-    this.from[this.next] = f;
+  note(s: AttributeSource, i: Ident): void {
+    this.sources[this.next] = s;
     this.idents[this.next] = i;
     this.next = (this.next + 1) % RECENT_IDENTS;
   }
@@ -270,18 +282,14 @@ export class Series {
   }
 
   private identOf(r: Extract<NettracerRecord, { saddr: string }>): Ident {
-    let i = this.recent.find(r, this.opts.withPid, this.opts.peers.by !== 'none');
-    if (i) {
-      // It may have been forgotten (no connection had it) since: the one by its key is the live one.
-      const live = this.idents.get(i.key);
-      if (live) i = live;
-      else this.idents.set(i.key, (i = { attrs: i.attrs, key: i.key, refs: 0, open: 0 }));
-    } else {
-      const attrs = connectionAttributes(r, this.peer, this.opts.withPid);
+    const source = attributeSource(r, this.opts.withPid, this.opts.peers.by !== 'none');
+    let i = this.recent.find(source);
+    if (!i) {
+      const attrs = attributesOf(source, this.peer);
       const key = keyOf(attrs);
       i = this.idents.get(key);
       if (!i) this.idents.set(key, (i = { attrs, key, refs: 0, open: 0 }));
-      this.recent.note(r, i);
+      this.recent.note(source, i);
     }
     i.refs++;
     return i;

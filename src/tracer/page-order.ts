@@ -30,9 +30,10 @@ export class PageOrder {
     if (!this.page) return deliver(batch);
     const n = batch.length / RECORD_SIZE;
     let from = 0;
+    let v: DataView | undefined;
     for (let i = 0; i < n; i++) {
       if (batch[i * RECORD_SIZE + OFF.kind] !== KIND.close) continue;
-      if (!this.pageIds().has(u64(view(batch), i * RECORD_SIZE + OFF.id))) continue;
+      if (!this.pageIds().has(u64((v ??= view(batch)), i * RECORD_SIZE + OFF.id))) continue;
       if (i > from) deliver(batch.subarray(from * RECORD_SIZE, i * RECORD_SIZE));
       this.held.push(Buffer.from(batch.subarray(i * RECORD_SIZE, (i + 1) * RECORD_SIZE)));
       from = i + 1;

@@ -160,6 +160,33 @@ export function kernelRecord(
   return { ...numbers, comm: '', ipFamily: 'ipv4', saddr: '0.0.0.0', daddr: '0.0.0.0', ...fields };
 }
 
+/** One kernel record of each number that means something, for tests to vary: a metrics record of an incoming IPv6 connection. */
+export const SAMPLE_RECORD: KernelRecord = kernelRecord({
+  kind: KIND.metrics,
+  id: 7,
+  ts_ns: 2_000_000_000,
+  start_ns: 1_000_000_000,
+  pid: 10,
+  flags: FLAG.announced,
+  comm: 'svc',
+  family: 6,
+  ipFamily: 'ipv6',
+  saddr: '::1',
+  sport: 1000,
+  daddr: '::1',
+  dport: 2000,
+  netns: 4026531840,
+  direction: DIRECTION.incoming,
+  bytes_sent: 100,
+  bytes_received: 50,
+  packets_sent: 5,
+  packets_received: 4,
+  packets_retransmitted: 1,
+  rtt_us: 40,
+  rtt_var_us: 20,
+  cgroup_id: 1,
+});
+
 /** A random value that fits a member of this many bytes. */
 export function randomOfSize(size: number, rand: (n: number) => number): number {
   return size >= 4 ? rand(2 ** 30) : rand(2 ** (8 * size));

@@ -3,30 +3,14 @@
 // JSON line.
 import { bootClock, RecordBuilder } from '../../src/encode/builder.js';
 import { ObjectSink } from '../../src/encode/field-sink.js';
-import { CLOSE_REASON, DIRECTION, FLAG, KIND } from '../../src/generated/wire.js';
-import { kernelRecord } from './kernel-batch.js';
+import { CLOSE_REASON, KIND } from '../../src/generated/wire.js';
+import { SAMPLE_RECORD } from './kernel-batch.js';
 
 // eslint-disable-next-line @typescript-eslint/no-implied-eval -- V8's own check, parsed only under the flag
 const fast = new Function('o', 'return %HasFastProperties(o)') as (o: unknown) => boolean;
 
-const close = kernelRecord({
-  kind: KIND.close,
-  id: 7,
-  ts_ns: 2_000_000_000,
-  start_ns: 1_000_000_000,
-  pid: 10,
-  flags: FLAG.announced,
-  comm: 'svc',
-  family: 4,
-  ipFamily: 'ipv4',
-  saddr: '10.0.0.1',
-  daddr: '10.0.0.2',
-  sport: 1000,
-  dport: 2000,
-  direction: DIRECTION.outgoing,
-  close_reason: CLOSE_REASON.reset_received,
-  sk_err: 104,
-});
+// A close with a reason and an error: the most fields a record has.
+const close = { ...SAMPLE_RECORD, kind: KIND.close, close_reason: CLOSE_REASON.reset_received, sk_err: 104 };
 const builder = new RecordBuilder(bootClock(1.7e12), { incremental: false, headerSize: false });
 const objects = new ObjectSink();
 for (const kind of [KIND.connect, KIND.accept, KIND.metrics, KIND.close]) builder.write({ ...close, kind }, objects);

@@ -264,6 +264,31 @@ describe('agent windows', () => {
       }
   });
 
+  it('an attribute set forgotten with its last connection is made anew for the next one like it', () => {
+    const windows: Window[] = [];
+    const agent = new Agent(
+      { defs: metricsOf('otel'), host: 'h', peers: { by: 'none' }, withPid: false, maxSeries: 100, expireWindows: 5 },
+      new RateLimitedLog(() => {}),
+    );
+    agent.addSink({ apply: (w) => windows.push(w) });
+    agent.begin(T0);
+    agent.records([
+      { type: 'connect', timestamp: at(0), ...conn(1, 10) },
+      { type: 'close', timestamp: at(1), ...conn(1, 10), ...counters(0, 0, 0, 0, 0, 0), duration_ms: 1 },
+    ] as NettracerRecord[]);
+    agent.cycle(T0 + 2000);
+    assert.equal(agent.series.identities, 0, 'forgotten with its connection');
+    // The same attributes (another peer and client port: neither is one).
+    agent.records([{ type: 'connect', timestamp: at(3), ...conn(2, 10, { daddr: '10.0.1.2' }) }] as NettracerRecord[]);
+    agent.cycle(T0 + 4000);
+    assert.equal(agent.series.identities, 1);
+    assert.deepEqual(
+      pointsOf(windows[1], 'nettracer.tcp.connections').map((p) => p.value),
+      [1],
+      'the open connection is counted',
+    );
+  });
+
   it('failed connects: attempts with error.type, and no connection followed', () => {
     const series = new Series(metricsOf('otel'), {
       peers: { by: 'none' },

@@ -7,34 +7,10 @@ import { bootClock, RecordBuilder } from '../../src/encode/builder.js';
 import type { ConnectionRecord } from '../../src/generated/records.js';
 import { DIRECTION, FLAG, KIND, OFF, RECORD_SIZE } from '../../src/generated/wire.js';
 import type { KernelRecord } from '../../src/tracer/decode.js';
-import { kernelRecord } from '../helpers/kernel-batch.js';
+import { SAMPLE_RECORD } from '../helpers/kernel-batch.js';
 import { assertValidLine } from '../helpers/schemas.js';
 
-const base = kernelRecord({
-  kind: KIND.metrics,
-  id: 7,
-  ts_ns: 2_000_000_000,
-  start_ns: 1_000_000_000,
-  pid: 10,
-  flags: FLAG.announced,
-  comm: 'svc',
-  family: 6,
-  ipFamily: 'ipv6',
-  saddr: '::1',
-  sport: 1000,
-  daddr: '::1',
-  dport: 2000,
-  netns: 4026531840,
-  direction: DIRECTION.incoming,
-  bytes_sent: 100,
-  bytes_received: 50,
-  packets_sent: 5,
-  packets_received: 4,
-  packets_retransmitted: 1,
-  rtt_us: 40,
-  rtt_var_us: 20,
-  cgroup_id: 1,
-});
+const base = SAMPLE_RECORD;
 
 const clock = bootClock(1_700_000_000_000 - 1000); // boot 1 s before 2023-11-14T22:13:20Z
 const options = (over: Partial<{ incremental: boolean; headerSize: boolean }> = {}) => ({
