@@ -38,7 +38,8 @@ options:
   --iperf-seconds S   length of each iperf3 run (default 1)
   --tput-rounds N     traced iperf3 runs per path, each between two untraced (default 15)
   --levels L,L,...    concurrent churn generators for ceiling (default 1,2,3)
-  --sizes N,N,...     open connections for memory and agent (default 1000,10000,100000),
+  --sizes N,N,...     open connections for memory and agent (default 1000,10000,100000;
+                      0: none held, the fixed cost),
                       and for top (those up to 10000, and none)
   --interval S        nettracer --interval for memory, --export-interval for agent (default 10)
   --cpu-prof DIR      run the tracer of the churn rounds under node --cpu-prof,
@@ -102,6 +103,8 @@ function parseArgs(argv: string[]): Options | undefined {
   };
   const int = (v: string, name: string): number => Math.round(num(v, name));
   const list = (v: string, name: string): number[] => v.split(',').map((x) => int(x, name));
+  /** A count that may be none (--sizes 0: the fixed cost, with no connections held). */
+  const counts = (v: string, name: string): number[] => v.split(',').map((x) => (x.trim() === '0' ? 0 : int(x, name)));
   // Options that take a value: where it goes and how it is read.
   const VALUED: Record<string, (v: string, name: string) => void> = {
     '--n': (v, n) => (o.n = int(v, n)),
@@ -109,7 +112,7 @@ function parseArgs(argv: string[]): Options | undefined {
     '--iperf-seconds': (v, n) => (o.iperfSeconds = int(v, n)),
     '--tput-rounds': (v, n) => (o.tputRounds = int(v, n)),
     '--levels': (v, n) => (o.levels = list(v, n)),
-    '--sizes': (v, n) => (o.sizes = list(v, n)),
+    '--sizes': (v, n) => (o.sizes = counts(v, n)),
     '--interval': (v, n) => (o.interval = int(v, n)),
     '--cpu-prof': (v) => (o.cpuProf = resolve(v)),
     '--soak-n': (v, n) => (o.soakN = int(v, n)),

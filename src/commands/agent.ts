@@ -12,6 +12,14 @@ import { toNdjson } from '../output/ndjson.js';
 import { runTrace } from '../run/trace-run.js';
 import { sessionOptions } from './trace.js';
 
+/**
+ * How long records below the ring's wake-up mark may wait (trace: 50 ms).
+ * The agent's numbers are read once an export interval, and every metrics
+ * walk drains the ring first: a 50 ms timer would wake it 20 times a second
+ * for nothing. A burst past the mark still wakes it at once.
+ */
+const AGENT_POLL_MS = 1000;
+
 function parsePeers(text: string): PeerGrouping {
   const t = text.trim();
   if (t === 'none' || t === 'address') return { by: t };
@@ -222,14 +230,17 @@ stops tracing and is counted (nettracer_agent_exports_dropped_total).`;
     if (flags.verbose && url) process.stderr.write(`nettracer: exporting OTLP (${cfg.protocol}) to ${endpoint}\n`);
     try {
       await runTrace({
-        session: sessionOptions({
-          ...flags,
-          interval: cfg.intervalS,
-          // A stats record every window at least: its listeners are the listen metrics' values.
-          'stats-interval': Math.min(flags['stats-interval'], cfg.intervalS),
-          incremental: false,
-          'header-size': false,
-        } as unknown as TraceFlags),
+        session: {
+          ...sessionOptions({
+            ...flags,
+            interval: cfg.intervalS,
+            // A stats record every window at least: its listeners are the listen metrics' values.
+            'stats-interval': Math.min(flags['stats-interval'], cfg.intervalS),
+            incremental: false,
+            'header-size': false,
+          } as unknown as TraceFlags),
+          pollMs: AGENT_POLL_MS,
+        },
         format: agent,
         logFile: flags.capture ? { path: flags.capture, format: { records: toNdjson } } : undefined,
         durationS: flags.duration,
