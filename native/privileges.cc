@@ -73,6 +73,26 @@ bool HasEffectiveCapBpf() {
   return GetCaps(&c) && (c.effective & Bit(CAP_BPF));
 }
 
+std::string WhyBpfRefused() {
+  Caps c;
+  bool admin = GetCaps(&c) && (c.effective & Bit(CAP_SYS_ADMIN));
+  bool bpf = (c.effective & Bit(CAP_BPF)) && (c.effective & Bit(CAP_PERFMON));
+  if (!admin && !bpf) {
+    return "not allowed to load BPF programs: run as root (sudo), or with the capabilities CAP_BPF and CAP_PERFMON";
+  }
+  const std::string has = admin ? "CAP_SYS_ADMIN" : "CAP_BPF and CAP_PERFMON";
+  // A container's seccomp profile may give bpf() only to CAP_SYS_ADMIN
+  // (CRI-O's and Podman's defaults); containerd's gives it to CAP_BPF.
+  if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) == 2) {
+    return "the kernel refused bpf() although this process has " + has +
+           ": a seccomp filter blocks it. In a container, use a seccomp profile that allows bpf and "
+           "perf_event_open (containerd's RuntimeDefault does with CAP_BPF and CAP_PERFMON; CRI-O's and "
+           "Podman's default only with CAP_SYS_ADMIN; docs/FLEET.md)";
+  }
+  return "the kernel refused bpf() although this process has " + has +
+         ": a security module (SELinux, AppArmor, the kernel's lockdown) denies it";
+}
+
 DropResult DropTo(uid_t uid, gid_t gid, const std::function<bool()>& works) {
   DropResult r;
   auto fail = [&r](const char* what) {

@@ -23,3 +23,7 @@ DropResult DropTo(uid_t uid, gid_t gid, const std::function<bool()>& works);
 
 // Whether CAP_BPF is in the calling thread's effective set.
 bool HasEffectiveCapBpf();
+
+// Why the kernel answered EPERM to loading our programs, and what to do:
+// missing capabilities, or (with them) a seccomp filter or a security module.
+std::string WhyBpfRefused();

@@ -306,9 +306,7 @@ void Tracer::Load(Napi::Env env, const Napi::Object& opts, bool may_fall_back) {
   if (!err) return;
   Teardown();
   if (err == -EPERM) {
-    throw Fail(env, "EPERM",
-               "not allowed to load BPF programs: run as root (sudo), or with the "
-               "capabilities CAP_BPF and CAP_PERFMON");
+    throw Fail(env, "EPERM", WhyBpfRefused());
   }
   throw Fail(env, "ELOAD",
              "the kernel refused the BPF program: " + Errno(err) + " (run with --verbose for the verifier's log)");
