@@ -117,6 +117,10 @@ class TraceRun {
     const format = this.format;
     this.write(format?.begin?.(Date.now()) ?? '');
     this.writeLog(this.opts.logFile?.format.begin?.(Date.now()) ?? '');
+    this.opts.note?.(`hooks: ${hooks.join(', ')}`);
+    // Before the first walk: root is needed no longer, and a --count the
+    // walk of existing connections reaches ends the run inside it.
+    const user = this.dropPrivileges();
     this.session.announceExisting();
     // The original prints at once, then every interval.
     if (format?.cycle) this.write(format.cycle(Date.now()));
@@ -125,8 +129,6 @@ class TraceRun {
     if (format?.tick && format.tickMs)
       this.timers.push(setInterval(() => this.write(format.tick!(Date.now())), format.tickMs));
     if (this.opts.durationS) this.deadline = after(this.opts.durationS * 1000, () => this.stop(true));
-    this.opts.note?.(`hooks: ${hooks.join(', ')}`);
-    const user = this.dropPrivileges();
     const attachMs = Number(process.hrtime.bigint() - this.t0) / 1e6;
     this.opts.note?.(`attached in ${attachMs} ms; tracing`);
     if (this.opts.readyFd !== undefined) signalReady(this.opts.readyFd, readyLine(hooks, attachMs, user));

@@ -148,6 +148,23 @@ describe('the minimal privileges', () => {
     assertValidOutput(r.stdout);
     assert.match(String(r.stderr), /^nettracer: running as uid 65534, no capabilities$/m);
   });
+
+  it('sheds them before the walk of existing connections, even when that walk reaches --count', async () => {
+    // A connection open before tracing starts: the walk's first record is the count.
+    const server = net.createServer((s) => s.on('error', () => {}));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+    await new Promise((r) => client.once('connect', r));
+    try {
+      const r = await asNobody(['trace', '-f', '--count', '1', '--verbose'], { caps: '-all,+bpf,+perfmon' });
+      assert.equal(r.exitCode, 0, String(r.stderr));
+      assert.match(String(r.stdout), /"type":"existing"/);
+      assert.match(String(r.stderr), /^nettracer: running as uid 65534, no capabilities$/m);
+    } finally {
+      client.destroy();
+      server.close();
+    }
+  });
 });
 
 describe('-b, the hook strategy', () => {
