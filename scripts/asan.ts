@@ -27,10 +27,12 @@ const COPY_DIRS = ['bin', 'dist', 'src', 'test', 'bench', 'native', 'bpf', 'sche
  * its native code: lint on a copy, generated files, the man page, start-up,
  * and this build's own wiring (sanitizers.test.ts, on a planted bug); and
  * the packaging of the checkout (run-command.test.ts: npm installs it and
- * its install script would build this copy's addon anew, unsanitized).
+ * its install script would build this copy's addon anew, unsanitized) and
+ * of the image (agent-image.test.ts: the image builds its own addon).
  */
 const SKIP = new Set([
   'test/e2e/run-command.test.ts',
+  'test/e2e/agent-image.test.ts',
   'test/build/gates.test.ts',
   'test/build/generated.test.ts',
   'test/build/man.test.ts',
