@@ -84,13 +84,12 @@ interface Session extends SessionWindow {
 export type SessionHandle = object;
 
 /**
- * A summary row: its id among the window's rows, its dimension and key
- * fields, and its share of the window being closed. One object per row id,
- * kept from window to window, so that a session finds its rows without a
- * lookup per window.
+ * A summary row: its dimension and key fields, and its share of the window
+ * being closed. One object per row id (the key of Aggregator.groups), kept
+ * from window to window, so that a session finds its rows without a lookup
+ * per window.
  */
 interface Group {
-  readonly id: string;
   readonly dim: Dimension;
   readonly key: Partial<SummaryRecord>;
   /** The window (Aggregator.windowsClosed) the sums below belong to. */
@@ -531,7 +530,6 @@ export class Aggregator {
       this.groups.set(
         id,
         (g = {
-          id,
           dim,
           key,
           at: -1,
