@@ -26,10 +26,10 @@ fi
 
 # nettracer agent's tests: a real Prometheus (and promtool), yamllint for the
 # Kubernetes manifests, Podman (with runc: crun refuses hybrid cgroups) and
-# debootstrap to build the image and run it, and the official OTLP .proto files. Debian 13 has
-# opentelemetry-proto in main; Debian 12 only in bookworm-backports, added
-# (at backports' default low priority: nothing else is upgraded from it)
-# only when the package is nowhere else. kubectl is not packaged by Debian:
+# debootstrap to build the image and run it, and the official OTLP .proto
+# files. Debian 13 has opentelemetry-proto in main; Debian 12 only in
+# bookworm-backports, added (at backports' default low priority: nothing else
+# is upgraded from it) only when the package is nowhere else. kubectl is not packaged by Debian:
 # the manifests test says so when it is missing.
 agent_packages=(prometheus yamllint podman runc debootstrap)
 agent_missing=()

@@ -1,22 +1,12 @@
 // Networking for the benchmarks: iperf3 servers and clients, a veth pair
 // between two network namespaces, ports.
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { onCleanup } from './cleanup.js';
 import { run, sh, spawnTracked, waitExit } from './exec.js';
 import { isObj } from './json.js';
+import { freePort } from '../../test/helpers/ports.js';
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = a && typeof a === 'object' ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** [cmd, args] for `iperf3 ARGS`, run inside a network namespace when nsPrefix (ip netns exec NS) is given. */
 const iperfCmd = (nsPrefix: string[], args: string[]): [string, string[]] =>

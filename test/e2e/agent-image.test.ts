@@ -23,17 +23,20 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
+import { kubeletEnv, type PodSpec } from '../helpers/daemonset.js';
 import { attr, OtlpReceiver } from '../helpers/otlp-receiver.js';
+import { freePort } from '../helpers/ports.js';
 import { ROOT } from '../helpers/processes.js';
 
 const work = mkdtempSync('/var/tmp/nettracer-image-');
 const IMAGE = 'localhost/nettracer:test';
 const rx = new OtlpReceiver();
 const running = new Set<string>();
+/** This sandbox's root lacks CAP_SYS_RESOURCE: the runtime may set limits no higher than the host's. */
+const LIMITS = ['--ulimit', 'nofile=16384:16384', '--ulimit', 'nproc=4096:4096'];
 
 /** Podman with a store of this test's (nothing of it stays on the host), and runc: crun refuses this machine's hybrid cgroups. */
 const podman = (args: string[], opts: Options = {}) =>
@@ -42,27 +45,8 @@ const podman = (args: string[], opts: Options = {}) =>
     ...opts,
   });
 
-interface Container {
-  command: string[];
-  env: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
-  securityContext: {
-    readOnlyRootFilesystem?: boolean;
-    allowPrivilegeEscalation?: boolean;
-    runAsUser?: number;
-    capabilities: { drop: string[]; add: string[] };
-  };
-  volumeMounts: { name: string; mountPath: string; readOnly?: boolean }[];
-}
 interface DaemonSet {
-  spec: {
-    template: {
-      spec: {
-        hostPID?: boolean;
-        containers: Container[];
-        volumes: { name: string; hostPath?: { path: string }; emptyDir?: { sizeLimit?: string } }[];
-      };
-    };
-  };
+  spec: { template: { spec: PodSpec } };
 }
 
 const pod = (parse(readFileSync(join(ROOT, 'deploy', 'kubernetes', 'daemonset.yaml'), 'utf8')) as DaemonSet).spec
@@ -156,14 +140,6 @@ before(
   { timeout: 45 * 60_000 },
 );
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
 interface SeccompRule {
   names: string[];
   action: string;
@@ -202,8 +178,7 @@ function asDaemonSet(seccomp: string, env: Record<string, string>): string[] {
   const c = pod.containers[0];
   const sc = c.securityContext;
   const opts = ['--network', 'host', '--pid', pod.hostPID ? 'host' : 'private'];
-  // This sandbox's root lacks CAP_SYS_RESOURCE: limits no higher than the host's.
-  opts.push('--ulimit', 'nofile=16384:16384', '--ulimit', 'nproc=4096:4096');
+  opts.push(...LIMITS);
   opts.push('--cap-drop', sc.capabilities.drop.join(','));
   opts.push('--cap-add', sc.capabilities.add.map((x) => `CAP_${x}`).join(','));
   if (sc.readOnlyRootFilesystem) opts.push('--read-only');
@@ -218,14 +193,9 @@ function asDaemonSet(seccomp: string, env: Record<string, string>): string[] {
   return opts;
 }
 
-/** The container's environment as the kubelet makes it on node "test-node", with the ports moved to free ones. */
+/** The container's environment on node "test-node", the OTLP port moved to a free one, exports every second. */
 function podEnv(otlpPort: number): Record<string, string> {
-  const field: Record<string, string> = { 'spec.nodeName': 'test-node', 'status.hostIP': '127.0.0.1' };
-  const env: Record<string, string> = { ...config };
-  for (const e of pod.containers[0].env) {
-    const v = e.valueFrom?.fieldRef ? field[e.valueFrom.fieldRef.fieldPath] : (e.value ?? '');
-    env[e.name] = v.replace(/\$\(([A-Z_]+)\)/g, (_, n: string) => env[n] ?? '');
-  }
+  const env = kubeletEnv(pod.containers[0], config);
   env.OTEL_EXPORTER_OTLP_ENDPOINT = env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(':4318', `:${otlpPort}`);
   env.OTEL_METRIC_EXPORT_INTERVAL = '1000';
   return env;
@@ -244,10 +214,10 @@ describe('deploy/Dockerfile, built and run with Podman', { timeout: 50 * 60_000 
     const v = await podman([
       'run',
       '--rm',
-      '--ulimit',
-      'nofile=1024:1024',
-      '--ulimit',
-      'nproc=1024:1024',
+      ...LIMITS,
+      // No network: Podman's default one is a bridge whose firewall rules would stay on the host.
+      '--network',
+      'none',
       IMAGE,
       '--version',
     ]);

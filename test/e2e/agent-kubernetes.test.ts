@@ -7,12 +7,13 @@
 import assert from 'node:assert/strict';
 import { execa } from 'execa';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
+import { kubeletEnv, type PodSpec } from '../helpers/daemonset.js';
 import { attr, OtlpReceiver } from '../helpers/otlp-receiver.js';
+import { freePort } from '../helpers/ports.js';
 import { ROOT, RUN } from '../helpers/processes.js';
 
 const BASE = join(ROOT, 'deploy', 'kubernetes');
@@ -26,30 +27,6 @@ interface Obj {
   metadata: { name: string; namespace?: string };
   [k: string]: unknown;
 }
-interface Container {
-  name: string;
-  command: string[];
-  env: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
-  envFrom: { configMapRef: { name: string } }[];
-  resources: { requests: Record<string, string>; limits: Record<string, string> };
-  securityContext: {
-    privileged?: boolean;
-    allowPrivilegeEscalation?: boolean;
-    readOnlyRootFilesystem?: boolean;
-    runAsUser?: number;
-    capabilities: { drop: string[]; add: string[] };
-  };
-  volumeMounts: { name: string; readOnly?: boolean }[];
-}
-interface PodSpec {
-  hostPID?: boolean;
-  hostNetwork?: boolean;
-  priorityClassName: string;
-  tolerations: unknown[];
-  containers: Container[];
-  volumes: { name: string; hostPath?: { path: string } }[];
-}
-
 const hasKubectl = execa('kubectl', ['version', '--client'], { reject: false }).then((r) => r.exitCode === 0);
 let objects: Obj[] = [];
 
@@ -68,14 +45,6 @@ before(async () => {
 const find = (kind: string) => objects.find((o) => o.kind === kind);
 const podSpec = () => (find('DaemonSet') as unknown as { spec: { template: { spec: PodSpec } } }).spec.template.spec;
 const container = () => podSpec().containers[0];
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('deploy/kubernetes', () => {
   it('yamllint passes on deploy/', async () => {
@@ -143,13 +112,7 @@ describe('deploy/kubernetes', () => {
     if (!(await hasKubectl)) return t.skip('kubectl is not installed');
     const c = container();
     const config = (find('ConfigMap') as unknown as { data: Record<string, string> }).data;
-    // The downward API's values, as the kubelet would set them on a node "test-node".
-    const field: Record<string, string> = { 'spec.nodeName': 'test-node', 'status.hostIP': '127.0.0.1' };
-    const env: Record<string, string> = { ...config };
-    for (const e of c.env) {
-      const v = e.valueFrom?.fieldRef ? field[e.valueFrom.fieldRef.fieldPath] : (e.value ?? '');
-      env[e.name] = v.replace(/\$\(([A-Z_]+)\)/g, (_, n: string) => env[n] ?? '');
-    }
+    const env = kubeletEnv(c, config);
     // Only the ports move (another test on this machine may hold 4318 or 9464),
     // and the export interval shortens; the ready descriptor is the tests' own.
     const otlpPort = await rx.start();

@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { execa, type ResultPromise } from 'execa';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -17,6 +16,7 @@ import {
   startTracer,
   type TracerProcess,
 } from '../helpers/processes.js';
+import { freePort } from '../helpers/ports.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'nettracer-agent-prom-'));
 let prometheus: ResultPromise | undefined;
@@ -27,14 +27,6 @@ let agentPort = 0;
 let promPort = 0;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** One PromQL instant query through Prometheus's HTTP API: the value, or undefined for no series. */
 async function query(q: string): Promise<number | undefined> {
